@@ -1,0 +1,19 @@
+# Sitesweep image for the worker, the API and migrations (see docker-compose.yml).
+# Build:  docker build -t sitesweep:local .
+FROM node:20-slim AS build
+WORKDIR /app
+# Dependencies first, for layer caching.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+# tsc -> dist/, plus the prebuilt workflow bundle; then drop dev dependencies.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app /app
+USER node
+EXPOSE 3000
+# Overridden per service in docker-compose.yml (worker, migrate).
+CMD ["node", "dist/src/api/server.js"]

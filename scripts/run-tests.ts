@@ -1,0 +1,65 @@
+// The test harness behind `npm test` (after typecheck and lint): brings up a REAL Temporal dev server and a REAL
+// PostgreSQL once (or uses DATABASE_URL / TEMPORAL_CLI_PATH when given), prebuilds the workflow bundle, then runs every
+// test/**/*.test.ts with node's test runner. Tests create their own databases and task queues on these servers.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../src/logger';
+import { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type LocalPostgres, type TemporalDevServer } from '../src/stack';
+import { buildWorkflowBundle } from './build-workflow-bundle';
+
+function testFiles(root: string, filter: string[]): string[] {
+  const all = (readdirSync(root, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(root, f))
+    .sort();
+  return filter.length ? all.filter((f) => filter.some((x) => f.includes(x))) : all;
+}
+
+async function main() {
+  const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'test-harness');
+  const root = path.join(__dirname, '..');
+  const files = testFiles(path.join(root, 'test'), process.argv.slice(2));
+  if (files.length === 0) throw new Error('no test files matched');
+
+  const t0 = Date.now();
+  const cli = await findOrBuildTemporalCli({ log });
+  if (cli) log.info({ cli }, 'temporal CLI');
+  else log.warn('no temporal CLI binary: falling back to the Temporal SDK download');
+  let temporal: TemporalDevServer | null = null;
+  let pg: LocalPostgres | null = null;
+  try {
+    const [bundle, server, postgres] = await Promise.all([
+      buildWorkflowBundle(path.join(mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bundle-')), 'workflow-bundle.js')),
+      startTemporalDevServer({ log, executable: cli ?? undefined }),
+      process.env.DATABASE_URL ? Promise.resolve(null) : startLocalPostgres({ relaxedDurability: true, log }),
+    ]);
+    temporal = server;
+    pg = postgres;
+    const adminUrl = process.env.DATABASE_URL ?? pg!.adminUrl;
+    log.info({ ms: Date.now() - t0, temporal: temporal.address }, 'test stack ready');
+    const env = {
+      ...process.env,
+      TEMPORAL_CLI_PATH: cli ?? process.env.TEMPORAL_CLI_PATH ?? '',
+      SITESWEEP_TEST_TEMPORAL_ADDRESS: temporal.address,
+      SITESWEEP_TEST_PG_ADMIN_URL: adminUrl,
+      WORKFLOW_BUNDLE_PATH: bundle,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    };
+    const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env, cwd: root });
+      child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
+    });
+    process.exitCode = code;
+  } finally {
+    await temporal?.stop().catch(() => {});
+    await pg?.dispose().catch(() => {});
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+// Discovery: robots.txt (rules, Crawl-delay, Sitemap lines), sitemaps (indexes and .xml.gz too), and the seed URL.
+import { gunzipSync } from 'node:zlib';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { parseRobots } from '../audit/robots';
+import { createScope } from '../audit/scope';
+import { isGzip, parseSitemap } from '../audit/sitemap';
+import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
+import type { ActivityDeps } from './deps';
+import { enqueue, lockRun, type FrontierCandidate } from './frontier';
+import { forgetRunContext } from './runContext';
+import type { DiscoverInput, DiscoverResult } from './types';
+
+const MAX_SITEMAPS = 50;
+const MAX_SITEMAP_BYTES = 50 * 1024 * 1024;
+
+export function createDiscoverActivities(deps: ActivityDeps) {
+  const { db, fetcher, crawl, log } = deps;
+
+  async function fetchBody(url: string, input: DiscoverInput, maxBytes: number) {
+    return fetcher.fetchPage(url, {
+      timeoutMs: input.options.requestTimeoutMs,
+      maxBytes,
+      maxRedirects: crawl.maxRedirects,
+      userAgent: input.options.userAgent,
+      retries: input.options.fetchRetries,
+      retryBaseMs: input.options.fetchRetryBaseMs,
+      retryMaxMs: 30_000,
+      signal: Context.current().cancellationSignal,
+      accept: 'any',
+    });
+  }
+
+  return {
+    async discover(input: DiscoverInput): Promise<DiscoverResult> {
+      const ctx = Context.current();
+      const seed = normalizeUrl(input.siteUrl);
+      const siteHost = seed ? siteHostOf(seed) : null;
+      if (!seed || !siteHost) throw ApplicationFailure.nonRetryable(`Not an http(s) URL: ${input.siteUrl}`, 'InvalidInput');
+      const { options } = input;
+      const scope = createScope({ siteHost, include: options.include, exclude: options.exclude, subdomainsInternal: options.subdomainsInternal, maxDepth: options.maxDepth });
+
+      const robotsUrl = new URL('/robots.txt', seed).toString();
+      const robotsRes = await fetchBody(robotsUrl, input, 512 * 1024);
+      const robotsStatus = robotsRes.statusCode || null;
+      const robotsText = robotsRes.statusCode >= 200 && robotsRes.statusCode < 300 && robotsRes.rawBody ? robotsRes.rawBody.toString('utf8') : null;
+      const robots = parseRobots(robotsUrl, robotsText, robotsStatus);
+      await db.query(`UPDATE audit_runs SET robots_txt = $2, robots_status = $3, updated_at = now() WHERE id = $1`, [input.runId, robotsText, robotsStatus]);
+      forgetRunContext(input.runId);
+      ctx.heartbeat('robots');
+
+      const candidates: FrontierCandidate[] = [{ url: seed, urlHash: urlHash(seed), depth: 0, source: 'seed', inSitemap: false }];
+      let sitemapsFetched = 0;
+      let sitemapUrls = 0;
+      if (options.useSitemaps) {
+        const queue = [...new Set([...robots.sitemaps, new URL('/sitemap.xml', seed).toString(), ...(options.sitemaps ?? [])])];
+        const seen = new Set<string>();
+        while (queue.length > 0 && seen.size < MAX_SITEMAPS) {
+          const sm = queue.shift()!;
+          if (seen.has(sm)) continue;
+          seen.add(sm);
+          const res = await fetchBody(sm, input, MAX_SITEMAP_BYTES);
+          ctx.heartbeat(`sitemap ${seen.size}`);
+          if (res.statusCode < 200 || res.statusCode >= 300 || !res.rawBody) continue;
+          let buf = res.rawBody;
+          if (isGzip(buf)) {
+            try {
+              buf = gunzipSync(buf, { maxOutputLength: MAX_SITEMAP_BYTES });
+            } catch (err) {
+              log.warn({ sitemap: sm, err: String(err) }, 'sitemap gunzip failed');
+              continue;
+            }
+          }
+          sitemapsFetched++;
+          const parsed = parseSitemap(buf.toString('utf8'));
+          for (const child of parsed.sitemaps) {
+            const n = normalizeUrl(child, sm);
+            if (n) queue.push(n);
+          }
+          for (const entry of parsed.urls) {
+            const n = normalizeUrl(entry.loc, sm);
+            if (!n || !scope.inScope(n)) continue;
+            sitemapUrls++;
+            candidates.push({ url: n, urlHash: urlHash(n), depth: 1, source: 'sitemap', inSitemap: true });
+          }
+        }
+      }
+      // The seed is itself in a sitemap when listed there.
+      if (candidates.slice(1).some((c) => c.urlHash === candidates[0].urlHash)) candidates[0].inSitemap = true;
+
+      const discovered = await db.transaction(async (tx) => {
+        await lockRun(tx, input.runId);
+        await enqueue(tx, input.runId, candidates, options.maxPages);
+        const [{ n }] = await tx.query(`SELECT count(*)::int AS n FROM frontier WHERE run_id = $1`, [input.runId]);
+        await tx.query(`UPDATE audit_runs SET discovered = $2, stage = 'auditing', updated_at = now() WHERE id = $1`, [input.runId, n]);
+        return n as number;
+      });
+      log.info({ runId: input.runId, discovered, sitemapsFetched, sitemapUrls, robotsStatus }, 'discovery done');
+      return { discovered, robotsStatus, sitemapsFetched, sitemapUrls };
+    },
+  };
+}

@@ -1,0 +1,19 @@
+// All activities of the site audit, built from the process's dependencies (DataSource, HTTP pool, logger).
+import { createAuditActivities } from './audit';
+import type { ActivityDeps } from './deps';
+import { createDiscoverActivities } from './discover';
+import { createPersistActivities } from './persist';
+import { createRunActivities } from './runs';
+import { createSummarizeActivities } from './summarize';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createRunActivities(deps),
+    ...createDiscoverActivities(deps),
+    ...createAuditActivities(deps),
+    ...createPersistActivities(deps),
+    ...createSummarizeActivities(deps),
+  };
+}

@@ -1,0 +1,71 @@
+// Run bookkeeping: the audit_runs row, stage changes, and claims on the PostgreSQL frontier.
+import type { ActivityDeps } from './deps';
+import type { ClaimInput, ClaimedUrl, InitRunInput, SetStageInput } from './types';
+import { siteHostOf } from '../audit/url';
+
+export function createRunActivities({ db }: ActivityDeps) {
+  return {
+    /**
+     * Creates (or takes over) the run's row. A new execution of the same workflow id (an explicit re-run) clears the
+     * frontier and links of the previous execution; page_audits rows stay and are updated in place by url hash.
+     */
+    async initRun(input: InitRunInput): Promise<string> {
+      return db.transaction(async (tx) => {
+        const host = siteHostOf(input.siteUrl) ?? '';
+        const [existing] = await tx.query(`SELECT id, execution_id FROM audit_runs WHERE workflow_id = $1 FOR UPDATE`, [input.workflowId]);
+        if (!existing) {
+          const [row] = await tx.query(
+            `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, options, execution_id, batch_id, started_at)
+             VALUES ($1, $2, $3, $4, 'running', 'discovering', $5, $6, $7, now())
+             ON CONFLICT (workflow_id) DO UPDATE SET updated_at = now() RETURNING id`,
+            [input.workflowId, input.runKey, input.siteUrl, host, JSON.stringify(input.options), input.executionId, input.batchId ?? null],
+          );
+          return row.id as string;
+        }
+        if (existing.execution_id !== input.executionId) {
+          await tx.query(`DELETE FROM frontier WHERE run_id = $1`, [existing.id]);
+          await tx.query(`DELETE FROM page_links WHERE run_id = $1`, [existing.id]);
+          await tx.query(
+            `UPDATE audit_runs SET execution_id = $2, started_at = now(), finished_at = NULL, summary = NULL, error = NULL,
+               discovered = 0, audited = 0, failed = 0, persisted = 0 WHERE id = $1`,
+            [existing.id, input.executionId],
+          );
+        }
+        await tx.query(
+          `UPDATE audit_runs SET status = 'running', stage = 'discovering', options = $2, batch_id = COALESCE($3, batch_id), updated_at = now() WHERE id = $1`,
+          [existing.id, JSON.stringify(input.options), input.batchId ?? null],
+        );
+        return existing.id as string;
+      });
+    },
+
+    async setStage(input: SetStageInput): Promise<void> {
+      const status = input.stage === 'completed' || input.stage === 'failed' || input.stage === 'cancelled' ? input.stage : 'running';
+      const terminal = status !== 'running';
+      await db.query(
+        `UPDATE audit_runs SET stage = $2, status = $3, error = COALESCE($4, error), updated_at = now(),
+           finished_at = CASE WHEN $5 THEN now() ELSE finished_at END WHERE id = $1`,
+        [input.runId, input.stage, status, input.error ?? null, terminal],
+      );
+    },
+
+    /** Claims up to `size` queued URLs under a deterministic token; a retry with the same token returns the same URLs. */
+    async claimBatch(input: ClaimInput): Promise<ClaimedUrl[]> {
+      return db.transaction(async (tx) => {
+        const already: Array<{ url: string; url_hash: string; depth: number }> = await tx.query(
+          `SELECT url, url_hash, depth FROM frontier WHERE run_id = $1 AND claim_token = $2 ORDER BY depth, id`,
+          [input.runId, input.claimToken],
+        );
+        const rows = already.length > 0 ? already : await tx.query(
+          `UPDATE frontier SET status = 'claimed', claim_token = $2
+             WHERE id IN (SELECT id FROM frontier WHERE run_id = $1 AND status = 'queued' ORDER BY depth, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+           RETURNING url, url_hash, depth`,
+          [input.runId, input.claimToken, input.size],
+        ).then((r: [Array<{ url: string; url_hash: string; depth: number }>, number]) => r[0]);
+        return rows
+          .map((r) => ({ url: r.url, urlHash: r.url_hash, depth: r.depth }))
+          .sort((a, b) => a.depth - b.depth || a.url.localeCompare(b.url));
+      });
+    },
+  };
+}

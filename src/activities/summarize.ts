@@ -1,0 +1,53 @@
+// The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
+// the run's rows, and write the execution summary.
+import { buildSummary } from '../audit/summary';
+import type { SiteIssue } from '../workflows/contracts';
+import type { ActivityDeps } from './deps';
+import { computeSiteIssues } from './siteIssues';
+import type { SummarizeInput, SummarizeResult } from './types';
+
+export function createSummarizeActivities({ db }: ActivityDeps) {
+  return {
+    async summarize(input: SummarizeInput): Promise<SummarizeResult> {
+      const { runId, executionId } = input;
+      await db.query(`DELETE FROM page_audits WHERE run_id = $1 AND execution_id IS DISTINCT FROM $2`, [runId, executionId]);
+      const [counts] = await db.query(
+        `SELECT count(*) FILTER (WHERE status = 'ok')::int AS audited, count(*) FILTER (WHERE status = 'failed')::int AS failed
+           FROM page_audits WHERE run_id = $1`,
+        [runId],
+      );
+      const failReasons = await db.query(
+        `SELECT failure_reason AS reason, count(*)::int AS count FROM page_audits
+          WHERE run_id = $1 AND failure_reason IS NOT NULL GROUP BY failure_reason`,
+        [runId],
+      );
+      const issueCounts = await db.query(
+        `SELECT i->>'code' AS code, count(*)::int AS count FROM page_audits p, jsonb_array_elements(p.issues) i
+          WHERE p.run_id = $1 GROUP BY 1`,
+        [runId],
+      );
+      const statusCodes = await db.query(
+        `SELECT status_code AS code, count(*)::int AS count FROM page_audits WHERE run_id = $1 GROUP BY status_code`,
+        [runId],
+      );
+      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId);
+      const [run] = await db.query(`SELECT started_at FROM audit_runs WHERE id = $1`, [runId]);
+      const startedAt = run?.started_at ? new Date(run.started_at).getTime() : input.startedAt;
+      const summary = buildSummary({
+        pagesAudited: counts.audited,
+        pagesFailed: counts.failed,
+        durationMs: Date.now() - startedAt,
+        failReasons,
+        issueCounts,
+        statusCodes,
+        siteIssues,
+      });
+      await db.query(
+        `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
+           persisted = $3 + $4, finished_at = now(), updated_at = now() WHERE id = $1`,
+        [runId, JSON.stringify(summary), counts.audited, counts.failed],
+      );
+      return summary;
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// The Express app: a thin layer over the run service, the database and Temporal. Built by a factory so tests,
+// the CLI's local stack and the server process all mount the same app.
+import { timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import express, { type RequestHandler } from 'express';
+import type { DataSource } from 'typeorm';
+import { CHECKS } from '../audit/catalogue';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { pauseSignal, resumeSignal } from '../workflows/contracts';
+import { errorHandler, HttpError, parseOr400 } from './errors';
+import { findRunRow, getRunView, startSiteRun, webUiUrl } from './runService';
+import { listPagesQuerySchema, listRunsQuerySchema, runIdParamSchema, startRunSchema } from './schemas';
+
+export interface AppDeps {
+  db: DataSource;
+  client: Client;
+  config: Config;
+  log: Logger;
+}
+
+function bearerAuth(token: string): RequestHandler {
+  const expected = Buffer.from(token);
+  return (req, _res, next) => {
+    const header = req.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      next(new HttpError(401, 'unauthorized', 'A valid API token is required (Authorization: Bearer <API_TOKEN>)'));
+      return;
+    }
+    next();
+  };
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { db, client, config, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, boolean> = { database: false, temporal: false };
+    try {
+      await db.query('SELECT 1');
+      checks.database = true;
+    } catch {}
+    try {
+      await client.withDeadline(Date.now() + 2_000, () => client.workflowService.getSystemInfo({}));
+      checks.temporal = true;
+    } catch {}
+    const ok = checks.database && checks.temporal;
+    res.status(ok ? 200 : 503).json({ ok, checks });
+  });
+
+  if (config.api.token) app.use('/api', bearerAuth(config.api.token));
+  app.use('/api', express.json({ limit: config.api.bodyLimit, strict: true }));
+
+  const runDeps = { db, client, config };
+  const runParam = (req: express.Request) => parseOr400(runIdParamSchema, req.params).id;
+
+  app.post('/api/runs', async (req, res) => {
+    const body = parseOr400(startRunSchema, req.body ?? {});
+    const started = await startSiteRun(runDeps, body);
+    log.info({ runId: started.runId, workflowId: started.workflowId, created: started.created }, 'run requested');
+    res.status(started.created ? 202 : 200).json(started);
+  });
+
+  app.get('/api/runs', async (req, res) => {
+    const q = parseOr400(listRunsQuerySchema, req.query);
+    const rows = await db.query(
+      `SELECT id, workflow_id, site_url, status, stage, error, audited, failed, discovered, created_at, finished_at
+         FROM audit_runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR site_host = $2)
+        ORDER BY created_at DESC LIMIT $3`,
+      [q.status ?? null, q.site ?? null, q.limit],
+    );
+    res.json({
+      items: rows.map((r: any) => ({
+        runId: r.id, workflowId: r.workflow_id, siteUrl: r.site_url, status: r.status, stage: r.stage, error: r.error,
+        counters: { discovered: r.discovered, audited: r.audited, failed: r.failed },
+        createdAt: r.created_at, finishedAt: r.finished_at, webUiUrl: webUiUrl(config, r.workflow_id),
+      })),
+    });
+  });
+
+  app.get('/api/runs/:id', async (req, res) => {
+    res.json(await getRunView(runDeps, runParam(req)));
+  });
+
+  app.get('/api/runs/:id/pages', async (req, res) => {
+    const run = await findRunRow(db, runParam(req));
+    const q = parseOr400(listPagesQuerySchema, req.query);
+    const rows = await db.query(
+      `SELECT id, url, final_url, status, status_code, content_type, ttfb_ms, duration_ms, bytes, depth, title, description,
+              h1, h1_count, canonical, indexable, noindex, word_count, lang, issues, redirect_chain, failure_reason,
+              failure_detail, attempts, audited_at
+         FROM page_audits
+        WHERE run_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR issues @> jsonb_build_array(jsonb_build_object('code', $3::text)))
+          AND ($4::int IS NULL OR status_code = $4) AND ($5::bigint IS NULL OR id > $5)
+        ORDER BY id LIMIT $6`,
+      [run.id, q.status ?? null, q.code ?? null, q.statusCode ?? null, q.cursor ?? null, q.limit + 1],
+    );
+    const items = rows.slice(0, q.limit).map((r: any) => {
+      const { id: _id, ...rest } = r;
+      return camel(rest);
+    });
+    res.json({ items, nextCursor: rows.length > q.limit ? String(rows[q.limit - 1].id) : null });
+  });
+
+  app.get('/api/runs/:id/report', async (req, res) => {
+    const run = await findRunRow(db, runParam(req));
+    const summary = run.summary as { issuesByCode?: Record<string, number> } | null;
+    const byCode = CHECKS.filter((c) => summary?.issuesByCode?.[c.code]).map((c) => ({ ...c, count: summary!.issuesByCode![c.code] }));
+    res.json({
+      runId: run.id,
+      workflowId: run.workflow_id,
+      siteUrl: run.site_url,
+      status: run.status,
+      summary: run.summary,
+      issues: byCode,
+      webUiUrl: webUiUrl(config, run.workflow_id),
+    });
+  });
+
+  app.post('/api/runs/:id/cancel', async (req, res) => {
+    const run = await findRunRow(db, runParam(req));
+    if (!['queued', 'running'].includes(run.status)) throw new HttpError(409, 'not_running', `run is ${run.status}`);
+    await client.workflow.getHandle(run.workflow_id).cancel();
+    res.status(202).json({ runId: run.id, workflowId: run.workflow_id, status: 'cancelling' });
+  });
+
+  for (const [action, signal] of [['pause', pauseSignal], ['resume', resumeSignal]] as const) {
+    app.post(`/api/runs/:id/${action}`, async (req, res) => {
+      const run = await findRunRow(db, runParam(req));
+      if (!['queued', 'running'].includes(run.status)) throw new HttpError(409, 'not_running', `run is ${run.status}`);
+      await client.workflow.getHandle(run.workflow_id).signal(signal);
+      res.status(202).json({ runId: run.id, workflowId: run.workflow_id, status: action === 'pause' ? 'pausing' : 'resuming' });
+    });
+  }
+
+  app.get('/api/checks', (_req, res) => void res.json({ items: CHECKS }));
+
+  app.use('/', express.static(path.join(__dirname, 'public'), { index: 'index.html' }));
+  app.use('/api', (_req, _res, next) => next(new HttpError(404, 'not_found', 'No such route')));
+  app.use(errorHandler(log));
+  return app;
+}
+
+function camel(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), v]));
+}

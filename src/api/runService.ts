@@ -1,0 +1,195 @@
+// Starting and reading site runs: shared by the HTTP API and the CLI, so both behave the same.
+import { randomBytes } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import { compilePatterns, InvalidPatternError } from '../audit/scope';
+import { normalizeUrl, siteHostOf } from '../audit/url';
+import type { Config } from '../config';
+import {
+  DEFAULT_POLICIES,
+  progressQuery,
+  resolveOptions,
+  siteAuditWorkflowId,
+  type AuditStage,
+  type ProgressView,
+  type SiteAuditInput,
+} from '../workflows/contracts';
+import { AuditStageKey, SiteHostKey } from '../workflows/searchAttributes';
+import { HttpError, notFound } from './errors';
+import type { StartRunBody } from './schemas';
+
+export interface RunServiceDeps {
+  db: DataSource;
+  client: Client;
+  config: Config;
+}
+
+export interface StartedRun {
+  runId: string;
+  workflowId: string;
+  runKey: string;
+  created: boolean;
+  status: string;
+  statusUrl: string;
+  webUiUrl: string;
+}
+
+export function webUiUrl(config: Config, workflowId: string): string {
+  return `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+function newRunKey(): string {
+  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { batchId?: string }): Promise<StartedRun> {
+  const { db, client, config } = deps;
+  const siteUrl = normalizeUrl(body.url);
+  const host = siteUrl ? siteHostOf(siteUrl) : null;
+  if (!siteUrl || !host) throw new HttpError(400, 'invalid_request', 'url: must be an absolute http(s) URL', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
+  for (const field of ['include', 'exclude'] as const) {
+    try {
+      compilePatterns(body.options?.[field]);
+    } catch (err) {
+      if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
+      throw err;
+    }
+  }
+  const runKey = body.idempotencyKey ?? newRunKey();
+  const workflowId = siteAuditWorkflowId(host, runKey);
+  const options = resolveOptions({ siteUrl, ...body.options });
+  const input: SiteAuditInput = { siteUrl, runKey, ...options, policies: { ...DEFAULT_POLICIES, ...config.policies }, batchId: body.batchId };
+
+  // The row exists before the workflow does, so GET /api/runs/:id answers at once, even with no worker polling.
+  const inserted: Array<{ id: string }> = await db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, options, batch_id)
+     VALUES ($1, $2, $3, $4, 'queued', 'queued', $5, $6) ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
+    [workflowId, runKey, siteUrl, host, JSON.stringify(options), body.batchId ?? null],
+  );
+  let created = inserted.length > 0;
+  try {
+    await client.workflow.start('siteAuditWorkflow', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      // A double submit while running returns the running one; after it closed, only an explicit rerun starts again.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: body.rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SiteHostKey, value: host },
+        { key: AuditStageKey, value: 'queued' },
+      ],
+      staticSummary: `SEO audit of ${siteUrl}`,
+      staticDetails: `maxPages ${options.maxPages}, maxDepth ${options.maxDepth}, ${options.parallelBatches}×${options.auditBatchSize} pages in flight`,
+    });
+    if (body.rerun && !created) {
+      await db.query(`UPDATE audit_runs SET status = 'queued', stage = 'queued', updated_at = now() WHERE workflow_id = $1 AND status IN ('completed','failed','cancelled')`, [workflowId]);
+      created = true;
+    }
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      // Nothing half-written: a run row whose workflow never started is removed again.
+      if (created) await db.query(`DELETE FROM audit_runs WHERE workflow_id = $1 AND status = 'queued'`, [workflowId]);
+      throw err;
+    }
+    created = false;
+  }
+  const [row] = await db.query(`SELECT id, status FROM audit_runs WHERE workflow_id = $1`, [workflowId]);
+  return {
+    runId: row.id,
+    workflowId,
+    runKey,
+    created,
+    status: row.status,
+    statusUrl: `/api/runs/${row.id}`,
+    webUiUrl: webUiUrl(config, workflowId),
+  };
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function findRunRow(db: DataSource, id: string): Promise<Record<string, any>> {
+  const rows = UUID_RE.test(id)
+    ? await db.query(`SELECT * FROM audit_runs WHERE id = $1`, [id])
+    : await db.query(`SELECT * FROM audit_runs WHERE workflow_id = $1`, [id]);
+  if (rows.length === 0) throw notFound(`run ${id}`);
+  return rows[0];
+}
+
+async function workflowPollers(deps: RunServiceDeps): Promise<number | null> {
+  try {
+    const res = await deps.client.workflowService.describeTaskQueue({
+      namespace: deps.config.temporal.namespace,
+      taskQueue: { name: deps.config.temporal.taskQueue },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    return res.pollers?.length ?? 0;
+  } catch {
+    return null;
+  }
+}
+
+export interface RunView {
+  runId: string;
+  workflowId: string;
+  runKey: string;
+  siteUrl: string;
+  siteHost: string;
+  status: string;
+  stage: AuditStage | 'waiting_for_worker';
+  waitingForWorker: boolean;
+  progress: ProgressView | null;
+  counters: { discovered: number; audited: number; failed: number; persisted: number };
+  summary: unknown;
+  error: string | null;
+  options: unknown;
+  batchId: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  webUiUrl: string;
+}
+
+/** A run as the API shows it: live progress from the workflow query while it runs, the database after. */
+export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunView> {
+  const row = await findRunRow(deps.db, id);
+  let progress: ProgressView | null = null;
+  let waitingForWorker = false;
+  const live = row.status === 'queued' || row.status === 'running';
+  if (live) {
+    const pollers = await workflowPollers(deps);
+    if (pollers === 0) {
+      waitingForWorker = true;
+    } else {
+      try {
+        progress = await deps.client.withDeadline(Date.now() + 3_000, () =>
+          deps.client.workflow.getHandle(row.workflow_id).query(progressQuery),
+        );
+      } catch {
+        // Not started yet, just closed, or the query timed out: the row below is still accurate.
+      }
+    }
+  }
+  return {
+    runId: row.id,
+    workflowId: row.workflow_id,
+    runKey: row.run_key,
+    siteUrl: row.site_url,
+    siteHost: row.site_host,
+    status: row.status,
+    stage: waitingForWorker ? 'waiting_for_worker' : (progress?.stage ?? row.stage),
+    waitingForWorker,
+    progress,
+    counters: progress
+      ? { discovered: progress.discovered, audited: progress.audited, failed: progress.failed, persisted: progress.persisted }
+      : { discovered: row.discovered, audited: row.audited, failed: row.failed, persisted: row.persisted },
+    summary: row.summary,
+    error: row.error,
+    options: row.options,
+    batchId: row.batch_id,
+    createdAt: new Date(row.created_at).toISOString(),
+    startedAt: row.started_at ? new Date(row.started_at).toISOString() : null,
+    finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
+    webUiUrl: webUiUrl(deps.config, row.workflow_id),
+  };
+}

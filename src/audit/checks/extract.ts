@@ -1,0 +1,321 @@
+// One pass over the htmlparser2 DOM that gathers everything the page checks need. Walking once (instead of
+// one selector query per check) keeps analysis cheap next to parsing. Strings here may be views into the
+// page's HTML: whatever ends up in a result is copied by the caller.
+import { parseDocument } from 'htmlparser2';
+import type { AnyNode, Element } from 'domhandler';
+
+export interface AnchorFacts {
+  /** Raw href attribute, null when absent. */
+  href: string | null;
+  /** rel tokens, lower-cased, space-separated with a leading and trailing space for cheap token tests. */
+  rel: string;
+  target: string;
+  /** Text content, whitespace-collapsed. */
+  text: string;
+  /** Alt text of images inside the link, collapsed. */
+  imgAlt: string;
+  /** aria-label, or title, or a marker when aria-labelledby names the link. */
+  label: string;
+  /** Lighthouse's exemptions for anchors without a usable href: role, named or id'd anchors, aria-current. */
+  placeholderOk: boolean;
+}
+
+export interface ImageFacts {
+  alt: string | null;
+  hasWidth: boolean;
+  hasHeight: boolean;
+}
+
+export interface LinkTagFacts {
+  href: string | null;
+  inHead: boolean;
+}
+
+export interface HreflangTagFacts {
+  lang: string;
+  href: string | null;
+}
+
+export interface PageFacts {
+  htmlLang: string | null;
+  titles: string[];
+  descriptions: string[];
+  /** Robots meta tags addressed to one of the requested names (robots, googlebot, …). */
+  robotsMeta: { name: string; content: string }[];
+  viewport: boolean;
+  cspMeta: boolean;
+  metaInBody: number;
+  ogTitle: boolean;
+  ogDescription: boolean;
+  ogImage: boolean;
+  baseHref: string | null;
+  canonicals: LinkTagFacts[];
+  hreflang: HreflangTagFacts[];
+  /** Heading levels (1-6) in document order. */
+  headingLevels: number[];
+  /** Text of each h1, collapsed (image alt included). */
+  h1Texts: string[];
+  h2Count: number;
+  /** Main content text (script, style, noscript, template, nav, header, footer, aside, head excluded). */
+  mainText: string;
+  elementCount: number;
+  duplicateIds: string[];
+  images: ImageFacts[];
+  picturesWithoutImg: number;
+  anchors: AnchorFacts[];
+  /** src/href of img, script, iframe and stylesheet links. */
+  resources: string[];
+  formActions: string[];
+  jsonLd: string[];
+}
+
+// Children of these are skipped entirely: raw text (script, style, title, textarea), or not part of the
+// rendered DOM (template content; noscript content with scripting on, as crawlers that render see it).
+const OPAQUE = new Set(['script', 'style', 'title', 'textarea', 'template', 'noscript', 'xmp', 'iframe', 'noembed', 'noframes']);
+/** Subtrees that are not main content. */
+const NOT_MAIN = new Set(['nav', 'header', 'footer', 'aside', 'head', 'svg', 'math', 'select', 'button', 'object']);
+/** Elements allowed in <head>: any other element (or text) ends the head, as in browsers' parsing. */
+const HEAD_OK = new Set(['html', 'head', 'title', 'meta', 'link', 'base', 'script', 'style', 'noscript', 'template']);
+/** Phrasing elements: no word break at their boundaries ("wo<b>rd</b>" is one word). */
+const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'dfn', 'em', 'i', 'kbd', 'mark', 'q', 's', 'samp',
+  'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var', 'font', 'label', 'del', 'ins']);
+const HEADINGS = new Map<string, number>([['h1', 1], ['h2', 2], ['h3', 3], ['h4', 4], ['h5', 5], ['h6', 6]]);
+/** Lighthouse: these only belong on an <a> that has an href. */
+const HREF_ASSOCIATED = ['target', 'download', 'ping', 'rel', 'hreflang', 'type', 'referrerpolicy'];
+
+const SVG_BIT = 1;
+const NOT_MAIN_BIT = 2;
+const ANCHOR_BIT = 4;
+const HEADING_BIT = 8;
+const PICTURE_BIT = 16;
+const BLOCK_BIT = 32;
+
+interface Collector {
+  parts: string[];
+}
+interface AnchorCollector extends Collector {
+  alts: string[];
+  el: Element;
+}
+interface HeadingCollector extends Collector {
+  level: number;
+}
+
+const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+function textOf(el: Element): string {
+  let s = '';
+  for (const c of el.children) if (c.type === 'text') s += c.data;
+  return s;
+}
+
+function relTokens(v: string | undefined): string {
+  return v ? ` ${v.toLowerCase().replace(/\s+/g, ' ').trim()} ` : ' ';
+}
+
+/** Parses `html` and gathers the facts. `robotNames` are lower-case meta names read as robots directives. */
+export function extractFacts(html: string, robotNames: ReadonlySet<string>): PageFacts {
+  const doc = parseDocument(html);
+  const f: PageFacts = {
+    htmlLang: null, titles: [], descriptions: [], robotsMeta: [], viewport: false, cspMeta: false, metaInBody: 0,
+    ogTitle: false, ogDescription: false, ogImage: false, baseHref: null, canonicals: [], hreflang: [],
+    headingLevels: [], h1Texts: [], h2Count: 0, mainText: '', elementCount: 0, duplicateIds: [], images: [],
+    picturesWithoutImg: 0, anchors: [], resources: [], formActions: [], jsonLd: [],
+  };
+  const main: string[] = [];
+  const ids = new Set<string>();
+  const dupIds = new Set<string>();
+  const anchorStack: AnchorCollector[] = [];
+  const headingStack: HeadingCollector[] = [];
+  const pictureStack: boolean[] = [];
+  let svg = 0;
+  let notMain = 0;
+  let headEnded = false;
+  let sawHtml = false;
+
+  const pushText = (s: string): void => {
+    if (notMain === 0) main.push(s);
+    if (anchorStack.length > 0) anchorStack[anchorStack.length - 1].parts.push(s);
+    if (headingStack.length > 0) headingStack[headingStack.length - 1].parts.push(s);
+  };
+
+  // Iterative walk (pages can nest thousands deep); an exit entry carries the bits its enter set.
+  const nodes: AnyNode[] = [];
+  const exits: number[] = []; // -1 = enter, else the bits to undo on exit
+  for (let i = doc.children.length - 1; i >= 0; i--) {
+    nodes.push(doc.children[i]);
+    exits.push(-1);
+  }
+
+  while (nodes.length > 0) {
+    const node = nodes.pop() as AnyNode;
+    const exitBits = exits.pop() as number;
+
+    if (exitBits >= 0) {
+      if (exitBits & SVG_BIT) svg--;
+      if (exitBits & NOT_MAIN_BIT) notMain--;
+      if (exitBits & BLOCK_BIT) pushText(' ');
+      if (exitBits & HEADING_BIT) {
+        const h = headingStack.pop() as HeadingCollector;
+        if (h.level === 1) f.h1Texts.push(collapse(h.parts.join('')));
+      }
+      if (exitBits & ANCHOR_BIT) {
+        const a = anchorStack.pop() as AnchorCollector;
+        const attr = a.el.attribs;
+        const href = attr.href ?? null;
+        const name = (attr.name ?? '').trim();
+        const role = (attr.role ?? '').trim();
+        const ariaCurrent = (attr['aria-current'] ?? '').trim().toLowerCase();
+        const placeholderOk = role !== '' || name !== '' || (href === null && attr.id !== undefined)
+          || (href !== null && href.trim() === '' && attr.id !== undefined)
+          || (href === null && !HREF_ASSOCIATED.some((k) => attr[k] !== undefined) && (ariaCurrent === 'page' || ariaCurrent === 'location'));
+        f.anchors.push({
+          href,
+          rel: relTokens(attr.rel),
+          target: (attr.target ?? '').trim().toLowerCase(),
+          text: collapse(a.parts.join('')),
+          imgAlt: collapse(a.alts.join(' ')),
+          label: collapse(attr['aria-label'] ?? attr.title ?? '') || (attr['aria-labelledby'] ? '(aria-labelledby)' : ''),
+          placeholderOk,
+        });
+      }
+      if (exitBits & PICTURE_BIT) {
+        if (!pictureStack.pop()) f.picturesWithoutImg++;
+      }
+      continue;
+    }
+
+    if (node.type === 'text') {
+      const data = node.data;
+      if (!headEnded && /\S/.test(data)) headEnded = true;
+      pushText(data);
+      continue;
+    }
+    if (node.type !== 'tag' && node.type !== 'script' && node.type !== 'style') continue;
+
+    const el = node;
+    const name = el.name;
+    const attr = el.attribs;
+    f.elementCount++;
+    let bits = 0;
+
+    if (!headEnded && !HEAD_OK.has(name)) headEnded = true;
+
+    switch (name) {
+      case 'html':
+        if (!sawHtml) {
+          sawHtml = true;
+          f.htmlLang = attr.lang ?? null;
+        }
+        break;
+      case 'title':
+        if (svg === 0) f.titles.push(collapse(textOf(el)));
+        break;
+      case 'meta': {
+        if (svg > 0) break;
+        if (headEnded && attr.itemprop === undefined) f.metaInBody++;
+        const metaName = attr.name?.trim().toLowerCase();
+        const content = attr.content ?? '';
+        if (metaName !== undefined) {
+          if (metaName === 'description') f.descriptions.push(collapse(content));
+          else if (metaName === 'viewport') f.viewport ||= content.trim() !== '';
+          else if (robotNames.has(metaName)) f.robotsMeta.push({ name: metaName, content });
+        }
+        const prop = (attr.property ?? metaName ?? '').trim().toLowerCase();
+        if (prop.startsWith('og:') && content.trim() !== '') {
+          if (prop === 'og:title') f.ogTitle = true;
+          else if (prop === 'og:description') f.ogDescription = true;
+          else if (prop === 'og:image' || prop === 'og:image:url' || prop === 'og:image:secure_url') f.ogImage = true;
+        }
+        if (attr['http-equiv']?.trim().toLowerCase() === 'content-security-policy' && content.trim() !== '') f.cspMeta = true;
+        break;
+      }
+      case 'base':
+        if (f.baseHref === null && attr.href !== undefined) f.baseHref = attr.href;
+        break;
+      case 'link': {
+        if (svg > 0) break;
+        const rel = relTokens(attr.rel);
+        if (rel.includes(' canonical ')) f.canonicals.push({ href: attr.href ?? null, inHead: !headEnded });
+        if (rel.includes(' alternate ') && attr.hreflang !== undefined) f.hreflang.push({ lang: attr.hreflang, href: attr.href ?? null });
+        if (rel.includes(' stylesheet ') && attr.href) f.resources.push(attr.href);
+        break;
+      }
+      case 'script': {
+        if (attr.src) f.resources.push(attr.src);
+        const type = attr.type?.trim().toLowerCase();
+        if (type === 'application/ld+json') f.jsonLd.push(textOf(el));
+        break;
+      }
+      case 'img': {
+        if (attr.src) f.resources.push(attr.src);
+        const alt = attr.alt ?? null;
+        f.images.push({ alt, hasWidth: attr.width !== undefined, hasHeight: attr.height !== undefined });
+        if (pictureStack.length > 0) pictureStack[pictureStack.length - 1] = true;
+        if (alt !== null) {
+          if (anchorStack.length > 0) anchorStack[anchorStack.length - 1].alts.push(alt);
+          if (headingStack.length > 0) headingStack[headingStack.length - 1].parts.push(` ${alt} `);
+        }
+        break;
+      }
+      case 'iframe':
+        if (attr.src) f.resources.push(attr.src);
+        break;
+      case 'form':
+        if (attr.action !== undefined) f.formActions.push(attr.action);
+        break;
+      case 'picture':
+        bits |= PICTURE_BIT;
+        pictureStack.push(false);
+        break;
+      case 'a':
+        bits |= ANCHOR_BIT;
+        anchorStack.push({ parts: [], alts: [], el });
+        break;
+      case 'h2':
+        f.h2Count++;
+        break;
+      case 'svg':
+      case 'math':
+        bits |= SVG_BIT;
+        svg++;
+        break;
+    }
+
+    const level = HEADINGS.get(name);
+    if (level !== undefined && svg === 0) {
+      f.headingLevels.push(level);
+      bits |= HEADING_BIT;
+      headingStack.push({ parts: [], level });
+    }
+
+    const id = attr.id;
+    if (id !== undefined && id !== '') {
+      if (ids.has(id)) dupIds.add(id);
+      else ids.add(id);
+    }
+
+    if (OPAQUE.has(name)) continue;
+    if (NOT_MAIN.has(name)) {
+      bits |= NOT_MAIN_BIT;
+      notMain++;
+    }
+    if (!INLINE.has(name)) {
+      bits |= BLOCK_BIT;
+      pushText(' ');
+    }
+    const children = el.children;
+    // A childless element with nothing to undo needs no exit entry.
+    if (children.length === 0 && (bits & ~BLOCK_BIT) === 0) continue;
+    nodes.push(el);
+    exits.push(bits);
+    for (let i = children.length - 1; i >= 0; i--) {
+      nodes.push(children[i]);
+      exits.push(-1);
+    }
+  }
+
+  f.mainText = main.join('');
+  f.duplicateIds = [...dupIds];
+  return f;
+}

@@ -1,0 +1,135 @@
+// Indexing directives from robots meta tags and X-Robots-Tag headers. Like Lighthouse's is-crawlable, a
+// directive counts when it is generic or addressed to Googlebot, Bingbot or our own crawler's token: the
+// most restrictive one wins, as search engines combine them.
+import type { FindingSink } from './sink';
+
+export interface Directive {
+  name: string;
+  value: string;
+}
+
+/** Directives that take a value after ':' (so "name: x" is not a user-agent prefix). */
+const VALUED = new Set(['unavailable_after', 'max-snippet', 'max-image-preview', 'max-video-preview']);
+const WEEKDAY = /^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*$/i;
+
+/**
+ * Splits a comma-separated directive list. unavailable_after dates such as "Sunday, 01-Jan-2040 15:00:00 GMT"
+ * contain a comma, so a lone weekday value is joined with the part after it.
+ */
+function splitDirectives(parts: string[]): Directive[] {
+  const out: Directive[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i].trim();
+    if (part === '') continue;
+    const colon = part.indexOf(':');
+    const name = (colon < 0 ? part : part.slice(0, colon)).trim().toLowerCase();
+    let value = colon < 0 ? '' : part.slice(colon + 1).trim();
+    if (name === 'unavailable_after' && WEEKDAY.test(value) && i + 1 < parts.length) value = `${value}, ${parts[++i].trim()}`;
+    out.push({ name, value });
+  }
+  return out;
+}
+
+/** Directives of a robots meta content attribute. */
+export function parseRobotsContent(content: string): Directive[] {
+  return splitDirectives(content.split(','));
+}
+
+/**
+ * X-Robots-Tag value(s) by user agent ('' = all agents). The fetcher joins repeated headers with ", ", so a
+ * "bot: directive" part switches the agent for the parts after it, as in Google's own examples.
+ */
+export function parseXRobotsTag(header: string): Map<string, Directive[]> {
+  // Runs of consecutive parts for the same agent, so the weekday-join rule stays within one agent's list.
+  const runs: { agent: string; parts: string[] }[] = [];
+  let agent = '';
+  for (const raw of header.split(',')) {
+    let part = raw.trim();
+    const m = /^([A-Za-z0-9_.-]+)\s*:\s*(.*)$/.exec(part);
+    if (m && !VALUED.has(m[1].toLowerCase())) {
+      agent = m[1].toLowerCase();
+      part = m[2];
+    }
+    const last = runs[runs.length - 1];
+    if (last && last.agent === agent) last.parts.push(part);
+    else runs.push({ agent, parts: [part] });
+  }
+  const byAgent = new Map<string, Directive[]>();
+  for (const run of runs) {
+    const list = byAgent.get(run.agent);
+    if (list) list.push(...splitDirectives(run.parts));
+    else byAgent.set(run.agent, splitDirectives(run.parts));
+  }
+  return byAgent;
+}
+
+export interface Indexing {
+  noindex: boolean;
+  nofollow: boolean;
+  /** An unavailable_after date that has passed: search engines drop the page like a noindex. */
+  expired: boolean;
+}
+
+interface Source {
+  label: string;
+  directives: Directive[];
+}
+
+/**
+ * Applies robots directives: `metas` are the robots-like meta tags found (name lower-cased), `header` the
+ * X-Robots-Tag value, `agents` the bot names that count besides the generic ones.
+ */
+export function checkIndexing(
+  sink: FindingSink,
+  metas: readonly { name: string; content: string }[],
+  header: string | undefined,
+  agents: ReadonlySet<string>,
+  now: number,
+): Indexing {
+  const sources: Source[] = [];
+  for (const m of metas) sources.push({ label: `meta ${m.name}`, directives: parseRobotsContent(m.content) });
+  if (header) {
+    for (const [agent, directives] of parseXRobotsTag(header)) {
+      if (agent === '' || agents.has(agent)) sources.push({ label: agent ? `X-Robots-Tag ${agent}` : 'X-Robots-Tag', directives });
+    }
+  }
+  const result: Indexing = { noindex: false, nofollow: false, expired: false };
+  for (const { label, directives } of sources) {
+    for (const d of directives) {
+      switch (d.name) {
+        case 'noindex':
+          result.noindex = true;
+          sink.add('noindex', label);
+          break;
+        case 'nofollow':
+          result.nofollow = true;
+          sink.add('nofollow', label);
+          break;
+        case 'none':
+          result.noindex = true;
+          result.nofollow = true;
+          sink.add('noindex', `${label} (none)`);
+          sink.add('nofollow', `${label} (none)`);
+          break;
+        case 'nosnippet':
+          sink.add('nosnippet', label);
+          break;
+        case 'max-snippet':
+          if (d.value.trim() === '0') sink.add('nosnippet', `${label} (max-snippet:0)`);
+          break;
+        case 'noimageindex':
+          sink.add('noimageindex', label);
+          break;
+        case 'unavailable_after': {
+          const t = Date.parse(d.value);
+          if (!Number.isNaN(t) && t < now) {
+            result.expired = true;
+            sink.add('unavailable_after', `${d.value} (${label})`);
+          }
+          break;
+        }
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,131 @@
+// Text helpers of the check layer: string copying (memory), whitespace, words, hashes for duplicates.
+import { createHash } from 'node:crypto';
+
+/**
+ * A flat copy of `s` that does not share storage with the string it was cut from. V8 keeps substrings as
+ * slices of their parent, so a title taken from a page would otherwise keep the whole HTML alive.
+ */
+export function copyString(s: string): string {
+  return s.length === 0 ? '' : (' ' + s).slice(1);
+}
+
+/** Whitespace runs (including NBSP and newlines) to one space, trimmed. */
+export function collapseWhitespace(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Length in code points, so an emoji counts as one character as users see it. */
+export function charLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) n++; // skip low surrogates: each pair counts once
+  }
+  return n;
+}
+
+/** At most `max` code points, with an ellipsis when cut. */
+export function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cps = Array.from(s);
+  return cps.length <= max ? s : `${cps.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+// Han and kana scripts do not separate words with spaces: each character counts as a word there, which
+// keeps thin_content meaningful on Chinese and Japanese pages.
+const WORD_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+/gu;
+const HAS_WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** Lower-cased words of `text`: runs of non-space characters holding at least one letter or digit. */
+export function words(text: string): string[] {
+  const out: string[] = [];
+  const m = text.toLowerCase().match(WORD_RE);
+  if (!m) return out;
+  for (const w of m) if (HAS_WORD_CHAR.test(w)) out.push(w);
+  return out;
+}
+
+export function countWords(text: string): number {
+  return words(text).length;
+}
+
+export function sha1Hex(s: string): string {
+  return createHash('sha1').update(s).digest('hex');
+}
+
+// 32-bit FNV-1a over UTF-16 code units, then murmur3's finalizer so every output bit depends on every input bit.
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const rotl = (x: number, r: number): number => ((x << r) | (x >>> (32 - r))) >>> 0;
+
+function hex32(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * 64-bit SimHash (Charikar) of the word 3-shingles of `ws`, as 16 hex chars; null without words.
+ * Shingle hashes are combined from per-word hashes, so no shingle string is ever built.
+ */
+export function simhash64(ws: readonly string[]): string | null {
+  if (ws.length === 0) return null;
+  const wh = new Uint32Array(ws.length);
+  for (let i = 0; i < ws.length; i++) wh[i] = fnv1a(ws[i]);
+  const counts = new Int32Array(64);
+  const add = (lo: number, hi: number): void => {
+    for (let b = 0; b < 32; b++) {
+      counts[b] += (lo >>> b) & 1 ? 1 : -1;
+      counts[32 + b] += (hi >>> b) & 1 ? 1 : -1;
+    }
+  };
+  if (ws.length < 3) {
+    // Too short for a shingle: the words themselves are the features.
+    for (let i = 0; i < wh.length; i++) add(fmix32(wh[i]), fmix32(wh[i] ^ 0x9e3779b9));
+  } else {
+    for (let i = 0; i + 2 < wh.length; i++) {
+      const lo = fmix32(Math.imul(wh[i], 0x9e3779b1) ^ rotl(wh[i + 1], 11) ^ rotl(wh[i + 2], 22));
+      const hi = fmix32(lo ^ 0x5bd1e995);
+      add(lo, hi);
+    }
+  }
+  let lo = 0;
+  let hi = 0;
+  for (let b = 0; b < 32; b++) {
+    if (counts[b] > 0) lo |= 1 << b;
+    if (counts[32 + b] > 0) hi |= 1 << b;
+  }
+  return hex32(hi) + hex32(lo);
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/**
+ * Share of equal bits of two SimHashes, 0..1 (1 = identical). Unrelated texts land near 0.5; pages that
+ * differ by a few sentences stay above about 0.9.
+ */
+export function simhashSimilarity(a: string, b: string): number {
+  if (!/^[0-9a-f]{16}$/i.test(a) || !/^[0-9a-f]{16}$/i.test(b)) throw new RangeError('simhash must be 16 hex chars');
+  const dHi = parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16);
+  const dLo = parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16);
+  return 1 - (popcount32(dHi) + popcount32(dLo)) / 64;
+}

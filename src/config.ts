@@ -1,0 +1,113 @@
+// The one place that reads configuration: environment variables → a validated, typed object.
+// Every other module receives what it needs from here (or as arguments), never from process.env.
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const positiveInt = z.coerce.number().int().positive();
+
+export const envSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('sitesweep'),
+  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  API_TOKEN: z.string().optional(),
+  API_BODY_LIMIT: z.string().default('256kb'),
+  ALLOW_PRIVATE_TARGETS: bool.default(false),
+  TARGET_ALLOWLIST: list.default([]),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(100),
+  WORKER_CONNECTIONS_PER_HOST: positiveInt.default(8),
+  WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  AUDIT_HEARTBEAT_TIMEOUT_MS: positiveInt.default(30_000),
+  AUDIT_RETRY_INITIAL_MS: positiveInt.default(2_000),
+  AUDIT_RETRY_MAX_MS: positiveInt.default(30_000),
+  AUDIT_RETRY_MAX_ATTEMPTS: positiveInt.default(3),
+  PERSIST_RETRY_MAX_MS: positiveInt.default(60_000),
+  FETCH_MAX_BYTES: positiveInt.default(5_000_000),
+  FETCH_MAX_REDIRECTS: positiveInt.default(10),
+  FETCH_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SITESWEEP_HOME: z.string().default(path.join(os.homedir(), '.sitesweep')),
+  NODE_ENV: z.string().default('development'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiUrl: string };
+  api: { host: string; port: number; token: string | undefined; bodyLimit: string };
+  crawl: {
+    allowPrivateTargets: boolean;
+    targetAllowlist: string[];
+    connectionsPerHost: number;
+    maxBytes: number;
+    maxRedirects: number;
+    fetchRetries: number;
+  };
+  worker: { maxConcurrentActivities: number; maxCachedWorkflows: number; shutdownGraceMs: number; bundlePath: string | undefined };
+  policies: {
+    auditHeartbeatTimeoutMs: number;
+    auditRetryInitialMs: number;
+    auditRetryMaxMs: number;
+    auditRetryMaxAttempts: number;
+    persistRetryMaxMs: number;
+  };
+  logLevel: Env['LOG_LEVEL'];
+  home: string;
+  production: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings from compose files (`API_TOKEN=`) mean "unset".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, '') },
+    api: { host: e.API_HOST, port: e.API_PORT, token: e.API_TOKEN, bodyLimit: e.API_BODY_LIMIT },
+    crawl: {
+      allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,
+      targetAllowlist: e.TARGET_ALLOWLIST,
+      connectionsPerHost: e.WORKER_CONNECTIONS_PER_HOST,
+      maxBytes: e.FETCH_MAX_BYTES,
+      maxRedirects: e.FETCH_MAX_REDIRECTS,
+      fetchRetries: e.FETCH_RETRIES,
+    },
+    worker: {
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      bundlePath: e.WORKFLOW_BUNDLE_PATH,
+    },
+    policies: {
+      auditHeartbeatTimeoutMs: e.AUDIT_HEARTBEAT_TIMEOUT_MS,
+      auditRetryInitialMs: e.AUDIT_RETRY_INITIAL_MS,
+      auditRetryMaxMs: e.AUDIT_RETRY_MAX_MS,
+      auditRetryMaxAttempts: e.AUDIT_RETRY_MAX_ATTEMPTS,
+      persistRetryMaxMs: e.PERSIST_RETRY_MAX_MS,
+    },
+    logLevel: e.LOG_LEVEL,
+    home: e.SITESWEEP_HOME,
+    production: e.NODE_ENV === 'production',
+  };
+}

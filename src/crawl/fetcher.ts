@@ -1,0 +1,589 @@
+// The crawler's HTTP layer: one undici keep-alive pool per Fetcher, redirects followed by hand (each hop
+// re-checked by the SSRF guard), hard per-attempt deadline, streamed size cap counted after decompression,
+// retries with jittered backoff and Retry-After, and a per-host circuit breaker.
+import { performance } from 'node:perf_hooks';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import { MIMEType } from 'node:util';
+import zlib from 'node:zlib';
+import { Agent } from 'undici';
+import type { FailureReason, FetchedPage, RedirectHop } from '../audit/types';
+import { backoffDelay, parseRetryAfter } from './backoff';
+import { CircuitBreaker, type BreakerOptions } from './circuitBreaker';
+import { BLOCKED_TARGET_CODE, checkUrlTarget, createGuardedLookup, type TargetPolicy } from './ssrfGuard';
+
+export interface FetcherOptions {
+  /** Max open connections per origin (undici Pool `connections`); also caps per-origin concurrency. */
+  connectionsPerHost: number;
+  /** Turn the SSRF guard off (local fixture sites, intranet audits). */
+  allowPrivateTargets: boolean;
+  /** Hostnames, IPs or CIDRs allowed even though they resolve to private addresses. */
+  targetAllowlist?: string[];
+  /** Per-host circuit breaker; absent → never opens. */
+  breaker?: BreakerOptions;
+  /** Connect timeout for new sockets (undici default 10 s). The per-attempt deadline still applies. */
+  connectTimeoutMs?: number;
+}
+
+export interface FetchOptions {
+  /** Hard deadline of one attempt: connect, all redirect hops, headers and the whole body. */
+  timeoutMs: number;
+  /** Cap on the decoded (decompressed) body. */
+  maxBytes: number;
+  maxRedirects: number;
+  userAgent: string;
+  /** Extra attempts for retryable failures (timeout, reset, refused, EAI_AGAIN, 5xx, 429). Default 2. */
+  retries?: number;
+  /** Backoff base (full jitter over base·2^n). Default 500. */
+  retryBaseMs?: number;
+  /** Cap of one wait, also applied to Retry-After. Default 30000. */
+  retryMaxMs?: number;
+  headers?: Record<string, string>;
+  /** Cancellation (e.g. Temporal's activity cancellation signal): aborts at once with failureReason 'aborted'. */
+  signal?: AbortSignal;
+  /** 'html' (default): only (X)HTML bodies are read. 'any': every body is read and returned as rawBody too. */
+  accept?: 'html' | 'any';
+}
+
+export type FetchResult = FetchedPage & {
+  /** Attempts that reached the network (0 when refused before any request: invalid URL, guard, breaker). */
+  attempts: number;
+  failureReason: FailureReason | null;
+  failureDetail?: string;
+  /** The decoded (decompressed) body bytes; only with accept 'any'. */
+  rawBody?: Buffer;
+};
+
+type Health = 'success' | 'failure' | 'neutral';
+
+/** What one attempt (all its redirect hops) produced. */
+interface AttemptOutcome {
+  finalUrl: string;
+  statusCode: number;
+  headers: Record<string, string>;
+  redirectChain: RedirectHop[];
+  contentType: string | null;
+  bytes: number;
+  ttfbMs: number;
+  body: string | null;
+  rawBody?: Buffer;
+  failureReason: FailureReason | null;
+  failureDetail?: string;
+  retryable: boolean;
+  retryAfterMs: number | null;
+  /** False when nothing was sent (guard or breaker refused the first hop). */
+  dispatched: boolean;
+}
+
+interface Failure {
+  reason: FailureReason;
+  detail: string;
+  retryable: boolean;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
+/** Failures that say something about the host's health (they feed the circuit breaker). */
+const HOST_FAILURES = new Set<FailureReason>(['timeout', 'dns', 'connection_refused', 'connection_reset', 'tls', 'http_5xx', 'network']);
+/** Failures that say nothing either way (the host was not really asked, or it asked us to slow down). */
+const NEUTRAL = new Set<FailureReason>(['aborted', 'blocked_target', 'rate_limited', 'circuit_open']);
+/** How much of a discarded body (redirects, 5xx, non-HTML) we read to keep the connection reusable. */
+const DUMP_LIMIT = 64 * 1024;
+const SNIFF_BYTES = 1024;
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_(GET|VERIFY|DECRYPT)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED)/;
+
+export class Fetcher {
+  private readonly agent: Agent;
+  private readonly policy: TargetPolicy;
+  private readonly breaker: CircuitBreaker;
+
+  constructor(options: FetcherOptions) {
+    this.policy = { allowPrivateTargets: options.allowPrivateTargets, allowlist: options.targetAllowlist ?? [] };
+    this.breaker = new CircuitBreaker(options.breaker);
+    this.agent = new Agent({
+      connections: options.connectionsPerHost,
+      // The guard runs at connect time on the address actually dialled (names only; literals are checked
+      // before the request, since Node never calls lookup for them).
+      connect: {
+        timeout: options.connectTimeoutMs ?? 10_000,
+        ...(options.allowPrivateTargets ? {} : { lookup: createGuardedLookup(this.policy) }),
+      },
+    });
+  }
+
+  /** Destroy the pool: in-flight requests fail, sockets close. */
+  async close(): Promise<void> {
+    await this.agent.destroy();
+  }
+
+  async fetchPage(url: string, opts: FetchOptions): Promise<FetchResult> {
+    const started = performance.now();
+    const retries = Math.max(0, opts.retries ?? 2);
+    const retryBaseMs = opts.retryBaseMs ?? 500;
+    const retryMaxMs = opts.retryMaxMs ?? 30_000;
+
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return finish(url, started, 0, failed(url, { reason: 'invalid_url', detail: 'unparseable URL', retryable: false }));
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      return finish(url, started, 0, failed(url, { reason: 'invalid_url', detail: `unsupported scheme ${target.protocol}`, retryable: false }));
+    }
+    target.hash = ''; // fragments never go on the wire
+    const requested = target.href;
+    if (opts.signal?.aborted) return finish(requested, started, 0, failed(requested, abortedFailure()));
+
+    let attempts = 0;
+    let last: AttemptOutcome | null = null;
+    for (let i = 0; i <= retries; i++) {
+      const out = await this.attempt(target, opts);
+      // The breaker opened because of our own earlier attempts: report the real failure, not 'circuit_open'.
+      if (out.failureReason === 'circuit_open' && last) break;
+      if (out.dispatched) attempts += 1;
+      last = out;
+      if (!out.retryable || i === retries) break;
+      const wait = out.retryAfterMs !== null ? Math.min(out.retryAfterMs, retryMaxMs) : backoffDelay(i, retryBaseMs, retryMaxMs);
+      if (!(await sleep(wait, opts.signal))) {
+        return finish(requested, started, attempts, { ...out, ...asFields(abortedFailure()) });
+      }
+    }
+    return finish(requested, started, attempts, last as AttemptOutcome);
+  }
+
+  /** One attempt: every redirect hop under one deadline. */
+  private async attempt(start: URL, opts: FetchOptions): Promise<AttemptOutcome> {
+    // Own controller + timer instead of AbortSignal.any([caller, AbortSignal.timeout()]): any() leaks dependants
+    // on a long-lived source signal (nodejs/node#54614, #55351), and Temporal's cancellation signal lives for a
+    // whole batch. This also tells a timeout from a cancellation without inspecting error shapes.
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new DOMException(`no complete response within ${opts.timeoutMs} ms`, 'TimeoutError'));
+    }, opts.timeoutMs);
+    const caller = opts.signal;
+    const onCallerAbort = (): void => ac.abort(caller?.reason);
+    caller?.addEventListener('abort', onCallerAbort, { once: true });
+
+    const chain: RedirectHop[] = [];
+    const visited = new Set<string>([start.href]);
+    let current = start;
+    let dispatched = false;
+    // Which host the current breaker permit belongs to, so every exit path settles it exactly once.
+    let permitHost: string | null = null;
+    const settle = (health: Health): void => {
+      if (permitHost === null) return;
+      if (health === 'success') this.breaker.onSuccess(permitHost);
+      else if (health === 'failure') this.breaker.onFailure(permitHost);
+      else this.breaker.onNeutral(permitHost);
+      permitHost = null;
+    };
+    const fail = (f: Failure, extra: Partial<AttemptOutcome> = {}): AttemptOutcome => {
+      settle(HOST_FAILURES.has(f.reason) ? 'failure' : NEUTRAL.has(f.reason) ? 'neutral' : 'success');
+      return { ...failed(current.href, f), redirectChain: chain, dispatched, ...extra };
+    };
+    const failFromError = (err: unknown, extra: Partial<AttemptOutcome> = {}): AttemptOutcome =>
+      fail(ac.signal.aborted ? (timedOut ? timeoutFailure(opts.timeoutMs) : abortedFailure()) : classifyError(err), extra);
+
+    try {
+      for (;;) {
+        const blocked = checkUrlTarget(current, this.policy);
+        if (blocked) return fail({ reason: 'blocked_target', detail: blocked.message, retryable: false });
+        if (!this.breaker.tryAcquire(current.host)) {
+          return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
+        }
+        permitHost = current.host;
+
+        const hopStart = performance.now();
+        dispatched = true;
+        let res: Awaited<ReturnType<Agent['request']>>;
+        try {
+          res = await this.agent.request({
+            origin: current.origin,
+            path: `${current.pathname}${current.search}`,
+            method: 'GET',
+            headers: requestHeaders(opts, start, current),
+            signal: ac.signal,
+            // undici's own timers as a second line; the attempt deadline above is the hard cap.
+            headersTimeout: opts.timeoutMs,
+            bodyTimeout: opts.timeoutMs,
+          });
+        } catch (err) {
+          return failFromError(err);
+        }
+        const ttfbMs = performance.now() - hopStart;
+        const status = res.statusCode;
+        const headers = flattenHeaders(res.headers);
+        const response: Partial<AttemptOutcome> = {
+          finalUrl: current.href,
+          statusCode: status,
+          headers,
+          ttfbMs,
+          contentType: headers['content-type'] ?? null,
+        };
+
+        const location = headers.location;
+        if (REDIRECT_STATUSES.has(status) && location) {
+          await dump(res.body);
+          settle('success');
+          chain.push({ url: current.href, status });
+          let next: URL;
+          try {
+            next = new URL(location, current);
+          } catch {
+            return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
+          }
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+            return fail({ reason: 'invalid_url', detail: `redirect to unsupported scheme ${next.protocol}`, retryable: false }, response);
+          }
+          next.hash = '';
+          if (visited.has(next.href)) {
+            return fail({ reason: 'redirect_loop', detail: `redirect loop back to ${truncate(next.href, 100)}`, retryable: false }, response);
+          }
+          if (chain.length > opts.maxRedirects) {
+            return fail({ reason: 'too_many_redirects', detail: `more than ${opts.maxRedirects} redirects`, retryable: false }, response);
+          }
+          visited.add(next.href);
+          current = next;
+          continue;
+        }
+
+        if (status >= 500 || status === 429) {
+          await dump(res.body);
+          const retryAfterMs = parseRetryAfter(headers['retry-after']);
+          const f: Failure = status === 429
+            ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
+            : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
+          return fail(f, { ...response, retryAfterMs });
+        }
+
+        // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
+        const mediaType = parseMediaType(headers['content-type']);
+        const accept = opts.accept ?? 'html';
+        const isHtml = mediaType.essence === null || HTML_TYPES.has(mediaType.essence);
+        if (accept === 'html' && !isHtml) {
+          // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
+          await dump(res.body);
+          settle('success');
+          return { ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome;
+        }
+
+        const declared = Number(headers['content-length']);
+        const encodings = parseEncodings(headers['content-encoding']);
+        // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
+        if (Number.isFinite(declared) && declared > opts.maxBytes) {
+          res.body.destroy();
+          return fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response);
+        }
+
+        let read: ReadResult;
+        try {
+          read = await readCapped(res.body, encodings, opts.maxBytes, { sniffBinary: accept === 'html', charset: mediaType.charset });
+        } catch (err) {
+          return failFromError(err, response);
+        }
+        if (read.kind === 'too_large') {
+          return fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes });
+        }
+        if (read.kind === 'binary') {
+          return fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes });
+        }
+
+        const buf = read.buffer;
+        settle('success');
+        const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
+        return {
+          ...failed(current.href, null),
+          ...response,
+          redirectChain: chain,
+          dispatched,
+          bytes: buf.length,
+          body: text,
+          ...(accept === 'any' ? { rawBody: buf } : {}),
+        } as AttemptOutcome;
+      }
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCallerAbort);
+      settle('neutral'); // only if an unexpected throw left a permit open
+    }
+  }
+}
+
+// ---------- result helpers ----------
+
+function failed(url: string, f: Failure | null): AttemptOutcome {
+  return {
+    finalUrl: url,
+    statusCode: 0,
+    headers: {},
+    redirectChain: [],
+    contentType: null,
+    bytes: 0,
+    ttfbMs: 0,
+    body: null,
+    ...(f ? asFields(f) : { failureReason: null, retryable: false }),
+    retryAfterMs: null,
+    dispatched: false,
+  };
+}
+
+function asFields(f: Failure): Pick<AttemptOutcome, 'failureReason' | 'failureDetail' | 'retryable'> {
+  return { failureReason: f.reason, failureDetail: f.detail, retryable: f.retryable };
+}
+
+function finish(url: string, started: number, attempts: number, out: AttemptOutcome): FetchResult {
+  const result: FetchResult = {
+    url,
+    finalUrl: out.finalUrl,
+    statusCode: out.statusCode,
+    headers: out.headers,
+    redirectChain: out.redirectChain,
+    contentType: out.contentType,
+    bytes: out.bytes,
+    ttfbMs: Math.round(out.ttfbMs),
+    durationMs: Math.round(performance.now() - started),
+    body: out.body,
+    attempts,
+    failureReason: out.failureReason,
+  };
+  if (out.failureDetail !== undefined) result.failureDetail = out.failureDetail;
+  if (out.rawBody !== undefined) result.rawBody = out.rawBody;
+  return result;
+}
+
+const abortedFailure = (): Failure => ({ reason: 'aborted', detail: 'cancelled by caller', retryable: false });
+const timeoutFailure = (ms: number): Failure => ({ reason: 'timeout', detail: `no complete response within ${ms} ms`, retryable: true });
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+// ---------- request / response helpers ----------
+
+/** Credentials the caller set for the start origin must not leak to another origin through a redirect. */
+const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+function requestHeaders(opts: FetchOptions, start: URL, current: URL): Record<string, string> {
+  const headers: Record<string, string> = {
+    'user-agent': opts.userAgent,
+    accept: (opts.accept ?? 'html') === 'html' ? 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5' : '*/*',
+    'accept-encoding': 'gzip, deflate, br',
+  };
+  const sameOrigin = start.origin === current.origin;
+  for (const [k, v] of Object.entries(opts.headers ?? {})) {
+    const name = k.toLowerCase();
+    if (!sameOrigin && ORIGIN_BOUND_HEADERS.has(name)) continue;
+    headers[name] = v;
+  }
+  return headers;
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/** Drain a little of a body we don't need so the keep-alive socket can be reused; bigger ones are dropped. */
+async function dump(body: Readable & { dump?: (o: { limit: number }) => Promise<void> }): Promise<void> {
+  try {
+    if (body.dump) await body.dump({ limit: DUMP_LIMIT });
+    else body.destroy();
+  } catch {
+    // A failed drain only costs the connection.
+  }
+}
+
+function parseMediaType(header: string | undefined): { essence: string | null; charset: string | undefined } {
+  if (!header) return { essence: null, charset: undefined };
+  try {
+    const m = new MIMEType(header);
+    return { essence: m.essence, charset: m.params.get('charset') ?? undefined };
+  } catch {
+    return { essence: null, charset: undefined };
+  }
+}
+
+function isTextual(essence: string | null): boolean {
+  if (essence === null) return true;
+  return essence.startsWith('text/') || /[/+](xml|json)$/.test(essence) || essence === 'application/javascript';
+}
+
+function parseEncodings(header: string | undefined): string[] {
+  if (!header) return [];
+  return header.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '' && e !== 'identity');
+}
+
+function decoderFor(encoding: string): Transform {
+  // Z_SYNC_FLUSH tolerates a truncated final block the way browsers do instead of failing the page.
+  const flush = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+  switch (encoding) {
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.createGunzip(flush);
+    case 'deflate':
+      // Servers send both zlib-wrapped and raw deflate under this name; Unzip auto-detects the zlib/gzip header.
+      return zlib.createUnzip(flush);
+    case 'br':
+      return zlib.createBrotliDecompress({
+        flush: zlib.constants.BROTLI_OPERATION_FLUSH,
+        finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
+      });
+    default:
+      throw Object.assign(new Error(`unsupported content-encoding ${encoding}`), { code: 'SITESWEEP_BAD_ENCODING' });
+  }
+}
+
+type ReadResult =
+  | { kind: 'ok'; buffer: Buffer }
+  | { kind: 'too_large'; bytes: number }
+  | { kind: 'binary'; bytes: number };
+
+/**
+ * Stream the body through the decoders, counting DECODED bytes, and stop the moment the cap is passed: a gzip
+ * bomb costs at most maxBytes plus one zlib chunk of memory. With `sniffBinary` (HTML expected), the first KB
+ * is checked for binary content and the read stops early when it is.
+ */
+async function readCapped(
+  body: Readable,
+  encodings: string[],
+  maxBytes: number,
+  sniff: { sniffBinary: boolean; charset: string | undefined },
+): Promise<ReadResult> {
+  let stream: Readable = body;
+  if (encodings.length > 0) {
+    // Encodings are listed in the order they were applied, so undo them last-first.
+    const decoders = encodings.slice().reverse().map(decoderFor);
+    stream = pipeline([body, ...decoders], () => {
+      // Errors surface through the async iterator below; pipeline destroys every stage on failure or early exit.
+    }) as unknown as Readable;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let sniffed = !sniff.sniffBinary;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      stream.destroy();
+      body.destroy();
+      return { kind: 'too_large', bytes: total };
+    }
+    chunks.push(chunk);
+    if (!sniffed && total >= SNIFF_BYTES) {
+      sniffed = true;
+      if (looksBinary(Buffer.concat(chunks).subarray(0, SNIFF_BYTES), sniff.charset)) {
+        stream.destroy();
+        body.destroy();
+        return { kind: 'binary', bytes: total };
+      }
+    }
+  }
+  const buffer = Buffer.concat(chunks);
+  if (!sniffed && looksBinary(buffer, sniff.charset)) return { kind: 'binary', bytes: total };
+  return { kind: 'ok', buffer };
+}
+
+/** NUL bytes, or more than 10% control / undecodable characters in the sample → not text. */
+export function looksBinary(sample: Buffer, charset: string | undefined): boolean {
+  if (sample.length === 0) return false;
+  const label = resolveCharset(sample, charset);
+  if (!label.startsWith('utf-16') && sample.includes(0)) return true;
+  const text = new TextDecoder(label).decode(sample, { stream: true }); // stream: a cut multibyte char is not an error
+  let bad = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0) as number;
+    if (c === 0xfffd || c === 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d)) bad += 1;
+  }
+  return bad / Math.max(1, text.length) > 0.1;
+}
+
+/** Charset per the HTML encoding sniffing order, simplified: BOM, Content-Type, <meta> in the first KB, UTF-8. */
+function resolveCharset(buf: Buffer, declared: string | undefined): string {
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return 'utf-8';
+  if (buf[0] === 0xfe && buf[1] === 0xff) return 'utf-16be';
+  if (buf[0] === 0xff && buf[1] === 0xfe) return 'utf-16le';
+  const candidates = [declared, /<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)/i.exec(buf.subarray(0, SNIFF_BYTES).toString('latin1'))?.[1]];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      return new TextDecoder(c.trim()).encoding; // validates the label and canonicalizes it
+    } catch {
+      // unknown label: try the next source
+    }
+  }
+  return 'utf-8';
+}
+
+function decodeText(buf: Buffer, declared: string | undefined): string {
+  return new TextDecoder(resolveCharset(buf, declared)).decode(buf);
+}
+
+/** Map a thrown network error to a FailureReason. Looks through `cause` and AggregateError (happy eyeballs). */
+export function classifyError(err: unknown): Failure {
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = truncate(code ? `${code}: ${message}` : message, 200);
+  switch (code) {
+    case BLOCKED_TARGET_CODE:
+      return { reason: 'blocked_target', detail: truncate(message, 200), retryable: false };
+    case 'ENOTFOUND':
+      return { reason: 'dns', detail, retryable: false };
+    case 'EAI_AGAIN':
+      return { reason: 'dns', detail, retryable: true };
+    case 'ECONNREFUSED':
+      return { reason: 'connection_refused', detail, retryable: true };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return { reason: 'connection_reset', detail, retryable: true };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+    case 'ABORT_ERR':
+      return { reason: 'timeout', detail, retryable: true };
+    case 'ERR_INVALID_URL':
+      return { reason: 'invalid_url', detail, retryable: false };
+    default:
+      break;
+  }
+  if (err instanceof Error && err.name === 'TimeoutError') return { reason: 'timeout', detail, retryable: true };
+  if (code && (TLS_CODE.test(code) || (code === 'EPROTO' && /ssl|tls/i.test(message)))) {
+    return { reason: 'tls', detail, retryable: false };
+  }
+  return { reason: 'network', detail, retryable: false };
+}
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = e instanceof AggregateError && e.errors.length > 0 ? e.errors[0] : (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,29 @@
+// The one place that opens the database: one pg pool per process, schema by migrations only.
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { entities } from './entities';
+import { migrations } from './migrations';
+
+export interface DatabaseOptions {
+  url: string;
+  poolSize?: number;
+  /** Run pending migrations right after connecting (CLI, tests, the compose `migrate` job). */
+  migrate?: boolean;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
+  const ds = new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    entities,
+    migrations,
+    migrationsTableName: 'sitesweep_migrations',
+    synchronize: false,
+    logging: false,
+    // pg pool: idle connections are dropped and re-made, so a restarted PostgreSQL is survived without a worker restart.
+    extra: { max: opts.poolSize ?? 10, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 10_000 },
+  });
+  await ds.initialize();
+  if (opts.migrate) await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1700000000000 } from './1700000000000-InitialSchema';
+
+/** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
+export const migrations = [InitialSchema1700000000000];

@@ -1,0 +1,46 @@
+// Builds the Sitesweep worker: activities from their dependencies, workflows from a prebuilt bundle when one is
+// configured (production, tests) or from source (development).
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createActivities } from '../activities';
+import type { Config } from '../config';
+import { Fetcher } from '../crawl/fetcher';
+import type { Logger } from '../logger';
+
+export interface WorkerParts {
+  worker: Worker;
+  fetcher: Fetcher;
+}
+
+export async function createSitesweepWorker(opts: {
+  connection: NativeConnection;
+  config: Config;
+  db: DataSource;
+  log: Logger;
+  taskQueue?: string;
+  identity?: string;
+}): Promise<WorkerParts> {
+  const { config } = opts;
+  const fetcher = new Fetcher({
+    connectionsPerHost: config.crawl.connectionsPerHost,
+    allowPrivateTargets: config.crawl.allowPrivateTargets,
+    targetAllowlist: config.crawl.targetAllowlist,
+  });
+  const activities = createActivities({ db: opts.db, fetcher, crawl: config.crawl, log: opts.log });
+  const workflowSource = config.worker.bundlePath
+    ? { workflowBundle: { codePath: config.worker.bundlePath } }
+    : { workflowsPath: path.join(__dirname, '..', 'workflows', 'index') };
+  const worker = await Worker.create({
+    connection: opts.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
+    identity: opts.identity,
+    activities,
+    ...workflowSource,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+  });
+  return { worker, fetcher };
+}

@@ -1,0 +1,30 @@
+// Worker process: connect, register, run; drains in-flight activities on SIGTERM/SIGINT (Worker handles the signals).
+import { loadConfig } from './config';
+import { openDatabase } from './db/dataSource';
+import { createLogger } from './logger';
+import { ensureSearchAttributes } from './stack/temporalServer';
+import { connectWorker } from './temporal/connection';
+import { createSitesweepWorker } from './temporal/createWorker';
+
+async function run() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'worker');
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for a standalone worker (`npm run stack` starts everything locally)');
+  const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  const connection = await connectWorker(config);
+  await ensureSearchAttributes(connection, config.temporal.namespace);
+  const { worker, fetcher } = await createSitesweepWorker({ connection, config, db, log });
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    await fetcher.close();
+    await db.destroy();
+    await connection.close();
+  }
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// Bundle entry: every workflow the worker registers.
+export { siteAuditWorkflow } from './siteAudit';

@@ -1,0 +1,6 @@
+// Typed search attribute keys: the Web UI and `temporal workflow list --query` filter runs on them.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST } from './contracts';
+
+export const SiteHostKey = defineSearchAttributeKey(SEARCH_ATTRIBUTE_SITE_HOST, SearchAttributeType.KEYWORD);
+export const AuditStageKey = defineSearchAttributeKey(SEARCH_ATTRIBUTE_AUDIT_STAGE, SearchAttributeType.KEYWORD);

@@ -1,0 +1,113 @@
+// Test access to the real stack that scripts/run-tests.ts brought up: a database per test file (migrated), a config,
+// workers on private task queues, and the API on a free port.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createApp } from '../../src/api/app';
+import { loadConfig, type Config } from '../../src/config';
+import { openDatabase } from '../../src/db/dataSource';
+import { createLogger } from '../../src/logger';
+import { createDatabase, dropDatabase } from '../../src/stack';
+import { createSitesweepWorker } from '../../src/temporal/createWorker';
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {}
+}
+
+export function requireEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests through \`npm test\` (scripts/run-tests.ts)`);
+  return v;
+}
+
+export const uid = () => randomBytes(4).toString('hex');
+
+export interface TestDb {
+  url: string;
+  db: DataSource;
+  close(): Promise<void>;
+}
+
+export async function createTestDatabase(prefix = 't'): Promise<TestDb> {
+  const admin = requireEnv('SITESWEEP_TEST_PG_ADMIN_URL');
+  const name = `${prefix}_${uid()}`;
+  const url = await createDatabase(admin, name);
+  const db = await openDatabase({ url, migrate: true, poolSize: 5 });
+  return {
+    url,
+    db,
+    close: async () => {
+      await db.destroy().catch(() => {});
+      await dropDatabase(admin, name).catch(() => {});
+    },
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: process.env.SITESWEEP_TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: `test-${uid()}`,
+    TEMPORAL_UI_URL: 'http://localhost:8233',
+    // Tests crawl fixture sites on 127.0.0.1, so they opt in to loopback targets explicitly.
+    ALLOW_PRIVATE_TARGETS: 'true',
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  });
+}
+
+export async function connectTestClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ address: config.temporal.address! });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(config: Config, db: DataSource, identity?: string): Promise<RunningWorker> {
+  quietRuntime();
+  const connection = await NativeConnection.connect({ address: config.temporal.address! });
+  const { worker, fetcher } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'test-worker'), identity });
+  const done = worker.run();
+  return {
+    worker,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch(() => {});
+      await fetcher.close();
+      await connection.close();
+    },
+  };
+}
+
+export async function startTestApi(config: Config, db: DataSource, client: Client): Promise<{ url: string; close(): Promise<void> }> {
+  const app = createApp({ db, client, config, log: createLogger('warn', 'test-api') });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}

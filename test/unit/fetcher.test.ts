@@ -1,0 +1,375 @@
+// Fetcher against the hostile fixture server: every bad behaviour must end in the right failureReason, inside its
+// caps. Also the pure pieces it leans on (backoff, circuit breaker). The server is on loopback, so each Fetcher
+// here opts in with an allowlist or allowPrivateTargets, except the ones testing the default refusal.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { Fetcher, type FetchOptions } from '../../src/crawl/fetcher';
+import { backoffDelay, parseRetryAfter } from '../../src/crawl/backoff';
+import { CircuitBreaker } from '../../src/crawl/circuitBreaker';
+import { startHostileServer, type HostileServer } from '../fixtures/hostileServer';
+
+const MB = 1024 * 1024;
+const base: FetchOptions = { timeoutMs: 5000, maxBytes: 2 * MB, maxRedirects: 5, userAgent: 'SitesweepTest/1.0', retries: 0, retryBaseMs: 10 };
+
+let server: HostileServer;
+let other: HostileServer; // a second "host" (another port) for breaker isolation
+let fetcher: Fetcher; // loopback allowed by allowlist, like a real local-site audit
+const fetchers: Fetcher[] = [];
+
+function makeFetcher(opts: Partial<ConstructorParameters<typeof Fetcher>[0]> = {}): Fetcher {
+  const f = new Fetcher({ connectionsPerHost: 4, allowPrivateTargets: false, ...opts });
+  fetchers.push(f);
+  return f;
+}
+
+before(async () => {
+  server = await startHostileServer();
+  other = await startHostileServer();
+  fetcher = makeFetcher({ targetAllowlist: ['127.0.0.1'] });
+});
+
+after(async () => {
+  await Promise.all(fetchers.map((f) => f.close()));
+  await Promise.all([server.close(), other.close()]);
+});
+
+const hits = (s: HostileServer, path: string): number => s.requests.filter((r) => r.path === path).length;
+
+// ---------- happy paths ----------
+
+void test('ok: 200 HTML page with lower-cased, joined headers and timings', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/ok#frag`, base);
+  assert.equal(r.failureReason, null);
+  assert.equal(r.statusCode, 200);
+  assert.equal(r.url, `${server.origin}/ok`, 'fragment dropped');
+  assert.equal(r.finalUrl, `${server.origin}/ok`);
+  assert.equal(r.attempts, 1);
+  assert.match(r.body ?? '', /<title>OK page<\/title>/);
+  assert.equal(r.bytes, Buffer.byteLength(r.body ?? ''));
+  assert.equal(r.contentType, 'text/html; charset=utf-8');
+  assert.equal(r.headers['set-cookie'], 'a=1; Path=/, b=2; Path=/');
+  assert.deepEqual(r.redirectChain, []);
+  assert.ok(r.ttfbMs >= 0 && r.durationMs >= r.ttfbMs);
+  assert.equal(r.rawBody, undefined);
+});
+
+void test('gzip-encoded page is decoded', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/gzip`, base);
+  assert.equal(r.failureReason, null);
+  assert.match(r.body ?? '', /<title>OK page<\/title>/);
+});
+
+void test('latin1 page is decoded with the Content-Type charset', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/latin1`, base);
+  assert.equal(r.failureReason, null);
+  assert.match(r.body ?? '', /Café crème/);
+  assert.match(r.body ?? '', /déjà vu/);
+});
+
+void test('malformed HTML is still a page', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/malformed`, base);
+  assert.equal(r.failureReason, null);
+  assert.equal(r.statusCode, 200);
+  assert.match(r.body ?? '', /unclosed paragraph/);
+});
+
+void test('404 is an audited page, not a failure', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/not-found`, base);
+  assert.equal(r.failureReason, null);
+  assert.equal(r.statusCode, 404);
+  assert.match(r.body ?? '', /Not found/);
+});
+
+void test('non-HTML: success with body null and the content type; accept "any" returns raw bytes', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/not-html`, base);
+  assert.equal(r.failureReason, null);
+  assert.equal(r.contentType, 'application/pdf');
+  assert.equal(r.body, null);
+  const any = await fetcher.fetchPage(`${server.origin}/not-html`, { ...base, accept: 'any' });
+  assert.equal(any.failureReason, null);
+  assert.ok(any.rawBody?.subarray(0, 5).equals(Buffer.from('%PDF-')));
+  assert.equal(any.body, null, 'binary types are not decoded as text');
+});
+
+// ---------- hostile bodies ----------
+
+void test('slow-drip: hard timeout on the whole attempt, body included', async () => {
+  const t = Date.now();
+  const r = await fetcher.fetchPage(`${server.origin}/slow-drip`, { ...base, timeoutMs: 1500 });
+  const elapsed = Date.now() - t;
+  assert.equal(r.failureReason, 'timeout');
+  assert.equal(r.statusCode, 200, 'headers had arrived');
+  assert.ok(elapsed >= 1400 && elapsed < 3000, `took ${elapsed} ms`);
+});
+
+void test('huge (no Content-Length): too_large as soon as the cap is passed', async () => {
+  const t = Date.now();
+  const r = await fetcher.fetchPage(`${server.origin}/huge`, base);
+  assert.equal(r.failureReason, 'too_large');
+  assert.ok(r.bytes > 2 * MB && r.bytes < 3 * MB, `read ${r.bytes} bytes`);
+  assert.ok(Date.now() - t < 2000);
+});
+
+void test('huge-declared: too_large from Content-Length without reading', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/huge-declared`, base);
+  assert.equal(r.failureReason, 'too_large');
+  assert.equal(r.bytes, 0);
+  assert.match(r.failureDetail ?? '', /Content-Length 52428800/);
+});
+
+void test('gzip-bomb: decoded bytes count against the cap; memory stays small', async () => {
+  const rss0 = process.memoryUsage().rss;
+  const r = await fetcher.fetchPage(`${server.origin}/gzip-bomb`, base);
+  const grown = (process.memoryUsage().rss - rss0) / MB;
+  assert.equal(r.failureReason, 'too_large');
+  assert.ok(r.bytes < 3 * MB, `decoded ${r.bytes} bytes`);
+  assert.ok(grown < 100, `RSS grew by ${grown.toFixed(1)} MB`);
+});
+
+void test('binary-as-html: not_html', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/binary-as-html`, base);
+  assert.equal(r.failureReason, 'not_html');
+  assert.equal(r.body, null);
+});
+
+// ---------- redirects ----------
+
+void test('redirect chain is followed by hand and recorded', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/redirect-chain/3`, base);
+  assert.equal(r.failureReason, null);
+  assert.equal(r.finalUrl, `${server.origin}/ok`);
+  assert.deepEqual(r.redirectChain, [
+    { url: `${server.origin}/redirect-chain/3`, status: 302 },
+    { url: `${server.origin}/redirect-chain/2`, status: 302 },
+    { url: `${server.origin}/redirect-chain/1`, status: 302 },
+  ]);
+});
+
+void test('redirect loop: redirect_loop', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/loop-a`, base);
+  assert.equal(r.failureReason, 'redirect_loop');
+  assert.equal(r.redirectChain.length, 2);
+});
+
+void test('too many redirects: too_many_redirects', async () => {
+  const r = await fetcher.fetchPage(`${server.origin}/redirect-chain/5`, { ...base, maxRedirects: 2 });
+  assert.equal(r.failureReason, 'too_many_redirects');
+  assert.equal(r.redirectChain.length, 3);
+});
+
+void test('redirect to the metadata IP is blocked even though the first hop is allowlisted', async () => {
+  server.reset();
+  const r = await fetcher.fetchPage(`${server.origin}/redirect-private`, base);
+  assert.equal(r.failureReason, 'blocked_target');
+  assert.match(r.failureDetail ?? '', /169\.254\.169\.254/);
+  assert.equal(hits(server, '/redirect-private'), 1);
+  assert.deepEqual(r.redirectChain, [{ url: `${server.origin}/redirect-private`, status: 302 }]);
+});
+
+// ---------- SSRF defaults ----------
+
+void test('by default the loopback server itself is blocked before any request', async () => {
+  server.reset();
+  const r = await makeFetcher().fetchPage(`${server.origin}/ok`, base);
+  assert.equal(r.failureReason, 'blocked_target');
+  assert.equal(r.attempts, 0);
+  assert.equal(server.requests.length, 0);
+});
+
+void test('by default a DNS name resolving to loopback (localhost) is blocked at connect time', async () => {
+  server.reset();
+  const url = `${server.origin.replace('127.0.0.1', 'localhost')}/ok`;
+  const r = await makeFetcher().fetchPage(url, base);
+  assert.equal(r.failureReason, 'blocked_target');
+  assert.equal(server.requests.length, 0);
+  // The same name is fine once allowlisted by name.
+  const ok = await makeFetcher({ targetAllowlist: ['localhost'] }).fetchPage(url, base);
+  assert.equal(ok.failureReason, null);
+});
+
+void test('decimal IP literal of loopback is blocked', async () => {
+  const port = new URL(server.origin).port;
+  const r = await makeFetcher().fetchPage(`http://2130706433:${port}/ok`, base);
+  assert.equal(r.failureReason, 'blocked_target');
+});
+
+// ---------- retries ----------
+
+void test('flaky: two 500s then success, attempts 3', async () => {
+  server.reset();
+  const r = await fetcher.fetchPage(`${server.origin}/flaky`, { ...base, retries: 2 });
+  assert.equal(r.failureReason, null);
+  assert.equal(r.statusCode, 200);
+  assert.equal(r.attempts, 3);
+});
+
+void test('always-503: http_5xx after retries+1 attempts', async () => {
+  server.reset();
+  const r = await fetcher.fetchPage(`${server.origin}/always-503`, { ...base, retries: 2 });
+  assert.equal(r.failureReason, 'http_5xx');
+  assert.equal(r.statusCode, 503);
+  assert.equal(r.attempts, 3);
+  assert.equal(hits(server, '/always-503'), 3);
+});
+
+void test('rate-limited: Retry-After 1 s is honoured, then success', async () => {
+  server.reset();
+  const r = await fetcher.fetchPage(`${server.origin}/rate-limited`, { ...base, retries: 2 });
+  assert.equal(r.failureReason, null);
+  assert.equal(r.attempts, 2);
+  const [first, second] = server.requests.map((q) => q.at);
+  const waited = second - first;
+  assert.ok(waited >= 900 && waited < 2000, `waited ${waited} ms`);
+});
+
+void test('rate-limited without retries: rate_limited; Retry-After is capped by retryMaxMs', async () => {
+  server.reset();
+  const r = await fetcher.fetchPage(`${server.origin}/rate-limited`, base);
+  assert.equal(r.failureReason, 'rate_limited');
+  assert.equal(r.statusCode, 429);
+  server.reset();
+  const t = Date.now();
+  const capped = await fetcher.fetchPage(`${server.origin}/rate-limited`, { ...base, retries: 1, retryMaxMs: 100 });
+  assert.equal(capped.failureReason, null);
+  assert.ok(Date.now() - t < 800);
+});
+
+// ---------- connection errors ----------
+
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+void test('connection refused and reset are classified', async () => {
+  const f = makeFetcher({ allowPrivateTargets: true });
+  const refused = await f.fetchPage(`http://127.0.0.1:${await closedPort()}/`, { ...base, retries: 1 });
+  assert.equal(refused.failureReason, 'connection_refused');
+  assert.equal(refused.attempts, 2, 'refused is retryable');
+  const reset = await f.fetchPage(`${server.origin}/reset-connection`, base);
+  assert.equal(reset.failureReason, 'connection_reset');
+});
+
+void test('unresolvable name: dns', async () => {
+  const r = await makeFetcher().fetchPage('http://does-not-exist.invalid/', base);
+  assert.equal(r.failureReason, 'dns');
+});
+
+void test('invalid URL and non-http scheme: invalid_url', async () => {
+  assert.equal((await fetcher.fetchPage('not a url', base)).failureReason, 'invalid_url');
+  const ftp = await fetcher.fetchPage('ftp://example.com/file', base);
+  assert.equal(ftp.failureReason, 'invalid_url');
+  assert.equal(ftp.attempts, 0);
+});
+
+// ---------- cancellation ----------
+
+void test('abort signal stops a slow body at once', async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 200);
+  const t = Date.now();
+  const r = await fetcher.fetchPage(`${server.origin}/slow-drip`, { ...base, signal: ac.signal, retries: 2 });
+  assert.equal(r.failureReason, 'aborted');
+  assert.ok(Date.now() - t < 1000);
+});
+
+void test('abort signal interrupts a backoff sleep, and an aborted signal sends nothing', async () => {
+  server.reset();
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 200);
+  const t = Date.now();
+  const r = await fetcher.fetchPage(`${server.origin}/always-503`, { ...base, signal: ac.signal, retries: 3, retryBaseMs: 20_000 });
+  assert.equal(r.failureReason, 'aborted');
+  assert.equal(r.attempts, 1);
+  assert.ok(Date.now() - t < 1000);
+  const pre = await fetcher.fetchPage(`${server.origin}/ok`, { ...base, signal: AbortSignal.abort() });
+  assert.equal(pre.failureReason, 'aborted');
+  assert.equal(pre.attempts, 0);
+});
+
+// ---------- circuit breaker ----------
+
+void test('breaker opens after N failures for that host only, then half-opens after the cool-down', async () => {
+  server.reset();
+  const f = makeFetcher({ allowPrivateTargets: true, breaker: { failureThreshold: 2, cooldownMs: 300 } });
+  assert.equal((await f.fetchPage(`${server.origin}/always-503`, base)).failureReason, 'http_5xx');
+  assert.equal((await f.fetchPage(`${server.origin}/always-503`, base)).failureReason, 'http_5xx');
+  const open = await f.fetchPage(`${server.origin}/ok`, base);
+  assert.equal(open.failureReason, 'circuit_open');
+  assert.equal(open.attempts, 0);
+  assert.equal(hits(server, '/ok'), 0, 'nothing sent while open');
+  // Another host (other port) is unaffected.
+  assert.equal((await f.fetchPage(`${other.origin}/ok`, base)).failureReason, null);
+  // After the cool-down one trial goes through; its success closes the circuit.
+  await new Promise((r) => setTimeout(r, 350));
+  assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, null);
+  assert.equal((await f.fetchPage(`${server.origin}/always-503`, base)).failureReason, 'http_5xx', 'one failure after closing does not reopen');
+  assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, null);
+});
+
+void test('breaker stops in-fetch retries once it opens and reports the real failure', async () => {
+  server.reset();
+  const f = makeFetcher({ allowPrivateTargets: true, breaker: { failureThreshold: 2, cooldownMs: 10_000 } });
+  const r = await f.fetchPage(`${server.origin}/always-503`, { ...base, retries: 5 });
+  assert.equal(r.failureReason, 'http_5xx');
+  assert.equal(r.attempts, 2);
+});
+
+void test('CircuitBreaker state machine with a fake clock', () => {
+  let now = 0;
+  const b = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 1000 }, () => now);
+  for (let i = 0; i < 2; i++) {
+    assert.equal(b.tryAcquire('a'), true);
+    b.onFailure('a');
+  }
+  assert.equal(b.state('a'), 'closed');
+  assert.equal(b.tryAcquire('a'), true);
+  b.onFailure('a');
+  assert.equal(b.state('a'), 'open');
+  assert.equal(b.tryAcquire('a'), false);
+  assert.equal(b.tryAcquire('b'), true, 'other hosts unaffected');
+  now = 1000;
+  assert.equal(b.state('a'), 'half_open');
+  assert.equal(b.tryAcquire('a'), true, 'one trial');
+  assert.equal(b.tryAcquire('a'), false, 'only one trial at a time');
+  b.onFailure('a');
+  assert.equal(b.state('a'), 'open', 'failed trial re-opens');
+  now = 2000;
+  assert.equal(b.tryAcquire('a'), true);
+  b.onNeutral('a');
+  assert.equal(b.tryAcquire('a'), true, 'a neutral outcome releases the trial');
+  b.onSuccess('a');
+  assert.equal(b.state('a'), 'closed');
+  const off = new CircuitBreaker();
+  for (let i = 0; i < 100; i++) off.onFailure('a');
+  assert.equal(off.tryAcquire('a'), true, 'no options: never opens');
+});
+
+// ---------- backoff ----------
+
+void test('backoffDelay: full jitter under an exponential, capped ceiling', () => {
+  assert.equal(backoffDelay(0, 500, 30_000, () => 0), 0);
+  assert.equal(backoffDelay(0, 500, 30_000, () => 0.5), 250);
+  assert.equal(backoffDelay(3, 500, 30_000, () => 0.5), 2000);
+  assert.equal(backoffDelay(20, 500, 30_000, () => 0.999999), 29_999, 'capped at maxMs');
+  for (let i = 0; i < 100; i++) {
+    const d = backoffDelay(2, 100, 1000);
+    assert.ok(d >= 0 && d < 400);
+  }
+});
+
+void test('parseRetryAfter: seconds, HTTP date, garbage', () => {
+  const now = Date.parse('2025-01-01T00:00:00Z');
+  assert.equal(parseRetryAfter('1', now), 1000);
+  assert.equal(parseRetryAfter(' 120 ', now), 120_000);
+  assert.equal(parseRetryAfter('Wed, 01 Jan 2025 00:00:05 GMT', now), 5000);
+  assert.equal(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', now), 0, 'past dates mean now');
+  assert.equal(parseRetryAfter('soon', now), null);
+  assert.equal(parseRetryAfter('-5', now), null);
+  assert.equal(parseRetryAfter('', now), null);
+  assert.equal(parseRetryAfter(undefined, now), null);
+});

@@ -1,0 +1,321 @@
+// The local stack on real processes: Temporal CLI dev server (and the SDK fallback wrapper) and embedded PostgreSQL.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { loadConfig } from '../../src/config';
+import { SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST } from '../../src/workflows/contracts';
+import {
+  bringUpStack,
+  createDatabase,
+  dropDatabase,
+  ensureSearchAttributes,
+  findOrBuildTemporalCli,
+  getFreePort,
+  isTemporalReachable,
+  maskUrl,
+  SEARCH_ATTRIBUTES,
+  startLocalPostgres,
+  startTemporalDevServer,
+  temporalCliCacheDir,
+} from '../../src/stack';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+});
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function customAttributes(address: string, namespace: string): Promise<Record<string, unknown>> {
+  const conn = await Connection.connect({ address });
+  try {
+    const res = await conn.operatorService.listSearchAttributes({ namespace });
+    return res.customAttributes ?? {};
+  } finally {
+    await conn.close();
+  }
+}
+
+async function selectOne(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ x: number }>('select 1 as x');
+    return rows[0].x;
+  } finally {
+    await c.end();
+  }
+}
+
+void describe('ports and logging helpers', () => {
+  void test('getFreePort hands out distinct ports; maskUrl hides passwords', async () => {
+    const ports = await Promise.all([getFreePort(), getFreePort(), getFreePort()]);
+    assert.equal(new Set(ports).size, 3);
+    assert.equal(maskUrl('postgres://u:secret@127.0.0.1:5432/db'), 'postgres://u:***@127.0.0.1:5432/db');
+    assert.equal(maskUrl('postgres://127.0.0.1/db'), 'postgres://127.0.0.1/db');
+  });
+
+  void test('search attribute names match the workflow contracts', () => {
+    assert.deepEqual([...SEARCH_ATTRIBUTES].sort(), [SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST].sort());
+  });
+});
+
+void describe('findOrBuildTemporalCli', () => {
+  void test('finds a working temporal binary on this machine', async () => {
+    const bin = await findOrBuildTemporalCli({ allowBuild: false });
+    assert.ok(bin, 'expected a temporal binary (PATH, cache or Go bin dir)');
+    await fs.access(bin, fs.constants.X_OK);
+  });
+
+  void test('order: a bad TEMPORAL_CLI_PATH is skipped, then the per-user cache is used', async () => {
+    const cache = await tempDir('sitesweep-cache-');
+    const env = { HOME: os.homedir(), PATH: '', XDG_CACHE_HOME: cache, TEMPORAL_CLI_PATH: path.join(cache, 'nope') };
+    const dir = temporalCliCacheDir(env);
+    assert.ok(dir.startsWith(cache) && dir.endsWith(path.join('temporal-cli', 'v1.5.1')));
+    await fs.mkdir(dir, { recursive: true });
+    const fake = path.join(dir, 'temporal');
+    await fs.writeFile(fake, '#!/bin/sh\necho "temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)"\n', { mode: 0o755 });
+    assert.equal(await findOrBuildTemporalCli({ env, allowBuild: false }), fake);
+    // An explicit, valid TEMPORAL_CLI_PATH wins.
+    assert.equal(await findOrBuildTemporalCli({ env: { ...env, TEMPORAL_CLI_PATH: fake } }), fake);
+  });
+});
+
+void describe('temporal dev server', () => {
+  void test('starts with search attributes, survives restart() on its db file, stop() ends it', { timeout: 120_000 }, async () => {
+    const dir = await tempDir('sitesweep-temporal-');
+    const t0 = Date.now();
+    const server = await startTemporalDevServer({
+      dbFilename: path.join(dir, 'temporal.db'),
+      namespace: 'sitesweep-test',
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 50 },
+    });
+    cleanups.push(() => server.stop());
+    const startMs = Date.now() - t0;
+    assert.match(server.address, /^127\.0\.0\.1:\d+$/);
+    assert.equal(server.uiUrl, null);
+    assert.equal(server.namespace, 'sitesweep-test');
+    const pid1 = server.pid;
+    assert.ok(pid1 && alive(pid1));
+
+    const attrs = await customAttributes(server.address, 'sitesweep-test');
+    for (const name of SEARCH_ATTRIBUTES) assert.ok(name in attrs, `${name} registered`);
+    assert.equal(await isTemporalReachable(server.address, 2_000), true);
+
+    // A workflow with no worker stays open: it must still be there after the restart.
+    const conn = await Connection.connect({ address: server.address });
+    const client = new Client({ connection: conn, namespace: 'sitesweep-test' });
+    const workflowId = `stack-test-${Date.now()}`;
+    await client.workflow.start('noSuchWorkflow', {
+      taskQueue: 'nobody-polls-this',
+      workflowId,
+      typedSearchAttributes: [{ key: defineSearchAttributeKey('SiteHost', SearchAttributeType.KEYWORD), value: 'example.com' }],
+    });
+    await conn.close();
+
+    const t1 = Date.now();
+    await server.restart();
+    const restartMs = Date.now() - t1;
+    assert.ok(!alive(pid1), 'old process gone');
+    assert.notEqual(server.pid, pid1);
+    assert.equal(await isTemporalReachable(server.address, 2_000), true);
+
+    const conn2 = await Connection.connect({ address: server.address });
+    try {
+      const client2 = new Client({ connection: conn2, namespace: 'sitesweep-test' });
+      const desc = await client2.workflow.getHandle(workflowId).describe();
+      assert.equal(desc.status.name, 'RUNNING');
+      const ns = await conn2.workflowService.describeNamespace({ namespace: 'sitesweep-test' });
+      assert.equal(ns.namespaceInfo?.name, 'sitesweep-test');
+      // Visibility (search attributes) survives too.
+      let found = 0;
+      for (let i = 0; i < 50 && found === 0; i++) {
+        found = (await client2.workflow.count(`SiteHost = "example.com"`)).count;
+        if (found === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(found, 1);
+      await client2.workflow.getHandle(workflowId).terminate('test done');
+    } finally {
+      await conn2.close();
+    }
+
+    const pid2 = server.pid;
+    await server.stop();
+    assert.ok(pid2 && !alive(pid2), 'stop() ends the process');
+    assert.equal(server.pid, null);
+    assert.equal(await isTemporalReachable(server.address, 1_000), false);
+    console.log(`temporal dev server: start ${startMs} ms, restart ${restartMs} ms`);
+  });
+
+  void test('ensureSearchAttributes adds the attributes to a new namespace, idempotently', { timeout: 60_000 }, async () => {
+    const server = await startTemporalDevServer({});
+    cleanups.push(() => server.stop());
+    const conn = await Connection.connect({ address: server.address });
+    try {
+      await conn.workflowService.registerNamespace({ namespace: 'fresh-ns', workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+      for (let i = 0; i < 3; i++) await ensureSearchAttributes(conn, 'fresh-ns');
+      const attrs = await customAttributes(server.address, 'fresh-ns');
+      for (const name of SEARCH_ATTRIBUTES) assert.ok(name in attrs, `${name} registered`);
+    } finally {
+      await conn.close();
+      await server.stop();
+    }
+  });
+
+  void test('UI is served when asked for', { timeout: 60_000 }, async () => {
+    const server = await startTemporalDevServer({ ui: true });
+    cleanups.push(() => server.stop());
+    assert.ok(server.uiUrl);
+    const res = await fetch(server.uiUrl);
+    assert.equal(res.status, 200);
+    await server.stop();
+  });
+
+  void test('SDK fallback (TestWorkflowEnvironment.createLocal) has the same interface', { timeout: 120_000 }, async () => {
+    // Offline stand-in for the cached download: the same code path with an existing binary.
+    const bin = await findOrBuildTemporalCli({ allowBuild: false });
+    assert.ok(bin);
+    const server = await startTemporalDevServer({ viaSdk: true, executable: bin });
+    cleanups.push(() => server.stop());
+    const attrs = await customAttributes(server.address, 'default');
+    for (const name of SEARCH_ATTRIBUTES) assert.ok(name in attrs, `${name} registered`);
+    await server.restart();
+    assert.equal(await isTemporalReachable(server.address, 2_000), true);
+    await server.stop();
+    assert.equal(await isTemporalReachable(server.address, 1_000), false);
+  });
+
+  void test('isTemporalReachable is false on a closed port, quickly', async () => {
+    const t0 = Date.now();
+    assert.equal(await isTemporalReachable(`127.0.0.1:${await getFreePort()}`, 2_000), false);
+    assert.ok(Date.now() - t0 < 1_500);
+  });
+});
+
+void describe('embedded PostgreSQL', () => {
+  void test('starts, answers select 1, stop()/start() keep the URL and the data', { timeout: 120_000 }, async () => {
+    const t0 = Date.now();
+    const db = await startLocalPostgres({ relaxedDurability: true });
+    cleanups.push(() => db.dispose());
+    const startMs = Date.now() - t0;
+    assert.match(db.url, /^postgres:\/\/sitesweep:[^@]+@127\.0\.0\.1:\d+\/sitesweep$/);
+    assert.equal(await selectOne(db.url), 1);
+
+    const c = new pg.Client(db.url);
+    await c.connect();
+    await c.query('create table t (v text)');
+    await c.query(`insert into t values ('kept')`);
+    await c.end();
+
+    await db.stop();
+    await assert.rejects(selectOne(db.url));
+    const t1 = Date.now();
+    await db.start();
+    const restartMs = Date.now() - t1;
+    assert.equal(await selectOne(db.url), 1);
+    const c2 = new pg.Client(db.url);
+    await c2.connect();
+    assert.equal((await c2.query<{ v: string }>('select v from t')).rows[0].v, 'kept');
+    await c2.end();
+
+    // One database per test file on a shared server.
+    const other = await createDatabase(db.adminUrl, 'file_a');
+    assert.equal(await createDatabase(db.adminUrl, 'file_a'), other, 'idempotent');
+    assert.match(other, /\/file_a$/);
+    assert.equal(await selectOne(other), 1);
+    const holder = new pg.Client(other);
+    await holder.connect();
+    holder.on('error', () => undefined); // dropped with (force) below
+    await dropDatabase(db.adminUrl, 'file_a');
+    await assert.rejects(selectOne(other));
+    await holder.end().catch(() => undefined);
+
+    await db.dispose();
+    await assert.rejects(fs.access(db.dataDir), 'ephemeral data dir removed');
+    console.log(`postgres: start (initdb + start) ${startMs} ms, restart ${restartMs} ms`);
+  });
+
+  void test('persistent cluster: initialised once, reused on the next start', { timeout: 120_000 }, async () => {
+    // Under the home dir, as the CLI does; as root, that dir is unreachable for the postgres user (falls back to /tmp).
+    const home = await fs.mkdtemp(path.join(os.homedir(), '.sitesweep-test-'));
+    cleanups.push(() => fs.rm(home, { recursive: true, force: true }));
+    const requested = path.join(home, 'pg');
+    const a = await startLocalPostgres({ dataDir: requested, persistent: true });
+    cleanups.push(() => a.stop());
+    if (a.dataDir !== requested) cleanups.push(() => fs.rm(a.dataDir, { recursive: true, force: true }));
+    const c = new pg.Client(a.url);
+    await c.connect();
+    await c.query('create table kept (v int)');
+    await c.query('insert into kept values (42)');
+    await c.end();
+    await a.stop();
+
+    const t0 = Date.now();
+    const b = await startLocalPostgres({ dataDir: requested, persistent: true });
+    cleanups.push(() => b.stop());
+    const ms = Date.now() - t0;
+    assert.equal(b.dataDir, a.dataDir, 'same data dir on the second run');
+    const c2 = new pg.Client(b.url);
+    await c2.connect();
+    assert.equal((await c2.query<{ v: number }>('select v from kept')).rows[0].v, 42);
+    await c2.end();
+    await b.stop();
+    assert.ok(ms < 5_000, `second start skips initdb (${ms} ms)`);
+  });
+});
+
+void describe('bringUpStack', () => {
+  void test('reuses a reachable TEMPORAL_ADDRESS, starts PostgreSQL, stop() stops only what it started', { timeout: 120_000 }, async () => {
+    const server = await startTemporalDevServer({});
+    cleanups.push(() => server.stop());
+    const home = await tempDir('sitesweep-home-');
+    const config = loadConfig({ TEMPORAL_ADDRESS: server.address, SITESWEEP_HOME: home });
+    const stack = await bringUpStack({ config, preferDefaultPorts: false });
+    cleanups.push(() => stack.stop());
+    if (stack.postgres && stack.postgres.dataDir !== path.join(home, 'pg')) {
+      const d = stack.postgres.dataDir;
+      cleanups.push(() => fs.rm(d, { recursive: true, force: true }));
+    }
+    assert.equal(stack.temporalAddress, server.address);
+    assert.deepEqual(stack.started, ['postgres']);
+    assert.equal(await selectOne(stack.databaseUrl), 1);
+    await stack.stop();
+    assert.equal(await isTemporalReachable(server.address, 2_000), true, 'the server we did not start keeps running');
+    await assert.rejects(selectOne(stack.databaseUrl));
+    await server.stop();
+  });
+
+  void test('starts a dev server with UI and a persistent db file when nothing is configured', { timeout: 120_000 }, async () => {
+    const home = await tempDir('sitesweep-home-');
+    const dbUrl = 'postgres://x:y@127.0.0.1:1/none'; // not contacted: DATABASE_URL is taken as given
+    const config = loadConfig({ SITESWEEP_HOME: home, DATABASE_URL: dbUrl });
+    const stack = await bringUpStack({ config, wantUi: true, preferDefaultPorts: false });
+    cleanups.push(() => stack.stop());
+    assert.deepEqual(stack.started, ['temporal']);
+    assert.equal(stack.databaseUrl, dbUrl);
+    assert.ok(stack.temporalUiUrl);
+    assert.equal(stack.temporalServer?.dbFilename, path.join(home, 'temporal.db'));
+    assert.deepEqual(Object.keys(await customAttributes(stack.temporalAddress, 'default')).filter((k) => (SEARCH_ATTRIBUTES as readonly string[]).includes(k)).sort(), [...SEARCH_ATTRIBUTES].sort());
+    await fs.access(path.join(home, 'temporal.db'));
+    await stack.stop();
+    assert.equal(await isTemporalReachable(stack.temporalAddress, 1_000), false);
+  });
+});
