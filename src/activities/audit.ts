@@ -41,7 +41,13 @@ export function createAuditActivities(deps: ActivityDeps) {
     if (res.failureReason && res.statusCode === 0) {
       return failedPageRecord(u, res.failureReason, res.failureDetail ?? res.failureReason, res.attempts);
     }
-    const analysis = analyzePage(res, {
+    const redirected = res.redirectChain.length > 0;
+    const isHtml = /^(text\/html|application\/xhtml\+xml)/i.test(res.contentType ?? 'text/html');
+    if (!redirected && !isHtml && !res.failureReason && res.statusCode >= 200 && res.statusCode < 300) {
+      return failedPageRecord(u, 'not_html', `Content-Type ${res.contentType}`, res.attempts);
+    }
+    // A redirecting URL is reported as the redirect (status, chain); its target's content is audited as its own page.
+    const analysis = analyzePage(redirected ? { ...res, body: null } : res, {
       thresholds: options.thresholds,
       siteHost: run.siteHost,
       subdomainsInternal: options.subdomainsInternal,
@@ -66,7 +72,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       urlHash: u.urlHash,
       depth: u.depth,
       status: res.failureReason ? 'failed' : 'ok',
-      statusCode: res.statusCode || null,
+      statusCode: redirected ? res.redirectChain[0].status : res.statusCode || null,
       finalUrl: res.finalUrl,
       contentType: res.contentType,
       ttfbMs: Math.round(res.ttfbMs),
@@ -78,7 +84,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       h1: analysis.h1,
       h1Count: analysis.h1Count,
       canonical: analysis.canonical,
-      indexable: analysis.indexable,
+      indexable: redirected ? false : analysis.indexable,
       noindex: analysis.noindex,
       wordCount: analysis.wordCount,
       lang: analysis.lang,

@@ -37,7 +37,7 @@ export async function computeSiteIssues(db: Db, runId: string): Promise<SiteIssu
        JOIN page_audits t ON t.run_id = l.run_id AND t.url_hash = l.to_hash
        JOIN page_audits s ON s.run_id = l.run_id AND s.url_hash = l.from_hash
       WHERE l.run_id = $1 AND l.from_hash <> l.to_hash
-        AND (t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason <> 'robots_disallowed'))
+        AND (t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason NOT IN ('robots_disallowed', 'not_html')))
       GROUP BY t.url, t.status_code, t.failure_reason
       ORDER BY t.url`,
     [runId],

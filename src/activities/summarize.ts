@@ -44,7 +44,7 @@ export function createSummarizeActivities({ db }: ActivityDeps) {
       });
       await db.query(
         `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
-           persisted = $3 + $4, finished_at = now(), updated_at = now() WHERE id = $1`,
+           persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
         [runId, JSON.stringify(summary), counts.audited, counts.failed],
       );
       return summary;

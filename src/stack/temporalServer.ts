@@ -64,8 +64,11 @@ function grpcCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** Anything with the operator service: a client Connection or a worker NativeConnection. */
+export type OperatorConnection = Pick<Connection, 'operatorService'>;
+
 /** Register SiteHost/AuditStage as Keyword in `namespace` when missing (idempotent, race-safe). */
-export async function ensureSearchAttributes(connection: { operatorService: Connection["operatorService"] }, namespace: string, log: Logger = silentLogger): Promise<void> {
+export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string, log: Logger = silentLogger): Promise<void> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTES.filter((name) => !customAttributes || !(name in customAttributes));
   if (missing.length === 0) return;
@@ -153,6 +156,18 @@ function dynamicConfigArgs(dc: Record<string, string | number | boolean>): strin
 
 /** Start `temporal server start-dev` and wait until it serves the namespace with the search attributes. */
 export async function startTemporalDevServer(opts: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      // A port taken between getFreePort() and bind (parallel test processes), or one of the CLI's own random ports.
+      if (attempt >= 3 || !/address already in use/i.test(errorMessage(err))) throw err;
+      (opts.log ?? silentLogger).warn({ attempt }, 'temporal dev server port was taken; retrying');
+    }
+  }
+}
+
+async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const log = opts.log ?? silentLogger;
   const namespace = opts.namespace ?? 'default';
   const port = opts.port ?? (await getFreePort());

@@ -35,7 +35,7 @@ export async function createSitesweepWorker(opts: {
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
-    identity: opts.identity,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     activities,
     ...workflowSource,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,

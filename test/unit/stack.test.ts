@@ -2,11 +2,14 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST } from '../../src/workflows/contracts';
 import {
@@ -99,6 +102,55 @@ void describe('findOrBuildTemporalCli', () => {
   });
 });
 
+void describe('findOrBuildTemporalCli: one-time Go build', () => {
+  // A fake `go` that "installs" a fake temporal into $GOBIN after a pause, counting its builds.
+  async function fakeGo(): Promise<{ env: Record<string, string>; count: string; cacheBin: string }> {
+    const root = await tempDir('sitesweep-fakego-');
+    const bin = path.join(root, 'bin');
+    await fs.mkdir(bin);
+    const count = path.join(root, 'builds');
+    const script = [
+      '#!/bin/sh',
+      'if [ "$1" = env ]; then echo "$FAKE_GOPATH"; exit 0; fi',
+      'if [ "$1" = install ]; then',
+      '  echo "go: downloading $2"; sleep 1; echo build >> "$FAKE_COUNT"',
+      `  printf '#!/bin/sh\\necho "temporal version 1.5.1"\\n' > "$GOBIN/temporal"; chmod +x "$GOBIN/temporal"; exit 0`,
+      'fi',
+      'exit 1',
+      '',
+    ].join('\n');
+    await fs.writeFile(path.join(bin, 'go'), script, { mode: 0o755 });
+    const env = {
+      PATH: `${bin}:/usr/bin:/bin`,
+      HOME: root,
+      XDG_CACHE_HOME: path.join(root, 'cache'),
+      FAKE_GOPATH: path.join(root, 'gopath'),
+      FAKE_COUNT: count,
+    };
+    return { env, count, cacheBin: path.join(temporalCliCacheDir(env), 'temporal') };
+  }
+
+  void test('two concurrent callers build once, under the lock, into the per-user cache', { timeout: 30_000 }, async () => {
+    const { env, count, cacheBin } = await fakeGo();
+    const [a, b] = await Promise.all([findOrBuildTemporalCli({ env }), findOrBuildTemporalCli({ env })]);
+    assert.equal(a, cacheBin);
+    assert.equal(b, cacheBin);
+    assert.equal((await fs.readFile(count, 'utf8')).trim().split('\n').length, 1, 'built exactly once');
+    const left = await fs.readdir(path.dirname(cacheBin));
+    assert.deepEqual(left, ['temporal'], 'no lock or staging dir left behind');
+    // Next time: found in the cache, no build.
+    assert.equal(await findOrBuildTemporalCli({ env }), cacheBin);
+    assert.equal((await fs.readFile(count, 'utf8')).trim().split('\n').length, 1);
+  });
+
+  void test('a stale lock (dead pid) does not block the build', { timeout: 30_000 }, async () => {
+    const { env, cacheBin } = await fakeGo();
+    await fs.mkdir(path.dirname(cacheBin), { recursive: true });
+    await fs.writeFile(path.join(path.dirname(cacheBin), '.build.lock'), `999999999\n${Date.now()}\n`);
+    assert.equal(await findOrBuildTemporalCli({ env }), cacheBin);
+  });
+});
+
 void describe('temporal dev server', () => {
   void test('starts with search attributes, survives restart() on its db file, stop() ends it', { timeout: 120_000 }, async () => {
     const dir = await tempDir('sitesweep-temporal-');
@@ -170,10 +222,20 @@ void describe('temporal dev server', () => {
     cleanups.push(() => server.stop());
     const conn = await Connection.connect({ address: server.address });
     try {
-      await conn.workflowService.registerNamespace({ namespace: 'fresh-ns', workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+      await conn.workflowService.registerNamespace({ namespace: 'fresh-ns', workflowExecutionRetentionPeriod: msToTs('1 day') });
       for (let i = 0; i < 3; i++) await ensureSearchAttributes(conn, 'fresh-ns');
       const attrs = await customAttributes(server.address, 'fresh-ns');
       for (const name of SEARCH_ATTRIBUTES) assert.ok(name in attrs, `${name} registered`);
+      // The worker passes its NativeConnection.
+      await conn.workflowService.registerNamespace({ namespace: 'fresh-ns-2', workflowExecutionRetentionPeriod: msToTs('1 day') });
+      const native = await NativeConnection.connect({ address: server.address });
+      try {
+        await Promise.all([ensureSearchAttributes(native, 'fresh-ns-2'), ensureSearchAttributes(conn, 'fresh-ns-2')]);
+      } finally {
+        await native.close();
+      }
+      const attrs2 = await customAttributes(server.address, 'fresh-ns-2');
+      for (const name of SEARCH_ATTRIBUTES) assert.ok(name in attrs2, `${name} registered (native, concurrent)`);
     } finally {
       await conn.close();
       await server.stop();
@@ -201,6 +263,17 @@ void describe('temporal dev server', () => {
     assert.equal(await isTemporalReachable(server.address, 2_000), true);
     await server.stop();
     assert.equal(await isTemporalReachable(server.address, 1_000), false);
+  });
+
+  void test('an early exit fails with the server\'s stderr', { timeout: 60_000 }, async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      await assert.rejects(startTemporalDevServer({ port }), /exited during startup[\s\S]*address already in use/);
+    } finally {
+      blocker.close();
+    }
   });
 
   void test('isTemporalReachable is false on a closed port, quickly', async () => {

@@ -101,7 +101,7 @@ interface HeadingCollector extends Collector {
   level: number;
 }
 
-const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();
+const collapse = (s: string): string => (/^\S+(?: \S+)*$/.test(s) ? s : s.replace(/\s+/g, ' ').trim());
 
 function textOf(el: Element): string {
   let s = '';

@@ -24,17 +24,17 @@ export function looksLikeHtml(body: string): boolean {
 const isXml = (m: string): boolean => m === 'text/xml' || m === 'application/xml' || m.endsWith('+xml');
 const isJs = (m: string): boolean => m === 'text/javascript' || m === 'application/javascript' || m === 'application/x-javascript' || m === 'application/ecmascript';
 
+const html = isHtmlMediaType;
+const is = (type: string) => (m: string): boolean => m === type;
 /** What a URL extension promises. Extensions not listed say nothing about the type. */
-const EXTENSION_TYPES: Record<string, (mime: string) => boolean> = {
-  html: isHtmlMediaType, htm: isHtmlMediaType, shtml: isHtmlMediaType, xhtml: isHtmlMediaType,
-  php: isHtmlMediaType, asp: isHtmlMediaType, aspx: isHtmlMediaType, jsp: isHtmlMediaType,
-  pdf: (m) => m === 'application/pdf',
-  jpg: (m) => m === 'image/jpeg', jpeg: (m) => m === 'image/jpeg', png: (m) => m === 'image/png',
-  gif: (m) => m === 'image/gif', webp: (m) => m === 'image/webp', avif: (m) => m === 'image/avif',
-  svg: (m) => m === 'image/svg+xml', css: (m) => m === 'text/css', js: isJs, mjs: isJs,
-  json: (m) => m === 'application/json' || m.endsWith('+json'), xml: isXml, rss: isXml, atom: isXml,
-  txt: (m) => m === 'text/plain', zip: (m) => m === 'application/zip' || m === 'application/x-zip-compressed',
-};
+const EXTENSION_TYPES = new Map<string, (mime: string) => boolean>([
+  ['html', html], ['htm', html], ['shtml', html], ['xhtml', html], ['php', html], ['asp', html], ['aspx', html], ['jsp', html],
+  ['pdf', is('application/pdf')], ['jpg', is('image/jpeg')], ['jpeg', is('image/jpeg')], ['png', is('image/png')],
+  ['gif', is('image/gif')], ['webp', is('image/webp')], ['avif', is('image/avif')], ['svg', is('image/svg+xml')],
+  ['css', is('text/css')], ['js', isJs], ['mjs', isJs], ['json', (m) => m === 'application/json' || m.endsWith('+json')],
+  ['xml', isXml], ['rss', isXml], ['atom', isXml], ['txt', is('text/plain')],
+  ['zip', (m) => m === 'application/zip' || m === 'application/x-zip-compressed'],
+]);
 
 function extensionOf(pathname: string): string | null {
   const slash = pathname.lastIndexOf('/');
@@ -88,8 +88,8 @@ export function checkResponse(sink: FindingSink, page: FetchedPage, t: Threshold
       sink.add('incorrect_media_type', `HTML served as ${mime}`);
     } else if (final) {
       const ext = extensionOf(final.pathname);
-      const fits = ext === null ? undefined : EXTENSION_TYPES[ext];
-      if (fits && Object.hasOwn(EXTENSION_TYPES, ext as string) && !fits(mime)) sink.add('incorrect_media_type', `.${ext} served as ${mime}`);
+      const fits = ext === null ? undefined : EXTENSION_TYPES.get(ext);
+      if (fits && !fits(mime)) sink.add('incorrect_media_type', `.${ext} served as ${mime}`);
     }
   }
 

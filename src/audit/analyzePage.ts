@@ -1,0 +1,152 @@
+// Per-page SEO analysis: pure, synchronous, no I/O. Takes what the fetcher returned and produces the
+// compact record the audit keeps (extracted fields, outlinks, findings). Every kept string is copied out
+// of the page's HTML so the HTML can be garbage-collected as soon as this returns.
+import { checkCanonical, checkHreflang, parseLinkHeader } from './checks/canonical';
+import { checkContent, checkDocument, checkTitleAndDescription } from './checks/content';
+import { extractFacts } from './checks/extract';
+import { checkImages, checkInsecureReferences, checkLinks, checkStructuredData } from './checks/links';
+import { checkIndexing } from './checks/robots';
+import { checkCsp, checkResponse, isHtmlMediaType, looksLikeHtml, mediaTypeOf } from './checks/response';
+import { FindingSink } from './checks/sink';
+import { documentBase, hostOfHref, normalize } from './checks/urls';
+import { collapseWhitespace, copyString, sha1Hex, simhash64, words } from './text';
+import { resolveThresholds, type Thresholds } from './thresholds';
+import type { FetchedPage, Finding, HreflangLink, Outlink } from './types';
+
+export { simhashSimilarity } from './text';
+
+export interface AnalyzeOptions {
+  thresholds?: Partial<Thresholds>;
+  /** The site's host as url.ts's siteHostOf returns it (host plus non-default port). */
+  siteHost: string;
+  subdomainsInternal?: boolean;
+  /** Our crawler's robots token (e.g. "sitesweep"): robots meta tags and X-Robots-Tag for it count too. */
+  userAgentToken?: string;
+  /** Clock for unavailable_after (ms since epoch); defaults to Date.now(). */
+  now?: number;
+}
+
+export interface PageAnalysis {
+  title: string | null;
+  description: string | null;
+  h1: string | null;
+  h1Count: number;
+  lang: string | null;
+  /** Absolute normalized canonical URL (HTML head tag first, else the Link header), or null. */
+  canonical: string | null;
+  /** 2xx, no noindex, no expired unavailable_after, and the canonical is the page itself or missing. */
+  indexable: boolean;
+  noindex: boolean;
+  nofollow: boolean;
+  /** Words of the main content. */
+  wordCount: number;
+  /** sha1 hex of the normalized main text (lower-cased words, single spaces); null without text. */
+  contentHash: string | null;
+  /** 64-bit SimHash of main-text word 3-shingles, 16 hex chars; null without text. */
+  simhash: string | null;
+  hreflang: HreflangLink[];
+  outlinks: Outlink[];
+  imageCount: number;
+  jsonLdTypes: string[];
+  findings: Finding[];
+}
+
+const GENERIC_ROBOTS = ['robots', 'googlebot', 'bingbot'];
+
+export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalysis {
+  const t = resolveThresholds(opts.thresholds);
+  const now = opts.now ?? Date.now();
+  const sink = new FindingSink();
+  const agents = new Set(GENERIC_ROBOTS);
+  const token = opts.userAgentToken?.trim().toLowerCase();
+  if (token) agents.add(token);
+
+  checkResponse(sink, page, t);
+
+  const result: PageAnalysis = {
+    title: null, description: null, h1: null, h1Count: 0, lang: null, canonical: null, indexable: false,
+    noindex: false, nofollow: false, wordCount: 0, contentHash: null, simhash: null, hreflang: [], outlinks: [],
+    imageCount: 0, jsonLdTypes: [], findings: [],
+  };
+
+  const ok = page.statusCode >= 200 && page.statusCode < 300;
+  if (!ok) {
+    // Error and redirect responses get status findings only: their bodies are not the page.
+    result.findings = sink.findings();
+    return result;
+  }
+
+  const self = normalize(page.finalUrl);
+  const links = page.headers.link ? parseLinkHeader(page.headers.link) : [];
+  const headerCanonical = links.find((l) => l.rel.includes('canonical'))?.url ?? null;
+  const headerHreflang = links
+    .filter((l) => l.rel.includes('alternate') && l.hreflang !== undefined)
+    .map((l) => ({ lang: l.hreflang as string, href: l.url }));
+
+  const body = page.body;
+  const isHtml = body !== null && (isHtmlMediaType(mediaTypeOf(page)) || looksLikeHtml(body));
+  if (!isHtml) {
+    // Non-HTML 2xx (PDF, images, oversized pages): headers still carry robots and canonical signals.
+    const idx = checkIndexing(sink, [], page.headers['x-robots-tag'], agents, now);
+    checkCsp(sink, page, false);
+    // No canonical_missing here: a canonical header on every PDF or image is not expected.
+    const canon = headerCanonical === null ? { canonical: null, selfOrMissing: true } : checkCanonical(sink, [], headerCanonical, self, page.finalUrl);
+    result.canonical = canon.canonical === null ? null : copyString(canon.canonical);
+    result.noindex = idx.noindex;
+    result.nofollow = idx.nofollow;
+    result.indexable = !idx.noindex && !idx.expired && canon.selfOrMissing;
+    result.findings = sink.findings();
+    return result;
+  }
+
+  const facts = extractFacts(body, agents);
+  const idx = checkIndexing(sink, facts.robotsMeta, page.headers['x-robots-tag'], agents, now);
+  checkCsp(sink, page, facts.cspMeta);
+
+  const summary = checkTitleAndDescription(sink, facts, t);
+  const mainText = collapseWhitespace(facts.mainText);
+  const ws = words(mainText);
+  checkContent(sink, facts, summary, mainText, ws.length, t);
+  checkDocument(sink, facts, t);
+
+  const base = documentBase(facts.baseHref, page.finalUrl);
+  const canon = checkCanonical(sink, facts.canonicals, headerCanonical, self, base);
+  const selfUrls = [self, canon.canonical].filter((u): u is string => u !== null);
+  const hreflang = checkHreflang(sink, facts.hreflang, headerHreflang, selfUrls, facts.htmlLang, base, page.finalUrl);
+
+  const lang = facts.htmlLang?.trim() ?? '';
+  const https = page.finalUrl.startsWith('https:');
+  const { outlinks } = checkLinks(sink, facts, {
+    self,
+    base,
+    https,
+    pageHost: self === null ? '' : hostOfHref(self),
+    siteHost: opts.siteHost,
+    subdomainsInternal: opts.subdomainsInternal === true,
+    lang: lang.toLowerCase().split(/[-_]/)[0],
+  }, t);
+  checkImages(sink, facts, t);
+  checkInsecureReferences(sink, facts, https, base);
+  const jsonLdTypes = checkStructuredData(sink, facts);
+
+  result.title = summary.title === null ? null : copyString(summary.title);
+  result.description = summary.description === null ? null : copyString(summary.description);
+  result.h1 = summary.h1 === null ? null : copyString(summary.h1);
+  result.h1Count = facts.h1Texts.length;
+  result.lang = lang === '' ? null : copyString(lang);
+  result.canonical = canon.canonical === null ? null : copyString(canon.canonical);
+  result.noindex = idx.noindex;
+  result.nofollow = idx.nofollow;
+  result.indexable = !idx.noindex && !idx.expired && canon.selfOrMissing;
+  result.wordCount = ws.length;
+  if (ws.length > 0) {
+    result.contentHash = sha1Hex(ws.join(' '));
+    result.simhash = simhash64(ws);
+  }
+  result.hreflang = hreflang;
+  result.outlinks = outlinks;
+  result.imageCount = facts.images.length;
+  result.jsonLdTypes = jsonLdTypes;
+  result.findings = sink.findings();
+  return result;
+}

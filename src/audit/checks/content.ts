@@ -1,0 +1,131 @@
+// Title, meta description, headings, content and document-level HTML checks.
+import { descriptionPixelWidth, titlePixelWidth } from '../pixelWidth';
+import { charLength, truncate } from '../text';
+import type { Thresholds } from '../thresholds';
+import type { PageFacts } from './extract';
+import type { FindingSink } from './sink';
+
+export interface ContentSummary {
+  title: string | null;
+  description: string | null;
+  h1: string | null;
+}
+
+const firstNonEmpty = (xs: readonly string[]): string | null => xs.find((x) => x !== '') ?? null;
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+export function checkTitleAndDescription(sink: FindingSink, f: PageFacts, t: Thresholds): ContentSummary {
+  const title = firstNonEmpty(f.titles);
+  if (f.titles.length > 1) sink.add('title_multiple', plural(f.titles.length, 'title'));
+  if (title === null) {
+    sink.add('title_missing');
+  } else {
+    const n = charLength(title);
+    if (n < t.titleMinChars) sink.add('title_too_short', `${n} chars`);
+    if (n > t.titleMaxChars) sink.add('title_too_long', `${n} chars`);
+    const px = titlePixelWidth(title);
+    if (px > t.titleMaxPx) sink.add('title_too_wide', `${Math.round(px)} px`);
+  }
+
+  const description = firstNonEmpty(f.descriptions);
+  if (f.descriptions.length > 1) sink.add('description_multiple', plural(f.descriptions.length, 'tag'));
+  if (description === null) {
+    sink.add('description_missing');
+  } else {
+    const n = charLength(description);
+    if (n < t.descriptionMinChars) sink.add('description_too_short', `${n} chars`);
+    if (n > t.descriptionMaxChars) sink.add('description_too_long', `${n} chars`);
+    const px = descriptionPixelWidth(description);
+    if (px > t.descriptionMaxPx) sink.add('description_too_wide', `${Math.round(px)} px`);
+  }
+
+  const h1 = firstNonEmpty(f.h1Texts);
+  if (h1 === null) sink.add('h1_missing');
+  if (f.h1Texts.length > 1) sink.add('h1_multiple', plural(f.h1Texts.length, 'h1'));
+  let longest = 0;
+  for (const h of f.h1Texts) longest = Math.max(longest, charLength(h));
+  if (longest > t.h1MaxChars) sink.add('h1_too_long', `${longest} chars`);
+  if (f.h2Count === 0) sink.add('h2_missing');
+  for (let i = 1; i < f.headingLevels.length; i++) {
+    const prev = f.headingLevels[i - 1];
+    const cur = f.headingLevels[i];
+    if (cur > prev + 1) {
+      sink.add('heading_level_skipped', `h${prev} → h${cur}`);
+      break;
+    }
+  }
+  if (title !== null && h1 !== null && title.toLowerCase() === h1.toLowerCase()) sink.add('title_same_as_h1');
+
+  return { title, description, h1 };
+}
+
+// Phrases error pages use, matched in the title, the H1 and the main text of short pages only: a long
+// article may well say "does not exist" or be about fixing 404 errors.
+const NOT_FOUND_PHRASES = new RegExp(
+  [
+    String.raw`\bpage not found\b`, String.raw`\b404 (?:error|not found|page)\b`, String.raw`\berror 404\b`,
+    String.raw`\b(?:page|file|product|article|url|content|resource)(?: you(?:'re| are)? (?:were |are )?(?:looking for|requested|trying to reach))? (?:could not|couldn't|can ?not|can't) be found\b`,
+    String.raw`\b(?:page|file|product|article|url) (?:you(?:'re| are)? (?:were |are )?(?:looking for|requested) )?(?:does not|doesn't|no longer) exists?\b`,
+    String.raw`\bno longer (?:available|exists)\b`, String.raw`\bnothing (?:was )?found here\b`,
+    String.raw`\b(?:we )?(?:could not|couldn't|can't|cannot) find (?:the|that|this) page\b`,
+  ].join('|'),
+  'i',
+);
+/** In a title or H1, a bare "404" or "not found" is enough when the heading is short ("404", "Not Found | Shop"). */
+const SHORT_HEADING_NOT_FOUND = /\b(?:404|not found)\b/i;
+const SOFT_404_MAX_WORDS = 300;
+
+function readsNotFound(s: string | null): boolean {
+  if (s === null) return false;
+  const normalized = s.replace(/[’‘]/g, "'");
+  if (NOT_FOUND_PHRASES.test(normalized)) return true;
+  return normalized.split(/\s+/).length <= 6 && SHORT_HEADING_NOT_FOUND.test(normalized);
+}
+
+const LOREM = /\blorem ipsum\b/i;
+
+export function checkContent(
+  sink: FindingSink,
+  f: PageFacts,
+  summary: ContentSummary,
+  mainText: string,
+  wordCount: number,
+  t: Thresholds,
+): void {
+  if (wordCount < t.thinContentWords) sink.add('thin_content', `${wordCount} words`);
+
+  for (const [where, text] of [['title', summary.title], ['description', summary.description], ['h1', summary.h1], ['text', mainText]] as const) {
+    if (text !== null && LOREM.test(text)) {
+      sink.add('placeholder_text', `lorem ipsum in ${where}`);
+      break;
+    }
+  }
+
+  // Error pages are short; the word bar keeps articles about 404 errors from matching.
+  if (wordCount < SOFT_404_MAX_WORDS) {
+    if (readsNotFound(summary.title)) sink.add('soft_404', `title: ${truncate(summary.title ?? '', 80)}`);
+    else if (readsNotFound(summary.h1)) sink.add('soft_404', `h1: ${truncate(summary.h1 ?? '', 80)}`);
+    else if (NOT_FOUND_PHRASES.test(mainText.replace(/[’‘]/g, "'"))) sink.add('soft_404', 'page text');
+  }
+}
+
+export function checkDocument(sink: FindingSink, f: PageFacts, t: Thresholds): void {
+  if (f.elementCount > t.maxDomNodes) sink.add('dom_too_large', `${f.elementCount} elements`);
+  if (f.metaInBody > 0) sink.add('meta_in_body', plural(f.metaInBody, 'tag'));
+  if (f.duplicateIds.length > 0) sink.add('duplicate_id', `${plural(f.duplicateIds.length, 'id')}, e.g. #${truncate(f.duplicateIds[0], 60)}`);
+
+  const lang = f.htmlLang?.trim() ?? '';
+  if (lang === '') sink.add('lang_missing');
+  else if (!isValidLanguageTag(lang)) sink.add('lang_invalid', truncate(lang, 40));
+  if (!f.viewport) sink.add('viewport_missing');
+}
+
+/** Syntactic BCP 47 validity, as the runtime's Intl implementation (ICU) checks it. */
+export function isValidLanguageTag(tag: string): boolean {
+  try {
+    Intl.getCanonicalLocales(tag);
+    return true;
+  } catch {
+    return false;
+  }
+}

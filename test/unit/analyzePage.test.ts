@@ -1,0 +1,219 @@
+// analyzePage's extracted fields, outlinks, hashes, non-HTML responses and the memory rule.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { analyzePage, simhashSimilarity } from '../../src/audit/analyzePage';
+import { descriptionPixelWidth, textPixelWidth, titlePixelWidth } from '../../src/audit/pixelWidth';
+import { charLength, copyString, countWords, simhash64, words } from '../../src/audit/text';
+import type { FetchedPage } from '../../src/audit/types';
+
+const URL_ = 'https://example.com/blog/post';
+
+function page(body: string | null, over: Partial<FetchedPage> = {}): FetchedPage {
+  return {
+    url: URL_, finalUrl: URL_, statusCode: 200, headers: { 'content-type': 'text/html' }, redirectChain: [], contentType: 'text/html',
+    bytes: body?.length ?? 0, ttfbMs: 50, durationMs: 60, body, ...over,
+  };
+}
+
+const opts = { siteHost: 'example.com' };
+
+void describe('extracted fields', () => {
+  const doc = `<!DOCTYPE html><html lang=" en-GB "><head>
+    <title>  A   post
+      title </title><title>Second</title>
+    <meta name="description" content=" First &amp; best ">
+    <link rel="canonical" href="/blog/post?utm_source=feed#x">
+    <link rel="alternate" hreflang="fr" href="https://example.com/fr/post">
+    <script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"BlogPosting"},{"@type":["Person","Thing"]}]}</script>
+    <script type="application/ld+json">[{"@type":"BreadcrumbList"},{"@type":"BlogPosting"}]</script>
+  </head><body>
+    <h1>  Main <em>heading</em> </h1><h1></h1>
+    <p>Hello wo<b>rld</b>, this is the post.</p><div>Next</div><div>block</div>
+    <img src="a.png"><picture><img src="b.png"></picture><noscript><img src="c.png"></noscript>
+  </body></html>`;
+  const r = analyzePage(page(doc), opts);
+
+  void test('title, description, h1, lang: first non-empty, whitespace-collapsed, entities decoded', () => {
+    assert.equal(r.title, 'A post title');
+    assert.equal(r.description, 'First & best');
+    assert.equal(r.h1, 'Main heading');
+    assert.equal(r.h1Count, 2);
+    assert.equal(r.lang, 'en-GB');
+  });
+  void test('canonical is absolute and normalized (fragment and tracking params dropped)', () => {
+    assert.equal(r.canonical, URL_);
+    assert.equal(r.indexable, true);
+    assert.ok(r.findings.some((f) => f.code === 'canonical_fragment'));
+  });
+  void test('word count keeps inline words together and splits blocks', () => {
+    // "Main heading Hello world this is the post Next block"
+    assert.equal(r.wordCount, 10);
+  });
+  void test('imageCount skips noscript fallbacks; jsonLdTypes from roots, arrays and @graph, deduplicated', () => {
+    assert.equal(r.imageCount, 2);
+    assert.deepEqual(r.jsonLdTypes, ['BlogPosting', 'Person', 'Thing', 'BreadcrumbList']);
+  });
+  void test('hreflang links are absolute', () => {
+    assert.deepEqual(r.hreflang, [{ lang: 'fr', href: 'https://example.com/fr/post' }]);
+  });
+});
+
+void describe('outlinks', () => {
+  const links = `<html><head><title>t</title></head><body>
+    <a href="/a#one">First A</a>
+    <a href="/a#two">Second A</a>
+    <a href="/b"></a><a href="/b">B text</a>
+    <a href="/c" rel="nofollow">C</a><a href="/c">C again</a>
+    <a href="/d" rel="nofollow ugc">D</a>
+    <a href="HTTPS://Example.COM:443/e?utm_source=x&amp;id=3">E</a>
+    <a href="https://blog.example.com/">Blog</a>
+    <a href="https://other.org/x">Other</a>
+    <a href="mailto:a@example.com">Mail</a><a href="tel:1">Tel</a><a href="javascript:void(0)">JS</a><a href="#top">Top</a>
+    <a href="ftp://example.com/f">FTP</a>
+    <a href="/img"><img src="i.png" alt="  Image   alt "></a>
+    <a href="/long">${'x '.repeat(300)}</a>
+  </body></html>`;
+  const r = analyzePage(page(links), opts);
+  const byUrl = new Map(r.outlinks.map((o) => [o.url, o]));
+
+  void test('only http(s), fragments dropped, deduplicated by URL with the first text', () => {
+    assert.deepEqual(r.outlinks.map((o) => o.url), [
+      'https://example.com/a', 'https://example.com/b', 'https://example.com/c', 'https://example.com/d',
+      'https://example.com/e?id=3', 'https://blog.example.com/', 'https://other.org/x', 'https://example.com/img', 'https://example.com/long',
+    ]);
+    assert.equal(byUrl.get('https://example.com/a')?.text, 'First A');
+    assert.equal(byUrl.get('https://example.com/b')?.text, 'B text');
+    assert.equal(byUrl.get('https://example.com/img')?.text, 'Image alt');
+  });
+  void test('nofollow only when every link to the URL is nofollow', () => {
+    assert.equal(byUrl.get('https://example.com/c')?.nofollow, false);
+    assert.equal(byUrl.get('https://example.com/d')?.nofollow, true);
+  });
+  void test('internal: same host, or subdomains when asked', () => {
+    assert.equal(byUrl.get('https://example.com/a')?.internal, true);
+    assert.equal(byUrl.get('https://blog.example.com/')?.internal, false);
+    assert.equal(byUrl.get('https://other.org/x')?.internal, false);
+    const sub = analyzePage(page(links), { siteHost: 'example.com', subdomainsInternal: true });
+    assert.equal(sub.outlinks.find((o) => o.url === 'https://blog.example.com/')?.internal, true);
+  });
+  void test('link text is capped at 200 characters', () => {
+    assert.equal(charLength(byUrl.get('https://example.com/long')?.text ?? ''), 200);
+  });
+  void test('relative links resolve against <base href>', () => {
+    const b = analyzePage(page('<html><head><base href="https://cdn.example.com/sub/"></head><body><a href="x">X</a><a href="/y">Y</a></body></html>'), opts);
+    assert.deepEqual(b.outlinks.map((o) => o.url), ['https://cdn.example.com/sub/x', 'https://cdn.example.com/y']);
+    assert.deepEqual(b.outlinks.map((o) => o.internal), [false, false]);
+  });
+});
+
+void describe('content hashes', () => {
+  const body = (text: string, wrap = 'p'): string => `<html><body><nav>Menu items</nav><${wrap}>${text}</${wrap}><footer>© 2025</footer></body></html>`;
+  const text = Array.from({ length: 300 }, (_, i) => `word${i % 97} term${i % 13}`).join(' ');
+
+  void test('contentHash: same main text, same hash, whatever the markup and boilerplate', () => {
+    const a = analyzePage(page(body(text)), opts);
+    const b = analyzePage(page(body(text.toUpperCase(), 'div').replace('Menu items', 'Other menu')), opts);
+    assert.match(a.contentHash ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(a.contentHash, b.contentHash);
+    assert.notEqual(a.contentHash, analyzePage(page(body(`${text} extra`)), opts).contentHash);
+  });
+  void test('simhash: 16 hex chars, near-duplicates score high, unrelated text low', () => {
+    const a = analyzePage(page(body(text)), opts).simhash ?? '';
+    const near = analyzePage(page(body(text.replace('word5 term5', 'changed words here'))), opts).simhash ?? '';
+    const other = analyzePage(page(body(Array.from({ length: 600 }, (_, i) => `other${i % 89}`).join(' '))), opts).simhash ?? '';
+    assert.match(a, /^[0-9a-f]{16}$/);
+    assert.equal(simhashSimilarity(a, a), 1);
+    assert.ok(simhashSimilarity(a, near) >= 0.9, `near ${simhashSimilarity(a, near)}`);
+    assert.ok(simhashSimilarity(a, other) < 0.8, `other ${simhashSimilarity(a, other)}`);
+  });
+  void test('no text, no hashes', () => {
+    const r = analyzePage(page('<html><body><nav>Only navigation</nav></body></html>'), opts);
+    assert.equal(r.wordCount, 0);
+    assert.equal(r.contentHash, null);
+    assert.equal(r.simhash, null);
+  });
+  void test('simhashSimilarity rejects malformed input and counts differing bits', () => {
+    assert.throws(() => simhashSimilarity('xyz', '0000000000000000'));
+    assert.equal(simhashSimilarity('0000000000000000', 'ffffffffffffffff'), 0);
+    assert.equal(simhashSimilarity('0000000000000000', '000000000000000f'), 1 - 4 / 64);
+    assert.equal(simhash64([]), null);
+  });
+});
+
+void describe('responses without an HTML body', () => {
+  void test('a PDF: headers still give robots and canonical, no HTML findings', () => {
+    const r = analyzePage(page(null, {
+      url: 'https://example.com/a.pdf', finalUrl: 'https://example.com/a.pdf', contentType: 'application/pdf', bytes: 5000,
+      headers: { 'content-type': 'application/pdf', 'x-robots-tag': 'noindex', link: '<https://example.com/a.html>; rel="canonical"' },
+    }), opts);
+    const codes = r.findings.map((f) => f.code);
+    assert.ok(codes.includes('noindex'));
+    assert.ok(codes.includes('canonical_elsewhere'));
+    assert.ok(!codes.includes('title_missing') && !codes.includes('canonical_missing'));
+    assert.equal(r.canonical, 'https://example.com/a.html');
+    assert.equal(r.noindex, true);
+    assert.equal(r.indexable, false);
+    assert.equal(r.title, null);
+  });
+  void test('an oversized page: page_too_large and response checks only', () => {
+    const r = analyzePage(page(null, { bytes: 5_000_000 }), opts);
+    assert.deepEqual(r.findings.map((f) => f.code), ['missing_csp', 'missing_hsts', 'missing_nosniff', 'page_too_large']);
+    assert.equal(r.indexable, true);
+  });
+  void test('a redirect that was not followed', () => {
+    const r = analyzePage(page(null, { statusCode: 301, headers: { location: '/x' } }), opts);
+    assert.deepEqual(r.findings.map((f) => f.code), ['status_3xx']);
+    assert.equal(r.indexable, false);
+  });
+  void test('no response at all', () => {
+    const r = analyzePage(page(null, { statusCode: 0, ttfbMs: 0, headers: {} }), opts);
+    assert.deepEqual(r.findings, []);
+  });
+});
+
+void describe('text helpers', () => {
+  void test('words: punctuation trimmed, symbols dropped, CJK characters count one each', () => {
+    assert.deepEqual(words('Hello, World! — 42 “quoted” ->'), ['hello', 'world', '42', 'quoted']);
+    assert.equal(countWords('日本語のテキスト and two'), 10);
+    assert.equal(countWords(''), 0);
+  });
+  void test('charLength counts code points', () => {
+    assert.equal(charLength('a😀b'), 3);
+  });
+  void test('copyString returns an equal string', () => {
+    const big = `${'x'.repeat(1000)}The title we keep${'y'.repeat(1000)}`;
+    const kept = copyString(big.slice(1000, 1017));
+    assert.equal(kept, 'The title we keep');
+    assert.equal(copyString(''), '');
+  });
+  void test('pixel widths use Arial advance widths', () => {
+    assert.equal(titlePixelWidth('W'), 18.88);
+    assert.equal(descriptionPixelWidth('i'), 3.108);
+    assert.equal(textPixelWidth('', 20), 0);
+    assert.ok(titlePixelWidth('中文') > titlePixelWidth('ab'));
+  });
+});
+
+void test('kept strings do not retain the page HTML', () => {
+  v8.setFlagsFromString('--expose_gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const pad = 'z'.repeat(1_000_000);
+  const make = (i: number): string => `<html lang="en-GB-oxendict"><head><title>Title number ${i} of the memory test</title>`
+    + `<meta name="description" content="Description number ${i} of the memory test">`
+    + `<link rel="canonical" href="https://example.com/canonical/page/${i}"><link rel="alternate" hreflang="en-GB" href="/p/${i}">`
+    + `<script type="application/ld+json">{"@type":"LongTypeName${i}"}</script></head>`
+    + `<body><h1>Heading number ${i} of the memory test</h1><p>${pad}</p>`
+    + `<a href="javascript:openTheMenuNumber(${i})">x</a><a href="/p/${i}/next">Link text number ${i} of the test</a></body></html>`;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = [];
+  for (let i = 0; i < 30; i++) kept.push(analyzePage(page(make(i)), opts));
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(kept.length, 30);
+  assert.equal(kept[3].title, 'Title number 3 of the memory test');
+  // 30 pages of 1 MB each would be ~30 MB if any kept string were a slice of its page.
+  assert.ok(grown < 8_000_000, `heap grew by ${grown} bytes`);
+});
