@@ -111,7 +111,6 @@ async function auditCommand(url: string, o: Record<string, any>) {
 
   const running = await bringUp({ allowPrivate: o.allowPrivate, quiet: true });
   let interrupted = false;
-  let workflowId: string | null = null;
   const onSigint = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
@@ -120,7 +119,6 @@ async function auditCommand(url: string, o: Record<string, any>) {
   process.on('SIGINT', onSigint);
   try {
     const started = await startSiteRun(running, body);
-    workflowId = started.workflowId;
     process.stderr.write(`Run ${started.runId} started (workflow ${started.workflowId})\n  Web UI: ${started.webUiUrl}\n`);
     const bar = new SingleBar({
       format: ' {bar} {percentage}% | {value}/{total} pages | {failed} failed | {rate} pages/min | {stage} | eta {eta_s}',
@@ -139,7 +137,7 @@ async function auditCommand(url: string, o: Record<string, any>) {
       view = await getRunView(running, started.runId);
     }
     if (interrupted) {
-      await running.client.workflow.getHandle(workflowId).cancel().catch(() => {});
+      await running.client.workflow.getHandle(started.workflowId).cancel().catch(() => {});
       bar.stop();
       return 130;
     }
@@ -230,5 +228,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv).then((code) => process.exit(code));
+  void main(process.argv).then((code) => process.exit(code));
 }

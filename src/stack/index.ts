@@ -43,8 +43,9 @@ const DEFAULT_TEMPORAL_PORT = 7233;
 const DEFAULT_UI_PORT = 8233;
 
 async function useExistingTemporal(address: string, namespace: string, log: Logger): Promise<void> {
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  const connection = Connection.lazy({ address, connectTimeout: 5_000 });
   try {
+    await connection.ensureConnected();
     await ensureSearchAttributes(connection, namespace, log);
   } finally {
     await connection.close();

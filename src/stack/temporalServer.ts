@@ -89,7 +89,9 @@ export async function isTemporalReachable(address: string, timeoutMs = 3_000): P
   if (!(await tcpOpen(address, timeoutMs))) return false;
   let conn: Connection | undefined;
   try {
-    conn = await Connection.connect({ address, connectTimeout: timeoutMs });
+    // lazy + ensureConnected so that a failed attempt can still be closed (connect() would leak the channel).
+    conn = Connection.lazy({ address, connectTimeout: timeoutMs });
+    await conn.ensureConnected();
     return true;
   } catch {
     return false;
@@ -119,8 +121,9 @@ async function probe(address: string, namespace: string): Promise<boolean> {
   if (!(await tcpOpen(address, 1_000))) return false;
   let conn: Connection | undefined;
   try {
-    conn = await Connection.connect({ address, connectTimeout: 2_000 });
+    conn = Connection.lazy({ address, connectTimeout: 2_000 });
     const c = conn;
+    await c.ensureConnected();
     const { customAttributes } = await c.withDeadline(Date.now() + 3_000, () => c.operatorService.listSearchAttributes({ namespace }));
     return SEARCH_ATTRIBUTES.every((name) => customAttributes && name in customAttributes);
   } catch {

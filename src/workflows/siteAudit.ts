@@ -74,10 +74,13 @@ function activitiesFor(input: SiteAuditInput) {
   };
 }
 
+/** Host as the API names it (siteHostOf): lower-cased, with a non-default port. */
 function hostOf(siteUrl: string): string {
-  const m = /^https?:\/\/([^/:?#]+)/i.exec(siteUrl);
+  const m = /^(https?):\/\/(?:[^@/?#]*@)?([^/?#]+)/i.exec(siteUrl);
   if (!m) throw ApplicationFailure.nonRetryable(`siteUrl must be an http(s) URL: ${siteUrl}`, 'InvalidInput');
-  return m[1].toLowerCase();
+  const defaultPort = m[1].toLowerCase() === 'https' ? ':443' : ':80';
+  const host = m[2].toLowerCase();
+  return host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
 }
 
 export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAuditCarry): Promise<SiteAuditResult> {

@@ -266,7 +266,7 @@ void describe('temporal dev server', () => {
   });
 
   void test('an early exit fails with the server\'s stderr', { timeout: 60_000 }, async () => {
-    const blocker = net.createServer();
+    const blocker = net.createServer((sock) => sock.destroy());
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
