@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
@@ -32,6 +33,8 @@ interface Running {
 
 /** Brings up Temporal + PostgreSQL (reusing what is configured or already running), migrations, and a worker. */
 async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean }): Promise<Running> {
+  // The SDK's own logs (worker state changes) would interleave with the progress display.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = { ...process.env };
   if (opts.allowPrivate) env.ALLOW_PRIVATE_TARGETS = 'true';
   let config = loadConfig(env);

@@ -1,5 +1,6 @@
 // Builds the Sitesweep worker: activities from their dependencies, workflows from a prebuilt bundle when one is
 // configured (production, tests) or from source (development).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
@@ -7,6 +8,12 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { Fetcher } from '../crawl/fetcher';
 import type { Logger } from '../logger';
+
+/** The workflows entry file: TypeScript source under tsx, compiled JavaScript under dist/. */
+function workflowsEntry(): string {
+  const ts = path.join(__dirname, '..', 'workflows', 'index.ts');
+  return existsSync(ts) ? ts : path.join(__dirname, '..', 'workflows', 'index.js');
+}
 
 export interface WorkerParts {
   worker: Worker;
@@ -26,11 +33,12 @@ export async function createSitesweepWorker(opts: {
     connectionsPerHost: config.crawl.connectionsPerHost,
     allowPrivateTargets: config.crawl.allowPrivateTargets,
     targetAllowlist: config.crawl.targetAllowlist,
+    ...(config.crawl.breaker ? { breaker: config.crawl.breaker } : {}),
   });
   const activities = createActivities({ db: opts.db, fetcher, crawl: config.crawl, log: opts.log });
   const workflowSource = config.worker.bundlePath
     ? { workflowBundle: { codePath: config.worker.bundlePath } }
-    : { workflowsPath: path.join(__dirname, '..', 'workflows', 'index') };
+    : { workflowsPath: workflowsEntry() };
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
