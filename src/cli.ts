@@ -1,4 +1,7 @@
 // `sitesweep` command line: audit a site on a local stack it brings up itself, run the whole stack, or migrate.
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
@@ -8,6 +11,8 @@ import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
 import { getRunView, startSiteRun, type RunView } from './api/runService';
 import { startRunSchema } from './api/schemas';
+import { EXPORT_TYPES, writeExport } from './api/reports';
+import { CHECKS_BY_CODE } from './audit/catalogue';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger, maskUrl } from './logger';
@@ -87,11 +92,14 @@ export function formatSummary(view: RunView): string {
       `  pages audited ${s.pagesAudited}, failed ${s.pagesFailed}, success rate ${(s.successRate * 100).toFixed(1)}%, duration ${fmtMs(s.durationMs)}`,
     );
     if (s.topFailReasons.length) lines.push(`  top failure reasons: ${s.topFailReasons.map((r) => `${r.reason} ×${r.count}`).join(', ')}`);
-    const issues = Object.entries(s.issuesByCode).sort((a, b) => b[1] - a[1]);
-    if (issues.length) {
-      lines.push('  issues by code:');
-      for (const [code, n] of issues) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}`);
+    // A table by severity: critical first, most frequent first within each.
+    for (const sev of ['critical', 'warning', 'notice'] as const) {
+      const rows = Object.entries(s.issuesByCode).filter(([code]) => (CHECKS_BY_CODE[code]?.severity ?? 'warning') === sev).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      if (rows.length === 0) continue;
+      lines.push(`  ${sev.toUpperCase()} (${rows.reduce((n, [, c]) => n + c, 0)})`);
+      for (const [code, n] of rows) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${CHECKS_BY_CODE[code]?.title ?? ''}`);
     }
+    if (s.delta) lines.push(`  since run ${s.delta.previousRunId}: ${s.delta.newFindings} new, ${s.delta.fixedFindings} fixed findings; ${s.delta.pagesAdded} pages added, ${s.delta.pagesRemoved} removed`);
     for (const si of s.siteIssues.slice(0, 20)) lines.push(`  site: ${si.code} (${si.count})${si.detail ? ` – ${si.detail}` : ''}: ${si.pages.slice(0, 3).join(', ')}`);
   } else if (view.error) {
     lines.push(`  error: ${view.error}`);
@@ -146,6 +154,16 @@ async function auditCommand(url: string, o: Record<string, any>) {
     }
     bar.update(view.counters.audited + view.counters.failed, { stage: view.status });
     bar.stop();
+    if (o.exportDir && view.status === 'completed') {
+      await mkdir(o.exportDir, { recursive: true });
+      for (const type of EXPORT_TYPES) {
+        const file = path.join(o.exportDir, `${type}.csv`);
+        const out = createWriteStream(file);
+        const rows = await writeExport(running.db, view.runId, type, 'csv', view.summary as RunSummary | null, out);
+        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        process.stderr.write(`  wrote ${file} (${rows} rows)\n`);
+      }
+    }
     if (o.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     else process.stdout.write(`${formatSummary(view)}\n`);
     return view.status === 'completed' ? 0 : 1;
@@ -207,6 +225,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--key <idempotencyKey>', 'run key: the same key twice returns the same run')
     .option('--allow-private', 'allow private/loopback targets (e.g. a site on localhost)')
     .option('--json', 'print the final run as JSON')
+    .option('--export-dir <dir>', 'write pages.csv, issues.csv and links.csv of the finished run to this directory')
     .action((url: string, o) => void (result = auditCommand(url, o)));
   program
     .command('stack')

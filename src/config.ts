@@ -21,8 +21,13 @@ export const envSchema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_TOKEN: z.string().optional(),
   API_BODY_LIMIT: z.string().default('256kb'),
+  /** When set, a worker serves its Prometheus metrics on this port (GET /metrics); the API serves its own on /metrics. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().default('0.0.0.0'),
   ALLOW_PRIVATE_TARGETS: bool.default(false),
   TARGET_ALLOWLIST: list.default([]),
+  /** Key material (≥ 16 chars; sha256 → AES-256-GCM key) that seals run credentials (auth, headers, cookies). */
+  SECRETS_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(100),
   WORKER_CONNECTIONS_PER_HOST: positiveInt.default(8),
@@ -36,6 +41,9 @@ export const envSchema = z.object({
   FETCH_MAX_BYTES: positiveInt.default(5_000_000),
   FETCH_MAX_REDIRECTS: positiveInt.default(10),
   FETCH_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Consecutive failures (timeouts, connection errors, 5xx) from one host that open its circuit; 0 turns the breaker off. */
+  BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(0).default(10),
+  BREAKER_COOLDOWN_MS: positiveInt.default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SITESWEEP_HOME: z.string().default(path.join(os.homedir(), '.sitesweep')),
   NODE_ENV: z.string().default('development'),
@@ -48,6 +56,7 @@ export interface Config {
   databasePoolSize: number;
   temporal: { address: string | undefined; namespace: string; taskQueue: string; uiUrl: string };
   api: { host: string; port: number; token: string | undefined; bodyLimit: string };
+  metrics: { port: number | undefined; host: string };
   crawl: {
     allowPrivateTargets: boolean;
     targetAllowlist: string[];
@@ -55,6 +64,10 @@ export interface Config {
     maxBytes: number;
     maxRedirects: number;
     fetchRetries: number;
+    /** Per-host circuit breaker of the worker's Fetcher; null = off. */
+    breaker: { failureThreshold: number; cooldownMs: number } | null;
+    /** Seals/opens run credentials (src/crawl/credentials.ts); undefined = runs with credentials are refused. */
+    secretsKey: string | undefined;
   };
   worker: { maxConcurrentActivities: number; maxCachedWorkflows: number; shutdownGraceMs: number; bundlePath: string | undefined };
   policies: {
@@ -85,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: e.DATABASE_POOL_SIZE,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, '') },
     api: { host: e.API_HOST, port: e.API_PORT, token: e.API_TOKEN, bodyLimit: e.API_BODY_LIMIT },
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     crawl: {
       allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,
       targetAllowlist: e.TARGET_ALLOWLIST,
@@ -92,6 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.FETCH_MAX_BYTES,
       maxRedirects: e.FETCH_MAX_REDIRECTS,
       fetchRetries: e.FETCH_RETRIES,
+      breaker: e.BREAKER_FAILURE_THRESHOLD > 0 ? { failureThreshold: e.BREAKER_FAILURE_THRESHOLD, cooldownMs: e.BREAKER_COOLDOWN_MS } : null,
+      secretsKey: e.SECRETS_KEY,
     },
     worker: {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -2,6 +2,7 @@
 import { loadConfig } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger } from './logger';
+import { startMetricsServer } from './metrics';
 import { ensureSearchAttributes } from './stack/temporalServer';
 import { connectWorker } from './temporal/connection';
 import { createSitesweepWorker } from './temporal/createWorker';
@@ -15,9 +16,13 @@ async function run() {
   await ensureSearchAttributes(connection, config.temporal.namespace);
   const { worker, fetcher } = await createSitesweepWorker({ connection, config, db, log });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  // The worker's own Prometheus endpoint: pages audited, failures by reason, audit and persist latency.
+  const metrics = config.metrics.port !== undefined ? await startMetricsServer(config.metrics.port, config.metrics.host) : null;
+  if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
   try {
     await worker.run();
   } finally {
+    await metrics?.close();
     await fetcher.close();
     await db.destroy();
     await connection.close();

@@ -6,6 +6,7 @@ import { parseRobots } from '../audit/robots';
 import { createScope } from '../audit/scope';
 import { isGzip, parseSitemap } from '../audit/sitemap';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
+import { runHeaders } from './audit';
 import type { ActivityDeps } from './deps';
 import { enqueue, lockRun, type FrontierCandidate } from './frontier';
 import { forgetRunContext } from './runContext';
@@ -28,6 +29,8 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       retryMaxMs: 30_000,
       signal: Context.current().cancellationSignal,
       accept: 'any',
+      // Credentials go to the audited site only, never to a sitemap host elsewhere.
+      headers: siteHostOf(url) === siteHostOf(input.siteUrl) ? runHeaders(input.options, crawl.secretsKey) : {},
     });
   }
 
@@ -78,7 +81,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
             if (n) queue.push(n);
           }
           for (const entry of parsed.urls) {
-            const n = normalizeUrl(entry.loc, sm);
+            const n = normalizeUrl(entry.loc, sm, options.stripParams?.length ? { stripParams: options.stripParams } : undefined);
             if (!n || !scope.inScope(n)) continue;
             sitemapUrls++;
             candidates.push({ url: n, urlHash: urlHash(n), depth: 1, source: 'sitemap', inSitemap: true });

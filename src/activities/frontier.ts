@@ -9,9 +9,13 @@ export interface FrontierCandidate {
   inSitemap: boolean;
 }
 
-/** Locks the run row for the rest of the transaction: enqueues of one run happen one at a time. */
+/**
+ * Serializes enqueues of one run for the rest of the transaction, so the maxPages cap is exact. An advisory lock, not a
+ * row lock on audit_runs: the page and link inserts take KEY SHARE locks on that row (foreign keys), and a row lock
+ * taken after them deadlocked concurrent lanes; an advisory lock conflicts with nothing else.
+ */
 export async function lockRun(tx: EntityManager, runId: string): Promise<void> {
-  await tx.query(`SELECT id FROM audit_runs WHERE id = $1 FOR UPDATE`, [runId]);
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`frontier:${runId}`]);
 }
 
 /** Inserts new URLs (first seen wins), up to maxPages for the run; returns how many were added. */

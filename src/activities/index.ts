@@ -1,7 +1,9 @@
 // All activities of the site audit, built from the process's dependencies (DataSource, HTTP pool, logger).
 import { createAuditActivities } from './audit';
+import { createBatchActivities } from './batches';
 import type { ActivityDeps } from './deps';
 import { createDiscoverActivities } from './discover';
+import { createExternalActivities } from './external';
 import { createPersistActivities } from './persist';
 import { createRunActivities } from './runs';
 import { createSummarizeActivities } from './summarize';
@@ -15,5 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditActivities(deps),
     ...createPersistActivities(deps),
     ...createSummarizeActivities(deps),
+    ...createExternalActivities(deps),
+    ...createBatchActivities(deps),
   };
 }

@@ -3,6 +3,7 @@
 // frontier URLs insert on their unique keys, and the run's counters are recomputed from rows, never incremented.
 import { createScope } from '../audit/scope';
 import { siteHostOf } from '../audit/url';
+import { persistBatchSeconds } from '../metrics';
 import type { ActivityDeps } from './deps';
 import { enqueue, lockRun, type FrontierCandidate } from './frontier';
 import type { PageRecord, PersistInput, PersistResult } from './types';
@@ -17,6 +18,7 @@ export function createPersistActivities({ db }: ActivityDeps) {
       let enqueued = 0;
       for (let i = 0; i < input.records.length; i += size) {
         const chunk = input.records.slice(i, i + size);
+        const endTimer = persistBatchSeconds.startTimer();
         enqueued += await db.transaction(async (tx) => {
           await upsertPages(tx, runId, executionId, chunk);
           await insertLinks(tx, runId, chunk);
@@ -26,6 +28,8 @@ export function createPersistActivities({ db }: ActivityDeps) {
             for (const r of chunk) {
               if (r.depth + 1 > options.maxDepth) continue;
               for (const l of r.links) {
+                // rel="nofollow" links stay in the link graph but are not crawled unless the run says so.
+                if (l.nofollow && !options.followNofollow) continue;
                 if (scope.inScope(l.url)) candidates.push({ url: l.url, urlHash: l.urlHash, depth: r.depth + 1, source: 'link', inSitemap: false });
               }
             }
@@ -37,6 +41,7 @@ export function createPersistActivities({ db }: ActivityDeps) {
           await tx.query(`UPDATE frontier SET status = 'done' WHERE run_id = $1 AND url_hash = ANY($2)`, [runId, chunk.map((r) => r.urlHash)]);
           return added;
         });
+        endTimer();
       }
       return { ...(await refreshCounters(db, runId, executionId)), enqueued };
     },

@@ -44,8 +44,9 @@ export function createRunActivities({ db }: ActivityDeps) {
       const terminal = status !== 'running';
       await db.query(
         `UPDATE audit_runs SET stage = $2, status = $3, error = COALESCE($4, error), updated_at = now(),
-           finished_at = CASE WHEN $5 THEN now() ELSE finished_at END WHERE id = $1`,
-        [input.runId, input.stage, status, input.error ?? null, terminal],
+           finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
+         WHERE ($1 <> '' AND id::text = $1) OR ($1 = '' AND workflow_id = $6)`,
+        [input.runId, input.stage, status, input.error ?? null, terminal, input.workflowId ?? ''],
       );
     },
 

@@ -1,9 +1,9 @@
 // The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
 // the run's rows, and write the execution summary.
 import { buildSummary } from '../audit/summary';
-import type { SiteIssue } from '../workflows/contracts';
+import type { RunSummary, SiteIssue } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
-import { computeSiteIssues } from './siteIssues';
+import { compareRuns, computeSiteIssues, previousRunId } from './siteIssues';
 import type { SummarizeInput, SummarizeResult } from './types';
 
 export function createSummarizeActivities({ db }: ActivityDeps) {
@@ -42,10 +42,21 @@ export function createSummarizeActivities({ db }: ActivityDeps) {
         statusCodes,
         siteIssues,
       });
+      // What changed since the previous completed run of the same site (by code and page). It goes into the stored
+      // summary (API, CLI, dashboard) but not into the workflow result, which stays a function of this run alone.
+      const stored: RunSummary = { ...summary };
+      const previous = await previousRunId(db, runId);
+      if (previous) {
+        const c = await compareRuns(db, runId, previous, siteIssues);
+        stored.delta = {
+          previousRunId: previous, newFindings: c.newFindings.length, fixedFindings: c.fixedFindings.length,
+          persistingFindings: c.persistingFindings.length, pagesAdded: c.pagesAdded.length, pagesRemoved: c.pagesRemoved.length,
+        };
+      }
       await db.query(
         `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
            persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
-        [runId, JSON.stringify(summary), counts.audited, counts.failed],
+        [runId, JSON.stringify(stored), counts.audited, counts.failed],
       );
       return summary;
     },

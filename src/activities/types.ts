@@ -93,7 +93,7 @@ export interface PersistInput {
   runId: string;
   executionId: string;
   records: PageRecord[];
-  options: Pick<SiteAuditOptions, 'maxPages' | 'maxDepth' | 'followLinks' | 'persistBatchSize' | 'include' | 'exclude' | 'subdomainsInternal'>;
+  options: Pick<SiteAuditOptions, 'maxPages' | 'maxDepth' | 'followLinks' | 'persistBatchSize' | 'include' | 'exclude' | 'subdomainsInternal'> & { followNofollow?: boolean };
   siteUrl: string;
 }
 
@@ -104,7 +104,9 @@ export interface PersistResult {
 }
 
 export interface SetStageInput {
+  /** Empty until initRun has run; then the row is found by workflowId. */
   runId: string;
+  workflowId?: string;
   stage: AuditStage;
   error?: string;
 }

@@ -9,8 +9,12 @@ import { CHECKS } from '../audit/catalogue';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { pauseSignal, resumeSignal } from '../workflows/contracts';
+import { createBatchRouter } from './batches';
 import { errorHandler, HttpError, parseOr400 } from './errors';
+import { docsPage, openApiDocument } from './openapi';
+import { createMetricsRouter } from './metrics';
 import { findRunRow, getRunView, startSiteRun, webUiUrl } from './runService';
+import { createReportsRouter, sealRunOptions } from './reports';
 import { listPagesQuerySchema, listRunsQuerySchema, runIdParamSchema, startRunSchema } from './schemas';
 
 export interface AppDeps {
@@ -54,7 +58,28 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(ok ? 200 : 503).json({ ok, checks });
   });
 
-  if (config.api.token) app.use('/api', bearerAuth(config.api.token));
+  // With API_TOKEN set, everything but /healthz, /readyz and the static dashboard files needs the token: every /api
+  // route and the Prometheus /metrics (scrapers send it with `authorization: { credentials: … }`).
+  if (config.api.token) {
+    app.use('/api', bearerAuth(config.api.token));
+    app.use('/metrics', bearerAuth(config.api.token));
+  }
+  // A body that is not UTF-8 JSON is refused as such (415), rather than silently read as an empty object or decoded
+  // from UTF-7 & co. (JSON is UTF-8, RFC 8259).
+  app.use('/api', (req, _res, next) => {
+    const length = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (!hasBody) return next();
+    const given = String(req.headers['content-type'] ?? 'none').slice(0, 100);
+    if (!req.is('application/json')) {
+      return next(new HttpError(415, 'unsupported_media_type', `content-type: must be application/json (got ${given})`));
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(given)?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return next(new HttpError(415, 'unsupported_media_type', `content-type: charset must be utf-8 (got ${charset})`));
+    }
+    next();
+  });
   app.use('/api', express.json({ limit: config.api.bodyLimit, strict: true }));
 
   const runDeps = { db, client, config };
@@ -62,7 +87,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.post('/api/runs', async (req, res) => {
     const body = parseOr400(startRunSchema, req.body ?? {});
-    const started = await startSiteRun(runDeps, body);
+    const started = await startSiteRun(runDeps, { ...body, options: sealRunOptions(body.options, config) });
     log.info({ runId: started.runId, workflowId: started.workflowId, created: started.created }, 'run requested');
     res.status(started.created ? 202 : 200).json(started);
   });
@@ -108,20 +133,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ items, nextCursor: rows.length > q.limit ? String(rows[q.limit - 1].id) : null });
   });
 
-  app.get('/api/runs/:id/report', async (req, res) => {
-    const run = await findRunRow(db, runParam(req));
-    const summary = run.summary as { issuesByCode?: Record<string, number> } | null;
-    const byCode = CHECKS.filter((c) => summary?.issuesByCode?.[c.code]).map((c) => ({ ...c, count: summary!.issuesByCode![c.code] }));
-    res.json({
-      runId: run.id,
-      workflowId: run.workflow_id,
-      siteUrl: run.site_url,
-      status: run.status,
-      summary: run.summary,
-      issues: byCode,
-      webUiUrl: webUiUrl(config, run.workflow_id),
-    });
-  });
+  app.use(createReportsRouter({ db, config }));
 
   app.post('/api/runs/:id/cancel', async (req, res) => {
     const run = await findRunRow(db, runParam(req));
@@ -140,6 +152,10 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   app.get('/api/checks', (_req, res) => void res.json({ items: CHECKS }));
+  app.get('/api/openapi.json', (_req, res) => void res.json(openApiDocument()));
+  app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage()));
+  app.use(createBatchRouter(deps));
+  app.use(createMetricsRouter(deps));
 
   app.use('/', express.static(path.join(__dirname, 'public'), { index: 'index.html' }));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'not_found', 'No such route')));

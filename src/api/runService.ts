@@ -1,10 +1,13 @@
 // Starting and reading site runs: shared by the HTTP API and the CLI, so both behave the same.
 import { randomBytes } from 'node:crypto';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { compilePatterns, InvalidPatternError } from '../audit/scope';
 import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
+import { isTargetAllowed } from '../crawl/ssrfGuard';
 import {
   DEFAULT_POLICIES,
   progressQuery,
@@ -38,12 +41,61 @@ export function webUiUrl(config: Config, workflowId: string): string {
   return `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
+/**
+ * Refuse to start a run whose site resolves to a loopback, private, link-local, unique-local or metadata address
+ * unless the configuration opts in (ALLOW_PRIVATE_TARGETS, TARGET_ALLOWLIST). The worker's connect-time guard is the
+ * real enforcement (redirects, DNS answers that change); this check turns the obvious case into a 400 up front.
+ * A name that does not resolve (now) is let through: the crawl records it as a `dns` failure.
+ */
+export async function assertAllowedTarget(config: Config, siteUrl: string): Promise<void> {
+  const policy = { allowPrivateTargets: config.crawl.allowPrivateTargets, allowlist: config.crawl.targetAllowlist };
+  if (policy.allowPrivateTargets) return;
+  const hostname = new URL(siteUrl).hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  if (isIP(hostname) !== 0) {
+    addresses = [hostname];
+  } else {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answers = await Promise.race([
+        dns.promises.lookup(hostname, { all: true }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('lookup timed out')), 5_000);
+        }),
+      ]);
+      addresses = answers.map((a) => a.address);
+    } catch {
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const bad = addresses.find((a) => !isTargetAllowed(hostname, a, policy));
+  if (bad === undefined) return;
+  const what = bad === hostname ? hostname : `${hostname} (resolves to ${bad})`;
+  const message = `target ${what} is a private/blocked address (loopback, private, link-local, unique-local or metadata); set ALLOW_PRIVATE_TARGETS=true or list it in TARGET_ALLOWLIST to allow it`;
+  throw new HttpError(400, 'blocked_target', `url: ${message}`, [{ field: 'url', message }]);
+}
+
+// C0/C1 controls, zero-width and bidi formatting characters, BOM.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function newRunKey(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
 export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { batchId?: string }): Promise<StartedRun> {
   const { db, client, config } = deps;
+  // Strings that go on the wire or into the UI must not hide anything: no control characters (NUL, CR/LF header
+  // injection), no invisible formatting / bidi-override characters (U+202E spoofing), no lone surrogates.
+  for (const [field, value] of [['url', body.url], ['options.userAgent', body.options?.userAgent]] as const) {
+    if (typeof value === 'string' && (UNSAFE_CHARS.test(value) || LONE_SURROGATE.test(value))) {
+      const message = 'must not contain control, invisible or bidirectional-override characters';
+      throw new HttpError(400, 'invalid_request', `${field}: ${message}`, [{ field, message }]);
+    }
+  }
   const siteUrl = normalizeUrl(body.url);
   const host = siteUrl ? siteHostOf(siteUrl) : null;
   if (!siteUrl || !host) throw new HttpError(400, 'invalid_request', 'url: must be an absolute http(s) URL', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
@@ -55,6 +107,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
       throw err;
     }
   }
+  await assertAllowedTarget(config, siteUrl);
   const runKey = body.idempotencyKey ?? newRunKey();
   const workflowId = siteAuditWorkflowId(host, runKey);
   const options = resolveOptions({ siteUrl, ...body.options });

@@ -15,6 +15,13 @@ const httpUrl = z
   }, 'must be an absolute http(s) URL');
 
 const int = (min: number, max: number) => z.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+const headerName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name')
+  .refine((n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'user-agent'].includes(n.toLowerCase()), 'cannot be set');
+const headerValue = z.string().max(4000).regex(/^[^\r\n\0]*$/, 'may not contain line breaks');
 const patterns = z.array(z.string().min(1).max(500), { error: 'must be an array of strings' }).max(50, 'at most 50 patterns');
 
 export const runOptionsSchema = z
@@ -37,6 +44,14 @@ export const runOptionsSchema = z
     fetchRetryBaseMs: int(1, 60_000),
     userAgent: z.string().min(1).max(300),
     crawlDelayMs: int(0, 60_000),
+    followNofollow: z.boolean({ error: 'must be a boolean' }),
+    checkExternalLinks: z.boolean({ error: 'must be a boolean' }),
+    stripParams: z.array(z.string().min(1).max(100).regex(/^[^&=#\s]+$/, 'must be a query parameter name'), { error: 'must be an array of strings' }).max(50, 'at most 50 parameters'),
+    // Credentials: sealed (AES-256-GCM, SECRETS_KEY) before the workflow starts; never stored or logged in plain text.
+    auth: z.object({ username: z.string().min(1).max(200), password: z.string().max(500) }).strict(),
+    headers: z.record(headerName, headerValue).refine((h) => Object.keys(h).length <= 30, 'at most 30 headers'),
+    cookies: z.record(z.string().min(1).max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a cookie name'), z.string().max(4000).regex(/^[^;\r\n]*$/, 'may not contain ";" or line breaks'))
+      .refine((c) => Object.keys(c).length <= 50, 'at most 50 cookies'),
     thresholds: thresholdsSchema,
   })
   .partial()
@@ -78,5 +93,69 @@ export const listRunsQuerySchema = z
     status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
     site: z.string().max(300).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+// Batches of domains. Each entry is an http(s) URL (ports allowed) or a bare host name (→ https://host/).
+const HOST_RE = /^(?=.{1,253}(?::\d{1,5})?$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?$/i;
+export function isDomainEntry(v: string): boolean {
+  const s = v.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }
+  return HOST_RE.test(s) && s.includes('.');
+}
+
+export const startBatchSchema = z
+  .object({
+    domains: z
+      .array(
+        z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(2048, 'must be at most 2048 characters')
+          .refine(isDomainEntry, 'must be an http(s) URL or a host name'),
+        { error: 'must be an array of domains' },
+      )
+      .min(1, 'must contain at least 1 domain')
+      .max(1000, 'must contain at most 1000 domains'),
+    idempotencyKey: z
+      .string({ error: 'must be a string' })
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits, ".", "_", "~" and "-"')
+      .optional(),
+    options: runOptionsSchema.optional(),
+    maxConcurrentSites: int(1, 50).optional(),
+    /** Free-form labels kept with the batch (e.g. a client or ticket reference). */
+    metadata: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional()
+      .refine((m) => m === undefined || Object.keys(m).length <= 20, 'at most 20 keys'),
+  })
+  .strict();
+
+export type StartBatchBody = z.infer<typeof startBatchSchema>;
+
+export const batchIdParamSchema = z.object({
+  id: z.string().min(1).max(300).regex(/^[A-Za-z0-9:._~-]+$/, 'is not a valid batch id'),
+});
+
+export const listBatchesQuerySchema = z
+  .object({
+    status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+export const retryRunSchema = z
+  .object({
+    /** Key of the new run (a double submit of the retry then starts one run); generated when absent. */
+    idempotencyKey: z
+      .string({ error: 'must be a string' })
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits, ".", "_", "~" and "-"')
+      .optional(),
   })
   .strict();

@@ -65,7 +65,7 @@ export const SITE_CHECK_CODES = [
   'canonical_to_redirect', 'canonical_to_error', 'canonical_to_noindex', 'canonical_chain',
   'hreflang_no_return', 'hreflang_bad_target', 'nofollow_to_indexable',
   'sitemap_non_200', 'sitemap_noindex', 'sitemap_blocked', 'sitemap_non_canonical', 'not_in_sitemap',
-  'robots_txt_unreachable', 'robots_txt_invalid',
+  'robots_txt_unreachable', 'robots_txt_invalid', 'external_link_broken', 'external_link_redirect',
 ] as const;
 export type SiteCheckCode = (typeof SITE_CHECK_CODES)[number];
 
@@ -736,6 +736,18 @@ const SITE: Record<SiteCheckCode, Entry> = {
     description: 'robots.txt contains lines or directives that do not parse.',
     why: 'Invalid rules are skipped, so pages may be crawled or blocked against your intent.',
     fix: 'Fix the syntax: user-agent groups followed by allow/disallow lines, and absolute sitemap URLs.',
+  },
+  external_link_broken: {
+    category: 'links', severity: 'warning', title: 'Broken external link',
+    description: 'A page links to an external URL that answers 4xx or 5xx or cannot be fetched (checked when checkExternalLinks is on).',
+    why: 'Links to dead pages frustrate users and signal a neglected page.',
+    fix: 'Update the link to a working URL or remove it.',
+  },
+  external_link_redirect: {
+    category: 'links', severity: 'notice', title: 'External link to redirect',
+    description: 'A page links to an external URL that redirects (checked when checkExternalLinks is on).',
+    why: 'Redirected links are slower for users and may end somewhere other than intended.',
+    fix: 'Link directly to the redirect\'s final URL.',
   },
 };
 

@@ -47,6 +47,17 @@ export interface SiteAuditOptions {
   thresholds?: Record<string, number>;
   /** Politeness: minimum delay between requests to the site; robots.txt Crawl-delay wins when larger. */
   crawlDelayMs?: number;
+  /** Enqueue the targets of rel="nofollow" links too (they are always recorded in the link graph). */
+  followNofollow: boolean;
+  /** After the crawl, check each distinct external link target once (external_link_broken / _redirect). */
+  checkExternalLinks: boolean;
+  /** Extra query parameters (besides utm_* and the usual click ids) stripped from discovered URLs. */
+  stripParams?: string[];
+  /**
+   * Basic auth, headers and cookies for sites behind a login, sealed with AES-256-GCM (src/crawl/credentials.ts)
+   * before they enter the workflow input: never plain text in history, logs or audit_runs.options.
+   */
+  sealedCredentials?: string;
   ai?: { model: string; maxPages?: number };
 }
 
@@ -65,6 +76,8 @@ export const DEFAULT_OPTIONS: SiteAuditOptions = {
   fetchRetries: 2,
   fetchRetryBaseMs: 500,
   userAgent: 'Sitesweep/0.1 (+https://github.com/sitesweep/sitesweep)',
+  followNofollow: false,
+  checkExternalLinks: false,
 };
 
 export interface SiteAuditInput extends Partial<SiteAuditOptions> {
@@ -136,6 +149,18 @@ export interface RunSummary {
   issuesByCode: Record<string, number>;
   siteIssues: SiteIssue[];
   statusCodes: Record<string, number>;
+  /** Change since the previous completed run of the same site host (absent for a site's first run). */
+  delta?: RunDelta;
+}
+
+/** Findings compared by (code, page) with another run of the same site. */
+export interface RunDelta {
+  previousRunId: string;
+  newFindings: number;
+  fixedFindings: number;
+  persistingFindings: number;
+  pagesAdded: number;
+  pagesRemoved: number;
 }
 
 export interface SiteAuditResult extends RunSummary {
@@ -160,8 +185,88 @@ export function resolveOptions(input: SiteAuditInput): SiteAuditOptions {
   for (const [k, v] of Object.entries(input)) {
     if (v !== undefined && k in DEFAULT_OPTIONS) (out as unknown as Record<string, unknown>)[k] = v;
   }
-  for (const k of ['include', 'exclude', 'sitemaps', 'thresholds', 'crawlDelayMs', 'ai'] as const) {
+  for (const k of ['include', 'exclude', 'sitemaps', 'thresholds', 'crawlDelayMs', 'ai', 'stripParams', 'sealedCredentials'] as const) {
     if (input[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = input[k];
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Batches of domains (batchAuditWorkflow). GET /api/batches/:id **contract** lives in src/api/batches.ts.
+
+export type DomainRunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type BatchStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One domain of a batch; keys of `domainStatuses` are the normalized site URLs of the batch's `domains`. */
+export interface DomainStatus {
+  status: DomainRunStatus;
+  /** audit_runs.id of the domain's run (null until the child has created its row). */
+  runId: string | null;
+  pagesAudited: number;
+  error: string | null;
+  workflowId: string;
+}
+
+export interface BatchAuditInput {
+  /** audit_batches.id (uuid); children pass it on so their audit_runs rows link to the batch. */
+  batchId: string;
+  /** Normalized site URLs, one child siteAuditWorkflow each (one per host). */
+  domains: string[];
+  options?: Partial<SiteAuditOptions>;
+  policies?: Partial<ActivityPolicies>;
+  /** Children running at once (sliding window). Default 3. */
+  maxConcurrentSites?: number;
+  /** Children started per workflow run before it continues-as-new (also on continueAsNewSuggested). Default 200. */
+  maxDomainsPerRun?: number;
+}
+
+/** What the batch carries across continue-as-new: a cursor and counters; per-domain results live in audit_batches. */
+export interface BatchAuditCarry {
+  cursor: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  startedAt: number;
+  continuedAsNew: number;
+}
+
+export interface BatchProgressView {
+  batchId: string;
+  status: BatchStatus;
+  totalDomains: number;
+  completedDomains: number;
+  failedDomains: number;
+  cancelledDomains: number;
+  /** 0–100: finished domains (any outcome) over all. */
+  progress: number;
+  /** Domains started so far (index into `domains`). */
+  cursor: number;
+  /** Domains in flight and those finished during the current workflow run (earlier ones are in audit_batches). */
+  domainStatuses: Record<string, DomainStatus>;
+  startedAt: string;
+  continuedAsNew: number;
+}
+
+export interface BatchAuditResult {
+  batchId: string;
+  status: BatchStatus;
+  totalDomains: number;
+  completedDomains: number;
+  failedDomains: number;
+  cancelledDomains: number;
+}
+
+export const DEFAULT_MAX_CONCURRENT_SITES = 3;
+export const DEFAULT_MAX_DOMAINS_PER_RUN = 200;
+
+export const batchProgressQuery = defineQuery<BatchProgressView>('batchProgress');
+
+/** Workflow id of a batch: `batch-audit:<idempotencyKey or generated key>`. */
+export function batchAuditWorkflowId(key: string): string {
+  return `batch-audit:${key}`;
+}
+
+/** Workflow id of a batch's child run of one site: `site-audit:<host>:batch-<batchId>`. */
+export function batchChildWorkflowId(host: string, batchId: string): string {
+  return siteAuditWorkflowId(host, `batch-${batchId}`);
 }

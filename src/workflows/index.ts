@@ -1,2 +1,3 @@
 // Bundle entry: every workflow the worker registers.
 export { siteAuditWorkflow } from './siteAudit';
+export { batchAuditWorkflow } from './batchAudit';

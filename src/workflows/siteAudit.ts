@@ -71,6 +71,7 @@ function activitiesFor(input: SiteAuditInput) {
     persistBatch: persist.persistBatch,
     auditBatch: audit.auditBatch,
     discover: discover.discover,
+    checkExternalLinks: discover.checkExternalLinks,
   };
 }
 
@@ -134,7 +135,10 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     stage = next;
     upsertSearchAttributes([{ key: AuditStageKey, value: next }]);
     setCurrentDetails(`**${next}** · ${state.counters.audited} audited, ${state.counters.failed} failed of ${state.counters.discovered} discovered`);
-    if (state.runId) await acts.setStage({ runId: state.runId, stage: next, error });
+    // A run cancelled or failed before initRun finished still has its API-created row: find it by workflow id.
+    if (state.runId || next === 'cancelled' || next === 'failed') {
+      await acts.setStage({ runId: state.runId, workflowId: info.workflowId, stage: next, error });
+    }
   };
   const applyPersist = (r: PersistResult) => {
     state.counters = r.counters;
@@ -169,6 +173,7 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
       maxPages: options.maxPages, maxDepth: options.maxDepth, followLinks: options.followLinks,
       persistBatchSize: options.persistBatchSize, include: options.include, exclude: options.exclude,
       subdomainsInternal: options.subdomainsInternal,
+      followNofollow: options.followNofollow,
     };
     const lane = async () => {
       while (!finished && !rotate) {
@@ -211,6 +216,13 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     }
 
     await enterStage('summarizing');
+    if (options.checkExternalLinks) {
+      // Optional: each distinct external link target checked once; a failure here costs the findings, not the run.
+      await acts.checkExternalLinks({ runId: state.runId, options }).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        log.warn('external link check gave up', { error: String((err as Error).message ?? err) });
+      });
+    }
     const summary = await acts.summarize({ runId: state.runId, executionId: state.executionId, startedAt: state.startedAt });
     state.counters = { discovered: state.counters.discovered, audited: summary.pagesAudited, failed: summary.pagesFailed, persisted: summary.pagesAudited + summary.pagesFailed };
     stage = 'completed';

@@ -129,11 +129,16 @@ describe('site audit end to end', () => {
     expectedCodes.duplicate_description = 2;
     expectedCodes.broken_internal_link = SITE_TRUTH.broken_internal_link.length;
     expectedCodes.orphan_page = 1;
+    expectedCodes.internal_link_to_redirect = SITE_TRUTH.internal_link_to_redirect.length;
+    expectedCodes.not_in_sitemap = SITE_TRUTH.not_in_sitemap.length;
     assert.deepEqual(s.issuesByCode, Object.fromEntries(Object.entries(expectedCodes).sort(([a], [b]) => a.localeCompare(b))));
     const site2 = (code: string) => s.siteIssues.filter((i) => i.code === code);
     assert.deepEqual(site2('duplicate_title').map((i) => i.pages.map(pathOf)), SITE_TRUTH.duplicate_title);
     assert.deepEqual(site2('duplicate_description').map((i) => i.pages.map(pathOf)), SITE_TRUTH.duplicate_description);
     assert.deepEqual(site2('orphan_page').map((i) => i.pages.map(pathOf)), SITE_TRUTH.orphan_page);
+    assert.deepEqual(site2('internal_link_to_redirect').flatMap((i) => i.pages.map(pathOf)).sort(), SITE_TRUTH.internal_link_to_redirect);
+    assert.deepEqual(site2('not_in_sitemap').flatMap((i) => i.pages.map(pathOf)).sort(), SITE_TRUTH.not_in_sitemap);
+    assert.equal(site2('near_duplicate').length, 0, 'fixture pages have distinct text');
     assert.deepEqual(
       site2('broken_internal_link').map((i) => ({ target: pathOf(i.pages[0]), sources: i.sources!.map((x) => pathOf(x.from)) })),
       SITE_TRUTH.broken_internal_link,

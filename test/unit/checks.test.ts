@@ -362,6 +362,8 @@ void describe('description', () => {
   void test('description_too_short: below descriptionMinChars (70)', () => {
     fires('description_too_short', d(chars(69)));
     silent('description_too_short', d(chars(70)));
+    fires('description_too_short', d(chars(70)), {}, { thresholds: { descriptionMinChars: 80 } });
+    silent('description_too_short', d(chars(69)), {}, { thresholds: { descriptionMinChars: 60 } });
   });
   void test('description_too_long: above descriptionMaxChars (155)', () => {
     silent('description_too_long', d(chars(155, 'i')));

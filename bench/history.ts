@@ -1,0 +1,127 @@
+// Reads a site run's whole history chain (following continue-as-new) and says where its time went: per activity type
+// the count, run time (started → completed) and queue time (scheduled → started), workflow task time, and the bytes
+// of activity inputs/results the history carries.
+import type { Client } from '@temporalio/client';
+
+export interface ActivityStats {
+  count: number;
+  /** Sum of started → closed. */
+  runMs: number;
+  /** Sum of scheduled → started (waiting for a worker slot / poller). */
+  queueMs: number;
+  maxRunMs: number;
+  inputBytes: number;
+  resultBytes: number;
+  attempts: number;
+}
+
+export interface HistoryStats {
+  executions: number;
+  continuedAsNew: number;
+  events: number;
+  /** Activity input + result payload bytes over the chain (the bulk of history size). */
+  payloadBytes: number;
+  maxExecutionPayloadBytes: number;
+  maxExecutionEvents: number;
+  workflowTasks: number;
+  /** Sum of workflow task scheduled → completed. */
+  workflowTaskMs: number;
+  activities: Record<string, ActivityStats>;
+}
+
+type Ts = { seconds?: unknown; nanos?: number | null } | null | undefined;
+
+function tsMs(t: Ts): number {
+  if (!t) return 0;
+  const s = t.seconds as { toNumber?: () => number } | number | string | undefined;
+  const sec = typeof s === 'object' && s?.toNumber ? s.toNumber() : Number(s ?? 0);
+  return sec * 1000 + (t.nanos ?? 0) / 1e6;
+}
+
+type PayloadsLike = { payloads?: Array<{ data?: Uint8Array | null; metadata?: Record<string, Uint8Array> | null }> | null } | null | undefined;
+
+function payloadBytes(p: PayloadsLike): number {
+  let n = 0;
+  for (const x of p?.payloads ?? []) n += x.data?.length ?? 0;
+  return n;
+}
+
+function idOf(v: unknown): string {
+  return String(v);
+}
+
+export async function historyStats(client: Client, workflowId: string, firstRunId: string): Promise<HistoryStats> {
+  const out: HistoryStats = {
+    executions: 0, continuedAsNew: 0, events: 0, payloadBytes: 0, maxExecutionPayloadBytes: 0, maxExecutionEvents: 0,
+    workflowTasks: 0, workflowTaskMs: 0, activities: {},
+  };
+  let runId: string | null = firstRunId;
+  while (runId) {
+    const history: { events?: any[] | null } = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events: any[] = history.events ?? [];
+    out.executions++;
+    out.events += events.length;
+    out.maxExecutionEvents = Math.max(out.maxExecutionEvents, events.length);
+    let execBytes = 0;
+    const scheduled = new Map<string, { type: string; at: number }>();
+    const started = new Map<string, { at: number; attempt: number }>();
+    const wfScheduled = new Map<string, number>();
+    for (const e of events) {
+      const at = tsMs(e.eventTime as Ts);
+      const id = idOf(e.eventId);
+      if (e.activityTaskScheduledEventAttributes) {
+        const a = e.activityTaskScheduledEventAttributes;
+        const type = a.activityType?.name ?? '?';
+        scheduled.set(id, { type, at });
+        const s = (out.activities[type] ??= { count: 0, runMs: 0, queueMs: 0, maxRunMs: 0, inputBytes: 0, resultBytes: 0, attempts: 0 });
+        const b = payloadBytes(a.input as PayloadsLike);
+        s.inputBytes += b;
+        execBytes += b;
+      } else if (e.activityTaskStartedEventAttributes) {
+        const a = e.activityTaskStartedEventAttributes;
+        started.set(idOf(a.scheduledEventId), { at, attempt: a.attempt ?? 1 });
+      } else if (e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) {
+        const a = (e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes)!;
+        const sch = scheduled.get(idOf(a.scheduledEventId));
+        const st = started.get(idOf(a.scheduledEventId));
+        if (!sch) continue;
+        const s = out.activities[sch.type];
+        s.count++;
+        s.attempts += st?.attempt ?? 1;
+        if (st) {
+          s.runMs += at - st.at;
+          s.queueMs += st.at - sch.at;
+          s.maxRunMs = Math.max(s.maxRunMs, at - st.at);
+        }
+        if (e.activityTaskCompletedEventAttributes) {
+          const b = payloadBytes(e.activityTaskCompletedEventAttributes.result as PayloadsLike);
+          s.resultBytes += b;
+          execBytes += b;
+        }
+      } else if (e.workflowTaskScheduledEventAttributes) {
+        wfScheduled.set(id, at);
+      } else if (e.workflowTaskCompletedEventAttributes) {
+        const sch = wfScheduled.get(idOf(e.workflowTaskCompletedEventAttributes.scheduledEventId));
+        out.workflowTasks++;
+        if (sch !== undefined) out.workflowTaskMs += at - sch;
+      }
+    }
+    out.payloadBytes += execBytes;
+    out.maxExecutionPayloadBytes = Math.max(out.maxExecutionPayloadBytes, execBytes);
+    const last: any = events[events.length - 1];
+    const next: string | undefined = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    if (next) {
+      out.continuedAsNew++;
+      runId = next;
+    } else {
+      runId = null;
+    }
+  }
+  for (const s of Object.values(out.activities)) {
+    s.runMs = Math.round(s.runMs);
+    s.queueMs = Math.round(s.queueMs);
+    s.maxRunMs = Math.round(s.maxRunMs);
+  }
+  out.workflowTaskMs = Math.round(out.workflowTaskMs);
+  return out;
+}

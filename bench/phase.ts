@@ -1,0 +1,218 @@
+// One measurement, in its own process (so peak RSS and CPU belong to it alone). bench/run.ts spawns it with
+// BENCH_PHASE = JSON of PhaseInput and reads one `BENCH_RESULT <json>` line from stdout.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../src/config';
+import { openDatabase } from '../src/db/dataSource';
+import { createLogger } from '../src/logger';
+import { createSitesweepWorker } from '../src/temporal/createWorker';
+import { siteAuditWorkflowId, type SiteAuditInput, type SiteAuditResult } from '../src/workflows/contracts';
+import { runBaseline, type BaselineMode } from './baseline';
+import { profileMainThread, type ProfileSummary } from './cpuProfile';
+import { instrumentSql, simulateAdvisoryRunLock, type SqlTiming } from './dbTiming';
+import { historyStats, type HistoryStats } from './history';
+import { treeCpuSeconds } from './procStats';
+
+export interface PipelineSettings {
+  auditBatchSize: number;
+  parallelBatches: number;
+  perHostConcurrency: number;
+  persistBatchSize: number;
+  /** WORKER_CONNECTIONS_PER_HOST (the Fetcher's undici pool per origin). */
+  connectionsPerHost: number;
+  /** Bench-only simulations of proposed src changes: 'hb-throttle', 'advisory-lock' (see bench/README.md). */
+  experiments: string[];
+}
+
+export type PhaseInput =
+  | { kind: 'baseline'; mode: BaselineMode; origin: string; pages: number }
+  | {
+      kind: 'pipeline';
+      origin: string;
+      pages: number;
+      settings: PipelineSettings;
+      temporalAddress: string;
+      databaseUrl: string;
+      bundlePath: string;
+      pids: { temporal: number | null; postgres: number | null; site: number | null };
+      /** CPU profile of the worker's main thread during the run, and SQL timings (slower). */
+      profile: boolean;
+    };
+
+export interface PhaseResult {
+  variant: string;
+  pages: number;
+  failed: number;
+  ms: number;
+  peakRssMb: number;
+  /** This process's CPU seconds (user + system) during the timed part. */
+  cpuSec: number;
+  /** Share of the timed part the event loop was busy (1 = the JS thread was the bottleneck). */
+  eventLoopUtilization: number;
+  serverCpuSec?: { temporal: number; postgres: number; site: number };
+  parseMs?: number;
+  history?: HistoryStats;
+  sql?: SqlTiming[];
+  profile?: ProfileSummary;
+  workflowId?: string;
+}
+
+function emit(r: PhaseResult): void {
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(r)}\n`);
+}
+
+const cpuSec = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function baseline(input: Extract<PhaseInput, { kind: 'baseline' }>): Promise<PhaseResult> {
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const r = await runBaseline({ origin: input.origin, maxPages: input.pages, mode: input.mode });
+  const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
+  return {
+    variant: input.mode,
+    pages: r.pages,
+    failed: r.failed,
+    ms: Math.round(r.ms),
+    peakRssMb: peakRssMb(),
+    cpuSec: cpuSec(cpu),
+    eventLoopUtilization: Math.round(elu.utilization * 100) / 100,
+    parseMs: Math.round(r.parseMs),
+  };
+}
+
+async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promise<PhaseResult> {
+  const s = input.settings;
+  if (s.experiments.includes('advisory-lock')) simulateAdvisoryRunLock();
+  const sql = input.profile ? instrumentSql() : null;
+  // Activity retries are counted from the history instead of logged one by one.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const config = loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: input.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
+    DATABASE_URL: input.databaseUrl,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    WORKFLOW_BUNDLE_PATH: input.bundlePath,
+    WORKER_CONNECTIONS_PER_HOST: String(s.connectionsPerHost),
+    LOG_LEVEL: 'warn',
+  });
+  const log = createLogger('warn', 'bench-worker');
+  const db = await openDatabase({ url: input.databaseUrl, poolSize: config.databasePoolSize });
+  const nativeConnection = await NativeConnection.connect({ address: input.temporalAddress });
+  const { worker, fetcher } = await createSitesweepWorker({ connection: nativeConnection, config, db, log });
+  if (s.experiments.includes('hb-throttle')) throttleHeartbeats(worker, 1_000);
+  const running = worker.run();
+  // A whole execution's history can exceed gRPC's default 4 MB message cap (records travel through it).
+  const connection = await Connection.connect({ address: input.temporalAddress, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  try {
+    const host = new URL(input.origin).host;
+    const runKey = `bench-${randomBytes(4).toString('hex')}`;
+    const workflowId = siteAuditWorkflowId(host, runKey);
+    const wfInput: SiteAuditInput = {
+      siteUrl: `${input.origin}/`,
+      runKey,
+      maxPages: input.pages,
+      respectRobots: true,
+      useSitemaps: true,
+      auditBatchSize: s.auditBatchSize,
+      parallelBatches: s.parallelBatches,
+      perHostConcurrency: s.perHostConcurrency,
+      persistBatchSize: s.persistBatchSize,
+    };
+    const servers0 = { temporal: treeCpuSeconds(input.pids.temporal), postgres: treeCpuSeconds(input.pids.postgres), site: treeCpuSeconds(input.pids.site) };
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const run = async () => {
+      const h = await client.workflow.start('siteAuditWorkflow', { workflowId, taskQueue: config.temporal.taskQueue, args: [wfInput] });
+      return { handle: h, result: (await h.result()) as SiteAuditResult };
+    };
+    let profile: ProfileSummary | undefined;
+    let handle, result;
+    if (input.profile) {
+      const p = await profileMainThread(run);
+      ({ handle, result } = p.value);
+      profile = p.profile;
+    } else {
+      ({ handle, result } = await run());
+    }
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0);
+    const serverCpuSec = {
+      temporal: Math.round((treeCpuSeconds(input.pids.temporal) - servers0.temporal) * 100) / 100,
+      postgres: Math.round((treeCpuSeconds(input.pids.postgres) - servers0.postgres) * 100) / 100,
+      site: Math.round((treeCpuSeconds(input.pids.site) - servers0.site) * 100) / 100,
+    };
+    // What the database holds, not only what the workflow says.
+    const [rows] = await db.query(
+      `SELECT count(*) FILTER (WHERE status = 'ok')::int AS ok, count(*) FILTER (WHERE status <> 'ok')::int AS failed
+         FROM page_audits WHERE run_id = $1`,
+      [result.runId],
+    );
+    if (rows.ok !== result.pagesAudited) throw new Error(`page_audits has ${rows.ok} ok rows, the summary says ${result.pagesAudited}`);
+    const history = await historyStats(client, workflowId, handle.firstExecutionRunId);
+    return {
+      variant: 'pipeline',
+      pages: result.pagesAudited,
+      failed: result.pagesFailed,
+      ms: Math.round(ms),
+      peakRssMb: peakRssMb(),
+      cpuSec: cpuSec(cpu),
+      eventLoopUtilization: Math.round(elu.utilization * 100) / 100,
+      serverCpuSec,
+      history,
+      ...(sql ? { sql: sql.report() } : {}),
+      ...(profile ? { profile } : {}),
+      workflowId,
+    };
+  } finally {
+    worker.shutdown();
+    await running.catch(() => {});
+    await fetcher.close();
+    await nativeConnection.close();
+    await connection.close();
+    await db.destroy();
+  }
+}
+
+/**
+ * EXPERIMENT (BENCH_EXPERIMENTS=hb-throttle), simulating a proposed change to src/activities/audit.ts: forward an
+ * activity's heartbeat to the SDK at most once per `ms` (the SDK JSON-encodes every heartbeat's details before core
+ * throttles them, and auditBatch's details are all records so far: O(batch²) encoding per batch). Completion and
+ * flush messages pass untouched; a dropped heartbeat only makes the resume checkpoint up to `ms` older.
+ */
+function throttleHeartbeats(worker: unknown, ms: number): void {
+  const subject = (worker as { activityHeartbeatSubject?: { next: (m: any) => void } }).activityHeartbeatSubject;
+  if (!subject) throw new Error('hb-throttle: this SDK version has no activityHeartbeatSubject');
+  const next = subject.next.bind(subject);
+  const last = new Map<string, number>();
+  subject.next = (m: any) => {
+    if (m?.type === 'heartbeat' && typeof m.base64TaskToken === 'string') {
+      const now = performance.now();
+      const prev = last.get(m.base64TaskToken);
+      if (prev !== undefined && now - prev < ms) return;
+      last.set(m.base64TaskToken, now);
+    }
+    next(m);
+  };
+}
+
+async function main(): Promise<void> {
+  const input = JSON.parse(process.env.BENCH_PHASE ?? 'null') as PhaseInput | null;
+  if (!input) throw new Error('BENCH_PHASE is not set: run bench/run.ts');
+  emit(input.kind === 'baseline' ? await baseline(input) : await pipeline(input));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,75 @@
+// CPU seconds and memory of other processes from /proc (Linux): the Temporal dev server, PostgreSQL (postmaster and
+// its backends), the fixture site. Used to split a pipeline run's CPU between the worker and the servers.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+function readStat(pid: number): { ppid: number; cpuSec: number } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may contain spaces).
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // rest[0] = state (field 3), ppid = field 4, utime = 14, stime = 15, cutime = 16, cstime = 17
+    const ppid = Number(rest[1]);
+    const ticks = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+    return { ppid, cpuSec: ticks / CLK_TCK };
+  } catch {
+    return null;
+  }
+}
+
+/** The pid and all its descendants (living ones). */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const st = readStat(pid);
+    if (!st) continue;
+    const list = children.get(st.ppid) ?? [];
+    list.push(pid);
+    children.set(st.ppid, list);
+  }
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * CPU seconds used so far by a process tree. Exited children are included through cutime/cstime of their (still
+ * living) parent once reaped; PostgreSQL backends that exit during a measurement are counted that way.
+ */
+export function treeCpuSeconds(root: number | null | undefined): number {
+  if (!root) return 0;
+  let sum = 0;
+  for (const pid of processTree(root)) sum += readStat(pid)?.cpuSec ?? 0;
+  return sum;
+}
+
+/** Resident memory of a process tree in MB (VmRSS summed; shared pages are counted per process). */
+export function treeRssMb(root: number | null | undefined): number {
+  if (!root) return 0;
+  let kb = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {}
+  }
+  return Math.round(kb / 1024);
+}
+
+/** PID of the postmaster that owns a PostgreSQL data directory. */
+export function postmasterPid(dataDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,285 @@
+// Batches of domains (one parent batchAuditWorkflow, one child site run per domain) and the retry of a failed run.
+//
+// GET /api/batches/:id **contract** (DESIGN.md): { batchId, status, totalDomains, completedDomains, failedDomains,
+// progress, domainStatuses: {domain: {status, runId, pagesAudited, error}}, createdAt, updatedAt, startTime, endTime,
+// processingTimeMs, error, metadata } — plus workflowId, webUiUrl, cancelledDomains. Keys of domainStatuses are the
+// normalized site URLs. While the batch runs the state comes from the parent's `batchProgress` query (overlaying the
+// row, which holds every finished domain); after it closed, from the audit_batches row alone.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import express from 'express';
+import type { z } from 'zod';
+import { compilePatterns, InvalidPatternError } from '../audit/scope';
+import { normalizeUrl, siteHostOf } from '../audit/url';
+import {
+  DEFAULT_MAX_CONCURRENT_SITES,
+  DEFAULT_POLICIES,
+  batchAuditWorkflowId,
+  batchChildWorkflowId,
+  batchProgressQuery,
+  type BatchAuditInput,
+  type BatchProgressView,
+  type DomainStatus,
+} from '../workflows/contracts';
+import type { AppDeps } from './app';
+import { HttpError, notFound, parseOr400 } from './errors';
+import { sealRunOptions } from './reports';
+import { findRunRow, startSiteRun, webUiUrl } from './runService';
+import { batchIdParamSchema, listBatchesQuerySchema, retryRunSchema, runIdParamSchema, startBatchSchema, type StartRunBody } from './schemas';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LIVE = ['queued', 'running'];
+
+/** Field names as a person reads them: `domains[3]`, `options.maxPages`. */
+function fieldName(path: PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(body)';
+}
+
+function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const details = r.error.issues.map((i) => ({ field: fieldName(i.path), message: i.message }));
+  const shown = details.slice(0, 10).map((d) => `${d.field}: ${d.message}`);
+  if (details.length > 10) shown.push(`… and ${details.length - 10} more`);
+  throw new HttpError(400, 'invalid_request', shown.join('; '), details);
+}
+
+/** Entries → normalized site URLs, one per host (a batch audits each site once); bad entries → 400 naming them. */
+export function normalizeDomains(entries: string[]): { domains: string[]; duplicatesRemoved: number } {
+  const domains: string[] = [];
+  const hosts = new Set<string>();
+  entries.forEach((entry, i) => {
+    const raw = entry.trim();
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}/`;
+    const normalized = normalizeUrl(url);
+    const host = normalized ? siteHostOf(normalized) : null;
+    if (!normalized || !host) {
+      const message = 'must be an http(s) URL or a host name';
+      throw new HttpError(400, 'invalid_request', `domains[${i}]: ${message}`, [{ field: `domains[${i}]`, message }]);
+    }
+    if (hosts.has(host)) return;
+    hosts.add(host);
+    domains.push(normalized);
+  });
+  return { domains, duplicatesRemoved: entries.length - domains.length };
+}
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+
+export interface BatchView {
+  batchId: string;
+  workflowId: string;
+  status: string;
+  totalDomains: number;
+  completedDomains: number;
+  failedDomains: number;
+  cancelledDomains: number;
+  progress: number;
+  domainStatuses: Record<string, DomainStatus>;
+  createdAt: string;
+  updatedAt: string;
+  startTime: string | null;
+  endTime: string | null;
+  processingTimeMs: number | null;
+  error: string | null;
+  metadata: Record<string, unknown>;
+  webUiUrl: string;
+}
+
+export function createBatchRouter(deps: AppDeps): express.Router {
+  const { db, client, config, log } = deps;
+  const router = express.Router();
+
+  const findBatchRow = async (id: string): Promise<Record<string, any>> => {
+    const rows = UUID_RE.test(id)
+      ? await db.query(`SELECT * FROM audit_batches WHERE id = $1`, [id])
+      : await db.query(`SELECT * FROM audit_batches WHERE workflow_id = $1`, [id]);
+    if (rows.length === 0) throw notFound(`batch ${id}`);
+    return rows[0];
+  };
+
+  const batchView = async (row: Record<string, any>): Promise<BatchView> => {
+    let live: BatchProgressView | null = null;
+    if (LIVE.includes(row.status)) {
+      try {
+        live = await client.withDeadline(Date.now() + 3_000, () => client.workflow.getHandle(row.workflow_id).query(batchProgressQuery));
+      } catch {
+        // Not started yet (no worker), just closed, or the query timed out: the row is still accurate.
+      }
+    }
+    const statuses: Record<string, DomainStatus> = { ...(row.domain_statuses ?? {}) };
+    if (live) Object.assign(statuses, live.domainStatuses);
+    // Domains in flight: their run id and live page count come from their audit_runs rows.
+    if (Object.values(statuses).some((s) => LIVE.includes(s.status) || !s.runId)) {
+      const runs: Array<{ id: string; workflow_id: string; status: string; audited: number }> = await db.query(
+        `SELECT id, workflow_id, status, audited FROM audit_runs WHERE batch_id = $1`,
+        [row.id],
+      );
+      const byWorkflow = new Map(runs.map((r) => [r.workflow_id, r]));
+      for (const [domain, s] of Object.entries(statuses)) {
+        const workflowId = s.workflowId || batchChildWorkflowId(siteHostOf(domain) ?? '', row.id);
+        const run = byWorkflow.get(workflowId);
+        if (!run) continue;
+        statuses[domain] = {
+          ...s,
+          workflowId,
+          runId: s.runId ?? run.id,
+          pagesAudited: LIVE.includes(s.status) ? run.audited : s.pagesAudited,
+          status: s.status === 'queued' && row.status === 'running' && LIVE.includes(run.status) ? 'running' : s.status,
+        };
+      }
+    }
+    const total = row.total_domains as number;
+    const completed = live?.completedDomains ?? row.completed_domains;
+    const failed = live?.failedDomains ?? row.failed_domains;
+    const cancelled = live?.cancelledDomains ?? Object.values(statuses).filter((s) => s.status === 'cancelled').length;
+    // A closed batch's status is the row's; while open, the parent's own view.
+    const status = LIVE.includes(row.status) ? (live?.status ?? row.status) : row.status;
+    const start = row.started_at ? new Date(row.started_at).getTime() : live ? Date.parse(live.startedAt) : null;
+    const end = row.finished_at ? new Date(row.finished_at).getTime() : null;
+    return {
+      batchId: row.id,
+      workflowId: row.workflow_id,
+      status,
+      totalDomains: total,
+      completedDomains: completed,
+      failedDomains: failed,
+      cancelledDomains: cancelled,
+      progress: LIVE.includes(status) ? (total === 0 ? 0 : Math.min(99, Math.floor(((completed + failed + cancelled) / total) * 100))) : 100,
+      domainStatuses: statuses,
+      createdAt: iso(row.created_at)!,
+      updatedAt: iso(row.updated_at)!,
+      startTime: start === null ? null : new Date(start).toISOString(),
+      endTime: end === null ? null : new Date(end).toISOString(),
+      processingTimeMs: start === null ? null : Math.max(0, (end ?? Date.now()) - start),
+      error: row.error,
+      metadata: row.metadata ?? {},
+      webUiUrl: webUiUrl(config, row.workflow_id),
+    };
+  };
+
+  router.post('/api/batches', async (req, res) => {
+    const body = parseBody(startBatchSchema, req.body ?? {});
+    const { domains, duplicatesRemoved } = normalizeDomains(body.domains);
+    for (const field of ['include', 'exclude'] as const) {
+      try {
+        compilePatterns(body.options?.[field]);
+      } catch (err) {
+        if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
+        throw err;
+      }
+    }
+    // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.
+    const options = sealRunOptions(body.options, config) ?? {};
+    const key = body.idempotencyKey ?? `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const workflowId = batchAuditWorkflowId(key);
+    const batchId = randomUUID();
+    const maxConcurrentSites = body.maxConcurrentSites ?? DEFAULT_MAX_CONCURRENT_SITES;
+    const statuses = Object.fromEntries(
+      domains.map((d) => [d, { status: 'queued', runId: null, pagesAudited: 0, error: null, workflowId: batchChildWorkflowId(siteHostOf(d)!, batchId) }]),
+    );
+    const metadata = { ...body.metadata, maxConcurrentSites, submittedDomains: body.domains.length, duplicatesRemoved };
+    // The row exists before the workflow does, so GET answers at once; the same idempotencyKey finds the same row.
+    const inserted: Array<{ id: string }> = await db.query(
+      `INSERT INTO audit_batches (id, workflow_id, idempotency_key, status, domains, domain_statuses, options, metadata, total_domains)
+       VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8) ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
+      [batchId, workflowId, body.idempotencyKey ?? null, JSON.stringify(domains), JSON.stringify(statuses), JSON.stringify(options), JSON.stringify(metadata), domains.length],
+    );
+    let created = inserted.length > 0;
+    // Whatever this request said, an existing batch runs with what its row holds.
+    const row = await findBatchRow(workflowId);
+    const input: BatchAuditInput = {
+      batchId: row.id,
+      domains: row.domains,
+      options: row.options,
+      policies: { ...DEFAULT_POLICIES, ...config.policies },
+      maxConcurrentSites: row.metadata?.maxConcurrentSites ?? DEFAULT_MAX_CONCURRENT_SITES,
+    };
+    try {
+      await client.workflow.start('batchAuditWorkflow', {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `SEO audit of ${input.domains.length} domains`,
+        staticDetails: `at most ${input.maxConcurrentSites} sites at once; batch ${row.id}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        if (created) await db.query(`DELETE FROM audit_batches WHERE id = $1 AND status = 'queued'`, [row.id]);
+        throw err;
+      }
+      created = false;
+    }
+    log.info({ batchId: row.id, workflowId, domains: domains.length, created }, 'batch requested');
+    res.status(created ? 202 : 200).json({
+      batchId: row.id,
+      workflowId,
+      created,
+      totalDomains: row.total_domains,
+      duplicatesRemoved,
+      statusUrl: `/api/batches/${row.id}`,
+      webUiUrl: webUiUrl(config, workflowId),
+    });
+  });
+
+  router.get('/api/batches', async (req, res) => {
+    const q = parseOr400(listBatchesQuerySchema, req.query);
+    const rows = await db.query(
+      `SELECT id, workflow_id, status, total_domains, completed_domains, failed_domains, error, created_at, started_at, finished_at
+         FROM audit_batches WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2`,
+      [q.status ?? null, q.limit],
+    );
+    res.json({
+      items: rows.map((r: any) => ({
+        batchId: r.id,
+        workflowId: r.workflow_id,
+        status: r.status,
+        totalDomains: r.total_domains,
+        completedDomains: r.completed_domains,
+        failedDomains: r.failed_domains,
+        progress: LIVE.includes(r.status) ? (r.total_domains ? Math.floor(((r.completed_domains + r.failed_domains) / r.total_domains) * 100) : 0) : 100,
+        error: r.error,
+        createdAt: iso(r.created_at),
+        startTime: iso(r.started_at),
+        endTime: iso(r.finished_at),
+        statusUrl: `/api/batches/${r.id}`,
+        webUiUrl: webUiUrl(config, r.workflow_id),
+      })),
+    });
+  });
+
+  router.get('/api/batches/:id', async (req, res) => {
+    const { id } = parseOr400(batchIdParamSchema, req.params);
+    res.json(await batchView(await findBatchRow(id)));
+  });
+
+  router.post('/api/batches/:id/cancel', async (req, res) => {
+    const { id } = parseOr400(batchIdParamSchema, req.params);
+    const row = await findBatchRow(id);
+    if (!LIVE.includes(row.status)) throw new HttpError(409, 'not_running', `batch is ${row.status}`);
+    try {
+      await client.workflow.getHandle(row.workflow_id).cancel();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // The workflow never started: nothing runs, so the row alone is cancelled.
+      await db.query(`UPDATE audit_batches SET status = 'cancelled', error = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`, [row.id]);
+    }
+    res.status(202).json({ batchId: row.id, workflowId: row.workflow_id, status: 'cancelling' });
+  });
+
+  // Failed work is never silent: GET /api/runs?status=failed lists failed runs with their error; this starts a new
+  // run of the same site with the same options (a new runKey, so a new workflow and new rows; the old run stays).
+  router.post('/api/runs/:id/retry', async (req, res) => {
+    const { id } = parseOr400(runIdParamSchema, req.params);
+    const body = parseBody(retryRunSchema, req.body ?? {});
+    const run = await findRunRow(db, id);
+    if (LIVE.includes(run.status)) throw new HttpError(409, 'still_running', `run is ${run.status}: cancel it before retrying`);
+    const started = await startSiteRun({ db, client, config }, { url: run.site_url, idempotencyKey: body.idempotencyKey, options: run.options as StartRunBody['options'] });
+    log.info({ retryOf: run.id, runId: started.runId, created: started.created }, 'run retried');
+    res.status(started.created ? 202 : 200).json({ ...started, retryOf: run.id });
+  });
+
+  return router;
+}

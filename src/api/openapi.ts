@@ -1,0 +1,137 @@
+// The OpenAPI 3 description of the whole API, generated from the same zod schemas that validate requests
+// (no second hand-kept copy). Served at /api/openapi.json, with a browsable page at /api/docs.
+import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { compareQuerySchema, exportQuerySchema, reportQuerySchema } from './reports';
+import {
+  batchIdParamSchema,
+  listBatchesQuerySchema,
+  listPagesQuerySchema,
+  listRunsQuerySchema,
+  retryRunSchema,
+  runIdParamSchema,
+  startBatchSchema,
+  startRunSchema,
+} from './schemas';
+
+extendZodWithOpenApi(z);
+
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().nullable() }),
+});
+
+const json = (description: string, schema: z.ZodType = z.record(z.string(), z.unknown())) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const error = (description: string) => json(description, errorSchema);
+const AUTH = { 401: error('API_TOKEN is set and the request has no valid bearer token') };
+
+/** Request examples: the OpenAPI test validates each against its zod schema. */
+export const EXAMPLES = {
+  startRun: { url: 'https://example.com/', idempotencyKey: 'nightly-2026-11-23', options: { maxPages: 200, maxDepth: 5, respectRobots: true } },
+  startBatch: { domains: ['https://example.com/', 'example.org'], idempotencyKey: 'agency-batch-1', maxConcurrentSites: 3, options: { maxPages: 50 } },
+  retry: { idempotencyKey: 'retry-1' },
+} as const;
+
+export interface RouteDoc {
+  method: 'get' | 'post';
+  /** Express path (`/api/runs/:id`). */
+  path: string;
+  summary: string;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: { schema: z.ZodType; example: unknown };
+  responses: Record<number, { description: string; content?: Record<string, unknown> }>;
+  public?: boolean;
+}
+
+const runNotFound = { 404: error('No run with that id'), 400: error('Malformed id or query; the message names the field') };
+const batchNotFound = { 404: error('No batch with that id'), 400: error('Malformed id; the message names the field') };
+
+export const ROUTES: RouteDoc[] = [
+  { method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: json('The process is up') }, public: true },
+  { method: 'get', path: '/readyz', summary: 'Readiness of PostgreSQL and Temporal', responses: { 200: json('Ready'), 503: json('Not ready: which dependency is down') }, public: true },
+  {
+    method: 'post', path: '/api/runs', summary: 'Start (or return) a site audit run',
+    body: { schema: startRunSchema, example: EXAMPLES.startRun },
+    responses: { 202: json('Run started'), 200: json('A run with this idempotencyKey exists: returned as is'), 400: error('Invalid body; the message names each field'), 413: error('Body too large'), 415: error('Body is not UTF-8 JSON') },
+  },
+  { method: 'get', path: '/api/runs', summary: 'Recent runs, filterable by status and site', query: listRunsQuerySchema, responses: { 200: json('Runs, newest first'), 400: error('Invalid query') } },
+  { method: 'get', path: '/api/runs/:id', summary: 'A run: live progress while running, the database after', params: runIdParamSchema, responses: { 200: json('The run'), ...runNotFound } },
+  { method: 'get', path: '/api/runs/:id/pages', summary: 'Audited pages, filterable, cursor-paginated', params: runIdParamSchema, query: listPagesQuerySchema, responses: { 200: json('A page of results and nextCursor'), ...runNotFound } },
+  { method: 'get', path: '/api/runs/:id/report', summary: 'Findings by category and severity, with explanations, scores and affected pages', params: runIdParamSchema, query: reportQuerySchema, responses: { 200: json('The report'), ...runNotFound } },
+  {
+    method: 'get', path: '/api/runs/:id/export', summary: 'Streams pages, issues or links as CSV or JSON', params: runIdParamSchema, query: exportQuerySchema,
+    responses: { 200: { description: 'The export', content: { 'text/csv': { schema: z.string() }, 'application/json': { schema: z.array(z.record(z.string(), z.unknown())) } } }, ...runNotFound },
+  },
+  { method: 'get', path: '/api/runs/:id/compare', summary: 'New, fixed and persisting findings against another run (or the previous one of the site)', params: runIdParamSchema, query: compareQuerySchema, responses: { 200: json('The comparison'), ...runNotFound } },
+  { method: 'post', path: '/api/runs/:id/cancel', summary: 'Cancel a running run (Temporal cancellation)', params: runIdParamSchema, responses: { 202: json('Cancellation requested'), 409: error('The run is not running'), ...runNotFound } },
+  { method: 'post', path: '/api/runs/:id/pause', summary: 'Pause a running run (signal)', params: runIdParamSchema, responses: { 202: json('Pause requested'), 409: error('The run is not running'), ...runNotFound } },
+  { method: 'post', path: '/api/runs/:id/resume', summary: 'Resume a paused run (signal)', params: runIdParamSchema, responses: { 202: json('Resume requested'), 409: error('The run is not running'), ...runNotFound } },
+  {
+    method: 'post', path: '/api/runs/:id/retry', summary: 'Start a new run of the same site with the same options', params: runIdParamSchema,
+    body: { schema: retryRunSchema, example: EXAMPLES.retry }, responses: { 202: json('New run started'), 200: json('The retry with this key exists'), ...runNotFound },
+  },
+  { method: 'get', path: '/api/checks', summary: 'The check catalogue: codes, severities, explanations, thresholds', responses: { 200: json('Every check') } },
+  {
+    method: 'post', path: '/api/batches', summary: 'Audit many domains: one parent workflow, one child run per domain',
+    body: { schema: startBatchSchema, example: EXAMPLES.startBatch },
+    responses: { 202: json('Batch started'), 200: json('A batch with this idempotencyKey exists'), 400: error('Invalid body; the message names the bad entry'), 413: error('Body too large'), 415: error('Body is not UTF-8 JSON') },
+  },
+  { method: 'get', path: '/api/batches', summary: 'Recent batches', query: listBatchesQuerySchema, responses: { 200: json('Batches, newest first'), 400: error('Invalid query') } },
+  { method: 'get', path: '/api/batches/:id', summary: 'A batch with a status per domain', params: batchIdParamSchema, responses: { 200: json('The batch'), ...batchNotFound } },
+  { method: 'post', path: '/api/batches/:id/cancel', summary: 'Cancel a batch and its running children', params: batchIdParamSchema, responses: { 202: json('Cancellation requested'), 409: error('The batch is not running'), ...batchNotFound } },
+  { method: 'get', path: '/api/metrics', summary: 'Job metrics computed from the database', responses: { 200: json('totalJobs, queuedJobs, processingJobs, completedJobs, failedJobs, throughputPerMinute, errorRate, averageProcessingTime') } },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } } },
+  { method: 'get', path: '/api/openapi.json', summary: 'This description', responses: { 200: json('OpenAPI 3 document') } },
+  { method: 'get', path: '/api/docs', summary: 'Browsable API reference', responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } } },
+];
+
+export const toOpenApiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+let cached: ReturnType<OpenApiGeneratorV3['generateDocument']> | null = null;
+
+export function openApiDocument() {
+  if (cached) return cached;
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'API_TOKEN, when the server has one' });
+  for (const r of ROUTES) {
+    registry.registerPath({
+      method: r.method,
+      path: toOpenApiPath(r.path),
+      summary: r.summary,
+      ...(r.public ? {} : { security: [{ bearer: [] }] }),
+      request: {
+        ...(r.params ? { params: r.params } : {}),
+        ...(r.query ? { query: r.query } : {}),
+        ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body.schema, example: r.body.example } } } } : {}),
+      },
+      responses: { ...r.responses, ...(r.public ? {} : AUTH) } as never,
+    });
+  }
+  cached = new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: { title: 'Sitesweep API', version: '0.1.0', description: 'Durable full-site SEO audits on Temporal. Errors are `{ error: { code, message, details } }`.' },
+  });
+  return cached;
+}
+
+/** A dependency-free reference page rendered from the document itself. */
+export function docsPage(): string {
+  const doc = openApiDocument();
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  const rows = Object.entries(doc.paths ?? {}).flatMap(([p, ops]) =>
+    Object.entries(ops as Record<string, any>).map(([m, op]) => {
+      const params = (op.parameters ?? []).map((x: any) => `<code>${esc(x.in)}:${esc(x.name)}</code>`).join(' ');
+      const body = op.requestBody ? `<pre>${esc(JSON.stringify(op.requestBody.content['application/json'].example, null, 2))}</pre>` : '';
+      const codes = Object.keys(op.responses ?? {}).map((c) => `<code>${c}</code>`).join(' ');
+      return `<section><h2><span class="m ${m}">${m.toUpperCase()}</span> ${esc(p)}</h2><p>${esc(op.summary ?? '')}</p><p>${params}</p>${body}<p>Responses: ${codes}</p></section>`;
+    }),
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sitesweep API reference</title><style>body{font:15px/1.5 system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#1f2937}
+section{border-top:1px solid #e5e7eb;padding:.5rem 0}h2{font-size:1rem}.m{display:inline-block;min-width:3.5rem;font-weight:700}.get{color:#047857}.post{color:#1d4ed8}
+pre{background:#f3f4f6;padding:.5rem;overflow:auto}</style></head><body><h1>Sitesweep API reference</h1>
+<p>Generated from the request schemas; machine-readable at <a href="/api/openapi.json">/api/openapi.json</a>.</p>${rows.join('\n')}</body></html>`;
+}

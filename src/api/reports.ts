@@ -1,0 +1,355 @@
+// Report, exports and run comparison:
+//   GET /api/runs/:id/report            findings grouped by category and severity, explanations, health score
+//   GET /api/runs/:id/report?code=…     the affected pages of one check (cursor pagination)
+//   GET /api/runs/:id/export?type=pages|issues|links&format=csv|json   streamed (keyset batches), never buffered
+//   GET /api/runs/:id/compare?with=<runId|previous>                    new / fixed / persisting findings by (code, page)
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import express from 'express';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { compareRuns, previousRunId } from '../activities/siteIssues';
+import { CHECKS, CHECKS_BY_CODE, type CheckDefinition } from '../audit/catalogue';
+import { pageScore, siteHealthScore, SEVERITY_PENALTY, type ScoredPage } from '../audit/score';
+import type { Finding } from '../audit/types';
+import type { Config } from '../config';
+import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
+import type { RunSummary, SiteIssue } from '../workflows/contracts';
+import { HttpError, notFound, parseOr400 } from './errors';
+import { findRunRow, webUiUrl } from './runService';
+import { runIdParamSchema } from './schemas';
+
+const BATCH = 500;
+const SEVERITIES = ['critical', 'warning', 'notice'] as const;
+
+/** Seals auth/headers/cookies of run options before they go anywhere (see src/crawl/credentials.ts); 400 without a key. */
+export function sealRunOptions<T extends RunCredentials>(options: T | undefined, config: Config) {
+  try {
+    return sealOptionCredentials(options, config.crawl.secretsKey);
+  } catch (err) {
+    if (err instanceof MissingSecretsKeyError) {
+      throw new HttpError(400, 'invalid_request', `options: ${err.message}`, [{ field: 'options', message: err.message }]);
+    }
+    throw err;
+  }
+}
+
+export const reportQuerySchema = z
+  .object({
+    code: z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().regex(/^[0-9]+$/, 'is not a valid cursor').max(20).optional(),
+  })
+  .strict();
+
+export const EXPORT_TYPES = ['pages', 'issues', 'links'] as const;
+export type ExportType = (typeof EXPORT_TYPES)[number];
+export const exportQuerySchema = z
+  .object({ type: z.enum(EXPORT_TYPES), format: z.enum(['csv', 'json']).default('csv') })
+  .strict();
+
+export const compareQuerySchema = z
+  .object({
+    with: z.string().min(1).max(300).regex(/^[A-Za-z0-9:._~-]+$/, 'must be a run id or "previous"').default('previous'),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  })
+  .strict();
+
+type Db = Pick<DataSource, 'query'>;
+
+/** url → the site-level findings that list it (from the run summary). */
+function siteFindingsByUrl(summary: RunSummary | null): Map<string, Finding[]> {
+  const out = new Map<string, Finding[]>();
+  for (const s of summary?.siteIssues ?? []) {
+    for (const url of s.pages) {
+      const list = out.get(url) ?? [];
+      list.push({ code: s.code, severity: s.severity, ...(s.detail ? { detail: s.detail } : {}) });
+      out.set(url, list);
+    }
+  }
+  return out;
+}
+
+/** Keyset batches of a run's rows, so exports stream at any size with flat memory. */
+async function* batches<T extends { id: string }>(db: Db, sql: string, runId: string): AsyncGenerator<T[]> {
+  let cursor = '0';
+  for (;;) {
+    const rows: T[] = await db.query(sql, [runId, cursor, BATCH]);
+    if (rows.length === 0) return;
+    yield rows;
+    cursor = rows[rows.length - 1].id;
+    if (rows.length < BATCH) return;
+  }
+}
+
+interface PageRow {
+  id: string;
+  url: string;
+  status: string;
+  status_code: number | null;
+  final_url: string | null;
+  depth: number;
+  title: string | null;
+  description: string | null;
+  h1: string | null;
+  canonical: string | null;
+  indexable: boolean | null;
+  word_count: number | null;
+  lang: string | null;
+  ttfb_ms: number | null;
+  bytes: number | null;
+  failure_reason: string | null;
+  issues: Finding[];
+}
+
+const PAGE_COLUMNS = ['url', 'status', 'status_code', 'final_url', 'depth', 'title', 'description', 'h1', 'canonical', 'indexable',
+  'word_count', 'lang', 'ttfb_ms', 'bytes', 'failure_reason', 'score', 'critical', 'warning', 'notice', 'issues'] as const;
+const ISSUE_COLUMNS = ['url', 'code', 'severity', 'category', 'scope', 'title', 'detail'] as const;
+const LINK_COLUMNS = ['from_url', 'to_url', 'anchor_text', 'nofollow', 'to_status_code'] as const;
+
+export function exportColumns(type: ExportType): readonly string[] {
+  return type === 'pages' ? PAGE_COLUMNS : type === 'issues' ? ISSUE_COLUMNS : LINK_COLUMNS;
+}
+
+/** Rows of one export, in a stable order (page id, then site findings by code). */
+export async function* exportRows(db: Db, runId: string, type: ExportType, summary: RunSummary | null): AsyncGenerator<Record<string, unknown>> {
+  const siteByUrl = siteFindingsByUrl(summary);
+  if (type === 'pages') {
+    for await (const rows of batches<PageRow>(db,
+      `SELECT id, url, status, status_code, final_url, depth, title, description, h1, canonical, indexable, word_count, lang,
+              ttfb_ms, bytes, failure_reason, issues
+         FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, runId)) {
+      for (const r of rows) {
+        const findings = [...r.issues, ...(siteByUrl.get(r.url) ?? [])];
+        const count = (s: string) => findings.filter((f) => f.severity === s).length;
+        yield {
+          url: r.url, status: r.status, status_code: r.status_code, final_url: r.final_url, depth: r.depth, title: r.title,
+          description: r.description, h1: r.h1, canonical: r.canonical, indexable: r.indexable, word_count: r.word_count, lang: r.lang,
+          ttfb_ms: r.ttfb_ms, bytes: r.bytes, failure_reason: r.failure_reason,
+          score: pageScore({ status: r.status, failureReason: r.failure_reason, findings }),
+          critical: count('critical'), warning: count('warning'), notice: count('notice'),
+          issues: [...new Set(findings.map((f) => f.code))].sort().join(' '),
+        };
+      }
+    }
+    return;
+  }
+  if (type === 'issues') {
+    for await (const rows of batches<{ id: string; url: string; issues: Finding[] }>(db,
+      `SELECT id, url, issues FROM page_audits WHERE run_id = $1 AND id > $2 AND jsonb_array_length(issues) > 0 ORDER BY id LIMIT $3`, runId)) {
+      for (const r of rows) for (const f of r.issues) yield issueRow(r.url, f.code, f.severity, 'page', f.detail);
+    }
+    for (const s of summary?.siteIssues ?? []) for (const url of s.pages) yield issueRow(url, s.code, s.severity, 'site', s.detail);
+    return;
+  }
+  for await (const rows of batches<{ id: string; from_url: string; to_url: string; anchor_text: string; nofollow: boolean; to_status_code: number | null }>(db,
+    `SELECT l.id, s.url AS from_url, l.to_url, l.anchor_text, l.nofollow, t.status_code AS to_status_code
+       FROM page_links l
+       JOIN page_audits s ON s.run_id = l.run_id AND s.url_hash = l.from_hash
+       LEFT JOIN page_audits t ON t.run_id = l.run_id AND t.url_hash = l.to_hash
+      WHERE l.run_id = $1 AND l.id > $2 ORDER BY l.id LIMIT $3`, runId)) {
+    for (const r of rows) yield { from_url: r.from_url, to_url: r.to_url, anchor_text: r.anchor_text, nofollow: r.nofollow, to_status_code: r.to_status_code };
+  }
+}
+
+function issueRow(url: string, code: string, severity: string, scope: 'page' | 'site', detail: string | undefined): Record<string, unknown> {
+  const c = CHECKS_BY_CODE[code];
+  return { url, code, severity, category: c?.category ?? '', scope, title: c?.title ?? code, detail: detail ?? '' };
+}
+
+/** RFC 4180: quote a field holding a comma, quote, CR or LF (or edge spaces); double inner quotes. */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function write(out: Writable, chunk: string): Promise<void> {
+  if (out.destroyed) throw new Error('export stream closed');
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+/** Streams one export to `out` (an HTTP response or a file); returns the number of data rows written. */
+export async function writeExport(db: Db, runId: string, type: ExportType, format: 'csv' | 'json', summary: RunSummary | null, out: Writable): Promise<number> {
+  const columns = exportColumns(type);
+  let n = 0;
+  let buf = format === 'csv' ? `${columns.join(',')}\r\n` : '[';
+  for await (const row of exportRows(db, runId, type, summary)) {
+    buf += format === 'csv'
+      ? `${columns.map((c) => csvField(row[c])).join(',')}\r\n`
+      : `${n === 0 ? '\n' : ',\n'}${JSON.stringify(row)}`;
+    n++;
+    if (buf.length > 64 * 1024) {
+      await write(out, buf);
+      buf = '';
+    }
+  }
+  buf += format === 'json' ? (n === 0 ? ']\n' : '\n]\n') : '';
+  if (buf) await write(out, buf);
+  return n;
+}
+
+interface CheckCount extends CheckDefinition {
+  count: number;
+  affectedPagesUrl: string;
+}
+
+export function createReportsRouter(deps: { db: DataSource; config: Config }): express.Router {
+  const { db, config } = deps;
+  const router = express.Router();
+  const runParam = (req: express.Request) => parseOr400(runIdParamSchema, req.params).id;
+
+  router.get('/api/runs/:id/report', async (req, res) => {
+    const run = await findRunRow(db, runParam(req));
+    const q = parseOr400(reportQuerySchema, req.query);
+    const summary = run.summary as RunSummary | null;
+    if (q.code) {
+      res.json(await affectedPages(db, run, summary, q.code, q.limit, q.cursor));
+      return;
+    }
+    // Counts: the summary's (page and site findings) once completed; the rows' page findings while running.
+    let counts: Record<string, number> = summary?.issuesByCode ?? {};
+    if (!summary) {
+      const rows: Array<{ code: string; n: number }> = await db.query(
+        `SELECT i->>'code' AS code, count(*)::int AS n FROM page_audits p CROSS JOIN LATERAL jsonb_array_elements(p.issues) i WHERE p.run_id = $1 GROUP BY 1`,
+        [run.id],
+      );
+      counts = Object.fromEntries(rows.map((r) => [r.code, r.n]));
+    }
+    const checks: CheckCount[] = CHECKS.filter((c) => counts[c.code]).map((c) => ({
+      ...c,
+      count: counts[c.code],
+      affectedPagesUrl: `/api/runs/${run.id}/report?code=${c.code}`,
+    }));
+    const categories = [...new Set(checks.map((c) => c.category))].map((category) => {
+      const inCat = checks.filter((c) => c.category === category);
+      return {
+        category,
+        counts: Object.fromEntries(SEVERITIES.map((s) => [s, inCat.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)])),
+        checks: inCat.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.count - a.count),
+      };
+    });
+    const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, checks.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)]));
+
+    // Health: every page of the run, with its page findings and the site findings that list it.
+    const siteByUrl = siteFindingsByUrl(summary);
+    const scored: ScoredPage[] = [];
+    let scoreSum = 0;
+    for await (const rows of batches<{ id: string; url: string; status: string; failure_reason: string | null; issues: Finding[] }>(db,
+      `SELECT id, url, status, failure_reason, issues FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, run.id)) {
+      for (const r of rows) {
+        const p: ScoredPage = { status: r.status, failureReason: r.failure_reason, findings: [...r.issues, ...(siteByUrl.get(r.url) ?? [])] };
+        scored.push({ status: p.status, failureReason: p.failureReason, findings: p.findings.filter((f) => f.severity === 'critical') });
+        scoreSum += pageScore(p);
+      }
+    }
+    const health = siteHealthScore(scored);
+    res.json({
+      runId: run.id,
+      workflowId: run.workflow_id,
+      siteUrl: run.site_url,
+      status: run.status,
+      healthScore: health.score,
+      pages: health.pages,
+      pagesWithCritical: health.pagesWithCritical,
+      averagePageScore: health.pages === 0 ? 100 : Math.round((scoreSum / health.pages) * 10) / 10,
+      scoring: {
+        health: 'share of pages with no critical finding (page or site level) and no audit failure, × 100',
+        page: `100 − per distinct finding code: critical ${SEVERITY_PENALTY.critical}, warning ${SEVERITY_PENALTY.warning}, notice ${SEVERITY_PENALTY.notice}; floor 0; failed page 0`,
+      },
+      bySeverity,
+      categories,
+      issues: checks,
+      summary,
+      webUiUrl: webUiUrl(config, run.workflow_id),
+    });
+  });
+
+  router.get('/api/runs/:id/export', async (req, res) => {
+    const run = await findRunRow(db, runParam(req));
+    const q = parseOr400(exportQuerySchema, req.query);
+    const filename = `sitesweep-${run.id}-${q.type}.${q.format}`;
+    res.status(200);
+    res.setHeader('Content-Type', q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      await writeExport(db, run.id, q.type, q.format, run.summary as RunSummary | null, res);
+      res.end();
+    } catch (err) {
+      // Headers are gone already: all that is left is to cut the stream so the client sees it incomplete.
+      res.destroy(err as Error);
+    }
+  });
+
+  router.get('/api/runs/:id/compare', async (req, res) => {
+    const run = await findRunRow(db, runParam(req));
+    const q = parseOr400(compareQuerySchema, req.query);
+    let baseId: string;
+    if (q.with === 'previous') {
+      const prev = await previousRunId(db, run.id);
+      if (!prev) throw new HttpError(404, 'not_found', `run ${run.id} has no previous completed run of ${run.site_host}`);
+      baseId = prev;
+    } else {
+      baseId = (await findRunRow(db, q.with)).id as string;
+      if (baseId === run.id) throw new HttpError(400, 'invalid_request', 'with: must be another run');
+    }
+    const c = await compareRuns(db, run.id, baseId);
+    const cap = <T>(list: T[]) => list.slice(0, q.limit);
+    res.json({
+      runId: run.id,
+      withRunId: baseId,
+      counts: {
+        new: c.newFindings.length, fixed: c.fixedFindings.length, persisting: c.persistingFindings.length,
+        pagesAdded: c.pagesAdded.length, pagesRemoved: c.pagesRemoved.length,
+      },
+      newFindings: cap(c.newFindings),
+      fixedFindings: cap(c.fixedFindings),
+      persistingFindings: cap(c.persistingFindings),
+      pagesAdded: cap(c.pagesAdded),
+      pagesRemoved: cap(c.pagesRemoved),
+      truncated: [c.newFindings, c.fixedFindings, c.persistingFindings, c.pagesAdded, c.pagesRemoved].some((l) => l.length > q.limit),
+    });
+  });
+
+  return router;
+}
+
+/** One check's affected pages: page findings by keyset on page_audits.id, site findings by offset in the summary. */
+async function affectedPages(db: Db, run: Record<string, any>, summary: RunSummary | null, code: string, limit: number, cursor: string | undefined) {
+  const check = CHECKS_BY_CODE[code];
+  if (!check) throw notFound(`check ${code}`);
+  if (check.scope === 'page') {
+    const rows: Array<{ id: string; url: string; issues: Finding[] }> = await db.query(
+      `SELECT id, url, issues FROM page_audits
+        WHERE run_id = $1 AND issues @> jsonb_build_array(jsonb_build_object('code', $2::text)) AND id > $3::bigint
+        ORDER BY id LIMIT $4`,
+      [run.id, code, cursor ?? '0', limit + 1],
+    );
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM page_audits WHERE run_id = $1 AND issues @> jsonb_build_array(jsonb_build_object('code', $2::text))`,
+      [run.id, code],
+    );
+    return {
+      check,
+      count: n,
+      items: rows.slice(0, limit).map((r) => ({ url: r.url, detail: r.issues.find((i) => i.code === code)?.detail ?? null })),
+      nextCursor: rows.length > limit ? String(rows[limit - 1].id) : null,
+    };
+  }
+  const all = (summary?.siteIssues ?? [])
+    .filter((s: SiteIssue) => s.code === code)
+    .flatMap((s: SiteIssue) => s.pages.map((url) => ({
+      url,
+      detail: s.detail ?? null,
+      group: s.pages.length > 1 ? s.pages : undefined,
+      sources: s.sources?.filter((x) => x.to === url || x.from === url) ?? [],
+    })));
+  const offset = Number(cursor ?? 0);
+  return {
+    check,
+    count: all.length,
+    items: all.slice(offset, offset + limit),
+    nextCursor: offset + limit < all.length ? String(offset + limit) : null,
+  };
+}

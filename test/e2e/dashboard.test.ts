@@ -1,0 +1,249 @@
+// The dashboard in a real browser (Debian's Chromium driven by playwright-core) on the real stack: API → Temporal →
+// worker → PostgreSQL, crawling fixture sites. A person starts a run and a batch from the forms, watches the counters
+// rise, opens a report and finds the fixture's known defect, and sees the API's own message when it refuses input.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, type RunningWorker, type TestDb } from '../helpers/stack';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT_DIR = path.join(__dirname, '..', '..', 'test-output');
+const MAX_PAGES = 8;
+const TIMEOUT_MS = 2000;
+
+async function closedPort(): Promise<number> {
+  const srv = http.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('dashboard in headless Chromium', () => {
+  const sites: FixtureSite[] = [];
+  let tdb: TestDb;
+  let client: Client;
+  let worker: RunningWorker;
+  let api: { url: string; close(): Promise<void> };
+  let browser: Browser;
+  let page: Page;
+
+  const call = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${api.url}${p}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  /** Fills the shared option fields of a form (`run` or `batch`). */
+  const fillOptions = async (prefix: string) => {
+    await page.fill(`#${prefix}-max-pages`, String(MAX_PAGES));
+    await page.fill(`#${prefix}-max-depth`, '3');
+    await page.locator(`#${prefix}-max-pages`).locator('xpath=ancestor::form').locator('summary').click();
+    await page.fill(`#${prefix}-timeout`, String(TIMEOUT_MS));
+  };
+
+  /** Opens the title_missing finding of the report on screen and returns the affected pages' text. */
+  const openTitleMissing = async () => {
+    const toggle = page.locator('#issues-table button[data-code="title_missing"]');
+    await toggle.waitFor({ timeout: 30_000 });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    const detail = page.locator('#issue-title_missing');
+    await detail.locator('table.pages').waitFor({ timeout: 15_000 });
+    return detail.innerText();
+  };
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium is missing at ${CHROMIUM}: the dashboard browser tests need Debian's chromium package (apt-get install chromium)`);
+    }
+    mkdirSync(OUT_DIR, { recursive: true });
+    for (let i = 0; i < 3; i++) sites.push(await startFixtureSite({ slowMs: 50, hangMs: 10_000 }));
+    tdb = await createTestDatabase('dash');
+    const config = testConfig();
+    client = await connectTestClient(config);
+    worker = await startTestWorker(config, tdb.db);
+    api = await startTestApi(config, tdb.db, client);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await api?.close();
+    await worker?.stop();
+    await client?.connection.close();
+    await tdb?.close();
+    for (const s of sites) await s.close();
+  });
+
+  test('a single-site run started from the form shows live progress, then its report with the known defect', async () => {
+    await page.goto(api.url);
+    await page.getByLabel('Site URL').fill(sites[0].origin);
+    await fillOptions('run');
+    const posted = page.waitForResponse((r) => r.url().endsWith('/api/runs') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const res = await posted;
+    assert.equal(res.status(), 202);
+    const started = await res.json();
+    await page.waitForURL(`**/#/runs/${started.runId}`);
+    assert.deepEqual(res.request().postDataJSON(), {
+      url: sites[0].origin,
+      options: { maxPages: MAX_PAGES, maxDepth: 3, respectRobots: true, requestTimeoutMs: TIMEOUT_MS },
+    });
+
+    await page.locator('#run-live').filter({ hasText: /^Run completed/ }).waitFor({ timeout: 90_000 });
+    const view = await call('GET', `/api/runs/${started.runId}`);
+    assert.equal(view.body.status, 'completed');
+    const report = await call('GET', `/api/runs/${started.runId}/report`);
+    const s = report.body.summary;
+    assert.equal(await page.locator('#sum-audited').innerText(), String(s.pagesAudited));
+    assert.equal(await page.locator('#sum-failed').innerText(), String(s.pagesFailed));
+    assert.equal(await page.locator('#run-audited').innerText(), String(view.body.counters.audited));
+    assert.equal(await page.getByRole('link', { name: 'Open in Temporal Web UI' }).getAttribute('href'), view.body.webUiUrl);
+    // Every issue code of the summary has a row with its count.
+    for (const [code, count] of Object.entries(s.issuesByCode as Record<string, number>)) {
+      const text = await page.locator(`#issues-table button[data-code="${code}"]`).innerText();
+      assert.equal(text, `${count} ${count === 1 ? 'page' : 'pages'}`, code);
+    }
+    const statusChart = await page.locator('svg.chart').first().getAttribute('aria-label');
+    for (const [codeN, n] of Object.entries(s.statusCodes as Record<string, number>)) assert.ok(statusChart!.includes(`${codeN}: ${n}`), statusChart!);
+    const pages = await openTitleMissing();
+    assert.ok(pages.includes(`${sites[0].origin}/missing-title`), pages);
+  });
+
+  test('a batch started from the form: counters rise to completion, failures show their reason, a report shows the defect', async () => {
+    const unreachable = `http://127.0.0.1:${await closedPort()}`;
+    await page.goto(`${api.url}/#/`);
+    await page.getByLabel('Domains, one per line').fill(`${sites[1].origin}\n\n${sites[2].origin}\n${unreachable}\n`);
+    await page.getByLabel('Max concurrent sites').fill('2');
+    await fillOptions('batch');
+    const posted = page.waitForResponse((r) => r.url().endsWith('/api/batches') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Start batch' }).click();
+    const res = await posted;
+    const started = await res.json();
+    assert.equal(res.status(), 202, JSON.stringify(started));
+    assert.deepEqual(res.request().postDataJSON().domains, [sites[1].origin, sites[2].origin, unreachable]);
+    await page.waitForURL(`**/#/batches/${encodeURIComponent(started.batchId)}`);
+
+    // Sample the counters the page shows until the batch is over.
+    const seen: Array<{ completed: number; failed: number; progress: number }> = [];
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const sample = await page.evaluate(() => {
+        const doc = (globalThis as any).document;
+        return {
+          completed: String(doc.querySelector('#batch-completed')?.textContent ?? ''),
+          failed: String(doc.querySelector('#batch-failed')?.textContent ?? ''),
+          progress: String(doc.querySelector('#batch-progress')?.getAttribute('aria-valuenow') ?? ''),
+          live: String(doc.querySelector('#batch-live')?.textContent ?? ''),
+        };
+      });
+      if (/^\d+$/.test(sample.completed)) seen.push({ completed: Number(sample.completed), failed: Number(sample.failed), progress: Number(sample.progress) });
+      if (/^Batch (completed|failed|cancelled)/.test(sample.live) && !/^Batch (running|queued|pending)/.test(sample.live)) break;
+      assert.ok(Date.now() < deadline, `the batch did not finish in time; last sample ${JSON.stringify(sample)}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    assert.ok(seen.length >= 2, `counters sampled: ${JSON.stringify(seen)}`);
+    for (let i = 1; i < seen.length; i++) {
+      assert.ok(seen[i].completed >= seen[i - 1].completed && seen[i].failed >= seen[i - 1].failed, `counters never go down: ${JSON.stringify(seen)}`);
+    }
+    const first = seen[0];
+    const last = seen[seen.length - 1];
+    assert.ok(first.completed + first.failed < 3, `the page showed the batch before it finished: ${JSON.stringify(seen)}`);
+    assert.deepEqual({ completed: last.completed, failed: last.failed, progress: last.progress }, { completed: 2, failed: 1, progress: 100 });
+
+    // What the page shows per domain is what the API says.
+    const batch = (await call('GET', `/api/batches/${encodeURIComponent(started.batchId)}`)).body;
+    assert.equal(batch.completedDomains, 2);
+    assert.equal(batch.failedDomains, 1);
+    const rows = await page.locator('#domains-table tbody tr').evaluateAll((trs) =>
+      trs.map((tr: any) => ({ domain: String(tr.dataset.domain), status: String(tr.dataset.status), reason: String(tr.children[3].textContent) })));
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      const d = batch.domainStatuses[row.domain!];
+      assert.ok(d, `domain ${row.domain} is in the API's domainStatuses`);
+      assert.equal(row.status, d.status, row.domain);
+      if (d.status === 'failed') {
+        assert.ok(d.error, 'the API gives the failed domain a reason');
+        assert.equal(row.reason, typeof d.error === 'string' ? d.error : JSON.stringify(d.error));
+      }
+    }
+    assert.equal(rows.filter((r) => r.status === 'failed').length, 1);
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-batch.png'), fullPage: true });
+
+    // Open the report of a completed domain and find the fixture's page without a title.
+    const completedRow = page.locator('#domains-table tbody tr[data-status="completed"]').first();
+    const domain = await completedRow.getAttribute('data-domain');
+    await completedRow.getByRole('link', { name: `Report for ${domain}` }).click();
+    await page.waitForURL('**/#/runs/**');
+    await page.locator('#run-live').filter({ hasText: /^Run completed/ }).waitFor({ timeout: 30_000 });
+    const runId = decodeURIComponent(new URL(page.url()).hash.replace('#/runs/', ''));
+    const run = (await call('GET', `/api/runs/${runId}`)).body;
+    assert.equal(run.batchId, started.batchId);
+    const pagesText = await openTitleMissing();
+    assert.ok(pagesText.includes(`${new URL(run.siteUrl).origin}/missing-title`), pagesText);
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-report.png'), fullPage: true });
+  });
+
+  test('the API refusing a domain list shows its own error message', async () => {
+    for (const input of ['', 'not a domain!!\n']) {
+      await page.goto(`${api.url}/#/`);
+      await page.getByLabel('Domains, one per line').fill(input);
+      const posted = page.waitForResponse((r) => r.url().endsWith('/api/batches') && r.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Start batch' }).click();
+      const res = await posted;
+      assert.equal(res.status(), 400, `input ${JSON.stringify(input)}`);
+      const { error } = await res.json();
+      assert.ok(error.message, 'the API names the problem');
+      const shown = page.locator('#batch-error');
+      await shown.waitFor({ state: 'visible' });
+      assert.equal(await shown.getAttribute('role'), 'alert');
+      assert.ok((await shown.innerText()).includes(error.message), `${await shown.innerText()} shows ${error.message}`);
+      assert.ok(page.url().endsWith('/#/'), 'stays on the form');
+    }
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-home-error.png'), fullPage: true });
+    // The single-run form too.
+    await page.getByLabel('Site URL').fill('ftp://nowhere');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const shown = page.locator('#run-error');
+    await shown.waitFor({ state: 'visible' });
+    assert.match(await shown.innerText(), /url: must be an absolute http\(s\) URL/);
+  });
+
+  test('an API that requires a token: the page asks for it and sends it as a bearer token', async () => {
+    const secured = await startTestApi(testConfig({ API_TOKEN: 'dashboard-secret' }), tdb.db, client);
+    const ctx = await browser.newContext();
+    try {
+      const p = await ctx.newPage();
+      await p.goto(secured.url);
+      const field = p.getByLabel('API token', { exact: true });
+      await field.waitFor({ state: 'visible' });
+      await p.getByRole('alert').filter({ hasText: 'A valid API token is required' }).first().waitFor();
+      await field.fill('dashboard-secret');
+      const authorized = p.waitForRequest((r) => r.url().includes('/api/runs') && r.headers().authorization === 'Bearer dashboard-secret');
+      await p.getByRole('button', { name: 'Save token' }).click();
+      await authorized;
+      await p.locator('#runs-table tbody a').first().waitFor();
+      assert.equal(await p.locator('#token-panel').isHidden(), true);
+      assert.equal(await p.evaluate(() => (globalThis as any).sessionStorage.getItem('sitesweep.apiToken')), 'dashboard-secret');
+    } finally {
+      await ctx.close();
+      await secured.close();
+    }
+  });
+});

@@ -1,0 +1,203 @@
+// Politeness and circuit breaking end to end, on the real stack, asserted from the fixture servers' own request logs.
+//  - crawlDelayMs and robots.txt Crawl-delay space requests to a host ACROSS the parallel audit batches of a run
+//    (the per-host gate is shared by the worker process, src/crawl/politeness.ts);
+//  - perHostConcurrency caps the requests in flight to a host across batches;
+//  - the Fetcher's per-host circuit breaker (BREAKER_FAILURE_THRESHOLD / BREAKER_COOLDOWN_MS) opens after N
+//    consecutive failures of one host, its pages become `circuit_open`, a run of another host going on at the same
+//    time is neither slowed nor refused, and after the cool-down the host is tried again.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+
+interface Hit {
+  path: string;
+  at: number;
+  end: number;
+}
+
+interface PoliteSite {
+  origin: string;
+  hits: Hit[];
+  /** Peak of page requests (/p/…) in flight at once. */
+  peak(): number;
+  /** 503 for every /p/ page while true. */
+  down: boolean;
+  robots: string | null;
+  close(): Promise<void>;
+}
+
+/** `/` links to /p/1…/p/n; each page answers after `delayMs`. */
+async function startPoliteSite(n: number, delayMs: number): Promise<PoliteSite> {
+  const hits: Hit[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const site: PoliteSite = {
+    origin: '',
+    hits,
+    peak: () => peak,
+    down: false,
+    robots: null,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const page = (title: string, links: string[]) =>
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}</body></html>`;
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? '/';
+    const hit: Hit = { path, at: Date.now(), end: 0 };
+    hits.push(hit);
+    const send = (status: number, type: string, body: string) => {
+      hit.end = Date.now();
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (path === '/robots.txt') return site.robots === null ? send(404, 'text/plain', 'no') : send(200, 'text/plain', site.robots);
+    if (path === '/') return send(200, 'text/html', page('Home', Array.from({ length: n }, (_, i) => `/p/${i + 1}`)));
+    if (path.startsWith('/p/')) {
+      if (site.down) return send(503, 'text/plain', 'unavailable');
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        send(200, 'text/html', page(`Page ${path}`, ['/']));
+      }, delayMs);
+      return;
+    }
+    send(404, 'text/plain', 'not found');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  site.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return site;
+}
+
+/** Smallest gap between the starts of consecutive page requests (robots.txt and sitemaps come from discovery). */
+function minGap(hits: Hit[]): number {
+  const at = hits.filter((h) => h.path === '/' || h.path.startsWith('/p/')).map((h) => h.at).sort((a, b) => a - b);
+  let min = Infinity;
+  for (let i = 1; i < at.length; i++) min = Math.min(min, at[i] - at[i - 1]);
+  return min;
+}
+
+const BASE = { fetchRetries: 2, fetchRetryBaseMs: 50, requestTimeoutMs: 5_000, useSitemaps: false, maxPages: 100 };
+
+describe('politeness and circuit breaking', () => {
+  let tdb: TestDb;
+  let client: Client;
+  let worker: RunningWorker;
+  let api: { url: string; close(): Promise<void> };
+  const sites: PoliteSite[] = [];
+
+  const startRun = async (origin: string, options: Record<string, unknown>) => {
+    const res = await fetch(`${api.url}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: origin, options: { ...BASE, ...options } }) });
+    const body = (await res.json()) as any;
+    assert.equal(res.status, 202, JSON.stringify(body));
+    return body.runId as string;
+  };
+  const finish = async (runId: string) => {
+    const done = await waitFor(async () => {
+      const r = (await (await fetch(`${api.url}/api/runs/${runId}`)).json()) as any;
+      return ['completed', 'failed', 'cancelled'].includes(r.status) ? r : null;
+    }, 90_000, 100);
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    const pages = ((await (await fetch(`${api.url}/api/runs/${runId}/pages?limit=500`)).json()) as any).items as any[];
+    return { done, pages };
+  };
+  const site = async (n: number, delayMs: number) => {
+    const s = await startPoliteSite(n, delayMs);
+    sites.push(s);
+    return s;
+  };
+
+  before(async () => {
+    tdb = await createTestDatabase('polite');
+    const config = testConfig({ BREAKER_FAILURE_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '2500' });
+    assert.deepEqual(config.crawl.breaker, { failureThreshold: 3, cooldownMs: 2500 });
+    client = await connectTestClient(config);
+    worker = await startTestWorker(config, tdb.db);
+    api = await startTestApi(config, tdb.db, client);
+  });
+
+  after(async () => {
+    await api?.close();
+    await worker?.stop();
+    await client?.connection.close();
+    await tdb?.close();
+    for (const s of sites) await s.close();
+  });
+
+  test('crawlDelayMs spaces requests to the host across parallel audit batches', async () => {
+    const s = await site(8, 5);
+    const runId = await startRun(s.origin, { crawlDelayMs: 250, auditBatchSize: 2, parallelBatches: 3, perHostConcurrency: 4 });
+    const { pages } = await finish(runId);
+    assert.equal(pages.length, 9);
+    assert.ok(pages.every((p) => p.status === 'ok'));
+    const gap = minGap(s.hits);
+    assert.ok(gap >= 250 - 30, `two page requests only ${gap} ms apart`);
+    assert.equal(s.peak(), 1, 'one request at a time under a crawl delay');
+    console.log(JSON.stringify({ crawlDelayMs: 250, minGapMs: gap, pages: pages.length }));
+  });
+
+  test('robots.txt Crawl-delay is honoured the same way', async () => {
+    const s = await site(5, 5);
+    s.robots = 'User-agent: *\nCrawl-delay: 0.4\nAllow: /\n';
+    const runId = await startRun(s.origin, { auditBatchSize: 2, parallelBatches: 3, perHostConcurrency: 4, respectRobots: true });
+    const { pages } = await finish(runId);
+    assert.equal(pages.length, 6);
+    const gap = minGap(s.hits);
+    assert.ok(gap >= 400 - 30, `two page requests only ${gap} ms apart`);
+    console.log(JSON.stringify({ robotsCrawlDelayMs: 400, minGapMs: gap, pages: pages.length }));
+  });
+
+  test('perHostConcurrency caps requests in flight across batches', async () => {
+    const s = await site(12, 150);
+    const runId = await startRun(s.origin, { auditBatchSize: 4, parallelBatches: 3, perHostConcurrency: 2 });
+    const { pages } = await finish(runId);
+    assert.equal(pages.length, 13);
+    // 3 batches × 2 would reach 6 with a batch-local limit; the shared gate keeps it at 2 (and it does reach 2).
+    assert.equal(s.peak(), 2, `peak in flight ${s.peak()}`);
+    console.log(JSON.stringify({ perHostConcurrency: 2, peakInFlight: s.peak(), parallelBatches: 3 }));
+  });
+
+  test('the circuit breaker opens for a failing host without slowing another host, and closes after the cool-down', async () => {
+    const healthy = await site(12, 100);
+    // Baseline: the healthy host alone.
+    const baseline = await finish(await startRun(healthy.origin, { auditBatchSize: 4, parallelBatches: 3, perHostConcurrency: 2 }));
+    const baselineMs = baseline.done.summary.durationMs as number;
+
+    const failing = await site(12, 5);
+    failing.down = true;
+    healthy.hits.length = 0;
+    const [a, b] = await Promise.all([
+      finish(await startRun(failing.origin, { auditBatchSize: 4, parallelBatches: 3, perHostConcurrency: 2 })),
+      finish(await startRun(healthy.origin, { auditBatchSize: 4, parallelBatches: 3, perHostConcurrency: 2 })),
+    ]);
+    const failedPages = a.pages.filter((p) => p.url.includes('/p/'));
+    assert.equal(failedPages.length, 12);
+    const reasons = failedPages.map((p) => p.failureReason);
+    const open = reasons.filter((r) => r === 'circuit_open').length;
+    assert.ok(reasons.every((r) => r === 'circuit_open' || r === 'http_5xx'), reasons.join(','));
+    assert.ok(open >= 8, `only ${open} pages were refused by the open circuit: ${reasons.join(',')}`);
+    assert.ok(failedPages.filter((p) => p.failureReason === 'circuit_open').every((p) => p.attempts === 0), 'an open circuit sends nothing');
+    const sent = failing.hits.filter((h) => h.path.startsWith('/p/')).length;
+    assert.ok(sent <= 8, `the failing host still got ${sent} page requests (36 without a breaker)`);
+
+    // The other host, at the same time: nothing refused, and not slowed.
+    assert.ok(b.pages.every((p) => p.status === 'ok' && p.failureReason === null), 'no circuit_open on the healthy host');
+    const concurrentMs = b.done.summary.durationMs as number;
+    assert.ok(concurrentMs < baselineMs * 2 + 3_000, `healthy run took ${concurrentMs} ms beside the failing one vs ${baselineMs} ms alone`);
+
+    // After the cool-down the breaker lets a trial through; the host is healthy again, so the circuit closes.
+    failing.down = false;
+    const reopenedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 2_600));
+    const c = await finish(await startRun(failing.origin, { auditBatchSize: 4, parallelBatches: 3, perHostConcurrency: 2 }));
+    assert.equal(c.pages.length, 13);
+    assert.ok(c.pages.every((p) => p.status === 'ok'), c.pages.map((p) => p.failureReason).join(','));
+    console.log(JSON.stringify({ breaker: { threshold: 3, cooldownMs: 2500, pages: 12, circuitOpen: open, http5xx: 12 - open, requestsSent: sent, healthyAloneMs: baselineMs, healthyBesideFailingMs: concurrentMs, recoveredAfterMs: Date.now() - reopenedAt } }));
+  });
+});
