@@ -24,6 +24,13 @@ const headerName = z
 const headerValue = z.string().max(4000).regex(/^[^\r\n\0]*$/, 'may not contain line breaks');
 const patterns = z.array(z.string().min(1).max(500), { error: 'must be an array of strings' }).max(50, 'at most 50 patterns');
 
+/** Client-chosen key that makes a start idempotent (it becomes part of the workflow id). */
+const idempotencyKey = z
+  .string({ error: 'must be a string' })
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits, ".", "_", "~" and "-"');
+
 export const runOptionsSchema = z
   .object({
     maxPages: int(1, 100_000),
@@ -60,12 +67,7 @@ export const runOptionsSchema = z
 export const startRunSchema = z
   .object({
     url: httpUrl,
-    idempotencyKey: z
-      .string({ error: 'must be a string' })
-      .min(1)
-      .max(200)
-      .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits, ".", "_", "~" and "-"')
-      .optional(),
+    idempotencyKey: idempotencyKey.optional(),
     /** Run again under the same idempotencyKey after the previous run closed: same rows, updated in place. */
     rerun: z.boolean({ error: 'must be a boolean' }).optional(),
     options: runOptionsSchema.optional(),
@@ -121,12 +123,7 @@ export const startBatchSchema = z
       )
       .min(1, 'must contain at least 1 domain')
       .max(1000, 'must contain at most 1000 domains'),
-    idempotencyKey: z
-      .string({ error: 'must be a string' })
-      .min(1)
-      .max(200)
-      .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits, ".", "_", "~" and "-"')
-      .optional(),
+    idempotencyKey: idempotencyKey.optional(),
     options: runOptionsSchema.optional(),
     maxConcurrentSites: int(1, 50).optional(),
     /** Free-form labels kept with the batch (e.g. a client or ticket reference). */
@@ -151,11 +148,6 @@ export const listBatchesQuerySchema = z
 export const retryRunSchema = z
   .object({
     /** Key of the new run (a double submit of the retry then starts one run); generated when absent. */
-    idempotencyKey: z
-      .string({ error: 'must be a string' })
-      .min(1)
-      .max(200)
-      .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits, ".", "_", "~" and "-"')
-      .optional(),
+    idempotencyKey: idempotencyKey.optional(),
   })
   .strict();
