@@ -1,0 +1,68 @@
+// The `sitesweep audit` command as a user runs it: against the configured Temporal server and PostgreSQL, with a
+// progress display on stderr, the report on stdout, exit 0; bad input gets a message naming the field and exit 2.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { createTestDatabase, requireEnv, uid, type TestDb } from '../helpers/stack';
+
+const root = path.join(__dirname, '..', '..');
+let site: FixtureSite;
+let tdb: TestDb;
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  site = await startFixtureSite({ slowMs: 50 });
+  tdb = await createTestDatabase('cli');
+});
+
+after(async () => {
+  await tdb?.close();
+  await site?.close();
+});
+
+test('sitesweep audit runs a site to completion and prints the summary', async () => {
+  const res = await cli(['audit', site.origin, '--allow-private', '--max-pages', '6', '--key', `cli-${uid()}`], {
+    TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
+    TEMPORAL_TASK_QUEUE: `cli-${uid()}`,
+    DATABASE_URL: tdb.url,
+    FETCH_RETRIES: '0',
+  });
+  assert.equal(res.code, 0, res.stderr.slice(-2000));
+  assert.match(res.stderr, /Run [0-9a-f-]+ started/);
+  assert.match(res.stderr, /\d+\/\d+ pages/, 'a progress line');
+  assert.match(res.stdout, /: completed/);
+  assert.match(res.stdout, /pages audited 6, failed 0, success rate 100\.0%/);
+  assert.match(res.stdout, /Temporal Web UI: http/);
+  const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM page_audits`);
+  assert.equal(n, 6);
+});
+
+test('bad input: a message naming the field and exit status 2, nothing started', async () => {
+  const badUrl = await cli(['audit', 'ftp://example.com/'], { DATABASE_URL: tdb.url });
+  assert.equal(badUrl.code, 2);
+  assert.match(badUrl.stderr, /url: must be an absolute http\(s\) URL/);
+  const badOption = await cli(['audit', site.origin, '--max-pages', '0'], { DATABASE_URL: tdb.url });
+  assert.equal(badOption.code, 2);
+  assert.match(badOption.stderr, /options\.maxPages: must be >= 1/);
+  const notInt = await cli(['audit', site.origin, '--max-pages', 'lots'], { DATABASE_URL: tdb.url });
+  assert.equal(notInt.code, 2);
+  assert.match(notInt.stderr, /--max-pages must be an integer/);
+  const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM audit_runs`);
+  assert.equal(n, 1, 'only the run of the first test');
+});
