@@ -4,7 +4,7 @@ FROM node:20-slim AS build
 WORKDIR /app
 # Dependencies first, for layer caching.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY . .
 # tsc -> dist/, plus the prebuilt workflow bundle; then drop dev dependencies.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
