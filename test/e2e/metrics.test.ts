@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds, startMetricsServer } from '../../src/metrics';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
 
 const OPTIONS = { maxPages: 8, requestTimeoutMs: 1500, fetchRetries: 0, fetchRetryBaseMs: 50, auditBatchSize: 4, parallelBatches: 2 };
 
@@ -63,14 +63,7 @@ describe('job metrics', () => {
   let api: { url: string; close(): Promise<void> };
   let unreachable: string;
 
-  const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${p}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const call = apiCaller(() => api.url);
 
   before(async () => {
     site = await startFixtureSite({ slowMs: 50, hangMs: 60_000 });

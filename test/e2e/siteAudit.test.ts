@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { RunSummary } from '../../src/workflows/contracts';
 import { GROUND_TRUTH, SITE_TRUTH, startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
 
 const RUN_OPTIONS = { requestTimeoutMs: 1500, fetchRetries: 2, fetchRetryBaseMs: 50, auditBatchSize: 5, parallelBatches: 3, maxPages: 200 };
 
@@ -17,14 +17,7 @@ describe('site audit end to end', () => {
   let runId: string;
   let workflowId: string;
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const call = apiCaller(() => api.url);
   const waitCompleted = (id: string) =>
     waitFor(async () => {
       const r = await call('GET', `/api/runs/${id}`);

@@ -111,3 +111,20 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
   }
   throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
+
+export interface ApiAnswer {
+  status: number;
+  body: any;
+}
+
+/** A JSON caller bound to a test API: `call('POST', '/api/runs', {...})` → `{ status, body }`. A string body is sent as is. */
+export function apiCaller(baseUrl: () => string) {
+  return async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+}
