@@ -12,7 +12,7 @@ import { siteHostOf } from '../../src/audit/url';
 import type { BatchAuditInput, BatchAuditResult } from '../../src/workflows/contracts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { historyToJson } from '../replay/historyJson';
-import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
 
 const OPTIONS = { maxPages: 6, requestTimeoutMs: 1500, fetchRetries: 0, fetchRetryBaseMs: 50, auditBatchSize: 3, parallelBatches: 2 };
 
@@ -29,8 +29,8 @@ describe('batches of domains', () => {
   let unreachable: string;
   let tdb: TestDb;
   let client: Client;
-  let worker: RunningWorker;
   let api: { url: string; close(): Promise<void> };
+  let services: TestServices | undefined;
   let config: ReturnType<typeof testConfig>;
   let batchId: string;
 
@@ -52,15 +52,12 @@ describe('batches of domains', () => {
     tdb = await createTestDatabase('batch');
     // A short heartbeat timeout lets a cancellation reach the audit activities within a few seconds.
     config = testConfig({ AUDIT_HEARTBEAT_TIMEOUT_MS: '3000' });
-    client = await connectTestClient(config);
-    worker = await startTestWorker(config, tdb.db);
-    api = await startTestApi(config, tdb.db, client);
+    services = await startServices(config, tdb.db);
+    ({ client, api } = services);
   });
 
   after(async () => {
-    await api?.close();
-    await worker?.stop();
-    await client?.connection.close();
+    await services?.stop();
     await tdb?.close();
     await Promise.all(sites.map((s) => s.close()));
   });

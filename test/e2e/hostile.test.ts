@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type { Client } from '@temporalio/client';
 import { HOSTILE_SITE_LINKS, startHostileServer, type HostileServer } from '../fixtures/hostileServer';
-import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { startServices, type TestServices, createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
 const TIMEOUT_MS = 1_500;
 const RETRIES = 2;
@@ -42,9 +41,8 @@ const EXPECTED: Record<string, { failureReason: string | null; statusCode?: numb
 describe('hostile site end to end', () => {
   let server: HostileServer;
   let tdb: TestDb;
-  let client: Client;
-  let worker: RunningWorker;
   let api: { url: string; close(): Promise<void> };
+  let services: TestServices | undefined;
 
   before(async () => {
     server = await startHostileServer();
@@ -65,15 +63,12 @@ describe('hostile site end to end', () => {
       // The breaker has its own test (politeness.test.ts); here every URL must show its own failure.
       BREAKER_FAILURE_THRESHOLD: '0',
     });
-    client = await connectTestClient(config);
-    worker = await startTestWorker(config, tdb.db);
-    api = await startTestApi(config, tdb.db, client);
+    services = await startServices(config, tdb.db);
+    ({ api } = services);
   });
 
   after(async () => {
-    await api?.close();
-    await worker?.stop();
-    await client?.connection.close();
+    await services?.stop();
     await tdb?.close();
     await server?.close();
   });

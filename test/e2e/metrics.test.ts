@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { Client } from '@temporalio/client';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds, startMetricsServer } from '../../src/metrics';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
 const OPTIONS = { maxPages: 8, requestTimeoutMs: 1500, fetchRetries: 0, fetchRetryBaseMs: 50, auditBatchSize: 4, parallelBatches: 2 };
 
@@ -58,9 +57,8 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
 describe('job metrics', () => {
   let site: FixtureSite;
   let tdb: TestDb;
-  let client: Client;
-  let worker: RunningWorker;
   let api: { url: string; close(): Promise<void> };
+  let services: TestServices | undefined;
   let unreachable: string;
 
   const call = apiCaller(() => api.url);
@@ -70,15 +68,12 @@ describe('job metrics', () => {
     unreachable = `http://127.0.0.1:${await closedPort()}/`;
     tdb = await createTestDatabase('metrics');
     const config = testConfig();
-    client = await connectTestClient(config);
-    worker = await startTestWorker(config, tdb.db);
-    api = await startTestApi(config, tdb.db, client);
+    services = await startServices(config, tdb.db);
+    ({ api } = services);
   });
 
   after(async () => {
-    await api?.close();
-    await worker?.stop();
-    await client?.connection.close();
+    await services?.stop();
     await tdb?.close();
     await site?.close();
   });

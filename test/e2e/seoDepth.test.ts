@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { computeSiteIssues, nearDuplicateClusters } from '../../src/activities/siteIssues';
 import type { RunSummary, SiteIssue } from '../../src/workflows/contracts';
 import { CREDENTIALS, SEO_PAGE_TRUTH, SEO_SITE_TRUTH, startSeoFixture, type SeoFixture } from '../fixtures/seoSite';
-import { connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { startServices, type TestServices, createTestDatabase, startTestApi, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
 const SECRET_VALUES = [CREDENTIALS.auth.password, CREDENTIALS.cookies.session, CREDENTIALS.headers['X-Fixture-Token']];
 
@@ -45,8 +45,8 @@ describe('SEO depth end to end', () => {
   let site: SeoFixture;
   let tdb: TestDb;
   let client: Client;
-  let worker: RunningWorker;
   let api: { url: string; close(): Promise<void> };
+  let services: TestServices | undefined;
   let run1: { runId: string; workflowId: string };
   let summary1: RunSummary;
 
@@ -84,15 +84,12 @@ describe('SEO depth end to end', () => {
     site = await startSeoFixture();
     tdb = await createTestDatabase('seo');
     const config = testConfig({ SECRETS_KEY: 'seo-depth-test-secrets-key-0123456789' });
-    client = await connectTestClient(config);
-    worker = await startTestWorker(config, tdb.db);
-    api = await startTestApi(config, tdb.db, client);
+    services = await startServices(config, tdb.db);
+    ({ client, api } = services);
   });
 
   after(async () => {
-    await api?.close();
-    await worker?.stop();
-    await client?.connection.close();
+    await services?.stop();
     await tdb?.close();
     await site?.close();
   });

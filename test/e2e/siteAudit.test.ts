@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { RunSummary } from '../../src/workflows/contracts';
 import { GROUND_TRUTH, SITE_TRUTH, startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
 const RUN_OPTIONS = { requestTimeoutMs: 1500, fetchRetries: 2, fetchRetryBaseMs: 50, auditBatchSize: 5, parallelBatches: 3, maxPages: 200 };
 
@@ -12,8 +12,8 @@ describe('site audit end to end', () => {
   let site: FixtureSite;
   let tdb: TestDb;
   let client: Client;
-  let worker: RunningWorker;
   let api: { url: string; close(): Promise<void> };
+  let services: TestServices | undefined;
   let runId: string;
   let workflowId: string;
 
@@ -29,15 +29,12 @@ describe('site audit end to end', () => {
     site = await startFixtureSite();
     tdb = await createTestDatabase('e2e');
     const config = testConfig();
-    client = await connectTestClient(config);
-    worker = await startTestWorker(config, tdb.db);
-    api = await startTestApi(config, tdb.db, client);
+    services = await startServices(config, tdb.db);
+    ({ client, api } = services);
   });
 
   after(async () => {
-    await api?.close();
-    await worker?.stop();
-    await client?.connection.close();
+    await services?.stop();
     await tdb?.close();
     await site?.close();
   });

@@ -128,3 +128,28 @@ export function apiCaller(baseUrl: () => string) {
     return { status: res.status, body: (await res.json()) as any };
   };
 }
+
+export interface TestServices {
+  client: Client;
+  worker: RunningWorker;
+  api: { url: string; close(): Promise<void> };
+  /** Stops the API, then the worker, then the client connection. */
+  stop(): Promise<void>;
+}
+
+/** A client, an in-process worker and the API on a free port: what most end-to-end tests run against. */
+export async function startServices(config: Config, db: DataSource): Promise<TestServices> {
+  const client = await connectTestClient(config);
+  const worker = await startTestWorker(config, db);
+  const api = await startTestApi(config, db, client);
+  return {
+    client,
+    worker,
+    api,
+    stop: async () => {
+      await api.close();
+      await worker.stop();
+      await client.connection.close();
+    },
+  };
+}
