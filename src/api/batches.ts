@@ -5,11 +5,10 @@
 // processingTimeMs, error, metadata } — plus workflowId, webUiUrl, cancelledDomains. Keys of domainStatuses are the
 // normalized site URLs. While the batch runs the state comes from the parent's `batchProgress` query (overlaying the
 // row, which holds every finished domain); after it closed, from the audit_batches row alone.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import express from 'express';
 import type { z } from 'zod';
-import { compilePatterns, InvalidPatternError } from '../audit/scope';
 import { normalizeUrl, siteHostOf } from '../audit/url';
 import {
   DEFAULT_MAX_CONCURRENT_SITES,
@@ -24,7 +23,7 @@ import {
 import type { AppDeps } from './app';
 import { HttpError, notFound, parseOr400 } from './errors';
 import { sealRunOptions } from './reports';
-import { findRunRow, startSiteRun, webUiUrl } from './runService';
+import { assertValidPatterns, findRunRow, newRunKey, startSiteRun, webUiUrl } from './runService';
 import { batchIdParamSchema, listBatchesQuerySchema, retryRunSchema, runIdParamSchema, startBatchSchema, type StartRunBody } from './schemas';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -161,17 +160,10 @@ export function createBatchRouter(deps: AppDeps): express.Router {
   router.post('/api/batches', async (req, res) => {
     const body = parseBody(startBatchSchema, req.body ?? {});
     const { domains, duplicatesRemoved } = normalizeDomains(body.domains);
-    for (const field of ['include', 'exclude'] as const) {
-      try {
-        compilePatterns(body.options?.[field]);
-      } catch (err) {
-        if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
-        throw err;
-      }
-    }
+    assertValidPatterns(body.options);
     // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.
     const options = sealRunOptions(body.options, config) ?? {};
-    const key = body.idempotencyKey ?? `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const key = body.idempotencyKey ?? newRunKey();
     const workflowId = batchAuditWorkflowId(key);
     const batchId = randomUUID();
     const maxConcurrentSites = body.maxConcurrentSites ?? DEFAULT_MAX_CONCURRENT_SITES;

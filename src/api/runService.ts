@@ -82,7 +82,20 @@ export async function assertAllowedTarget(config: Config, siteUrl: string): Prom
 const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function newRunKey(): string {
+/** The include/exclude regexes of run options compile, or a 400 names the bad one. */
+export function assertValidPatterns(options: { include?: string[]; exclude?: string[] } | undefined): void {
+  for (const field of ['include', 'exclude'] as const) {
+    try {
+      compilePatterns(options?.[field]);
+    } catch (err) {
+      if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
+      throw err;
+    }
+  }
+}
+
+/** A fresh run (or batch) key when the client gives no idempotencyKey: time-ordered, with random bits. */
+export function newRunKey(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -99,14 +112,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
   const siteUrl = normalizeUrl(body.url);
   const host = siteUrl ? siteHostOf(siteUrl) : null;
   if (!siteUrl || !host) throw new HttpError(400, 'invalid_request', 'url: must be an absolute http(s) URL', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
-  for (const field of ['include', 'exclude'] as const) {
-    try {
-      compilePatterns(body.options?.[field]);
-    } catch (err) {
-      if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
-      throw err;
-    }
-  }
+  assertValidPatterns(body.options);
   await assertAllowedTarget(config, siteUrl);
   const runKey = body.idempotencyKey ?? newRunKey();
   const workflowId = siteAuditWorkflowId(host, runKey);
