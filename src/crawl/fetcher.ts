@@ -138,7 +138,7 @@ export class Fetcher {
     let attempts = 0;
     let last: AttemptOutcome | null = null;
     for (let i = 0; i <= retries; i++) {
-      const out = await this.attempt(target, opts);
+      const out = await this.attempt(target, opts, i === retries);
       // The breaker opened because of our own earlier attempts: report the real failure, not 'circuit_open'.
       if (out.failureReason === 'circuit_open' && last) break;
       if (out.dispatched) attempts += 1;
@@ -152,8 +152,12 @@ export class Fetcher {
     return finish(requested, started, attempts, last as AttemptOutcome);
   }
 
-  /** One attempt: every redirect hop under one deadline. */
-  private async attempt(start: URL, opts: FetchOptions): Promise<AttemptOutcome> {
+  /**
+   * One attempt: every redirect hop under one deadline. A 5xx feeds the circuit breaker only on a URL's last attempt:
+   * a URL's own retries are not evidence that the host is down (1% of a site's pages answering 500 used to open the
+   * circuit, through their retries, and turned thousands of reachable pages into failures).
+   */
+  private async attempt(start: URL, opts: FetchOptions, lastAttempt = true): Promise<AttemptOutcome> {
     // Own controller + timer instead of AbortSignal.any([caller, AbortSignal.timeout()]): any() leaks dependants
     // on a long-lived source signal (nodejs/node#54614, #55351), and Temporal's cancellation signal lives for a
     // whole batch. This also tells a timeout from a cancellation without inspecting error shapes.
@@ -181,7 +185,8 @@ export class Fetcher {
       permitHost = null;
     };
     const fail = (f: Failure, extra: Partial<AttemptOutcome> = {}): AttemptOutcome => {
-      settle(HOST_FAILURES.has(f.reason) ? 'failure' : NEUTRAL.has(f.reason) ? 'neutral' : 'success');
+      const hostFailure = HOST_FAILURES.has(f.reason) && (f.reason !== 'http_5xx' || lastAttempt);
+      settle(hostFailure ? 'failure' : NEUTRAL.has(f.reason) || f.reason === 'http_5xx' ? 'neutral' : 'success');
       return { ...failed(current.href, f), redirectChain: chain, dispatched, ...extra };
     };
     const failFromError = (err: unknown, extra: Partial<AttemptOutcome> = {}): AttemptOutcome =>
