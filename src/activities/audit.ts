@@ -1,5 +1,8 @@
-// The audit activity: fetch, parse and check a batch of URLs. It heartbeats after every page with the records done so
-// far, so a retry (another worker, after this one died) resumes where the last heartbeat left off.
+// The crawl activity: one lane step of a site run. It claims a batch of URLs from the frontier under its token, audits
+// them (fetch, parse, check) with bounded concurrency, and persists the records as they come, in chunks, through
+// persist.ts. Records never travel through workflow history: the activity returns counts. A retry (another worker,
+// after this one died) re-claims the same token and gets only the URLs not persisted yet, so it resumes where the
+// dead worker stopped, and nothing is written twice.
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -11,16 +14,25 @@ import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import { headersFor } from '../crawl/credentials';
 import type { FetchResult } from '../crawl/fetcher';
 import { politenessGate, type HostLimits } from '../crawl/politeness';
-import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal } from '../metrics';
+import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
 import type { ActivityDeps } from './deps';
+import { claim, defer, MAX_DEFERS } from './frontier';
+import { persistChunk, persistScope, readCounters } from './persist';
 import { loadRunContext, type RunContext } from './runContext';
-import type { AuditBatchInput, AuditBatchResult, ClaimedUrl, LinkRecord, PageRecord } from './types';
+import type { ClaimedUrl, CrawlBatchInput, CrawlBatchResult, FailClaimInput, LinkRecord, PageRecord } from './types';
 
-/** Heartbeat details: one slot per URL of the batch, null until that URL is done. */
-export interface AuditHeartbeat {
+/** Heartbeat details: small on purpose (the frontier, not the heartbeat, knows what is done). */
+export interface CrawlHeartbeat {
   claimToken: string;
-  records: Array<PageRecord | null>;
+  /** Records persisted by this attempt (-1 while waiting for the database). */
+  persisted: number;
+  waitingForDatabase?: boolean;
 }
+
+/** A chunk write that keeps failing (database down) is retried inside the activity this long before giving up. */
+const PERSIST_STALL_MAX_MS = 10 * 60_000;
+/** Audited pages wait at most this long for a chunk to fill before they are persisted (what a killed worker can lose). */
+const FLUSH_AFTER_MS = 1_000;
 
 const MAX_LINKS_PER_PAGE = 1_000;
 const MAX_EXTERNAL_PER_PAGE = 200;
@@ -45,10 +57,9 @@ function hostKey(url: string): string {
 }
 
 export function createAuditActivities(deps: ActivityDeps) {
-  const { fetcher, crawl, log } = deps;
+  const { db, fetcher, crawl, log } = deps;
 
-  async function auditOne(u: ClaimedUrl, input: AuditBatchInput, run: RunContext, signal: AbortSignal, limits: HostLimits): Promise<PageRecord> {
-    const { options } = input;
+  async function auditOne(u: ClaimedUrl, options: CrawlBatchInput['options'], run: RunContext, signal: AbortSignal, limits: HostLimits): Promise<PageRecord> {
     if (options.respectRobots && !run.robots.isAllowed(u.url, options.userAgent)) {
       return failedPageRecord(u, 'robots_disallowed', 'Disallowed by robots.txt', 0);
     }
@@ -136,57 +147,145 @@ export function createAuditActivities(deps: ActivityDeps) {
   }
 
   return {
-    async auditBatch(input: AuditBatchInput): Promise<AuditBatchResult> {
+    async crawlBatch(input: CrawlBatchInput): Promise<CrawlBatchResult> {
       const ctx = Context.current();
-      const prior = ctx.info.heartbeatDetails as AuditHeartbeat | undefined;
-      const records: Array<PageRecord | null> =
-        prior && prior.claimToken === input.claimToken && prior.records.length === input.urls.length
-          ? prior.records
-          : input.urls.map(() => null);
-      const resumedFrom = records.filter(Boolean).length;
-      if (resumedFrom > 0) log.info({ claimToken: input.claimToken, resumedFrom, attempt: ctx.info.attempt }, 'resuming audit batch from heartbeat');
+      const { runId, executionId, claimToken, options } = input;
+      const signal = ctx.cancellationSignal;
+      const { urls, held, retryInMs } = await untilDatabaseAnswers(() => claim(db, runId, claimToken, Math.max(1, options.auditBatchSize)), signal, claimToken);
+      if (urls.length === 0) return { claimed: held, deferred: 0, enqueued: 0, retryInMs, ...(await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken)) };
+      if (ctx.info.attempt > 1) log.info({ claimToken, remaining: urls.length, attempt: ctx.info.attempt }, 'resuming crawl batch');
 
-      const run = await loadRunContext(deps, input.runId);
+      const run = await untilDatabaseAnswers(() => loadRunContext(deps, runId), signal, claimToken);
       const crawlDelayMs = Math.min(
         MAX_CRAWL_DELAY_MS,
-        Math.max(input.options.crawlDelayMs ?? 0, input.options.respectRobots ? run.robots.crawlDelayMs(input.options.userAgent) ?? 0 : 0),
+        Math.max(options.crawlDelayMs ?? 0, options.respectRobots ? run.robots.crawlDelayMs(options.userAgent) ?? 0 : 0),
       );
       // With a crawl delay the host gets one request at a time, spaced by the delay; otherwise up to perHostConcurrency.
-      const concurrency = crawlDelayMs > 0 ? 1 : Math.max(1, input.options.perHostConcurrency);
+      const concurrency = crawlDelayMs > 0 ? 1 : Math.max(1, options.perHostConcurrency);
       const limits: HostLimits = { concurrency, minSpacingMs: crawlDelayMs };
       const limit = pLimit(concurrency);
-      const signal = ctx.cancellationSignal;
       // Many pages share one cancellation signal (one abort listener each).
-      setMaxListeners(0, ctx.cancellationSignal);
-      let lastBeat = 0;
-      const beat = () => {
-        lastBeat = Date.now();
-        ctx.heartbeat({ claimToken: input.claimToken, records } satisfies AuditHeartbeat);
-      };
-      // Pages may wait in the shared gate behind other batches of the host for longer than the heartbeat timeout:
-      // keep heartbeating (same details) while the batch is alive. A dead process stops these too.
+      setMaxListeners(0, signal);
+      const scope = persistScope(input.siteUrl, options);
+      const target = { runId, executionId, claimToken };
+      const chunkSize = Math.max(1, options.persistBatchSize);
+
+      let persisted = 0;
+      let enqueued = 0;
+      const beat = () => ctx.heartbeat({ claimToken, persisted } satisfies CrawlHeartbeat);
+      // Pages may wait in the shared politeness gate, or a chunk may wait for the database, longer than the heartbeat
+      // timeout: keep heartbeating while the activity is alive. A dead process stops these, which is the point.
       const keepAlive = setInterval(beat, Math.max(500, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
+
+      // Records stream to a single writer: chunks of persistBatchSize while pages are still being audited (larger
+      // when the database lags behind), the rest at the end. Audits never wait for the database.
+      const pending: PageRecord[] = [];
+      const deferred: string[] = [];
+      let auditing = true;
+      let wake: (() => void) | null = null;
+      const notify = () => {
+        const w = wake;
+        wake = null;
+        w?.();
+      };
+      const writeChunk = async (chunk: PageRecord[]) => {
+        const endTimer = persistBatchSeconds.startTimer();
+        enqueued += await untilDatabaseAnswers(() => persistChunk(db, target, chunk, options, scope), signal, claimToken);
+        endTimer();
+        persisted += chunk.length;
+      };
+      let firstPendingAt = 0;
+      const writer = (async () => {
+        for (;;) {
+          const due = pending.length > 0 && (pending.length >= chunkSize || !auditing || Date.now() - firstPendingAt >= FLUSH_AFTER_MS);
+          if (due) {
+            await writeChunk(pending.splice(0, Math.min(pending.length, chunkSize * 4)));
+            firstPendingAt = Date.now();
+            continue;
+          }
+          if (!auditing) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            // A slow site fills chunks slowly: what was audited is persisted within FLUSH_AFTER_MS anyway.
+            if (pending.length > 0) setTimeout(resolve, Math.max(0, FLUSH_AFTER_MS - (Date.now() - firstPendingAt)));
+          });
+        }
+      })();
+      writer.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+
       try {
         await Promise.all(
-          input.urls.map((u, i) =>
+          urls.map((u) =>
             limit(async () => {
-              if (records[i]) return;
+              if (signal.aborted) return;
               const endTimer = auditPageSeconds.startTimer();
-              const rec = await auditOne(u, input, run, signal, limits);
+              const rec = await auditOne(u, options, run, signal, limits);
               endTimer();
-              records[i] = rec;
+              // Cut short by cancellation (or a dying worker): not a finding about the page; the retry fetches it.
+              if (signal.aborted || rec.failureReason === 'aborted') return;
+              // An open circuit says nothing about this page: it goes back to the frontier and is tried again later.
+              if (rec.failureReason === 'circuit_open' && u.defers < MAX_DEFERS) {
+                deferred.push(u.urlHash);
+                return;
+              }
               if (rec.status === 'ok') pagesAuditedTotal.inc();
               else pageFailuresTotal.inc({ reason: rec.failureReason ?? 'unknown' });
-              // The SDK encodes every heartbeat's details before throttling them, and they grow with the batch:
-              // at most one per second (the keep-alive and the result cover the rest).
-              if (Date.now() - lastBeat >= 1_000) beat();
+              if (pending.length === 0) firstPendingAt = Date.now();
+              pending.push(rec);
+              // Wake the writer for a full chunk, and for the first record (it arms the FLUSH_AFTER_MS timer).
+              if (pending.length >= chunkSize || pending.length === 1) notify();
             }),
           ),
         );
+        auditing = false;
+        notify();
+        await writer;
+        if (signal.aborted) throw signal.reason ?? new Error('cancelled');
+        const deferredCount = await untilDatabaseAnswers(() => defer(db, runId, claimToken, deferred, crawl.breaker?.cooldownMs ?? 30_000), signal, claimToken);
+        const counters = await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken);
+        return { claimed: held, deferred: deferredCount, enqueued, retryInMs: null, ...counters };
       } finally {
+        auditing = false;
+        notify();
         clearInterval(keepAlive);
       }
-      return { records: records as PageRecord[], resumedFrom };
+    },
+
+    /** The crawl activity gave up for good: its claim's unfinished URLs are recorded as failed, and the run goes on. */
+    async failClaim(input: FailClaimInput): Promise<CrawlBatchResult> {
+      const { runId, executionId, claimToken } = input;
+      const { urls } = await claim(db, runId, claimToken, 0);
+      const [row] = await db.query(`SELECT site_url, options FROM audit_runs WHERE id = $1`, [runId]);
+      const options = row.options as CrawlBatchInput['options'];
+      const records = urls.map((u) => failedPageRecord(u, input.reason, input.detail, 0));
+      await persistChunk(db, { runId, executionId, claimToken }, records, options, persistScope(row.site_url, options));
+      return { claimed: urls.length, deferred: 0, enqueued: 0, retryInMs: null, ...(await readCounters(db, runId)) };
     },
   };
+}
+
+/**
+ * Runs a database step, retrying while the database does not answer (an outage delays the batch, it never turns its
+ * pages into failures), heartbeating so Temporal knows the activity is alive, up to PERSIST_STALL_MAX_MS.
+ */
+async function untilDatabaseAnswers<T>(step: () => Promise<T>, signal: AbortSignal, claimToken: string): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (signal.aborted || Date.now() - started > PERSIST_STALL_MAX_MS) throw err;
+      const ctx = Context.current();
+      ctx.log.warn('database step failed; retrying', { claimToken, attempt, error: (err as Error).message });
+      ctx.heartbeat({ claimToken, persisted: -1, waitingForDatabase: true } satisfies CrawlHeartbeat);
+      await sleep(Math.min(10_000, 250 * 2 ** attempt), signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
 }

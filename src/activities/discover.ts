@@ -94,8 +94,8 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       const discovered = await db.transaction(async (tx) => {
         await lockRun(tx, input.runId);
         await enqueue(tx, input.runId, candidates, options.maxPages);
-        const [{ n }] = await tx.query(`SELECT count(*)::int AS n FROM frontier WHERE run_id = $1`, [input.runId]);
-        await tx.query(`UPDATE audit_runs SET discovered = $2, stage = 'auditing', updated_at = now() WHERE id = $1`, [input.runId, n]);
+        await tx.query(`UPDATE audit_runs SET stage = 'auditing', updated_at = now() WHERE id = $1`, [input.runId]);
+        const [{ n }] = await tx.query(`SELECT discovered AS n FROM audit_runs WHERE id = $1`, [input.runId]);
         return n as number;
       });
       log.info({ runId: input.runId, discovered, sitemapsFetched, sitemapUrls, robotsStatus }, 'discovery done');

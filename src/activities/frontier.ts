@@ -1,5 +1,30 @@
-// Writes to the crawl frontier. Callers hold the run row lock, so the maxPages cap is exact under concurrency.
+// The crawl frontier: every URL a run will audit, kept in PostgreSQL (never in workflow state). Every activity that
+// adds, hands out or finishes URLs goes through this module. Lifecycle of one row:
+//
+//   enqueue ──► queued ──claim(token)──► claimed ──complete(token)──► done
+//                  ▲                        │
+//                  └────defer(notBefore)────┘   an open circuit breaker: back to the queue, retried later
+//
+// - enqueue: insert on (run_id, url_hash), first seen wins, never beyond the run's maxPages. Callers hold lockRun
+//   for the rest of their transaction, so the cap is exact; audit_runs.discovered is bumped by what was inserted,
+//   so nothing recounts the frontier.
+// - claim: up to `size` queued rows under a deterministic token (`<firstExecutionRunId>:<seq>`). A token that holds
+//   rows claims nothing new; it gets back those not completed yet: a retried activity (a lost worker's batch, re-run
+//   by Temporal on another worker) re-claims exactly what its dead predecessor had not finished. That is the whole
+//   re-claim protocol; no lease expiry is needed because Temporal owns the retry.
+// - complete: marks a token's rows done and says which rows it changed, so counters bumped from that answer are
+//   exact under retries (a second complete of the same rows changes nothing and counts nothing).
+// - defer: puts a token's rows back in the queue with a not-before time; a row deferred MAX_DEFERS times is not
+//   deferred again (the caller records it as failed instead), so a host that never recovers ends the run.
 import type { EntityManager } from 'typeorm';
+
+type Queryable = Pick<EntityManager, 'query'>;
+
+/** TypeORM's postgres driver answers UPDATE/DELETE … RETURNING with [rows, affected]; INSERT … RETURNING with rows. */
+export function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
 
 export interface FrontierCandidate {
   url: string;
@@ -9,38 +34,133 @@ export interface FrontierCandidate {
   inSitemap: boolean;
 }
 
+export interface ClaimedRow {
+  url: string;
+  urlHash: string;
+  depth: number;
+  /** How often this URL was deferred before (open circuit). */
+  defers: number;
+}
+
+/** A URL is deferred at most this many times; after that its failure is recorded. */
+export const MAX_DEFERS = 4;
+
 /**
  * Serializes enqueues of one run for the rest of the transaction, so the maxPages cap is exact. An advisory lock, not a
  * row lock on audit_runs: the page and link inserts take KEY SHARE locks on that row (foreign keys), and a row lock
  * taken after them deadlocked concurrent lanes; an advisory lock conflicts with nothing else.
  */
-export async function lockRun(tx: EntityManager, runId: string): Promise<void> {
+export async function lockRun(tx: Queryable, runId: string): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`frontier:${runId}`]);
 }
 
-/** Inserts new URLs (first seen wins), up to maxPages for the run; returns how many were added. */
-export async function enqueue(tx: EntityManager, runId: string, items: FrontierCandidate[], maxPages: number): Promise<number> {
+/** Inserts new URLs (first seen wins), up to maxPages for the run; returns how many were added. Hold lockRun. */
+export async function enqueue(tx: Queryable, runId: string, items: FrontierCandidate[], maxPages: number): Promise<number> {
   if (items.length === 0) return 0;
-  const [{ n }] = await tx.query(`SELECT count(*)::int AS n FROM frontier WHERE run_id = $1`, [runId]);
-  const room = Math.max(0, maxPages - n);
   // Sitemap membership is recorded even for URLs already queued (or beyond the cap of what gets crawled).
   const inSitemap = items.filter((i) => i.inSitemap).map((i) => i.urlHash);
   if (inSitemap.length > 0) {
     await tx.query(`UPDATE frontier SET in_sitemap = true WHERE run_id = $1 AND url_hash = ANY($2) AND NOT in_sitemap`, [runId, inSitemap]);
   }
+  const [{ discovered }] = await tx.query(`SELECT discovered FROM audit_runs WHERE id = $1`, [runId]);
+  const room = Math.max(0, maxPages - Number(discovered));
   if (room === 0) return 0;
-  const inserted = await tx.query(
+  const unique = dedupe(items);
+  const inserted: unknown[] = await tx.query(
     `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap)
      SELECT $1, c.url_hash, c.url, c.depth, c.source, c.in_sitemap
-       FROM jsonb_to_recordset($2::jsonb) AS c(url_hash text, url text, depth int, source text, in_sitemap boolean, ord int)
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bool[]) WITH ORDINALITY
+            AS c(url_hash, url, depth, source, in_sitemap, ord)
       WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.run_id = $1 AND f.url_hash = c.url_hash)
       ORDER BY c.ord
-      LIMIT $3
+      LIMIT $7
      ON CONFLICT (run_id, url_hash) DO NOTHING
-     RETURNING id`,
-    [runId, JSON.stringify(dedupe(items).map((i, ord) => ({ url_hash: i.urlHash, url: i.url, depth: i.depth, source: i.source, in_sitemap: i.inSitemap, ord }))), room],
+     RETURNING 1`,
+    [
+      runId,
+      unique.map((i) => i.urlHash),
+      unique.map((i) => i.url),
+      unique.map((i) => i.depth),
+      unique.map((i) => i.source),
+      unique.map((i) => i.inSitemap),
+      room,
+    ],
   );
+  if (inserted.length > 0) {
+    await tx.query(`UPDATE audit_runs SET discovered = discovered + $2, updated_at = now() WHERE id = $1`, [runId, inserted.length]);
+  }
   return inserted.length;
+}
+
+export interface ClaimResult {
+  /** The token's URLs not done yet. */
+  urls: ClaimedRow[];
+  /** Every URL the token holds, done or not (a retry of a finished step holds some and has none left to do). */
+  held: number;
+  /** When nothing is claimable now but deferred URLs wait: ms until the earliest may be claimed. */
+  retryInMs: number | null;
+}
+
+/**
+ * Claims up to `size` queued URLs under `token`. A token that already holds URLs claims nothing new: it gets back its
+ * URLs that are not done yet (a retry resumes; a retry of a finished step has nothing left to do).
+ */
+export async function claim(db: Queryable, runId: string, token: string, size: number): Promise<ClaimResult> {
+  type Row = { url: string; url_hash: string; depth: number; defers: number; status: string };
+  let rows: Row[] = await db.query(
+    `SELECT url, url_hash, depth, defers, status FROM frontier WHERE run_id = $1 AND claim_token = $2`,
+    [runId, token],
+  );
+  if (rows.length === 0 && size > 0) {
+    const claimed = await db.query(
+      `UPDATE frontier SET status = 'claimed', claim_token = $2
+         WHERE id IN (SELECT id FROM frontier
+                       WHERE run_id = $1 AND status = 'queued' AND (not_before IS NULL OR not_before <= now())
+                       ORDER BY depth, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING url, url_hash, depth, defers, status`,
+      [runId, token, size],
+    );
+    rows = returnedRows<Row>(claimed);
+  }
+  let retryInMs: number | null = null;
+  if (rows.length === 0) {
+    const [next] = await db.query(
+      `SELECT CASE WHEN min(not_before) IS NULL THEN NULL
+                   ELSE GREATEST(0, EXTRACT(EPOCH FROM (min(not_before) - now())) * 1000)::int END AS ms
+         FROM frontier WHERE run_id = $1 AND status = 'queued' AND not_before IS NOT NULL`,
+      [runId],
+    );
+    retryInMs = next?.ms ?? null;
+  }
+  const urls = rows
+    .filter((r) => r.status === 'claimed')
+    .map((r) => ({ url: r.url, urlHash: r.url_hash, depth: r.depth, defers: r.defers }))
+    .sort((a, b) => a.depth - b.depth || a.url.localeCompare(b.url));
+  return { urls, held: rows.length, retryInMs };
+}
+
+/** Marks the token's rows among `urlHashes` done; returns the hashes this call changed (none on a repeat). */
+export async function complete(tx: Queryable, runId: string, token: string, urlHashes: string[]): Promise<Set<string>> {
+  if (urlHashes.length === 0) return new Set();
+  const rows = returnedRows<{ url_hash: string }>(await tx.query(
+    `UPDATE frontier SET status = 'done' WHERE run_id = $1 AND claim_token = $2 AND status = 'claimed' AND url_hash = ANY($3)
+     RETURNING url_hash`,
+    [runId, token, urlHashes],
+  ));
+  return new Set(rows.map((r) => r.url_hash));
+}
+
+/** Puts the token's rows among `urlHashes` back in the queue, claimable again after `delayMs`. */
+export async function defer(db: Queryable, runId: string, token: string, urlHashes: string[], delayMs: number): Promise<number> {
+  if (urlHashes.length === 0) return 0;
+  const rows = returnedRows(await db.query(
+    `UPDATE frontier SET status = 'queued', claim_token = NULL, defers = defers + 1,
+            not_before = now() + make_interval(secs => $4::double precision / 1000)
+      WHERE run_id = $1 AND claim_token = $2 AND status = 'claimed' AND url_hash = ANY($3)
+     RETURNING 1`,
+    [runId, token, urlHashes, delayMs],
+  ));
+  return rows.length;
 }
 
 function dedupe(items: FrontierCandidate[]): FrontierCandidate[] {

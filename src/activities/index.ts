@@ -4,7 +4,6 @@ import { createBatchActivities } from './batches';
 import type { ActivityDeps } from './deps';
 import { createDiscoverActivities } from './discover';
 import { createExternalActivities } from './external';
-import { createPersistActivities } from './persist';
 import { createRunActivities } from './runs';
 import { createSummarizeActivities } from './summarize';
 
@@ -15,7 +14,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunActivities(deps),
     ...createDiscoverActivities(deps),
     ...createAuditActivities(deps),
-    ...createPersistActivities(deps),
     ...createSummarizeActivities(deps),
     ...createExternalActivities(deps),
     ...createBatchActivities(deps),

@@ -1,54 +1,95 @@
-// The persist activity: one transaction per chunk of `persistBatchSize` records. Every write is keyed, so running it
-// twice (a retry after a lost response, a replay) changes nothing: pages upsert on (run_id, url_hash), links and new
-// frontier URLs insert on their unique keys, and the run's counters are recomputed from rows, never incremented.
-import { createScope } from '../audit/scope';
+// Persistence of audited pages: the one place that makes a page's results final. One transaction per chunk of
+// records; every write is keyed, so running a chunk twice (a retried activity, a replay) changes nothing:
+// pages upsert on (run_id, url_hash), links and new frontier URLs insert on their unique keys, and the run's counters
+// are bumped only by the frontier rows this transaction moved to `done` (a repeat moves none and counts none).
+// Counters therefore cost O(chunk), never a recount of the run.
+import type { DataSource } from 'typeorm';
+import { createScope, type Scope } from '../audit/scope';
 import { siteHostOf } from '../audit/url';
-import { persistBatchSeconds } from '../metrics';
-import type { ActivityDeps } from './deps';
-import { enqueue, lockRun, type FrontierCandidate } from './frontier';
-import type { PageRecord, PersistInput, PersistResult } from './types';
+import type { RunCounters, SiteAuditOptions } from '../workflows/contracts';
+import { complete, enqueue, lockRun, type FrontierCandidate } from './frontier';
+import type { PageRecord } from './types';
 
-export function createPersistActivities({ db }: ActivityDeps) {
-  return {
-    async persistBatch(input: PersistInput): Promise<PersistResult> {
-      const { runId, executionId, options } = input;
-      const siteHost = siteHostOf(input.siteUrl) ?? '';
-      const scope = createScope({ siteHost, include: options.include, exclude: options.exclude, subdomainsInternal: options.subdomainsInternal, maxDepth: options.maxDepth });
-      const size = Math.max(1, options.persistBatchSize);
-      let enqueued = 0;
-      for (let i = 0; i < input.records.length; i += size) {
-        const chunk = input.records.slice(i, i + size);
-        const endTimer = persistBatchSeconds.startTimer();
-        enqueued += await db.transaction(async (tx) => {
-          await upsertPages(tx, runId, executionId, chunk);
-          await insertLinks(tx, runId, chunk);
-          let added = 0;
-          if (options.followLinks) {
-            const candidates: FrontierCandidate[] = [];
-            for (const r of chunk) {
-              if (r.depth + 1 > options.maxDepth) continue;
-              for (const l of r.links) {
-                // rel="nofollow" links stay in the link graph but are not crawled unless the run says so.
-                if (l.nofollow && !options.followNofollow) continue;
-                if (scope.inScope(l.url)) candidates.push({ url: l.url, urlHash: l.urlHash, depth: r.depth + 1, source: 'link', inSitemap: false });
-              }
-            }
-            if (candidates.length > 0) {
-              await lockRun(tx, runId);
-              added = await enqueue(tx, runId, candidates, options.maxPages);
-            }
-          }
-          await tx.query(`UPDATE frontier SET status = 'done' WHERE run_id = $1 AND url_hash = ANY($2)`, [runId, chunk.map((r) => r.urlHash)]);
-          return added;
-        });
-        endTimer();
+type Tx = { query: (sql: string, params?: unknown[]) => Promise<any> };
+
+export type PersistOptions = Pick<SiteAuditOptions, 'maxPages' | 'maxDepth' | 'followLinks' | 'include' | 'exclude' | 'subdomainsInternal' | 'followNofollow'>;
+
+export interface ChunkTarget {
+  runId: string;
+  executionId: string;
+  claimToken: string;
+}
+
+/** The crawl scope of a run's options (which links are followed). */
+export function persistScope(siteUrl: string, options: PersistOptions): Scope {
+  return createScope({
+    siteHost: siteHostOf(siteUrl) ?? '',
+    include: options.include,
+    exclude: options.exclude,
+    subdomainsInternal: options.subdomainsInternal,
+    maxDepth: options.maxDepth,
+  });
+}
+
+/** Writes one chunk of records in one transaction; returns how many new URLs it queued. */
+export async function persistChunk(db: DataSource, target: ChunkTarget, records: PageRecord[], options: PersistOptions, scope: Scope): Promise<number> {
+  if (records.length === 0) return 0;
+  const { runId, executionId, claimToken } = target;
+  return db.transaction(async (tx) => {
+    await upsertPages(tx, runId, executionId, records);
+    await insertLinks(tx, runId, records);
+    let added = 0;
+    if (options.followLinks) {
+      const candidates: FrontierCandidate[] = [];
+      for (const r of records) {
+        if (r.depth + 1 > options.maxDepth) continue;
+        for (const l of r.links) {
+          // rel="nofollow" links stay in the link graph but are not crawled unless the run says so.
+          if (l.nofollow && !options.followNofollow) continue;
+          if (scope.inScope(l.url)) candidates.push({ url: l.url, urlHash: l.urlHash, depth: r.depth + 1, source: 'link', inSitemap: false });
+        }
       }
-      return { ...(await refreshCounters(db, runId, executionId)), enqueued };
-    },
+      if (candidates.length > 0) {
+        await lockRun(tx, runId);
+        added = await enqueue(tx, runId, candidates, options.maxPages);
+      }
+    }
+    const newlyDone = await complete(tx, runId, claimToken, records.map((r) => r.urlHash));
+    await bumpCounters(tx, runId, records.filter((r) => newlyDone.has(r.urlHash)));
+    return added;
+  });
+}
+
+/** The run's counters and failures by reason, as persisted so far. */
+export async function readCounters(db: Tx, runId: string): Promise<{ counters: RunCounters; failReasons: Record<string, number> }> {
+  const [r] = await db.query(`SELECT discovered, audited, failed, persisted, fail_reasons FROM audit_runs WHERE id = $1`, [runId]);
+  if (!r) return { counters: { discovered: 0, audited: 0, failed: 0, persisted: 0 }, failReasons: {} };
+  return {
+    counters: { discovered: r.discovered, audited: r.audited, failed: r.failed, persisted: r.persisted },
+    failReasons: r.fail_reasons ?? {},
   };
 }
 
-type Tx = { query: (sql: string, params?: unknown[]) => Promise<any> };
+async function bumpCounters(tx: Tx, runId: string, done: PageRecord[]): Promise<void> {
+  if (done.length === 0) return;
+  let audited = 0;
+  const reasons: Record<string, number> = {};
+  for (const r of done) {
+    if (r.status === 'ok') audited++;
+    if (r.failureReason) reasons[r.failureReason] = (reasons[r.failureReason] ?? 0) + 1;
+  }
+  const failed = done.length - audited;
+  await tx.query(
+    `UPDATE audit_runs SET audited = audited + $2, failed = failed + $3, persisted = persisted + $2 + $3, updated_at = now(),
+            fail_reasons = CASE WHEN $4::jsonb = '{}'::jsonb THEN fail_reasons ELSE (
+              SELECT jsonb_object_agg(k, n) FROM (
+                SELECT k, sum(v)::int AS n FROM (
+                  SELECT key AS k, value::int AS v FROM jsonb_each_text(fail_reasons)
+                  UNION ALL SELECT key, value::int FROM jsonb_each_text($4::jsonb)) x GROUP BY k) y) END
+      WHERE id = $1`,
+    [runId, audited, failed, JSON.stringify(reasons)],
+  );
+}
 
 async function upsertPages(tx: Tx, runId: string, executionId: string, records: PageRecord[]): Promise<void> {
   const rows = records.map((r) => ({
@@ -83,36 +124,27 @@ async function upsertPages(tx: Tx, runId: string, executionId: string, records: 
   );
 }
 
+/** Links as parallel arrays through unnest: one statement per chunk, no per-row JSON objects to build or parse. */
 async function insertLinks(tx: Tx, runId: string, records: PageRecord[]): Promise<void> {
-  const links = records.flatMap((r) => r.links.map((l) => ({ from_hash: r.urlHash, to_hash: l.urlHash, to_url: l.url, anchor_text: l.text, nofollow: l.nofollow })));
-  if (links.length === 0) return;
+  const from: string[] = [];
+  const to: string[] = [];
+  const toUrl: string[] = [];
+  const text: string[] = [];
+  const nofollow: boolean[] = [];
+  for (const r of records) {
+    for (const l of r.links) {
+      from.push(r.urlHash);
+      to.push(l.urlHash);
+      toUrl.push(l.url);
+      text.push(l.text);
+      nofollow.push(l.nofollow);
+    }
+  }
+  if (from.length === 0) return;
   await tx.query(
     `INSERT INTO page_links (run_id, from_hash, to_hash, to_url, anchor_text, nofollow)
-     SELECT $1, l.from_hash, l.to_hash, l.to_url, l.anchor_text, l.nofollow
-       FROM jsonb_to_recordset($2::jsonb) AS l(from_hash text, to_hash text, to_url text, anchor_text text, nofollow boolean)
+     SELECT $1, l.f, l.t, l.u, l.a, l.n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[]) AS l(f, t, u, a, n)
      ON CONFLICT (run_id, from_hash, to_hash) DO NOTHING`,
-    [runId, JSON.stringify(links)],
+    [runId, from, to, toUrl, text, nofollow],
   );
-}
-
-/** Counters from rows: exact whatever was retried or replayed. */
-export async function refreshCounters(db: Tx, runId: string, executionId: string): Promise<Omit<PersistResult, 'enqueued'>> {
-  const [c] = await db.query(
-    `SELECT (SELECT count(*)::int FROM frontier WHERE run_id = $1) AS discovered,
-            count(*) FILTER (WHERE status = 'ok')::int AS audited,
-            count(*) FILTER (WHERE status = 'failed')::int AS failed
-       FROM page_audits WHERE run_id = $1 AND execution_id = $2`,
-    [runId, executionId],
-  );
-  const reasons: Array<{ reason: string; n: number }> = await db.query(
-    `SELECT failure_reason AS reason, count(*)::int AS n FROM page_audits
-      WHERE run_id = $1 AND execution_id = $2 AND failure_reason IS NOT NULL GROUP BY failure_reason`,
-    [runId, executionId],
-  );
-  const counters = { discovered: c.discovered, audited: c.audited, failed: c.failed, persisted: c.audited + c.failed };
-  await db.query(
-    `UPDATE audit_runs SET discovered = $2, audited = $3, failed = $4, persisted = $5, updated_at = now() WHERE id = $1`,
-    [runId, counters.discovered, counters.audited, counters.failed, counters.persisted],
-  );
-  return { counters, failReasons: Object.fromEntries(reasons.map((r) => [r.reason, r.n])) };
 }

@@ -1,6 +1,6 @@
-// Run bookkeeping: the audit_runs row, stage changes, and claims on the PostgreSQL frontier.
+// Run bookkeeping: the audit_runs row and stage changes.
 import type { ActivityDeps } from './deps';
-import type { ClaimInput, ClaimedUrl, InitRunInput, SetStageInput } from './types';
+import type { InitRunInput, SetStageInput } from './types';
 import { siteHostOf } from '../audit/url';
 
 export function createRunActivities({ db }: ActivityDeps) {
@@ -27,7 +27,7 @@ export function createRunActivities({ db }: ActivityDeps) {
           await tx.query(`DELETE FROM page_links WHERE run_id = $1`, [existing.id]);
           await tx.query(
             `UPDATE audit_runs SET execution_id = $2, started_at = now(), finished_at = NULL, summary = NULL, error = NULL,
-               discovered = 0, audited = 0, failed = 0, persisted = 0 WHERE id = $1`,
+               discovered = 0, audited = 0, failed = 0, persisted = 0, fail_reasons = '{}'::jsonb WHERE id = $1`,
             [existing.id, input.executionId],
           );
         }
@@ -48,25 +48,6 @@ export function createRunActivities({ db }: ActivityDeps) {
          WHERE ($1 <> '' AND id::text = $1) OR ($1 = '' AND workflow_id = $6)`,
         [input.runId, input.stage, status, input.error ?? null, terminal, input.workflowId ?? ''],
       );
-    },
-
-    /** Claims up to `size` queued URLs under a deterministic token; a retry with the same token returns the same URLs. */
-    async claimBatch(input: ClaimInput): Promise<ClaimedUrl[]> {
-      return db.transaction(async (tx) => {
-        const already: Array<{ url: string; url_hash: string; depth: number }> = await tx.query(
-          `SELECT url, url_hash, depth FROM frontier WHERE run_id = $1 AND claim_token = $2 ORDER BY depth, id`,
-          [input.runId, input.claimToken],
-        );
-        const rows = already.length > 0 ? already : await tx.query(
-          `UPDATE frontier SET status = 'claimed', claim_token = $2
-             WHERE id IN (SELECT id FROM frontier WHERE run_id = $1 AND status = 'queued' ORDER BY depth, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-           RETURNING url, url_hash, depth`,
-          [input.runId, input.claimToken, input.size],
-        ).then((r: [Array<{ url: string; url_hash: string; depth: number }>, number]) => r[0]);
-        return rows
-          .map((r) => ({ url: r.url, urlHash: r.url_hash, depth: r.depth }))
-          .sort((a, b) => a.depth - b.depth || a.url.localeCompare(b.url));
-      });
     },
   };
 }

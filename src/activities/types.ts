@@ -24,24 +24,43 @@ export interface DiscoverResult {
   sitemapUrls: number;
 }
 
-export interface ClaimInput {
-  runId: string;
-  /** Deterministic token `<executionId>:<seq>`: a retried claim returns the same URLs. */
-  claimToken: string;
-  size: number;
-}
-
 export interface ClaimedUrl {
   url: string;
   urlHash: string;
   depth: number;
 }
 
-export interface AuditBatchInput {
+/** One lane step: claim a batch under `claimToken`, audit it, persist it as it goes. */
+export interface CrawlBatchInput {
   runId: string;
+  executionId: string;
+  /** Deterministic token `<executionId>:<seq>`: a retry re-claims the same URLs, minus those already persisted. */
   claimToken: string;
-  urls: ClaimedUrl[];
+  siteUrl: string;
   options: SiteAuditOptions;
+}
+
+export interface CrawlBatchResult {
+  /** URLs this claim held (0: the frontier had nothing claimable). */
+  claimed: number;
+  /** URLs deferred back to the frontier (open circuit). */
+  deferred: number;
+  /** URLs newly found and queued by this batch. */
+  enqueued: number;
+  /** With claimed = 0: deferred URLs wait this long before they can be claimed (null: none wait). */
+  retryInMs: number | null;
+  /** The run's counters after this batch (from audit_runs, exact under retries). */
+  counters: RunCounters;
+  failReasons: Record<string, number>;
+}
+
+/** Records the claim's unfinished URLs as failed (the crawl activity gave up for good). */
+export interface FailClaimInput {
+  runId: string;
+  executionId: string;
+  claimToken: string;
+  reason: string;
+  detail: string;
 }
 
 export interface LinkRecord {
@@ -82,25 +101,6 @@ export interface PageRecord {
   attempts: number;
   /** Internal outlinks (the crawl follows these); external ones are counted in data. */
   links: LinkRecord[];
-}
-
-export interface AuditBatchResult {
-  records: PageRecord[];
-  resumedFrom: number;
-}
-
-export interface PersistInput {
-  runId: string;
-  executionId: string;
-  records: PageRecord[];
-  options: Pick<SiteAuditOptions, 'maxPages' | 'maxDepth' | 'followLinks' | 'persistBatchSize' | 'include' | 'exclude' | 'subdomainsInternal'> & { followNofollow?: boolean };
-  siteUrl: string;
-}
-
-export interface PersistResult {
-  counters: RunCounters;
-  failReasons: Record<string, number>;
-  enqueued: number;
 }
 
 export interface SetStageInput {

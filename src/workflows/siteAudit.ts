@@ -14,12 +14,12 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { failedPageRecord } from '../audit/records';
-import type { PageRecord, PersistResult } from '../activities/types';
+import type { CrawlBatchResult } from '../activities/types';
 import {
   DEFAULT_POLICIES,
   pauseSignal,
@@ -36,13 +36,21 @@ import { AuditStageKey, SiteHostKey } from './searchAttributes';
 
 type Activities = ReturnType<typeof createActivities>;
 
+/**
+ * Named activity-option presets, one per retry policy:
+ * - bookkeeping: short database writes (run row, stage); retried without limit, a database outage only delays.
+ * - crawl: one lane step (claim + audit + persist); heartbeats, so a dead worker is noticed within the heartbeat
+ *   timeout and the retry resumes from the frontier; a bounded number of attempts, then its URLs are recorded as failed.
+ * - discovery: robots.txt and sitemaps, and the optional external link check.
+ * - summary: the site-level queries; heartbeats between queries.
+ */
 function activitiesFor(input: SiteAuditInput) {
   const p = { ...DEFAULT_POLICIES, ...input.policies };
-  const short = proxyActivities<Activities>({
-    startToCloseTimeout: '2 minutes',
+  const bookkeeping = proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: `${p.persistRetryMaxMs}ms` },
   });
-  const audit = proxyActivities<Activities>({
+  const crawl = proxyActivities<Activities>({
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: `${p.auditHeartbeatTimeoutMs}ms`,
     retry: {
@@ -53,26 +61,43 @@ function activitiesFor(input: SiteAuditInput) {
       nonRetryableErrorTypes: ['InvalidInput'],
     },
   });
-  // Persist and claim retry without limit: a database outage delays the run, it never loses a page.
-  const persist = proxyActivities<Activities>({
-    startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: `${p.persistRetryMaxMs}ms` },
-  });
-  const discover = proxyActivities<Activities>({
+  const discovery = proxyActivities<Activities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: `${Math.max(p.auditHeartbeatTimeoutMs, 30_000)}ms`,
     retry: { initialInterval: `${p.auditRetryInitialMs}ms`, maximumInterval: `${p.auditRetryMaxMs}ms`, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
   });
+  const summary = proxyActivities<Activities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: `${Math.max(p.auditHeartbeatTimeoutMs, 30_000)}ms`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: `${p.persistRetryMaxMs}ms` },
+  });
   return {
-    initRun: short.initRun,
-    setStage: short.setStage,
-    summarize: short.summarize,
-    claimBatch: persist.claimBatch,
-    persistBatch: persist.persistBatch,
-    auditBatch: audit.auditBatch,
-    discover: discover.discover,
-    checkExternalLinks: discover.checkExternalLinks,
+    initRun: bookkeeping.initRun,
+    setStage: bookkeeping.setStage,
+    failClaim: bookkeeping.failClaim,
+    crawlBatch: crawl.crawlBatch,
+    discover: discovery.discover,
+    checkExternalLinks: discovery.checkExternalLinks,
+    summarize: summary.summarize,
   };
+}
+
+/**
+ * Lanes' shared state. The termination rule: the crawl is over when a claim finds nothing claimable, no deferred URL
+ * waits, no other lane is inside a crawl step, and no lane finished a batch since that claim began (so every URL any
+ * batch added was visible to it).
+ */
+class LaneState {
+  /** Lanes inside a crawl activity (they may still add URLs to the frontier). */
+  active = 0;
+  /** Bumped whenever a lane finished a non-empty batch: an idle lane looks again. */
+  epoch = 0;
+  finished = false;
+  /** The server suggested continue-as-new: lanes stop after their current batch. */
+  rotate = false;
+  get stopping(): boolean {
+    return this.finished || this.rotate;
+  }
 }
 
 /** Host as the API names it (siteHostOf): lower-cased, with a non-default port. */
@@ -140,10 +165,31 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
       await acts.setStage({ runId: state.runId, workflowId: info.workflowId, stage: next, error });
     }
   };
-  const applyPersist = (r: PersistResult) => {
-    state.counters = r.counters;
-    state.failReasons = r.failReasons;
-    setCurrentDetails(`**${stage}** · ${r.counters.audited} audited, ${r.counters.failed} failed of ${r.counters.discovered} discovered`);
+  const apply = (r: CrawlBatchResult) => {
+    // Lanes finish out of order: counters only grow within an execution, so keep the larger of each.
+    const c = state.counters;
+    state.counters = {
+      discovered: Math.max(c.discovered, r.counters.discovered),
+      audited: Math.max(c.audited, r.counters.audited),
+      failed: Math.max(c.failed, r.counters.failed),
+      persisted: Math.max(c.persisted, r.counters.persisted),
+    };
+    const total = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+    if (total(r.failReasons) >= total(state.failReasons)) state.failReasons = r.failReasons;
+    setCurrentDetails(`**${stage}** · ${state.counters.audited} audited, ${state.counters.failed} failed of ${state.counters.discovered} discovered`);
+  };
+
+  /** One lane step; if the crawl activity gives up for good, its URLs are recorded as failed and the run goes on. */
+  const crawlStep = async (claimToken: string): Promise<CrawlBatchResult> => {
+    const args = { runId: state.runId, executionId: state.executionId, claimToken, siteUrl: input.siteUrl, options };
+    try {
+      return await acts.crawlBatch(args);
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      const detail = String(err.cause?.message ?? err.message);
+      log.warn('crawl batch gave up; recording its URLs as failed', { claimToken, error: detail });
+      return acts.failClaim({ runId: state.runId, executionId: state.executionId, claimToken, reason: 'audit_failed', detail });
+    }
   };
 
   try {
@@ -163,50 +209,35 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
       await enterStage('auditing');
     }
 
-    // Lanes: each claims a batch, audits it, persists it, and loops. `active` counts lanes holding claimed work,
-    // so a lane that finds the frontier empty knows the crawl is over only when no other lane can still add URLs.
-    let active = 0;
-    let persistEpoch = 0;
-    let finished = false;
-    let rotate = false;
-    const persistOpts = {
-      maxPages: options.maxPages, maxDepth: options.maxDepth, followLinks: options.followLinks,
-      persistBatchSize: options.persistBatchSize, include: options.include, exclude: options.exclude,
-      subdomainsInternal: options.subdomainsInternal,
-      followNofollow: options.followNofollow,
-    };
+    // Lanes: each runs crawl steps until the crawl is over or the history asks for a fresh run.
+    const lanes = new LaneState();
     const lane = async () => {
-      while (!finished && !rotate) {
-        await condition(() => !state.paused || finished || rotate);
-        if (finished || rotate) return;
+      while (!lanes.stopping) {
+        await condition(() => !state.paused || lanes.stopping);
+        if (lanes.stopping) return;
         const claimToken = `${state.executionId}:${state.claimSeq++}`;
-        active++;
-        const epoch = persistEpoch;
-        const urls = await acts.claimBatch({ runId: state.runId, claimToken, size: options.auditBatchSize });
-        if (urls.length === 0) {
-          active--;
-          if (active === 0) {
-            finished = true;
-            return;
-          }
-          await condition(() => finished || rotate || persistEpoch !== epoch || active === 0);
-          continue;
+        const epoch = lanes.epoch;
+        lanes.active++;
+        const r = await crawlStep(claimToken);
+        lanes.active--;
+        apply(r);
+        if (workflowInfo().continueAsNewSuggested) lanes.rotate = true;
+        if (r.claimed > 0) {
+          lanes.epoch++;
+        } else if (lanes.active > 0 || lanes.epoch !== epoch) {
+          // Nothing to claim now, but a lane that is busy, or finished a batch after this claim began, may have added
+          // URLs: look again once one finishes (at once if one already has).
+          await condition(() => lanes.stopping || lanes.epoch !== epoch || lanes.active === 0);
+        } else if (r.retryInMs !== null) {
+          // Only deferred URLs are left (an open circuit): wait until the first may be tried again.
+          await sleep(Math.min(Math.max(r.retryInMs, 100), 60_000));
+        } else {
+          lanes.finished = true;
         }
-        let records: PageRecord[];
-        try {
-          records = (await acts.auditBatch({ runId: state.runId, claimToken, urls, options })).records;
-        } catch (err) {
-          if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-          log.warn('audit batch gave up; recording its URLs as failed', { claimToken, error: String(err.cause?.message ?? err.message) });
-          records = urls.map((u) => failedPageRecord(u, 'audit_failed', String(err.cause?.message ?? err.message), 0));
-        }
-        applyPersist(await acts.persistBatch({ runId: state.runId, executionId: state.executionId, records, options: persistOpts, siteUrl: input.siteUrl }));
-        persistEpoch++;
-        active--;
-        if (workflowInfo().continueAsNewSuggested) rotate = true;
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, options.parallelBatches) }, () => lane()));
+    const finished = lanes.finished;
 
     if (!finished) {
       // History got long: start a fresh run of this workflow with only the counters, after handlers finish.

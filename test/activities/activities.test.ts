@@ -3,14 +3,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
-import type { AuditHeartbeat } from '../../src/activities/audit';
-import type { ClaimedUrl } from '../../src/activities/types';
-import { normalizeUrl, urlHash } from '../../src/audit/url';
+import { claim, complete, defer } from '../../src/activities/frontier';
 import { Fetcher } from '../../src/crawl/fetcher';
 import { createLogger } from '../../src/logger';
 import { resolveOptions } from '../../src/workflows/contracts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { createTestDatabase, testConfig, type TestDb } from '../helpers/stack';
+import { startSlowSite } from '../fixtures/slowSite';
+import { createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
 /** MockActivityEnvironment.run with the activity's own types. */
 function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
@@ -25,11 +24,6 @@ describe('activities', () => {
   let runId: string;
   const executionId = 'exec-1';
   const options = () => resolveOptions({ siteUrl: site.origin, requestTimeoutMs: 3000, fetchRetries: 0 });
-  const claimed = (paths: string[]): ClaimedUrl[] =>
-    paths.map((p) => {
-      const url = normalizeUrl(site.origin + p)!;
-      return { url, urlHash: urlHash(url), depth: 1 };
-    });
 
   before(async () => {
     site = await startFixtureSite();
@@ -59,64 +53,116 @@ describe('activities', () => {
     assert.match(run.robots_txt, /Disallow: \/private\//);
   });
 
-  test('the audit activity resumes from heartbeat details instead of starting over', async () => {
-    const urls = claimed(['/about', '/thin', '/two-h1', '/no-h1']);
-    const input = { runId, claimToken: 'exec-1:resume', urls, options: options() };
-    // First attempt: audit everything; then suppose it died after its heartbeat that covered the first two pages.
-    const env1 = new MockActivityEnvironment();
-    const beats: AuditHeartbeat[] = [];
-    env1.on('heartbeat', (d: AuditHeartbeat) => beats.push(structuredClone(d)));
-    const first = await runIn(env1, acts.auditBatch, { ...input, options: { ...input.options, perHostConcurrency: 1 } });
-    assert.ok(beats.length >= 1, 'the batch heartbeats its records');
-    assert.equal(beats[0].claimToken, input.claimToken);
-    const afterTwo: AuditHeartbeat = { claimToken: input.claimToken, records: [first.records[0], first.records[1], null, null] };
-    // Retry: Temporal hands the last heartbeat back; only the pages after it are fetched again.
-    const requestsBefore = site.requests.length;
-    const env2 = new MockActivityEnvironment({ heartbeatDetails: afterTwo, attempt: 2 });
-    const result = await runIn(env2, acts.auditBatch, input);
-    const fetched = site.requests.slice(requestsBefore).map((r) => r.path);
-    assert.equal(result.resumedFrom, 2);
-    assert.deepEqual(fetched.sort(), ['/no-h1', '/two-h1']);
-    assert.deepEqual(result.records.slice(0, 2), afterTwo.records.slice(0, 2));
-    assert.deepEqual(result.records.map((r) => new URL(r.url).pathname), ['/about', '/thin', '/two-h1', '/no-h1']);
-    assert.ok(result.records[1].issues.some((i) => i.code === 'thin_content'));
+  const crawlInput = (claimToken: string, extra: Partial<ReturnType<typeof options>> = {}) => ({
+    runId, executionId, claimToken, siteUrl: site.origin, options: { ...options(), ...extra },
+  });
+  const counts = async () => {
+    const [r] = await tdb.db.query(
+      `SELECT (SELECT count(*)::int FROM page_audits WHERE run_id = $1) AS pages,
+              (SELECT count(*)::int FROM page_links WHERE run_id = $1) AS links,
+              (SELECT count(*)::int FROM frontier WHERE run_id = $1) AS frontier,
+              (SELECT audited + failed FROM audit_runs WHERE id = $1) AS counted`,
+      [runId],
+    );
+    return r;
+  };
+
+  test('a claim token holds its URLs: a retried claim returns the same ones minus those completed', async () => {
+    const a1 = await claim(tdb.db, runId, `${executionId}:c0`, 2);
+    const a2 = await claim(tdb.db, runId, `${executionId}:c0`, 2);
+    const b = await claim(tdb.db, runId, `${executionId}:c1`, 2);
+    assert.equal(a1.urls.length, 2);
+    assert.deepEqual(a2.urls, a1.urls);
+    assert.equal(b.urls.length, 2);
+    assert.equal(new Set([...a1.urls, ...b.urls].map((u) => u.url)).size, 4);
+    const done = await complete(tdb.db, runId, `${executionId}:c0`, [a1.urls[0].urlHash]);
+    assert.deepEqual([...done], [a1.urls[0].urlHash]);
+    assert.equal((await complete(tdb.db, runId, `${executionId}:c0`, [a1.urls[0].urlHash])).size, 0, 'a repeat completes nothing');
+    const again = await claim(tdb.db, runId, `${executionId}:c0`, 2);
+    assert.deepEqual(again.urls, [a1.urls[1]]);
+    assert.equal(again.held, 2);
+    const c = await claim(tdb.db, runId, `${executionId}:c2`, 2);
+    assert.deepEqual(c.urls, [], 'the frontier is empty');
+    assert.equal(c.retryInMs, null, 'nothing deferred');
+    // Give the URLs back for the crawl tests below.
+    await tdb.db.query(`UPDATE frontier SET status = 'queued', claim_token = NULL WHERE run_id = $1`, [runId]);
   });
 
-  test('a retried claim returns the same URLs; a new token claims others', async () => {
-    const env = new MockActivityEnvironment();
-    const a1 = await runIn(env, acts.claimBatch, { runId, claimToken: `${executionId}:0`, size: 2 });
-    const a2 = await runIn(env, acts.claimBatch, { runId, claimToken: `${executionId}:0`, size: 2 });
-    const b = await runIn(env, acts.claimBatch, { runId, claimToken: `${executionId}:1`, size: 2 });
-    assert.equal(a1.length, 2);
-    assert.deepEqual(a2, a1);
-    assert.equal(b.length, 2);
-    assert.equal(new Set([...a1, ...b].map((u) => u.url)).size, 4);
-    const c = await runIn(env, acts.claimBatch, { runId, claimToken: `${executionId}:2`, size: 2 });
-    assert.deepEqual(c, [], 'the frontier is empty');
-  });
-
-  test('the persist activity executed twice on the same batch writes no duplicate', async () => {
-    const urls = claimed(['/', '/broken-links', '/dup-a']);
-    const { records } = await runIn(new MockActivityEnvironment(), acts.auditBatch, { runId, claimToken: 'exec-1:persist', urls, options: options() });
-    const input = { runId, executionId, records, siteUrl: site.origin, options: { ...options(), persistBatchSize: 2 } };
-    const counts = async () => {
-      const [r] = await tdb.db.query(
-        `SELECT (SELECT count(*)::int FROM page_audits WHERE run_id = $1) AS pages,
-                (SELECT count(*)::int FROM page_links WHERE run_id = $1) AS links,
-                (SELECT count(*)::int FROM frontier WHERE run_id = $1) AS frontier`,
-        [runId],
+  test('the crawl activity persists as it goes; a retry after a dead attempt fetches only what was not persisted', async () => {
+    // A separate run on a slow site (300 ms a page, one at a time), so the first attempt can be cut off mid-batch.
+    const slow = await startSlowSite({ pages: 5, delayMs: 300 });
+    try {
+      const slowOptions = { ...resolveOptions({ siteUrl: slow.origin, requestTimeoutMs: 3000, fetchRetries: 0 }), auditBatchSize: 6, perHostConcurrency: 1, persistBatchSize: 1 };
+      const slowRun = await runIn(new MockActivityEnvironment(), acts.initRun, {
+        workflowId: 'site-audit:test:resume', runKey: 'resume', siteUrl: slow.origin, executionId, options: slowOptions,
+      });
+      await runIn(new MockActivityEnvironment(), acts.discover, { runId: slowRun, siteUrl: slow.origin, options: slowOptions });
+      const token = `${executionId}:resume`;
+      const input = { runId: slowRun, executionId, claimToken: token, siteUrl: slow.origin, options: slowOptions };
+      const doneCount = async () => {
+        const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM frontier WHERE run_id = $1 AND claim_token = $2 AND status = 'done'`, [slowRun, token]);
+        return n as number;
+      };
+      // First attempt: cancelled (as a dead worker's attempt ends) once two pages are persisted.
+      const env1 = new MockActivityEnvironment();
+      const first = runIn(env1, acts.crawlBatch, input);
+      await waitFor(async () => ((await doneCount()) >= 2 ? true : null), 20_000, 10);
+      env1.cancel();
+      await assert.rejects(first);
+      const done = await doneCount();
+      assert.ok(done >= 2 && done <= 3, `the first attempt persisted ${done} of 6 pages`);
+      const left: Array<{ url: string }> = await tdb.db.query(`SELECT url FROM frontier WHERE run_id = $1 AND claim_token = $2 AND status = 'claimed'`, [slowRun, token]);
+      assert.equal(left.length, 6 - done);
+      // Retry (attempt 2, as Temporal runs it on another worker): only the pages not persisted are fetched again.
+      const requestsBefore = slow.requests.length;
+      const result = await runIn(new MockActivityEnvironment({ attempt: 2 }), acts.crawlBatch, input);
+      const fetched = slow.requests.slice(requestsBefore).map((r) => r.path).sort();
+      assert.deepEqual(fetched, left.map((l) => new URL(l.url).pathname).sort());
+      assert.equal(result.claimed, 6);
+      const [c] = await tdb.db.query(
+        `SELECT (SELECT count(*)::int FROM page_audits WHERE run_id = $1) AS pages, audited, failed, persisted FROM audit_runs WHERE id = $1`, [slowRun],
       );
-      return r;
-    };
-    const first = await runIn(new MockActivityEnvironment(), acts.persistBatch, input);
+      assert.deepEqual({ ...c }, { pages: 6, audited: 6, failed: 0, persisted: 6 }, 'six pages, none twice, counted once each');
+      assert.deepEqual(result.counters, { discovered: 6, audited: 6, failed: 0, persisted: 6 });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('the crawl activity executed twice with the same token writes no duplicate and counts nothing twice', async () => {
+    const token = `${executionId}:twice`;
+    const first = await runIn(new MockActivityEnvironment(), acts.crawlBatch, crawlInput(token, { auditBatchSize: 3, persistBatchSize: 2 }));
     const afterFirst = await counts();
-    const second = await runIn(new MockActivityEnvironment(), acts.persistBatch, input);
+    const second = await runIn(new MockActivityEnvironment(), acts.crawlBatch, crawlInput(token, { auditBatchSize: 3, persistBatchSize: 2 }));
     const afterSecond = await counts();
+    assert.equal(first.claimed, 3);
+    assert.equal(second.claimed, 3, 'the retry holds the same claim');
     assert.deepEqual(afterSecond, afterFirst);
     assert.deepEqual(second.counters, first.counters);
-    assert.ok(first.enqueued > 10, 'links of the home page were enqueued');
     assert.equal(second.enqueued, 0, 'nothing new the second time');
-    const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM page_audits WHERE run_id = $1 AND url_hash = $2`, [runId, urls[0].urlHash]);
-    assert.equal(n, 1);
+    const [{ n }] = await tdb.db.query(
+      `SELECT count(*)::int AS n FROM page_audits p JOIN frontier f ON f.run_id = p.run_id AND f.url_hash = p.url_hash WHERE f.claim_token = $1`,
+      [token],
+    );
+    assert.equal(n, 3);
+  });
+
+  test('URLs refused by an open circuit are deferred to the frontier, not recorded as failed', async () => {
+    const token = `${executionId}:deferred`;
+    const { urls } = await claim(tdb.db, runId, token, 2);
+    assert.equal(urls.length, 2);
+    assert.equal(await defer(tdb.db, runId, token, urls.map((u) => u.urlHash), 60_000), 2);
+    const next = await claim(tdb.db, runId, `${executionId}:after-defer`, 100);
+    assert.ok(!next.urls.some((u) => urls.some((d) => d.urlHash === u.urlHash)), 'deferred URLs wait for their time');
+    await tdb.db.query(`UPDATE frontier SET status = 'queued', claim_token = NULL WHERE run_id = $1 AND claim_token = $2`, [runId, `${executionId}:after-defer`]);
+    const [{ failed }] = await tdb.db.query(
+      `SELECT count(*)::int AS failed FROM page_audits WHERE run_id = $1 AND url_hash = ANY($2)`, [runId, urls.map((u) => u.urlHash)],
+    );
+    assert.equal(failed, 0);
+    const waiting = await claim(tdb.db, runId, `${executionId}:only-deferred`, 0);
+    assert.ok(waiting.retryInMs !== null && waiting.retryInMs > 50_000, `the claim says when deferred URLs are due (${waiting.retryInMs})`);
+    await tdb.db.query(`UPDATE frontier SET not_before = now() WHERE run_id = $1 AND url_hash = ANY($2)`, [runId, urls.map((u) => u.urlHash)]);
+    const retried = await claim(tdb.db, runId, `${executionId}:retry-deferred`, 100);
+    assert.ok(urls.every((d) => retried.urls.some((u) => u.urlHash === d.urlHash && u.defers === 1)), 'claimable again once due');
   });
 });

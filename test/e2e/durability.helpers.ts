@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
-import type { AuditHeartbeat } from '../../src/activities/audit';
+import type { CrawlHeartbeat } from '../../src/activities/audit';
 
 export interface Pending {
   activityId: string;
@@ -14,9 +14,7 @@ export interface Pending {
   lastWorkerIdentity: string;
   lastHeartbeatTime: number | null;
   lastFailure: string | null;
-  heartbeat: AuditHeartbeat | null;
-  /** URLs the heartbeat says are done (audit activities only). */
-  doneUrls: string[];
+  heartbeat: CrawlHeartbeat | null;
 }
 
 export async function pendingActivities(client: Client, handle: WorkflowHandle): Promise<Pending[]> {
@@ -24,7 +22,7 @@ export async function pendingActivities(client: Client, handle: WorkflowHandle):
   const converter = client.options.loadedDataConverter.payloadConverter;
   return (raw.pendingActivities ?? []).map((p) => {
     const payload = p.heartbeatDetails?.payloads?.[0];
-    const heartbeat = payload ? (converter.fromPayload(payload) as AuditHeartbeat) : null;
+    const heartbeat = payload ? (converter.fromPayload(payload) as CrawlHeartbeat) : null;
     const t = p.lastHeartbeatTime;
     return {
       activityId: p.activityId ?? '',
@@ -36,7 +34,6 @@ export async function pendingActivities(client: Client, handle: WorkflowHandle):
       lastHeartbeatTime: t?.seconds != null ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : null,
       lastFailure: p.lastFailure?.message ?? null,
       heartbeat,
-      doneUrls: heartbeat && Array.isArray(heartbeat.records) ? heartbeat.records.filter((r) => r !== null).map((r) => r!.url) : [],
     };
   });
 }

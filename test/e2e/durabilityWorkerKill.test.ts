@@ -1,7 +1,8 @@
-// Durability: a worker PROCESS is killed with SIGKILL while it is inside an audit activity. Two worker processes poll
-// the task queue; the one the server names as running the audit batch is killed. The batch times out on its (short)
-// heartbeat timeout, is retried on the surviving worker, and resumes from the last heartbeat the server recorded: the
-// pages that heartbeat covered are never fetched again, and every page ends up in page_audits exactly once.
+// Durability: a worker PROCESS is killed with SIGKILL while it is inside a crawl activity, between persisted chunks.
+// Two worker processes poll the task queue; the one the server names as running the crawl batch is killed. The batch
+// times out on its (short) heartbeat timeout, is retried on the surviving worker under the same claim token, and
+// resumes from the frontier: the pages already persisted are never fetched again, and every page ends up in
+// page_audits exactly once.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -14,8 +15,8 @@ import { assertEveryPageOnce, pendingActivities, type Pending } from './durabili
 
 const PAGE_DELAY_MS = 400;
 const HEARTBEAT_TIMEOUT_MS = 2_500;
-// Heartbeats reach the server at most every 80% of the heartbeat timeout.
-const THROTTLE_MS = HEARTBEAT_TIMEOUT_MS * 0.8;
+// The crawl activity persists what it audited at least this often (src/activities/audit.ts FLUSH_AFTER_MS).
+const FLUSH_AFTER_MS = 1_000;
 
 let site: SlowSite;
 let tdb: TestDb;
@@ -34,7 +35,7 @@ after(async () => {
   await site?.close();
 });
 
-test('kill -9 of the worker running an audit batch: the batch resumes from its heartbeat on the other worker', async () => {
+test('kill -9 of the worker running a crawl batch: the batch resumes from the frontier on the other worker', async () => {
   const t0 = Date.now();
   const config = testConfig({
     AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
@@ -68,24 +69,33 @@ test('kill -9 of the worker running an audit batch: the batch resumes from its h
   );
   const handle = client.workflow.getHandle(started.workflowId);
 
-  // Wait until the server holds a heartbeat of the running audit batch that covers at least 3 pages.
+  // Wait until the running crawl batch has persisted at least 3 of its 12 pages (and not 10).
+  const persistedCount = async () => {
+    const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM page_audits p JOIN audit_runs r ON r.id = p.run_id WHERE r.workflow_id = $1`, [started.workflowId]);
+    return n as number;
+  };
   const running = await waitFor(async () => {
-    const audit = (await pendingActivities(client, handle)).find((p) => p.activityType === 'auditBatch');
-    return audit && audit.started && audit.attempt === 1 && audit.doneUrls.length >= 3 && audit.doneUrls.length < 10 ? audit : null;
+    const crawl = (await pendingActivities(client, handle)).find((p) => p.activityType === 'crawlBatch');
+    if (!crawl || !crawl.started || crawl.attempt !== 1) return null;
+    const n = await persistedCount();
+    return n >= 3 && n < 10 ? crawl : null;
   }, 60_000, 50);
   const victim = workers.find((w) => w.identity === running.lastWorkerIdentity);
   const survivor = workers.find((w) => w !== victim)!;
-  assert.ok(victim, `the audit batch runs on one of our worker processes (identity ${running.lastWorkerIdentity})`);
+  assert.ok(victim, `the crawl batch runs on one of our worker processes (identity ${running.lastWorkerIdentity})`);
   await victim.kill9();
   const killedAt = Date.now();
   assert.equal((await victim.exited).signal, 'SIGKILL');
 
-  // The heartbeat as the server recorded it, now that nothing can add to it.
+  // What the dead worker had persisted, now that nothing can add to it.
   const atKill = (await pendingActivities(client, handle)).find((p) => p.activityId === running.activityId)!;
   assert.ok(atKill, 'the killed batch is still pending on the server');
   assert.equal(atKill.attempt, 1);
-  const covered = new Set(atKill.doneUrls.map((u) => new URL(u).pathname));
-  assert.ok(covered.size >= 3, `heartbeat covered ${covered.size} pages`);
+  const persistedRows: Array<{ url: string }> = await tdb.db.query(
+    `SELECT p.url FROM page_audits p JOIN audit_runs r ON r.id = p.run_id WHERE r.workflow_id = $1`, [started.workflowId],
+  );
+  const covered = new Set(persistedRows.map((r) => new URL(r.url).pathname));
+  assert.ok(covered.size >= 3, `${covered.size} pages were persisted before the kill`);
 
   // The retry runs on the survivor (the only worker left).
   let retried: Pending | null = null;
@@ -107,23 +117,23 @@ test('kill -9 of the worker running an audit batch: the batch resumes from its h
   assert.equal(row.status, 'completed');
   const { missing, duplicates } = await assertEveryPageOnce(tdb.db, result.runId, site.origin, site.paths);
 
-  // From the fixture server's request log: pages the heartbeat covered were fetched exactly once, before the kill.
+  // From the fixture server's request log: pages persisted before the kill were fetched exactly once, before it.
   const counts = site.counts();
   for (const p of covered) {
-    assert.equal(counts.get(p), 1, `${p} was covered by the heartbeat and must not be fetched again`);
+    assert.equal(counts.get(p), 1, `${p} was persisted before the kill and must not be fetched again`);
   }
   const afterKill = site.requests.filter((r) => r.at > killedAt);
-  assert.ok(afterKill.every((r) => !covered.has(r.path)), 'nothing the heartbeat covered was fetched after the kill');
-  // Pages fetched twice: those the killed worker finished after its last heartbeat reached the server, plus the one
-  // in flight. Heartbeats are throttled to 80% of the timeout, so that is at most THROTTLE_MS of pages + 1.
+  assert.ok(afterKill.every((r) => !covered.has(r.path)), 'nothing persisted before the kill was fetched after it');
+  // Pages fetched twice: those the killed worker audited but had not persisted yet (at most FLUSH_AFTER_MS of pages),
+  // plus the one in flight.
   const refetched = [...counts].filter(([, n]) => n > 1).map(([p]) => p);
-  const bound = Math.ceil(THROTTLE_MS / PAGE_DELAY_MS) + 1;
+  const bound = Math.ceil(FLUSH_AFTER_MS / PAGE_DELAY_MS) + 1;
   assert.ok(refetched.length <= bound, `refetched ${refetched.length} pages (${refetched.join(', ')}), at most ${bound} allowed`);
   assert.ok([...counts].every(([, n]) => n <= 2), 'no page fetched more than twice');
   assert.equal(counts.size, site.paths.length, 'every page was fetched');
 
   console.log(
-    `# durability/worker-kill: ${site.paths.length} pages, heartbeat covered ${covered.size}, refetched ${refetched.length}, ` +
+    `# durability/worker-kill: ${site.paths.length} pages, persisted before the kill ${covered.size}, refetched ${refetched.length}, ` +
       `missing ${missing}, duplicates ${duplicates}, ${elapsedMs} ms (workers ready ${readyMs} ms, kill at ${killedAt - t0} ms)`,
   );
 });

@@ -1,0 +1,103 @@
+// Durability at the size where it matters: a 3,000-page site crawled by two worker PROCESSES, one of which is killed
+// with SIGKILL while its crawl activities are auditing and persisting (chunks are written continuously, so the kill
+// lands between, or inside, persist transactions). The killed worker's batches are retried on the survivor within
+// the heartbeat timeout, and the run ends with every page in page_audits exactly once and exact counters.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { startSiteRun } from '../../src/api/runService';
+import type { SiteAuditResult } from '../../src/workflows/contracts';
+import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
+import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
+import { spawnWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
+import { assertEveryPageOnce, pendingActivities } from './durability.helpers';
+
+const PAGES = 3_000;
+const HEARTBEAT_TIMEOUT_MS = 3_000;
+
+let site: SlowSite;
+let tdb: TestDb;
+let client: Client;
+const workers: WorkerProcess[] = [];
+
+before(async () => {
+  site = await startSlowSite({ pages: PAGES - 1, delayMs: 2 });
+  tdb = await createTestDatabase('durscale');
+});
+
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop(5_000)));
+  await client?.connection.close();
+  await tdb?.close();
+  await site?.close();
+});
+
+test(`kill -9 of a worker mid-run on a ${PAGES}-page site: no page lost, none duplicated, retried within the heartbeat timeout`, async () => {
+  const t0 = Date.now();
+  const config = testConfig({ AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS), AUDIT_RETRY_INITIAL_MS: '200', AUDIT_RETRY_MAX_MS: '1000' });
+  const env = {
+    DATABASE_URL: tdb.url,
+    DATABASE_POOL_SIZE: '6',
+    TEMPORAL_ADDRESS: config.temporal.address,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    WORKFLOW_BUNDLE_PATH: config.worker.bundlePath,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
+    WORKER_CONNECTIONS_PER_HOST: '8',
+    LOG_LEVEL: 'warn',
+  };
+  const tag = uid();
+  workers.push(...(await Promise.all([spawnWorkerProcess(env, `scale-a-${tag}`), spawnWorkerProcess(env, `scale-b-${tag}`)])));
+  client = await connectTestClient(config);
+  const started = await startSiteRun(
+    { db: tdb.db, client, config },
+    {
+      url: site.origin,
+      idempotencyKey: `scale-${tag}`,
+      options: { auditBatchSize: 100, parallelBatches: 4, perHostConcurrency: 8, persistBatchSize: 50, fetchRetries: 0, requestTimeoutMs: 10_000, maxPages: PAGES + 10 },
+    },
+  );
+  const handle = client.workflow.getHandle(started.workflowId);
+  const persisted = async (): Promise<number> => {
+    const [r] = await tdb.db.query(`SELECT persisted FROM audit_runs WHERE workflow_id = $1`, [started.workflowId]);
+    return r?.persisted ?? 0;
+  };
+
+  // Mid-run, with crawl activities running on the worker we are about to kill.
+  const victimActivities = await waitFor(async () => {
+    if ((await persisted()) < PAGES / 4) return null;
+    const crawling = (await pendingActivities(client, handle)).filter((p) => p.activityType === 'crawlBatch' && p.started && p.attempt === 1);
+    const byWorker = new Map<string, string[]>();
+    for (const p of crawling) byWorker.set(p.lastWorkerIdentity, [...(byWorker.get(p.lastWorkerIdentity) ?? []), p.activityId]);
+    const busiest = [...byWorker].sort((a, b) => b[1].length - a[1].length)[0];
+    return busiest ? { identity: busiest[0], ids: busiest[1] } : null;
+  }, 120_000, 50);
+  const victim = workers.find((w) => w.identity === victimActivities.identity)!;
+  assert.ok(victim, 'the crawl activities run on one of our worker processes');
+  const persistedAtKill = await persisted();
+  assert.ok(persistedAtKill < PAGES - 300, `killed mid-run (persisted ${persistedAtKill})`);
+  await victim.kill9();
+  const killedAt = Date.now();
+
+  // Each killed batch is retried (attempt 2, on the survivor) no later than the heartbeat timeout (+ scheduling slack).
+  const retriedAfter = await waitFor(async () => {
+    const pending = await pendingActivities(client, handle);
+    const stillFirst = pending.filter((p) => victimActivities.ids.includes(p.activityId) && p.attempt === 1);
+    return stillFirst.length === 0 ? Date.now() - killedAt : null;
+  }, 60_000, 100);
+  assert.ok(retriedAfter <= HEARTBEAT_TIMEOUT_MS + 5_000, `killed batches were retried after ${retriedAfter} ms`);
+
+  const result = (await handle.result()) as SiteAuditResult;
+  const elapsedMs = Date.now() - t0;
+  assert.equal(result.pagesAudited, PAGES);
+  assert.equal(result.pagesFailed, 0);
+  const { missing, duplicates } = await assertEveryPageOnce(tdb.db, result.runId, site.origin, site.paths);
+  const [row] = await tdb.db.query(`SELECT status, audited, failed, persisted, discovered FROM audit_runs WHERE id = $1`, [result.runId]);
+  assert.deepEqual({ ...row }, { status: 'completed', audited: PAGES, failed: 0, persisted: PAGES, discovered: PAGES });
+  const refetched = [...site.counts()].filter(([, n]) => n > 1).length;
+  assert.ok([...site.counts()].every(([, n]) => n <= 2), 'no page fetched more than twice');
+  console.log(
+    `# durability/scale: ${PAGES} pages, killed at ${persistedAtKill} persisted (${victimActivities.ids.length} crawl batches on the victim), ` +
+      `retried after ${retriedAfter} ms, refetched ${refetched}, missing ${missing}, duplicates ${duplicates}, ${elapsedMs} ms`,
+  );
+});
