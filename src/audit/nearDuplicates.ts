@@ -4,6 +4,12 @@ import { simhashSimilarity } from './text';
 /** Near duplicates: at least this share of equal SimHash bits (≥ 58 of 64). */
 export const NEAR_DUPLICATE_SIMILARITY = 0.9;
 
+function popcount32(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
 /**
  * Clusters of indexable pages whose SimHashes agree on ≥ 90% of bits (and whose text is not identical: that is
  * duplicate_content). Candidates come from 7 bands of the 64 bits: two hashes at most 6 bits apart agree on at least
@@ -15,16 +21,21 @@ export function nearDuplicateClusters(
   threshold = NEAR_DUPLICATE_SIMILARITY,
 ): Array<{ urls: string[]; minSimilarity: number }> {
   const bands = [[0, 9], [9, 18], [18, 27], [27, 36], [36, 45], [45, 54], [54, 64]];
+  // Each hash as a 64-character bit string (for band keys) and as two 32-bit halves (for the bit distance).
   const bits = pages.map((p) => BigInt(`0x${p.simhash}`).toString(2).padStart(64, '0'));
+  const hi = pages.map((p) => parseInt(p.simhash.slice(0, 8), 16));
+  const lo = pages.map((p) => parseInt(p.simhash.slice(8, 16), 16));
+  const maxDiff = Math.floor(64 * (1 - threshold) + 1e-9);
   const parent = pages.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
   const minSim = new Map<number, number>();
-  const checked = new Set<string>();
+  // A pair can share several bands: it is judged once (at its first shared band), recorded by its pair index.
+  const checked = new Set<number>();
   const pairSims: Array<[number, number, number]> = [];
-  for (const [lo, hi] of bands) {
+  for (const [start, end] of bands) {
     const buckets = new Map<string, number[]>();
     bits.forEach((b, i) => {
-      const key = b.slice(lo, hi);
+      const key = b.slice(start, end);
       const list = buckets.get(key);
       if (list) list.push(i);
       else buckets.set(key, [i]);
@@ -33,7 +44,9 @@ export function nearDuplicateClusters(
       for (let x = 0; x < list.length; x++) {
         for (let y = x + 1; y < list.length; y++) {
           const [i, j] = [list[x], list[y]];
-          const key = `${i}:${j}`;
+          const diff = popcount32((hi[i] ^ hi[j]) >>> 0) + popcount32((lo[i] ^ lo[j]) >>> 0);
+          if (diff > maxDiff) continue;
+          const key = i * pages.length + j;
           if (checked.has(key)) continue;
           checked.add(key);
           if (pages[i].contentHash !== null && pages[i].contentHash === pages[j].contentHash) continue;
