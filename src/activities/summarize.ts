@@ -1,16 +1,20 @@
 // The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
-// the run's rows, and write the execution summary.
+// the run's rows (src/activities/siteChecks), store their full lists in site_issues, and write the execution summary,
+// which keeps counts and the top entries only (it is also the workflow result, so it must stay small).
 import { buildSummary } from '../audit/summary';
+import { compareRuns, previousRunId, replaceSiteIssues } from '../reports';
 import type { RunSummary, SiteIssue } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
-import { compareRuns, computeSiteIssues, previousRunId } from './siteIssues';
+import { analyzeRunTables, computeSiteIssues } from './siteChecks';
 import type { SummarizeInput, SummarizeResult } from './types';
 
-export function createSummarizeActivities({ db }: ActivityDeps) {
+export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
     async summarize(input: SummarizeInput): Promise<SummarizeResult> {
       const { runId, executionId } = input;
       await db.query(`DELETE FROM page_audits WHERE run_id = $1 AND execution_id IS DISTINCT FROM $2`, [runId, executionId]);
+      // Plans of the site queries must not depend on autovacuum having seen this run yet.
+      await analyzeRunTables(db);
       const [counts] = await db.query(
         `SELECT count(*) FILTER (WHERE status = 'ok')::int AS audited, count(*) FILTER (WHERE status = 'failed')::int AS failed
            FROM page_audits WHERE run_id = $1`,
@@ -53,11 +57,15 @@ export function createSummarizeActivities({ db }: ActivityDeps) {
           persistingFindings: c.persistingFindings.length, pagesAdded: c.pagesAdded.length, pagesRemoved: c.pagesRemoved.length,
         };
       }
-      await db.query(
-        `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
-           persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
-        [runId, JSON.stringify(stored), counts.audited, counts.failed],
-      );
+      // The full lists and the completed run row together: a reader never sees a completed run without its findings.
+      await db.transaction(async (tx) => {
+        await replaceSiteIssues(tx, runId, siteIssues);
+        await tx.query(
+          `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
+             persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
+          [runId, JSON.stringify(stored), counts.audited, counts.failed],
+        );
+      });
       return summary;
     },
   };

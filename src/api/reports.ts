@@ -8,13 +8,13 @@ import type { Writable } from 'node:stream';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { compareRuns, previousRunId } from '../activities/siteIssues';
 import { CHECKS, CHECKS_BY_CODE, type CheckDefinition } from '../audit/catalogue';
 import { pageScore, siteHealthScore, SEVERITY_PENALTY, type ScoredPage } from '../audit/score';
 import type { Finding } from '../audit/types';
 import type { Config } from '../config';
 import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
-import type { RunSummary, SiteIssue } from '../workflows/contracts';
+import { compareRuns, previousRunId, siteFindingsByUrl, siteIssueBatches, siteIssueItems } from '../reports';
+import type { RunSummary } from '../workflows/contracts';
 import { HttpError, notFound, parseOr400 } from './errors';
 import { findRunRow, webUiUrl } from './runService';
 import { runIdParamSchema } from './schemas';
@@ -57,19 +57,6 @@ export const compareQuerySchema = z
 
 type Db = Pick<DataSource, 'query'>;
 
-/** url → the site-level findings that list it (from the run summary). */
-function siteFindingsByUrl(summary: RunSummary | null): Map<string, Finding[]> {
-  const out = new Map<string, Finding[]>();
-  for (const s of summary?.siteIssues ?? []) {
-    for (const url of s.pages) {
-      const list = out.get(url) ?? [];
-      list.push({ code: s.code, severity: s.severity, ...(s.detail ? { detail: s.detail } : {}) });
-      out.set(url, list);
-    }
-  }
-  return out;
-}
-
 /** Keyset batches of a run's rows, so exports stream at any size with flat memory. */
 async function* batches<T extends { id: string }>(db: Db, sql: string, runId: string): AsyncGenerator<T[]> {
   let cursor = '0';
@@ -111,10 +98,13 @@ export function exportColumns(type: ExportType): readonly string[] {
   return type === 'pages' ? PAGE_COLUMNS : type === 'issues' ? ISSUE_COLUMNS : LINK_COLUMNS;
 }
 
-/** Rows of one export, in a stable order (page id, then site findings by code). */
-export async function* exportRows(db: Db, runId: string, type: ExportType, summary: RunSummary | null): AsyncGenerator<Record<string, unknown>> {
-  const siteByUrl = siteFindingsByUrl(summary);
+/**
+ * Rows of one export, in a stable order (page id, then site findings in the order they were computed). Site findings
+ * come from the site_issues table (full lists), not from the summary, whose copy is capped.
+ */
+export async function* exportRows(db: Db, runId: string, type: ExportType): AsyncGenerator<Record<string, unknown>> {
   if (type === 'pages') {
+    const siteByUrl = await siteFindingsByUrl(db, runId);
     for await (const rows of batches<PageRow>(db,
       `SELECT id, url, status, status_code, final_url, depth, title, description, h1, canonical, indexable, word_count, lang,
               ttfb_ms, bytes, failure_reason, issues
@@ -139,7 +129,9 @@ export async function* exportRows(db: Db, runId: string, type: ExportType, summa
       `SELECT id, url, issues FROM page_audits WHERE run_id = $1 AND id > $2 AND jsonb_array_length(issues) > 0 ORDER BY id LIMIT $3`, runId)) {
       for (const r of rows) for (const f of r.issues) yield issueRow(r.url, f.code, f.severity, 'page', f.detail);
     }
-    for (const s of summary?.siteIssues ?? []) for (const url of s.pages) yield issueRow(url, s.code, s.severity, 'site', s.detail);
+    for await (const issues of siteIssueBatches(db, runId)) {
+      for (const s of issues) for (const url of s.pages) yield issueRow(url, s.code, s.severity, 'site', s.detail);
+    }
     return;
   }
   for await (const rows of batches<{ id: string; from_url: string; to_url: string; anchor_text: string; nofollow: boolean; to_status_code: number | null }>(db,
@@ -169,12 +161,15 @@ async function write(out: Writable, chunk: string): Promise<void> {
   if (!out.write(chunk)) await once(out, 'drain');
 }
 
-/** Streams one export to `out` (an HTTP response or a file); returns the number of data rows written. */
-export async function writeExport(db: Db, runId: string, type: ExportType, format: 'csv' | 'json', summary: RunSummary | null, out: Writable): Promise<number> {
+/**
+ * Streams one export to `out` (an HTTP response or a file); returns the number of data rows written. The summary
+ * argument is no longer read (site findings come from site_issues); it stays for the CLI's call.
+ */
+export async function writeExport(db: Db, runId: string, type: ExportType, format: 'csv' | 'json', _summary: RunSummary | null, out: Writable): Promise<number> {
   const columns = exportColumns(type);
   let n = 0;
   let buf = format === 'csv' ? `${columns.join(',')}\r\n` : '[';
-  for await (const row of exportRows(db, runId, type, summary)) {
+  for await (const row of exportRows(db, runId, type)) {
     buf += format === 'csv'
       ? `${columns.map((c) => csvField(row[c])).join(',')}\r\n`
       : `${n === 0 ? '\n' : ',\n'}${JSON.stringify(row)}`;
@@ -204,7 +199,7 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
     const q = parseOr400(reportQuerySchema, req.query);
     const summary = run.summary as RunSummary | null;
     if (q.code) {
-      res.json(await affectedPages(db, run, summary, q.code, q.limit, q.cursor));
+      res.json(await affectedPages(db, run, q.code, q.limit, q.cursor));
       return;
     }
     // Counts: the summary's (page and site findings) once completed; the rows' page findings while running.
@@ -232,7 +227,7 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
     const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, checks.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)]));
 
     // Health: every page of the run, with its page findings and the site findings that list it.
-    const siteByUrl = siteFindingsByUrl(summary);
+    const siteByUrl = await siteFindingsByUrl(db, run.id);
     const scored: ScoredPage[] = [];
     let scoreSum = 0;
     for await (const rows of batches<{ id: string; url: string; status: string; failure_reason: string | null; issues: Finding[] }>(db,
@@ -315,8 +310,8 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
   return router;
 }
 
-/** One check's affected pages: page findings by keyset on page_audits.id, site findings by offset in the summary. */
-async function affectedPages(db: Db, run: Record<string, any>, summary: RunSummary | null, code: string, limit: number, cursor: string | undefined) {
+/** One check's affected pages: page findings by keyset on page_audits.id, site findings by position in site_issues. */
+async function affectedPages(db: Db, run: Record<string, any>, code: string, limit: number, cursor: string | undefined) {
   const check = CHECKS_BY_CODE[code];
   if (!check) throw notFound(`check ${code}`);
   if (check.scope === 'page') {
@@ -337,19 +332,12 @@ async function affectedPages(db: Db, run: Record<string, any>, summary: RunSumma
       nextCursor: rows.length > limit ? String(rows[limit - 1].id) : null,
     };
   }
-  const all = (summary?.siteIssues ?? [])
-    .filter((s: SiteIssue) => s.code === code)
-    .flatMap((s: SiteIssue) => s.pages.map((url) => ({
-      url,
-      detail: s.detail ?? null,
-      group: s.pages.length > 1 ? s.pages : undefined,
-      sources: s.sources?.filter((x) => x.to === url || x.from === url) ?? [],
-    })));
   const offset = Number(cursor ?? 0);
+  const { count, items } = await siteIssueItems(db, run.id, code, offset, limit);
   return {
     check,
-    count: all.length,
-    items: all.slice(offset, offset + limit),
-    nextCursor: offset + limit < all.length ? String(offset + limit) : null,
+    count,
+    items,
+    nextCursor: offset + limit < count ? String(offset + limit) : null,
   };
 }

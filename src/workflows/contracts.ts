@@ -130,14 +130,21 @@ export interface ProgressView {
   runId: string | null;
 }
 
+/**
+ * One site-level finding. The full lists live in the `site_issues` table (report, export, compare read them there);
+ * the copy in a run summary is capped (see RunSummary.siteIssues).
+ */
 export interface SiteIssue {
   code: string;
   severity: 'critical' | 'warning' | 'notice';
-  /** Pages affected (capped list), with a group key when the finding groups pages (e.g. the shared title). */
+  /** Pages affected (a group of pages when the finding groups them, e.g. the shared title). */
   pages: string[];
+  /** How many pages the finding affects (pages.length before any cap). */
   count: number;
   detail?: string;
   sources?: Array<{ from: string; to: string; text: string }>;
+  /** How many sources the finding has when `sources` is a capped list (absent when it is complete). */
+  sourcesCount?: number;
 }
 
 export interface RunSummary {
@@ -146,8 +153,18 @@ export interface RunSummary {
   successRate: number;
   durationMs: number;
   topFailReasons: Array<{ reason: string; count: number }>;
+  /** Affected pages per code, page and site findings together (over the full site-issue lists). */
   issuesByCode: Record<string, number>;
+  /**
+   * The top site findings only (critical first, then the most pages), each with at most a few pages and sources, so
+   * the summary and the workflow result stay small whatever the site size. The full lists: `site_issues` table, the
+   * report (`/api/runs/:id/report?code=…`) and the issues export.
+   */
   siteIssues: SiteIssue[];
+  /** Number of site findings (entries) per code, over the full lists. */
+  siteIssuesByCode: Record<string, number>;
+  /** Number of site findings (entries) in all; more than siteIssues.length when the summary's list was capped. */
+  siteIssuesTotal: number;
   statusCodes: Record<string, number>;
   /** Change since the previous completed run of the same site host (absent for a site's first run). */
   delta?: RunDelta;

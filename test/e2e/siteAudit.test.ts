@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { RunSummary } from '../../src/workflows/contracts';
+import { readSiteIssues } from '../../src/reports';
+import type { RunSummary, SiteIssue } from '../../src/workflows/contracts';
 import { GROUND_TRUTH, SITE_TRUTH, startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
@@ -122,7 +123,10 @@ describe('site audit end to end', () => {
     expectedCodes.internal_link_to_redirect = SITE_TRUTH.internal_link_to_redirect.length;
     expectedCodes.not_in_sitemap = SITE_TRUTH.not_in_sitemap.length;
     assert.deepEqual(s.issuesByCode, Object.fromEntries(Object.entries(expectedCodes).sort(([a], [b]) => a.localeCompare(b))));
-    const site2 = (code: string) => s.siteIssues.filter((i) => i.code === code);
+    // The summary keeps the top findings with a few pages each; the full lists are in site_issues.
+    const full: SiteIssue[] = await readSiteIssues(tdb.db, runId);
+    assert.equal(s.siteIssuesTotal, full.length);
+    const site2 = (code: string) => full.filter((i) => i.code === code);
     assert.deepEqual(site2('duplicate_title').map((i) => i.pages.map(pathOf)), SITE_TRUTH.duplicate_title);
     assert.deepEqual(site2('duplicate_description').map((i) => i.pages.map(pathOf)), SITE_TRUTH.duplicate_description);
     assert.deepEqual(site2('orphan_page').map((i) => i.pages.map(pathOf)), SITE_TRUTH.orphan_page);

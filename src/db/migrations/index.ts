@@ -2,6 +2,13 @@ import { InitialSchema1700000000000 } from './1700000000000-InitialSchema';
 import { ExternalLinks1700000005000 } from './1700000005000-ExternalLinks';
 import { PageAuditedAtIndex1700000006000 } from './1700000006000-PageAuditedAtIndex';
 import { StreamingFrontier1700000007000 } from './1700000007000-StreamingFrontier';
+import { SiteIssues1700000008000 } from './1700000008000-SiteIssues';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
-export const migrations = [InitialSchema1700000000000, ExternalLinks1700000005000, PageAuditedAtIndex1700000006000, StreamingFrontier1700000007000];
+export const migrations = [
+  InitialSchema1700000000000,
+  ExternalLinks1700000005000,
+  PageAuditedAtIndex1700000006000,
+  StreamingFrontier1700000007000,
+  SiteIssues1700000008000,
+];

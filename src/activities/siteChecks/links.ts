@@ -1,0 +1,90 @@
+// Internal link findings, one per link target with its source pages and anchor texts: broken targets, targets that
+// redirect, nofollow links to indexable pages.
+import type { SiteIssue } from '../../workflows/contracts';
+import { MAX_SOURCES_PER_ISSUE, NOT_BROKEN_REASONS, severity, type Source, type SiteCheck, type SiteQuery } from './types';
+
+interface TargetRow {
+  target: string;
+  status_code: number | null;
+  failure_reason: string | null;
+  final_url: string | null;
+  n_sources: number;
+  sources: Source[];
+}
+
+/**
+ * Targets matching `targetCondition` (SQL over `t`) are selected first (few, for broken and redirecting targets), then
+ * their incoming links by the (run_id, to_hash) index, then the source pages by the (run_id, url_hash) key; sources are
+ * numbered per target so only the first MAX_SOURCES_PER_ISSUE are aggregated.
+ */
+function linkTargetSql(targetCondition: string, linkCondition: string): string {
+  return `
+  WITH t AS MATERIALIZED (
+    SELECT t.url_hash, t.url, t.status_code, t.failure_reason, t.final_url
+      FROM page_audits t WHERE t.run_id = $1 AND (${targetCondition})
+  ), l AS (
+    SELECT t.url AS target, t.status_code, t.failure_reason, t.final_url, s.url AS from_url, l.anchor_text,
+           row_number() OVER (PARTITION BY t.url ORDER BY s.url) AS n
+      FROM t
+      JOIN page_links l ON l.run_id = $1 AND l.to_hash = t.url_hash
+      JOIN page_audits s ON s.run_id = $1 AND s.url_hash = l.from_hash
+     WHERE l.from_hash <> l.to_hash AND (${linkCondition})
+  )
+  SELECT target, status_code, failure_reason, final_url, count(*)::int AS n_sources,
+         json_agg(json_build_object('from', from_url, 'text', anchor_text) ORDER BY from_url) FILTER (WHERE n <= $2) AS sources
+    FROM l
+   GROUP BY target, status_code, failure_reason, final_url
+   ORDER BY target`;
+}
+
+function linkTargetCheck(
+  code: string,
+  sql: string,
+  detail: (t: TargetRow) => string | undefined,
+): SiteCheck {
+  return {
+    name: code,
+    codes: [code],
+    async run(db, runId): Promise<SiteIssue[]> {
+      const rows: TargetRow[] = await db.query(sql, [runId, MAX_SOURCES_PER_ISSUE]);
+      return rows.map((b) => {
+        const d = detail(b);
+        return {
+          code,
+          severity: severity(code),
+          pages: [b.target],
+          count: 1,
+          ...(d !== undefined ? { detail: d } : {}),
+          sources: b.sources.map((s) => ({ from: s.from, to: b.target, text: s.text })),
+          ...(b.n_sources > b.sources.length ? { sourcesCount: b.n_sources } : {}),
+        };
+      });
+    },
+  };
+}
+
+const BROKEN_SQL = linkTargetSql(
+  `t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason NOT IN (${NOT_BROKEN_REASONS.map((r) => `'${r}'`).join(', ')}))`,
+  'true',
+);
+// The crawler's own redirect → target edges (from a 3xx page) are not links anyone wrote.
+const REDIRECT_SQL = linkTargetSql(`t.status_code BETWEEN 300 AND 399`, `coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399`);
+const NOFOLLOW_SQL = linkTargetSql(`t.status = 'ok' AND t.status_code = 200 AND t.indexable`, `l.nofollow`);
+
+/** Broken internal links: link targets that answered 4xx/5xx or could not be fetched, with their source pages. */
+export const brokenInternalLink = linkTargetCheck('broken_internal_link', BROKEN_SQL, (t) => (t.status_code ? `HTTP ${t.status_code}` : (t.failure_reason ?? 'failed')));
+
+/** Internal links to a URL that redirects. */
+export const internalLinkToRedirect = linkTargetCheck(
+  'internal_link_to_redirect', REDIRECT_SQL,
+  (t) => `HTTP ${t.status_code}${t.final_url && t.final_url !== '' ? ` → ${t.final_url}` : ''}`,
+);
+
+/** rel=nofollow links to indexable pages of the site. */
+export const nofollowToIndexable = linkTargetCheck('nofollow_to_indexable', NOFOLLOW_SQL, () => undefined);
+
+export const LINK_QUERIES: SiteQuery[] = [
+  { name: 'broken_internal_link', sql: BROKEN_SQL, params: [MAX_SOURCES_PER_ISSUE] },
+  { name: 'internal_link_to_redirect', sql: REDIRECT_SQL, params: [MAX_SOURCES_PER_ISSUE] },
+  { name: 'nofollow_to_indexable', sql: NOFOLLOW_SQL, params: [MAX_SOURCES_PER_ISSUE] },
+];

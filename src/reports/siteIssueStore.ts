@@ -1,0 +1,173 @@
+// The full site-level findings of a run, in the `site_issues` table (one row per finding, its complete page list and
+// its sources). Written by the summarize activity; read by the report, the exports and run comparison. The run summary
+// keeps only counts and the top entries (src/audit/summary.ts), so it stays small whatever the site size.
+import type { Finding } from '../audit/types';
+import type { SiteIssue } from '../workflows/contracts';
+
+export type Db = { query: (sql: string, params?: unknown[]) => Promise<any> };
+/** What writing needs: one transaction (a DataSource or an EntityManager both have it). */
+export type TxDb = { transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> };
+
+/** Findings per INSERT statement, and a byte budget per statement so a few huge page lists do not make one huge query. */
+const INSERT_ROWS = 500;
+const INSERT_BYTES = 4 * 1024 * 1024;
+
+interface Row {
+  ordinal: number;
+  code: string;
+  severity: SiteIssue['severity'];
+  count: number;
+  detail: string | null;
+  pages: string[];
+  sources: SiteIssue['sources'] | null;
+  sources_count: number | null;
+}
+
+function toIssue(r: Row): SiteIssue {
+  return {
+    code: r.code,
+    severity: r.severity,
+    pages: r.pages,
+    count: r.count,
+    ...(r.detail !== null ? { detail: r.detail } : {}),
+    ...(r.sources !== null ? { sources: r.sources } : {}),
+    ...(r.sources_count !== null ? { sourcesCount: r.sources_count } : {}),
+  };
+}
+
+/** Replaces the run's findings (idempotent: a retried or re-run summarize writes the same rows, never duplicates). */
+export async function writeSiteIssues(db: TxDb, runId: string, issues: SiteIssue[]): Promise<void> {
+  await db.transaction((tx) => replaceSiteIssues(tx, runId, issues));
+}
+
+/** Delete + insert of the run's findings, inside the caller's transaction. */
+export async function replaceSiteIssues(tx: Db, runId: string, issues: SiteIssue[]): Promise<void> {
+  await tx.query(`DELETE FROM site_issues WHERE run_id = $1`, [runId]);
+  let chunk: string[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    await tx.query(
+      `INSERT INTO site_issues (run_id, ordinal, code, severity, count, detail, pages, n_pages, sources, sources_count)
+       SELECT $1, x.ordinal, x.code, x.severity, x.count, x.detail, x.pages, jsonb_array_length(x.pages), x.sources, x.sources_count
+         FROM jsonb_to_recordset($2::jsonb)
+           AS x(ordinal int, code text, severity text, count int, detail text, pages jsonb, sources jsonb, sources_count int)`,
+      [runId, `[${chunk.join(',')}]`],
+    );
+    chunk = [];
+    bytes = 0;
+  };
+  for (let i = 0; i < issues.length; i++) {
+    const s = issues[i];
+    const json = JSON.stringify({
+      ordinal: i, code: s.code, severity: s.severity, count: s.count, detail: s.detail ?? null, pages: s.pages,
+      sources: s.sources ?? null, sources_count: s.sourcesCount ?? null,
+    });
+    if (chunk.length >= INSERT_ROWS || (chunk.length > 0 && bytes + json.length > INSERT_BYTES)) await flush();
+    chunk.push(json);
+    bytes += json.length;
+  }
+  await flush();
+}
+
+const COLUMNS = `ordinal, code, severity, count, detail, pages, sources, sources_count`;
+
+/** Every finding of a run (optionally of one code), complete, in the order they were computed. */
+export async function readSiteIssues(db: Db, runId: string, code?: string): Promise<SiteIssue[]> {
+  const rows: Row[] = code
+    ? await db.query(`SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 AND code = $2 ORDER BY ordinal`, [runId, code])
+    : await db.query(`SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 ORDER BY ordinal`, [runId]);
+  return rows.map(toIssue);
+}
+
+/** The findings in keyset batches (flat memory for exports of any size). */
+export async function* siteIssueBatches(db: Db, runId: string, batch = 100): AsyncGenerator<SiteIssue[]> {
+  let after = -1;
+  for (;;) {
+    const rows: Row[] = await db.query(
+      `SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3`,
+      [runId, after, batch],
+    );
+    if (rows.length === 0) return;
+    yield rows.map(toIssue);
+    after = rows[rows.length - 1].ordinal;
+    if (rows.length < batch) return;
+  }
+}
+
+/** url → the site findings that list it (for page scores and the pages export). */
+export async function siteFindingsByUrl(db: Db, runId: string): Promise<Map<string, Finding[]>> {
+  const rows: Array<{ url: string; code: string; severity: Finding['severity']; detail: string | null }> = await db.query(
+    `SELECT u.url, s.code, s.severity, s.detail
+       FROM site_issues s CROSS JOIN LATERAL jsonb_array_elements_text(s.pages) u(url)
+      WHERE s.run_id = $1 ORDER BY s.ordinal`,
+    [runId],
+  );
+  const out = new Map<string, Finding[]>();
+  for (const r of rows) {
+    const list = out.get(r.url) ?? [];
+    list.push({ code: r.code, severity: r.severity, ...(r.detail ? { detail: r.detail } : {}) });
+    out.set(r.url, list);
+  }
+  return out;
+}
+
+/** Distinct (code, page) pairs of the run's site findings (run comparison). */
+export async function siteFindingPairs(db: Db, runId: string): Promise<Array<{ code: string; url: string; severity: string }>> {
+  return db.query(
+    `SELECT DISTINCT s.code, u.url, s.severity
+       FROM site_issues s CROSS JOIN LATERAL jsonb_array_elements_text(s.pages) u(url)
+      WHERE s.run_id = $1`,
+    [runId],
+  );
+}
+
+/** Groups and sources listed with each affected page of the report are capped at this many. */
+const ITEM_LIST_CAP = 100;
+
+export interface SiteIssueItem {
+  url: string;
+  detail: string | null;
+  /** The other pages of the group (first ITEM_LIST_CAP), when the finding groups pages. */
+  group?: string[];
+  groupSize?: number;
+  /** Sources that concern this page (first ITEM_LIST_CAP). */
+  sources: Array<{ from: string; to: string; text: string }>;
+}
+
+/**
+ * One code's affected pages, flattened in finding order, from position `offset`: the findings overlapping the window
+ * are found by their running page counts, so only their page lists are expanded.
+ */
+export async function siteIssueItems(db: Db, runId: string, code: string, offset: number, limit: number): Promise<{ count: number; items: SiteIssueItem[] }> {
+  const [{ n }] = await db.query(`SELECT coalesce(sum(n_pages), 0)::int AS n FROM site_issues WHERE run_id = $1 AND code = $2`, [runId, code]);
+  if (offset >= n) return { count: n, items: [] };
+  const rows: Array<{ url: string; detail: string | null; n_pages: number; grp: string[] | null; sources: SiteIssueItem['sources'] }> = await db.query(
+    `WITH s AS (
+       SELECT ordinal, n_pages, sum(n_pages) OVER (ORDER BY ordinal) - n_pages AS start
+         FROM site_issues WHERE run_id = $1 AND code = $2
+     ), w AS (
+       SELECT ordinal, start FROM s WHERE start < $3::bigint + $4::bigint AND start + n_pages > $3::bigint
+     )
+     SELECT u.url, i.detail, i.n_pages,
+            CASE WHEN i.n_pages > 1 THEN jsonb_path_query_array(i.pages, '$[0 to ${ITEM_LIST_CAP - 1}]') END AS grp,
+            (SELECT coalesce(jsonb_agg(q.value), '[]'::jsonb) FROM (
+               SELECT v.value FROM jsonb_array_elements(coalesce(i.sources, '[]'::jsonb)) v
+                WHERE v.value->>'to' = u.url OR v.value->>'from' = u.url LIMIT ${ITEM_LIST_CAP}) q) AS sources
+       FROM w
+       JOIN site_issues i ON i.run_id = $1 AND i.ordinal = w.ordinal
+      CROSS JOIN LATERAL jsonb_array_elements_text(i.pages) WITH ORDINALITY u(url, ord)
+      WHERE w.start + u.ord - 1 >= $3::bigint AND w.start + u.ord - 1 < $3::bigint + $4::bigint
+      ORDER BY w.start + u.ord`,
+    [runId, code, offset, limit],
+  );
+  return {
+    count: n,
+    items: rows.map((r) => ({
+      url: r.url,
+      detail: r.detail,
+      ...(r.grp ? { group: r.grp, groupSize: r.n_pages } : {}),
+      sources: r.sources,
+    })),
+  };
+}

@@ -1,0 +1,54 @@
+// The run summary stays bounded whatever the number and size of site findings (it is also the workflow result).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildSummary, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
+import type { SiteIssue } from '../../src/workflows/contracts';
+
+const base = { pagesAudited: 3, pagesFailed: 1, durationMs: 10, failReasons: [], statusCodes: [], issueCounts: [{ code: 'title_missing', count: 2 }] };
+
+test('counts cover every site finding; the list keeps the top ones, critical and largest first', () => {
+  const issues: SiteIssue[] = [
+    { code: 'orphan_page', severity: 'warning', pages: ['a', 'b', 'c'], count: 3 },
+    { code: 'broken_internal_link', severity: 'critical', pages: ['x'], count: 1, sources: [{ from: 'a', to: 'x', text: 't' }] },
+    { code: 'duplicate_title', severity: 'warning', pages: ['d', 'e'], count: 2, detail: 'T' },
+    { code: 'broken_internal_link', severity: 'critical', pages: ['y'], count: 1 },
+  ];
+  const s = buildSummary({ ...base, siteIssues: issues });
+  assert.deepEqual(s.issuesByCode, { broken_internal_link: 2, duplicate_title: 2, orphan_page: 3, title_missing: 2 });
+  assert.deepEqual(s.siteIssuesByCode, { broken_internal_link: 2, duplicate_title: 1, orphan_page: 1 });
+  assert.equal(s.siteIssuesTotal, 4);
+  assert.deepEqual(s.siteIssues.map((i) => [i.code, i.pages[0]]), [['broken_internal_link', 'x'], ['broken_internal_link', 'y'], ['orphan_page', 'a'], ['duplicate_title', 'd']]);
+  assert.equal(s.successRate, 0.75);
+});
+
+test('20,000 findings with long URLs and many sources: under 100 KB, lists capped, full sizes kept', () => {
+  // Shared lists (the summary copies what it keeps), so the input itself stays cheap to build.
+  const long = (i: number) => `https://example.com/${'x'.repeat(1_500)}/${i}`;
+  const pages = Array.from({ length: 30 }, (_, j) => long(j));
+  const sources = Array.from({ length: 40 }, (_, j) => ({ from: long(j), to: long(99), text: 'anchor' }));
+  const detail = 'd'.repeat(5_000);
+  const issues: SiteIssue[] = Array.from({ length: 20_000 }, (_, i) => ({
+    code: i % 2 ? 'broken_internal_link' : 'orphan_page',
+    severity: i % 2 ? 'critical' : 'warning',
+    pages,
+    count: 30,
+    detail,
+    sources,
+    sourcesCount: 4_000,
+  }));
+  const s = buildSummary({ ...base, siteIssues: issues });
+  const bytes = JSON.stringify(s).length;
+  assert.ok(bytes < 100_000, `${bytes} bytes`);
+  assert.ok(s.siteIssues.length >= 1 && s.siteIssues.length <= SUMMARY_SITE_ISSUES);
+  for (const i of s.siteIssues) {
+    assert.equal(i.pages.length, SUMMARY_LIST_CAP);
+    assert.equal(i.sources!.length, SUMMARY_LIST_CAP);
+    assert.equal(i.count, 30);
+    assert.equal(i.sourcesCount, 4_000);
+  }
+  assert.equal(s.siteIssuesTotal, 20_000);
+  assert.equal(s.issuesByCode.broken_internal_link, 10_000 * 30);
+  // Ordinary URLs: the whole top 50 fits.
+  const small = buildSummary({ ...base, siteIssues: issues.map((i, n) => ({ ...i, pages: [`https://example.com/${n}`], detail: 'x', sources: [] })) });
+  assert.equal(small.siteIssues.length, SUMMARY_SITE_ISSUES);
+});
