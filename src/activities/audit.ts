@@ -10,7 +10,7 @@ import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import { headersFor } from '../crawl/credentials';
 import type { FetchResult } from '../crawl/fetcher';
-import { politenessGate, type HostLimits } from '../crawl/politeness';
+import type { HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal } from '../metrics';
 import type { ActivityDeps } from './deps';
 import { loadRunContext, type RunContext } from './runContext';
@@ -53,7 +53,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       return failedPageRecord(u, 'robots_disallowed', 'Disallowed by robots.txt', 0);
     }
     // The process-wide per-host gate: concurrency and crawl delay hold across every batch (and run) of this worker.
-    const res: FetchResult = await politenessGate.run(hostKey(u.url), limits, () => fetcher.fetchPage(u.url, {
+    const res: FetchResult = await deps.politeness.run(hostKey(u.url), limits, () => fetcher.fetchPage(u.url, {
       timeoutMs: options.requestTimeoutMs,
       maxBytes: crawl.maxBytes,
       maxRedirects: crawl.maxRedirects,

@@ -1,6 +1,7 @@
 import { InitialSchema1700000000000 } from './1700000000000-InitialSchema';
 import { ExternalLinks1700000005000 } from './1700000005000-ExternalLinks';
 import { PageAuditedAtIndex1700000006000 } from './1700000006000-PageAuditedAtIndex';
+import { HostSlots1700000009000 } from './1700000009000-HostSlots';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
-export const migrations = [InitialSchema1700000000000, ExternalLinks1700000005000, PageAuditedAtIndex1700000006000];
+export const migrations = [InitialSchema1700000000000, ExternalLinks1700000005000, PageAuditedAtIndex1700000006000, HostSlots1700000009000];
