@@ -47,7 +47,7 @@ export class PgHostSlotStore implements SlotStore {
       `UPDATE host_slots SET lease_until = clock_timestamp() + $3::float8 * interval '1 millisecond'
         WHERE host = $1 AND holder = $2 RETURNING slot_no`,
       [host, holder, leaseMs],
-    );
+    ).then(updatedRows<{ slot_no: number }>);
     return rows.map((r) => r.slot_no);
   }
 
@@ -69,7 +69,7 @@ export class PgHostSlotStore implements SlotStore {
        RETURNING s.slot_no,
          extract(epoch FROM clock_timestamp() - GREATEST(f.last_request_at, CASE WHEN f.prev_holder <> $2 THEN f.prev_until END)) * 1000 AS ago_ms`,
       [host, holder, n, count, leaseMs],
-    );
+    ).then(updatedRows<{ slot_no: number; ago_ms: number | null }>);
     return rows.map((r) => ({ slotNo: r.slot_no, agoMs: r.ago_ms === null ? null : Number(r.ago_ms) }));
   }
 
@@ -80,4 +80,9 @@ export class PgHostSlotStore implements SlotStore {
     );
     await this.db.query(`DELETE FROM host_demand WHERE holder = $1`, [holder]);
   }
+}
+
+/** typeorm answers an UPDATE … RETURNING with [rows, affected count]. */
+function updatedRows<T>(r: [T[], number]): T[] {
+  return r[0];
 }
