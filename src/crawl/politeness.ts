@@ -172,9 +172,6 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('aborted', 'AbortError');
 }
 
-/** The process-wide gate of a process without a shared one (tests, tools); workers use ActivityDeps.politeness. */
-export const politenessGate = new PolitenessGate();
-
 // ---------- politeness scopes: every HTTP request inside one is gated ----------
 
 export interface PolitenessScope {
