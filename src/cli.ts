@@ -59,11 +59,12 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean }): Promi
   const client = await connectClient(config);
   const connection = await connectWorker(config);
   await ensureSearchAttributes(connection, config.temporal.namespace);
-  const { worker, fetcher } = await createSitesweepWorker({ connection, config, db, log });
+  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log });
   const workerDone = worker.run();
   const stopWorker = async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone.catch(() => {});
+    await politeness.close().catch(() => {});
     await fetcher.close();
     await connection.close();
   };

@@ -13,7 +13,7 @@ import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import { headersFor } from '../crawl/credentials';
 import type { FetchResult } from '../crawl/fetcher';
-import { politenessGate, type HostLimits } from '../crawl/politeness';
+import type { HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
 import type { ActivityDeps } from './deps';
 import { claim, defer, MAX_DEFERS } from './frontier';
@@ -63,8 +63,9 @@ export function createAuditActivities(deps: ActivityDeps) {
     if (options.respectRobots && !run.robots.isAllowed(u.url, options.userAgent)) {
       return failedPageRecord(u, 'robots_disallowed', 'Disallowed by robots.txt', 0);
     }
-    // The process-wide per-host gate: concurrency and crawl delay hold across every batch (and run) of this worker.
-    const res: FetchResult = await politenessGate.run(hostKey(u.url), limits, () => fetcher.fetchPage(u.url, {
+    // The per-host gate shared by every worker (leased slots in PostgreSQL): concurrency and crawl delay hold across
+    // batches, runs and worker processes.
+    const res: FetchResult = await deps.politeness.run(hostKey(u.url), limits, () => fetcher.fetchPage(u.url, {
       timeoutMs: options.requestTimeoutMs,
       maxBytes: crawl.maxBytes,
       maxRedirects: crawl.maxRedirects,

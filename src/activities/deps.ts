@@ -1,12 +1,15 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Fetcher } from '../crawl/fetcher';
+import type { Politeness } from '../crawl/politeness';
 import type { Config } from '../config';
 
 /** What the activities need from the process: built once by the worker, passed to every factory. */
 export interface ActivityDeps {
   db: DataSource;
   fetcher: Fetcher;
+  /** Per-host politeness shared by every worker process (leases in PostgreSQL); every site request goes through it. */
+  politeness: Politeness;
   crawl: Config['crawl'];
   log: Logger;
 }

@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseRobots } from '../audit/robots';
+import { runHostLimits, type HostLimits } from '../crawl/politeness';
 import { createScope } from '../audit/scope';
 import { isGzip, parseSitemap } from '../audit/sitemap';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
@@ -18,8 +19,9 @@ const MAX_SITEMAP_BYTES = 50 * 1024 * 1024;
 export function createDiscoverActivities(deps: ActivityDeps) {
   const { db, fetcher, crawl, log } = deps;
 
-  async function fetchBody(url: string, input: DiscoverInput, maxBytes: number) {
-    return fetcher.fetchPage(url, {
+  // robots.txt and sitemaps go through the same per-host gate as the pages (every hop, shared by all workers).
+  async function fetchBody(url: string, input: DiscoverInput, maxBytes: number, limits: HostLimits) {
+    return deps.politeness.run(URL.canParse(url) ? new URL(url).host : url, limits, () => fetcher.fetchPage(url, {
       timeoutMs: input.options.requestTimeoutMs,
       maxBytes,
       maxRedirects: crawl.maxRedirects,
@@ -31,7 +33,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       accept: 'any',
       // Credentials go to the audited site only, never to a sitemap host elsewhere.
       headers: siteHostOf(url) === siteHostOf(input.siteUrl) ? runHeaders(input.options, crawl.secretsKey) : {},
-    });
+    }), Context.current().cancellationSignal);
   }
 
   return {
@@ -44,12 +46,17 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       const scope = createScope({ siteHost, include: options.include, exclude: options.exclude, subdomainsInternal: options.subdomainsInternal, maxDepth: options.maxDepth });
 
       const robotsUrl = new URL('/robots.txt', seed).toString();
-      const robotsRes = await fetchBody(robotsUrl, input, 512 * 1024);
+      // Before robots.txt is read only the run's own crawl delay is known; after it, its Crawl-delay counts too.
+      const robotsRes = await fetchBody(robotsUrl, input, 512 * 1024, runHostLimits(options.perHostConcurrency, options.crawlDelayMs ?? 0));
       const robotsStatus = robotsRes.statusCode || null;
       const robotsText = robotsRes.statusCode >= 200 && robotsRes.statusCode < 300 && robotsRes.rawBody ? robotsRes.rawBody.toString('utf8') : null;
       const robots = parseRobots(robotsUrl, robotsText, robotsStatus);
       await db.query(`UPDATE audit_runs SET robots_txt = $2, robots_status = $3, updated_at = now() WHERE id = $1`, [input.runId, robotsText, robotsStatus]);
       forgetRunContext(input.runId);
+      const limits = runHostLimits(
+        options.perHostConcurrency,
+        Math.max(options.crawlDelayMs ?? 0, options.respectRobots ? robots.crawlDelayMs(options.userAgent) ?? 0 : 0),
+      );
       ctx.heartbeat('robots');
 
       const candidates: FrontierCandidate[] = [{ url: seed, urlHash: urlHash(seed), depth: 0, source: 'seed', inSitemap: false }];
@@ -62,7 +69,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
           const sm = queue.shift()!;
           if (seen.has(sm)) continue;
           seen.add(sm);
-          const res = await fetchBody(sm, input, MAX_SITEMAP_BYTES);
+          const res = await fetchBody(sm, input, MAX_SITEMAP_BYTES, limits);
           ctx.heartbeat(`sitemap ${seen.size}`);
           if (res.statusCode < 200 || res.statusCode >= 300 || !res.rawBody) continue;
           let buf = res.rawBody;

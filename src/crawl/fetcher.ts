@@ -1,6 +1,7 @@
 // The crawler's HTTP layer: one undici keep-alive pool per Fetcher, redirects followed by hand (each hop
 // re-checked by the SSRF guard), hard per-attempt deadline, streamed size cap counted after decompression,
-// retries with jittered backoff and Retry-After, and a per-host circuit breaker.
+// retries with jittered backoff and Retry-After, and a per-host circuit breaker. Inside a politeness scope
+// (Politeness.run) every request it sends (each redirect hop, each retry) first waits for a slot of its host.
 import { performance } from 'node:perf_hooks';
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import { MIMEType } from 'node:util';
@@ -9,6 +10,7 @@ import { Agent } from 'undici';
 import type { FailureReason, FetchedPage, RedirectHop } from '../audit/types';
 import { backoffDelay, parseRetryAfter } from './backoff';
 import { CircuitBreaker, type BreakerOptions } from './circuitBreaker';
+import { currentPolitenessScope } from './politeness';
 import { BLOCKED_TARGET_CODE, checkUrlTarget, createGuardedLookup, type TargetPolicy } from './ssrfGuard';
 
 export interface FetcherOptions {
@@ -163,10 +165,25 @@ export class Fetcher {
     // whole batch. This also tells a timeout from a cancellation without inspecting error shapes.
     const ac = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort(new DOMException(`no complete response within ${opts.timeoutMs} ms`, 'TimeoutError'));
-    }, opts.timeoutMs);
+    // The deadline counts time on the network only: it is paused while a hop waits for its politeness slot.
+    let deadlineLeft = opts.timeoutMs;
+    let armedAt = 0;
+    let timer: NodeJS.Timeout | null = null;
+    const arm = (): void => {
+      armedAt = performance.now();
+      timer = setTimeout(() => {
+        timedOut = true;
+        ac.abort(new DOMException(`no complete response within ${opts.timeoutMs} ms`, 'TimeoutError'));
+      }, Math.max(0, deadlineLeft));
+    };
+    const disarm = (): void => {
+      if (timer === null) return;
+      clearTimeout(timer);
+      timer = null;
+      deadlineLeft -= performance.now() - armedAt;
+    };
+    arm();
+    const politeness = currentPolitenessScope();
     const caller = opts.signal;
     const onCallerAbort = (): void => ac.abort(caller?.reason);
     caller?.addEventListener('abort', onCallerAbort, { once: true });
@@ -196,121 +213,140 @@ export class Fetcher {
       for (;;) {
         const blocked = checkUrlTarget(current, this.policy);
         if (blocked) return fail({ reason: 'blocked_target', detail: blocked.message, retryable: false });
-        if (!this.breaker.tryAcquire(current.host)) {
-          return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
-        }
-        permitHost = current.host;
-
-        const hopStart = performance.now();
-        dispatched = true;
-        let res: Awaited<ReturnType<Agent['request']>>;
-        try {
-          res = await this.agent.request({
-            origin: current.origin,
-            path: `${current.pathname}${current.search}`,
-            method: 'GET',
-            headers: requestHeaders(opts, start, current),
-            signal: ac.signal,
-            // undici's own timers as a second line; the attempt deadline above is the hard cap.
-            headersTimeout: opts.timeoutMs,
-            bodyTimeout: opts.timeoutMs,
-          });
-        } catch (err) {
-          return failFromError(err);
-        }
-        const ttfbMs = performance.now() - hopStart;
-        const status = res.statusCode;
-        const headers = flattenHeaders(res.headers);
-        const response: Partial<AttemptOutcome> = {
-          finalUrl: current.href,
-          statusCode: status,
-          headers,
-          ttfbMs,
-          contentType: headers['content-type'] ?? null,
-        };
-
-        const location = headers.location;
-        if (REDIRECT_STATUSES.has(status) && location) {
-          await dump(res.body);
-          settle('success');
-          chain.push({ url: current.href, status });
-          let next: URL;
+        let releaseSlot: (() => void) | null = null;
+        if (politeness) {
+          disarm();
           try {
-            next = new URL(location, current);
+            releaseSlot = await politeness.gate.acquire(current.host, politeness.limits, caller);
           } catch {
-            return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
+            return fail(abortedFailure()); // acquire only rejects when the caller aborts
           }
-          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-            return fail({ reason: 'invalid_url', detail: `redirect to unsupported scheme ${next.protocol}`, retryable: false }, response);
+          if (ac.signal.aborted) {
+            releaseSlot();
+            return fail(abortedFailure());
           }
-          next.hash = '';
-          if (visited.has(next.href)) {
-            return fail({ reason: 'redirect_loop', detail: `redirect loop back to ${truncate(next.href, 100)}`, retryable: false }, response);
-          }
-          if (chain.length > opts.maxRedirects) {
-            return fail({ reason: 'too_many_redirects', detail: `more than ${opts.maxRedirects} redirects`, retryable: false }, response);
-          }
-          visited.add(next.href);
-          current = next;
-          continue;
+          arm();
         }
-
-        if (status >= 500 || status === 429) {
-          await dump(res.body);
-          const retryAfterMs = parseRetryAfter(headers['retry-after']);
-          const f: Failure = status === 429
-            ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
-            : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
-          return fail(f, { ...response, retryAfterMs });
-        }
-
-        // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
-        const mediaType = parseMediaType(headers['content-type']);
-        const accept = opts.accept ?? 'html';
-        const isHtml = mediaType.essence === null || HTML_TYPES.has(mediaType.essence);
-        if (accept === 'html' && !isHtml) {
-          // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
-          await dump(res.body);
-          settle('success');
-          return { ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome;
-        }
-
-        const declared = Number(headers['content-length']);
-        const encodings = parseEncodings(headers['content-encoding']);
-        // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
-        if (Number.isFinite(declared) && declared > opts.maxBytes) {
-          res.body.destroy();
-          return fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response);
-        }
-
-        let read: ReadResult;
         try {
-          read = await readCapped(res.body, encodings, opts.maxBytes, { sniffBinary: accept === 'html', charset: mediaType.charset });
-        } catch (err) {
-          return failFromError(err, response);
-        }
-        if (read.kind === 'too_large') {
-          return fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes });
-        }
-        if (read.kind === 'binary') {
-          return fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes });
-        }
+          if (!this.breaker.tryAcquire(current.host)) {
+            return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
+          }
+          permitHost = current.host;
 
-        const buf = read.buffer;
-        settle('success');
-        const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
-        return {
-          ...failed(current.href, null),
-          ...response,
-          redirectChain: chain,
-          dispatched,
-          bytes: buf.length,
-          body: text,
-          ...(accept === 'any' ? { rawBody: buf } : {}),
-        } as AttemptOutcome;
+          const hopStart = performance.now();
+          dispatched = true;
+          let res: Awaited<ReturnType<Agent['request']>>;
+          try {
+            res = await this.agent.request({
+              origin: current.origin,
+              path: `${current.pathname}${current.search}`,
+              method: 'GET',
+              headers: requestHeaders(opts, start, current),
+              signal: ac.signal,
+              // undici's own timers as a second line; the attempt deadline above is the hard cap.
+              headersTimeout: opts.timeoutMs,
+              bodyTimeout: opts.timeoutMs,
+            });
+          } catch (err) {
+            return failFromError(err);
+          }
+          const ttfbMs = performance.now() - hopStart;
+          const status = res.statusCode;
+          const headers = flattenHeaders(res.headers);
+          const response: Partial<AttemptOutcome> = {
+            finalUrl: current.href,
+            statusCode: status,
+            headers,
+            ttfbMs,
+            contentType: headers['content-type'] ?? null,
+          };
+
+          const location = headers.location;
+          if (REDIRECT_STATUSES.has(status) && location) {
+            await dump(res.body);
+            settle('success');
+            chain.push({ url: current.href, status });
+            let next: URL;
+            try {
+              next = new URL(location, current);
+            } catch {
+              return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
+            }
+            if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+              return fail({ reason: 'invalid_url', detail: `redirect to unsupported scheme ${next.protocol}`, retryable: false }, response);
+            }
+            next.hash = '';
+            if (visited.has(next.href)) {
+              return fail({ reason: 'redirect_loop', detail: `redirect loop back to ${truncate(next.href, 100)}`, retryable: false }, response);
+            }
+            if (chain.length > opts.maxRedirects) {
+              return fail({ reason: 'too_many_redirects', detail: `more than ${opts.maxRedirects} redirects`, retryable: false }, response);
+            }
+            visited.add(next.href);
+            current = next;
+            continue;
+          }
+
+          if (status >= 500 || status === 429) {
+            await dump(res.body);
+            const retryAfterMs = parseRetryAfter(headers['retry-after']);
+            const f: Failure = status === 429
+              ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
+              : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
+            return fail(f, { ...response, retryAfterMs });
+          }
+
+          // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
+          const mediaType = parseMediaType(headers['content-type']);
+          const accept = opts.accept ?? 'html';
+          const isHtml = mediaType.essence === null || HTML_TYPES.has(mediaType.essence);
+          if (accept === 'html' && !isHtml) {
+            // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
+            await dump(res.body);
+            settle('success');
+            return { ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome;
+          }
+
+          const declared = Number(headers['content-length']);
+          const encodings = parseEncodings(headers['content-encoding']);
+          // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
+          if (Number.isFinite(declared) && declared > opts.maxBytes) {
+            res.body.destroy();
+            return fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response);
+          }
+
+          let read: ReadResult;
+          try {
+            read = await readCapped(res.body, encodings, opts.maxBytes, { sniffBinary: accept === 'html', charset: mediaType.charset });
+          } catch (err) {
+            return failFromError(err, response);
+          }
+          if (read.kind === 'too_large') {
+            return fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes });
+          }
+          if (read.kind === 'binary') {
+            return fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes });
+          }
+
+          const buf = read.buffer;
+          settle('success');
+          const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
+          return {
+            ...failed(current.href, null),
+            ...response,
+            redirectChain: chain,
+            dispatched,
+            bytes: buf.length,
+            body: text,
+            ...(accept === 'any' ? { rawBody: buf } : {}),
+          } as AttemptOutcome;
+        } finally {
+          // The slot is given back once this hop's response has been read (or dropped): the next hop queues again.
+          releaseSlot?.();
+        }
       }
     } finally {
-      clearTimeout(timer);
+      if (timer !== null) clearTimeout(timer);
       caller?.removeEventListener('abort', onCallerAbort);
       settle('neutral'); // only if an unexpected throw left a permit open
     }

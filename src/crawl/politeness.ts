@@ -11,12 +11,29 @@
 //
 // Waiters are served first-in first-out per host; each waiter brings its own limits (two runs of one host with
 // different options each get theirs honoured against the host's shared state).
+//
+// Across worker processes the gate takes a SlotBroker (src/crawl/hostSlots.ts): the broker leases slots of a host from
+// PostgreSQL and the gate admits at most as many requests as the process holds slots; the broker also hands over the
+// time of the last request another process made to the host, so the spacing holds across processes too.
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface HostLimits {
   /** Max requests in flight to the host (>= 1). */
   concurrency: number;
   /** Minimum time from the start and from the end of one request to the start of the next (0 = none). */
   minSpacingMs: number;
+}
+
+/** Cross-process admission for a gate: slots of a host held by this process, and other processes' last request. */
+export interface SlotBroker {
+  /** Requests to `host` this process may have in flight now under `limits` (its leased slots; 0 while it holds none). */
+  capacity(host: string, limits: HostLimits): number;
+  /** Gate-clock time of the latest request another process made to `host` (-Infinity: none known). */
+  remoteTouch(host: string): number;
+  /** The host's local demand changed: requests in flight + waiting, and the limits of the head waiter (null: none). */
+  demand(host: string, want: number, active: number, limits: HostLimits | null): void;
+  /** The gate calls this once so the broker can wake the host's queue when its capacity or hand-over time changes. */
+  attach(wake: (host: string) => void): void;
 }
 
 interface Waiter {
@@ -41,7 +58,15 @@ export class PolitenessGate {
   private readonly hosts = new Map<string, HostState>();
   private acquisitions = 0;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly broker: SlotBroker | null = null,
+  ) {
+    broker?.attach((host) => {
+      const s = this.hosts.get(host);
+      if (s) this.pump(host, s);
+    });
+  }
 
   /** Wait for a slot on `host`. Resolves with a release function (idempotent); rejects if `signal` aborts first. */
   acquire(host: string, limits: HostLimits, signal?: AbortSignal): Promise<() => void> {
@@ -97,10 +122,20 @@ export class PolitenessGate {
   }
 
   private pump(host: string, s: HostState): void {
+    try {
+      this.admit(host, s);
+    } finally {
+      this.broker?.demand(host, s.active + s.queue.length, s.active, s.queue[0]?.limits ?? null);
+    }
+  }
+
+  private admit(host: string, s: HostState): void {
     while (s.queue.length > 0) {
       const head = s.queue[0];
-      if (s.active >= head.limits.concurrency) return; // a release pumps again
-      const wait = s.lastTouch + head.limits.minSpacingMs - this.now();
+      const cap = this.broker ? Math.min(head.limits.concurrency, this.broker.capacity(host, head.limits)) : head.limits.concurrency;
+      if (s.active >= cap) return; // a release (or the broker, when it gets a slot) pumps again
+      const last = this.broker ? Math.max(s.lastTouch, this.broker.remoteTouch(host)) : s.lastTouch;
+      const wait = last + head.limits.minSpacingMs - this.now();
       if (wait > 0) {
         if (s.timer === null) {
           s.timer = setTimeout(() => {
@@ -137,5 +172,50 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('aborted', 'AbortError');
 }
 
-/** The process-wide gate: every audit activity of this worker process goes through it. */
-export const politenessGate = new PolitenessGate();
+// ---------- politeness scopes: every HTTP request inside one is gated ----------
+
+export interface PolitenessScope {
+  gate: PolitenessGate;
+  limits: HostLimits;
+}
+
+const scopes = new AsyncLocalStorage<PolitenessScope>();
+
+/** The scope the caller runs in, if any: the Fetcher gates each request it sends (every hop, every retry) on it. */
+export function currentPolitenessScope(): PolitenessScope | undefined {
+  return scopes.getStore();
+}
+
+/**
+ * What activities use (ActivityDeps.politeness). `run(host, limits, fn, signal)` runs `fn` in a politeness scope: each
+ * request the Fetcher sends inside it (the first one to `host`, every redirect hop, every retry) waits for its own
+ * slot of its own host under `limits`, and gives it back when its response has been read. Gating per request rather
+ * than around `fn` keeps the crawl delay between redirect hops too, and never holds one host's slot while waiting for
+ * another's (a.example → b.example → a.example redirects cannot deadlock two callers).
+ */
+export class Politeness {
+  constructor(
+    readonly gate: PolitenessGate,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  /** `host` is where `fn` starts; every request `fn` makes through a Fetcher is gated on its own host. */
+  async run<T>(_host: string, limits: HostLimits, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw abortReason(signal);
+    return scopes.run({ gate: this.gate, limits }, fn);
+  }
+
+  /** Give back every slot this process holds (graceful shutdown); leases of a crashed process simply expire. */
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
+
+/** Gate limits of a run: with a crawl delay (the run's, or robots.txt's when respected) one request at a time. */
+export function runHostLimits(perHostConcurrency: number, crawlDelayMs: number): HostLimits {
+  const delay = Math.min(MAX_CRAWL_DELAY_MS, Math.max(0, crawlDelayMs));
+  return { concurrency: delay > 0 ? 1 : Math.max(1, perHostConcurrency), minSpacingMs: delay };
+}
+
+/** A robots.txt Crawl-delay beyond this is capped (a hostile robots.txt must not stall the worker for hours). */
+export const MAX_CRAWL_DELAY_MS = 60_000;

@@ -7,6 +7,9 @@ import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { Fetcher } from '../crawl/fetcher';
+import { HostSlots } from '../crawl/hostSlots';
+import { Politeness, PolitenessGate } from '../crawl/politeness';
+import { PgHostSlotStore } from '../db/hostSlotStore';
 import type { Logger } from '../logger';
 
 /** The workflows entry file: TypeScript source under tsx, compiled JavaScript under dist/. */
@@ -18,6 +21,22 @@ function workflowsEntry(): string {
 export interface WorkerParts {
   worker: Worker;
   fetcher: Fetcher;
+  /** Close after the worker has stopped: gives this process's host slots back at once (else they expire). */
+  politeness: Politeness;
+}
+
+/** The per-host gate of a worker process, coordinated with every other worker through the database. */
+export function createSharedPoliteness(db: DataSource, log: Logger): Politeness {
+  let lastWarn = 0;
+  const slots = new HostSlots(new PgHostSlotStore(db), {
+    onError: (err, host) => {
+      // A database outage delays requests (no slot, no request) but must not flood the log.
+      if (Date.now() - lastWarn < 10_000) return;
+      lastWarn = Date.now();
+      log.warn({ host, err: String(err) }, 'host slot sync failed; requests to the host wait');
+    },
+  });
+  return new Politeness(new PolitenessGate(undefined, slots), () => slots.close());
 }
 
 export async function createSitesweepWorker(opts: {
@@ -35,7 +54,8 @@ export async function createSitesweepWorker(opts: {
     targetAllowlist: config.crawl.targetAllowlist,
     ...(config.crawl.breaker ? { breaker: config.crawl.breaker } : {}),
   });
-  const activities = createActivities({ db: opts.db, fetcher, crawl: config.crawl, log: opts.log });
+  const politeness = createSharedPoliteness(opts.db, opts.log);
+  const activities = createActivities({ db: opts.db, fetcher, politeness, crawl: config.crawl, log: opts.log });
   const workflowSource = config.worker.bundlePath
     ? { workflowBundle: { codePath: config.worker.bundlePath } }
     : { workflowsPath: workflowsEntry() };
@@ -50,5 +70,5 @@ export async function createSitesweepWorker(opts: {
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     shutdownGraceTime: config.worker.shutdownGraceMs,
   });
-  return { worker, fetcher };
+  return { worker, fetcher, politeness };
 }

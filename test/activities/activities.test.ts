@@ -5,7 +5,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { claim, complete, defer } from '../../src/activities/frontier';
 import { Fetcher } from '../../src/crawl/fetcher';
+import type { Politeness } from '../../src/crawl/politeness';
 import { createLogger } from '../../src/logger';
+import { createSharedPoliteness } from '../../src/temporal/createWorker';
 import { resolveOptions } from '../../src/workflows/contracts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startSlowSite } from '../fixtures/slowSite';
@@ -20,6 +22,7 @@ describe('activities', () => {
   let site: FixtureSite;
   let tdb: TestDb;
   let fetcher: Fetcher;
+  let politeness: Politeness;
   let acts: ReturnType<typeof createActivities>;
   let runId: string;
   const executionId = 'exec-1';
@@ -30,7 +33,8 @@ describe('activities', () => {
     tdb = await createTestDatabase('acts');
     const config = testConfig();
     fetcher = new Fetcher({ connectionsPerHost: 4, allowPrivateTargets: true });
-    acts = createActivities({ db: tdb.db, fetcher, crawl: config.crawl, log: createLogger('warn') });
+    politeness = createSharedPoliteness(tdb.db, createLogger('warn'));
+    acts = createActivities({ db: tdb.db, fetcher, politeness, crawl: config.crawl, log: createLogger('warn') });
     runId = await runIn(new MockActivityEnvironment(), acts.initRun, {
       workflowId: 'site-audit:test:acts', runKey: 'acts', siteUrl: site.origin, executionId, options: options(),
     });
@@ -38,6 +42,7 @@ describe('activities', () => {
   });
 
   after(async () => {
+    await politeness?.close();
     await fetcher?.close();
     await tdb?.close();
     await site?.close();

@@ -76,13 +76,14 @@ export interface RunningWorker {
 export async function startTestWorker(config: Config, db: DataSource, identity?: string): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address! });
-  const { worker, fetcher } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'test-worker'), identity });
+  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'test-worker'), identity });
   const done = worker.run();
   return {
     worker,
     stop: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch(() => {});
+      await politeness.close().catch(() => {});
       await fetcher.close();
       await connection.close();
     },

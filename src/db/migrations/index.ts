@@ -3,6 +3,7 @@ import { ExternalLinks1700000005000 } from './1700000005000-ExternalLinks';
 import { PageAuditedAtIndex1700000006000 } from './1700000006000-PageAuditedAtIndex';
 import { StreamingFrontier1700000007000 } from './1700000007000-StreamingFrontier';
 import { SiteIssues1700000008000 } from './1700000008000-SiteIssues';
+import { HostSlots1700000009000 } from './1700000009000-HostSlots';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   PageAuditedAtIndex1700000006000,
   StreamingFrontier1700000007000,
   SiteIssues1700000008000,
+  HostSlots1700000009000,
 ];

@@ -1,0 +1,97 @@
+// `npx tsx bench/workers.ts`: pages/s of one site audit with 1, 2 and 3 worker OS processes on one task queue.
+//
+// Brings up the real stack (Temporal dev server, PostgreSQL, a prebuilt workflow bundle), serves the generated bench
+// site (bench/fixtureSite.ts, no crawl delay) from its own process, and for each worker count starts that many worker
+// processes (test/helpers/workerProcess.ts, the same createSitesweepWorker as `npm run worker`), runs one
+// siteAuditWorkflow of the whole site on a fresh database and prints pages/s. All workers share the host's
+// perHostConcurrency through the host_slots leases (src/crawl/hostSlots.ts).
+//
+// Env: BENCH_PAGES (default 1000), BENCH_WORKERS (default "1,2,3"), BENCH_SETTINGS "<auditBatchSize>x<parallelBatches>x
+// <perHostConcurrency>" (default 25x8x16). Not a test: the numbers depend on the machine (2 shared cores here).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client, Connection } from '@temporalio/client';
+import { openDatabase } from '../src/db/dataSource';
+import { createLogger } from '../src/logger';
+import { createDatabase, dropDatabase, findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer } from '../src/stack';
+import { siteAuditWorkflowId, type SiteAuditInput, type SiteAuditResult } from '../src/workflows/contracts';
+import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
+import { spawnWorkerProcess } from '../test/helpers/workerProcess';
+
+async function main(): Promise<void> {
+  const pages = Number(process.env.BENCH_PAGES ?? 1000);
+  const counts = (process.env.BENCH_WORKERS ?? '1,2,3').split(',').map(Number);
+  const [auditBatchSize, parallelBatches, perHostConcurrency] = (process.env.BENCH_SETTINGS ?? '25x8x16').split('x').map(Number);
+  const log = createLogger('warn', 'bench-workers');
+  const work = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bench-workers-'));
+  const site = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtureSite.ts'), String(pages)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const origin = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: site.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { origin: string }).origin));
+    site.once('exit', (code) => reject(new Error(`fixture site exited (${code})`)));
+  });
+  const cli = await findOrBuildTemporalCli({ log });
+  const [bundle, temporal, pg] = await Promise.all([
+    buildWorkflowBundle(path.join(work, 'workflow-bundle.js')),
+    startTemporalDevServer({ log, ui: false, ...(cli ? { executable: cli } : {}) }),
+    startLocalPostgres({ relaxedDurability: false, log }),
+  ]);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const rows: Array<{ workers: number; pages: number; seconds: number; pagesPerSec: number }> = [];
+  try {
+    for (const n of counts) {
+      const dbName = `bench_workers_${n}_${Date.now()}`;
+      const url = await createDatabase(pg.adminUrl, dbName);
+      await (await openDatabase({ url, migrate: true, poolSize: 2 })).destroy();
+      const taskQueue = `bench-workers-${n}-${Date.now()}`;
+      const env = {
+        DATABASE_URL: url,
+        DATABASE_POOL_SIZE: '6',
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        WORKFLOW_BUNDLE_PATH: bundle,
+        ALLOW_PRIVATE_TARGETS: 'true',
+        WORKER_CONNECTIONS_PER_HOST: String(perHostConcurrency),
+        LOG_LEVEL: 'warn',
+      };
+      const workers = await Promise.all(Array.from({ length: n }, (_, i) => spawnWorkerProcess(env, `bench-w${i + 1}-of-${n}`)));
+      try {
+        const runKey = `bench-${n}-${Date.now()}`;
+        const input: SiteAuditInput = {
+          siteUrl: `${origin}/`, runKey, maxPages: pages, respectRobots: true, useSitemaps: true,
+          auditBatchSize, parallelBatches, perHostConcurrency,
+        };
+        const t0 = performance.now();
+        const handle = await client.workflow.start('siteAuditWorkflow', { workflowId: siteAuditWorkflowId(new URL(origin).host, runKey), taskQueue, args: [input] });
+        const result = (await handle.result()) as SiteAuditResult;
+        const seconds = (performance.now() - t0) / 1000;
+        if (result.pagesAudited !== pages || result.pagesFailed !== 0) throw new Error(`${n} workers: audited ${result.pagesAudited}, failed ${result.pagesFailed}`);
+        const row = { workers: n, pages, seconds: Math.round(seconds * 100) / 100, pagesPerSec: Math.round(pages / seconds) };
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      } finally {
+        await Promise.all(workers.map((w) => w.stop(10_000)));
+        await dropDatabase(pg.adminUrl, dbName).catch(() => {});
+      }
+    }
+    console.log(`\n| worker processes | pages | seconds | pages/s |\n|---|---|---|---|\n${rows.map((r) => `| ${r.workers} | ${r.pages} | ${r.seconds} | ${r.pagesPerSec} |`).join('\n')}`);
+    console.log(`settings: auditBatchSize ${auditBatchSize}, parallelBatches ${parallelBatches}, perHostConcurrency ${perHostConcurrency}`);
+  } finally {
+    await connection.close().catch(() => {});
+    await temporal.stop().catch(() => {});
+    await pg.dispose().catch(() => {});
+    site.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,102 @@
+// Cross-process politeness on a real PostgreSQL: several HostSlots brokers (one per simulated worker process, each
+// with its own holder id and gate) share one host. The e2e test (multiWorkerPoliteness.test.ts) does the same with
+// real worker OS processes; this one pins the broker's rules fast.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fairShare, HostSlots } from '../../src/crawl/hostSlots';
+import { PolitenessGate, type HostLimits } from '../../src/crawl/politeness';
+import { PgHostSlotStore } from '../../src/db/hostSlotStore';
+import { createTestDatabase, type TestDb } from '../helpers/stack';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('fairShare', () => {
+  test('splits the slots among the holders that want them, capped by each want, the remainder rotating', () => {
+    const d = [{ holder: 'a', want: 4 }, { holder: 'b', want: 4 }, { holder: 'c', want: 4 }];
+    assert.deepEqual(['a', 'b', 'c'].map((h) => fairShare(h, d, 4, 0)), [2, 1, 1]);
+    assert.deepEqual(['a', 'b', 'c'].map((h) => fairShare(h, d, 4, 1)), [1, 2, 1]);
+    assert.deepEqual(['a', 'b', 'c'].map((h) => fairShare(h, d, 1, 2)), [0, 0, 1]);
+    // A holder that wants little leaves the rest to the others; one that wants nothing gets nothing.
+    const e = [{ holder: 'a', want: 1 }, { holder: 'b', want: 8 }, { holder: 'c', want: 0 }];
+    assert.deepEqual(['a', 'b', 'c'].map((h) => fairShare(h, e, 6, 0)), [1, 5, 0]);
+    assert.equal(fairShare('z', e, 6, 0), 0);
+  });
+});
+
+describe('HostSlots on PostgreSQL', () => {
+  let tdb: TestDb;
+  const brokers: HostSlots[] = [];
+
+  before(async () => {
+    tdb = await createTestDatabase('slots');
+  });
+  after(async () => {
+    for (const b of brokers) await b.close().catch(() => {});
+    await tdb?.close();
+  });
+
+  const worker = (name: string, leaseMs = 5_000) => {
+    const slots = new HostSlots(new PgHostSlotStore(tdb.db), { holder: name, leaseMs, syncMs: 100, hungrySyncMs: 20, rotateMs: 300, onError: (err) => console.error('sync failed', err) });
+    brokers.push(slots);
+    return { slots, gate: new PolitenessGate(undefined, slots) };
+  };
+
+  /** Each "process" runs `jobs` requests of `workMs` on `host`; returns every start/end and the global peak. */
+  async function drive(gates: PolitenessGate[], host: string, limits: HostLimits, jobs: number, workMs: number) {
+    let inFlight = 0;
+    let peak = 0;
+    const spans: Array<{ who: number; start: number; end: number }> = [];
+    await Promise.all(
+      gates.flatMap((gate, who) =>
+        Array.from({ length: jobs }, () =>
+          gate.run(host, limits, async () => {
+            const start = performance.now();
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            await sleep(workMs);
+            inFlight--;
+            spans.push({ who, start, end: performance.now() });
+          }),
+        ),
+      ),
+    );
+    return { peak, spans: spans.sort((a, b) => a.start - b.start) };
+  }
+
+  test('three processes never exceed the host concurrency together, and all of them get slots', async () => {
+    const ws = ['p1', 'p2', 'p3'].map((n) => worker(`conc-${n}`));
+    const { peak, spans } = await drive(ws.map((w) => w.gate), 'conc.test', { concurrency: 4, minSpacingMs: 0 }, 30, 25);
+    assert.equal(spans.length, 90);
+    assert.ok(peak <= 4, `peak ${peak} requests in flight across processes`);
+    for (let who = 0; who < 3; who++) assert.ok(spans.some((s) => s.who === who), `process ${who} never ran`);
+    // Leases are given back once the processes are idle.
+    await sleep(400);
+    const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM host_slots WHERE host = 'conc.test' AND holder IS NOT NULL`);
+    assert.equal(n, 0, 'idle processes still hold slots');
+  });
+
+  test('with a crawl delay, requests from all processes are spaced by it, counted from the previous end', async () => {
+    const ws = ['p1', 'p2', 'p3'].map((n) => worker(`delay-${n}`));
+    const { peak, spans } = await drive(ws.map((w) => w.gate), 'delay.test', { concurrency: 1, minSpacingMs: 60 }, 5, 3);
+    assert.equal(peak, 1);
+    const owners = new Set(spans.map((s) => s.who));
+    assert.ok(owners.size >= 2, 'the slot never moved between processes');
+    for (let i = 1; i < spans.length; i++) {
+      const gap = spans[i].start - spans[i - 1].end;
+      assert.ok(gap >= 60 - 2, `request ${i} (process ${spans[i].who}) started ${gap.toFixed(1)} ms after the previous one (process ${spans[i - 1].who}) ended`);
+    }
+  });
+
+  test("a crashed holder's slot is taken over only after its lease, and the spacing counts from the lease's end", async () => {
+    const store = new PgHostSlotStore(tdb.db);
+    const taken = await store.take('crash.test', 'dead-worker', 1, 1, 400);
+    assert.equal(taken.length, 1);
+    const leasedAt = performance.now();
+    const { gate } = worker('crash-survivor');
+    let startedAt = 0;
+    await gate.run('crash.test', { concurrency: 1, minSpacingMs: 150 }, async () => {
+      startedAt = performance.now();
+    });
+    assert.ok(startedAt - leasedAt >= 400 + 150 - 5, `the survivor started ${(startedAt - leasedAt).toFixed(0)} ms after the dead worker's lease began`);
+  });
+});
