@@ -121,7 +121,8 @@ const dupDescription = (i: number) => i > HUBS + 1 && unit(i, 3) < 0.03;
 export function siteProfile(n: number): Record<PageKind, number> & { pages: number; failing: number } {
   const out = { ok: 0, not_found: 0, error: 0, redirect: 0, slow: 0, noindex: 0 };
   for (let i = 0; i < n; i++) out[pageKind(i)]++;
-  return { ...out, pages: n, failing: out.not_found + out.error };
+  // A 404 is an audited page (status code + issue); only the 500s end as failures (http_5xx after retries).
+  return { ...out, pages: n, failing: out.error };
 }
 
 /** Small deterministic PRNG (mulberry32). */
