@@ -1,12 +1,3 @@
-// A generated benchmark site on 127.0.0.1, served by node:http from memory: N pages (~25 KB of deterministic HTML
-// each, 20–40 internal links, all reachable by BFS from `/` within a few hops), a robots.txt and a sitemap.
-// Every link points at one of the N pages, so a crawl with maxPages = N fetches exactly the N pages.
-//
-// Run as a script (`tsx bench/fixtureSite.ts <pages>`), it prints `{"origin": …}` on stdout and serves until stdin
-// closes or SIGTERM: bench/run.ts runs it in its own process so the site's CPU is not counted against the crawler.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 // A generated benchmark site on 127.0.0.1, served by node:http: N URLs (index 0 … N-1; 0 is the home page) with
 // realistic defects, a robots.txt and a sitemap listing every 10th URL. Every URL the site links to is one of the N,
 // and every one of them is reachable by BFS from `/`, so a crawl with maxPages ≥ N covers exactly the N URLs.
