@@ -176,6 +176,8 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       ({ started, handle, result } = await run());
     }
     const ms = performance.now() - t0;
+    // Peak RSS of the run itself: the history fetched below (tens of MB of payloads) is the bench's, not the worker's.
+    const runPeakRssMb = peakRssMb();
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
     const serverCpuSec = {
@@ -198,7 +200,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       pages: result.pagesAudited + result.pagesFailed,
       failed: result.pagesFailed,
       ms: Math.round(ms),
-      peakRssMb: peakRssMb(),
+      peakRssMb: runPeakRssMb,
       cpuSec: cpuSec(cpu),
       eventLoopUtilization: Math.round(elu.utilization * 100) / 100,
       serverCpuSec,

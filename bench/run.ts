@@ -463,7 +463,7 @@ async function main(): Promise<void> {
       totalSeconds: Math.round((Date.now() - t0) / 1000),
     };
     writeFileSync(resultsPath, `${JSON.stringify(out, null, 2)}\n`);
-    console.log(`\nwrote ${path.relative(process.cwd(), resultsPath) || resultsPath} (${out.totalSeconds} s in all)`);
+    console.log(`\nwrote ${resultsPath.startsWith(`${ROOT}${path.sep}`) ? path.relative(ROOT, resultsPath) : resultsPath} (${out.totalSeconds} s in all)`);
   } finally {
     site?.child.stdin?.end();
     if (template && adminUrl) await dropDatabase(adminUrl, template).catch(() => {});
