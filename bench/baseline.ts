@@ -4,6 +4,9 @@
 //            follows its internal outlinks: the difference to `plain` is what the checks cost.
 //   fetcher  `analyze` with Sitesweep's own Fetcher (SSRF guard, size cap, retries, redirect handling) instead of bare
 //            undici: the difference to `analyze` is what the HTTP layer adds.
+// Every crawl does the same HTTP work the pipeline does on the defective fixture site: it follows redirects (and
+// takes the final URL as a link), retries 5xx `fetchRetries` times with the pipeline's full-jitter backoff, and
+// counts a URL that ends in 5xx (or no answer) as failed; a 4xx is an audited page, as in the pipeline. Each of the N URLs is one result, as it is one page_audits row.
 import { performance } from 'node:perf_hooks';
 import * as cheerio from 'cheerio';
 import pLimit from 'p-limit';
@@ -11,6 +14,7 @@ import { Agent, request } from 'undici';
 import { analyzePage } from '../src/audit/analyzePage';
 import type { FetchedPage } from '../src/audit/types';
 import { siteHostOf } from '../src/audit/url';
+import { backoffDelay } from '../src/crawl/backoff';
 import { Fetcher } from '../src/crawl/fetcher';
 
 export type BaselineMode = 'plain' | 'analyze' | 'fetcher';
@@ -21,12 +25,19 @@ export interface BaselineOptions {
   mode: BaselineMode;
   /** Connections and concurrent requests (default 16). */
   concurrency?: number;
+  /** Extra attempts for a 5xx answer, as the pipeline's fetchRetries (default 2), and their backoff base. */
+  fetchRetries?: number;
+  fetchRetryBaseMs?: number;
 }
 
 export interface BaselineResult {
   mode: BaselineMode;
+  /** URLs finished (ok + failed): one per URL, as page_audits holds one row per URL. */
   pages: number;
   failed: number;
+  /** 4xx answers (audited, no links). */
+  clientErrors: number;
+  redirected: number;
   ms: number;
   /** Sum of per-page parse/analyze time (CPU on the one JS thread). */
   parseMs: number;
@@ -66,26 +77,48 @@ export async function runBaseline(opts: BaselineOptions): Promise<BaselineResult
   const fetcher = opts.mode === 'fetcher' ? new Fetcher({ connectionsPerHost: concurrency, allowPrivateTargets: true }) : null;
   const limit = pLimit(concurrency);
   const seen = new Set<string>([start]);
-  const result: BaselineResult = { mode: opts.mode, pages: 0, failed: 0, ms: 0, parseMs: 0, findings: 0, links: 0 };
+  const result: BaselineResult = { mode: opts.mode, pages: 0, failed: 0, clientErrors: 0, redirected: 0, ms: 0, parseMs: 0, findings: 0, links: 0 };
   const titles: string[] = [];
 
-  async function fetchPlain(url: string): Promise<FetchedPage | null> {
+  const retries = opts.fetchRetries ?? 2;
+  const retryBaseMs = opts.fetchRetryBaseMs ?? 500;
+
+  /** One attempt: follows up to 10 redirects by hand (undici's request does not). */
+  async function fetchOnce(url: string): Promise<FetchedPage> {
     const t0 = performance.now();
-    const res = await request(url, { dispatcher: agent, headers: { 'user-agent': USER_AGENT, accept: 'text/html' } });
-    const ttfbMs = performance.now() - t0;
-    const body = await res.body.text();
-    if (res.statusCode !== 200) return null;
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    return {
-      url, finalUrl: url, statusCode: res.statusCode, headers, redirectChain: [], contentType: headers['content-type'] ?? null,
-      bytes: Buffer.byteLength(body), ttfbMs, durationMs: performance.now() - t0, body,
-    };
+    const chain: FetchedPage['redirectChain'] = [];
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const res = await request(current, { dispatcher: agent, headers: { 'user-agent': USER_AGENT, accept: 'text/html' } });
+      const location = res.headers.location;
+      if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string' && hop < 10) {
+        await res.body.dump();
+        const next = new URL(location, current).href;
+        chain.push({ url: current, status: res.statusCode });
+        current = next;
+        continue;
+      }
+      const ttfbMs = performance.now() - t0;
+      const body = await res.body.text();
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      return {
+        url, finalUrl: current, statusCode: res.statusCode, headers, redirectChain: chain, contentType: headers['content-type'] ?? null,
+        bytes: Buffer.byteLength(body), ttfbMs, durationMs: performance.now() - t0, body,
+      };
+    }
   }
 
-  async function fetchWithFetcher(url: string): Promise<FetchedPage | null> {
-    const res = await fetcher!.fetchPage(url, { timeoutMs: 15_000, maxBytes: 5_000_000, maxRedirects: 10, userAgent: USER_AGENT, retries: 2, accept: 'html' });
-    return res.statusCode === 200 && res.body !== null ? res : null;
+  async function fetchPlain(url: string): Promise<FetchedPage> {
+    for (let attempt = 0; ; attempt++) {
+      const page = await fetchOnce(url);
+      if (page.statusCode < 500 || attempt >= retries) return page;
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, retryBaseMs, 30_000)));
+    }
+  }
+
+  async function fetchWithFetcher(url: string): Promise<FetchedPage> {
+    return fetcher!.fetchPage(url, { timeoutMs: 15_000, maxBytes: 5_000_000, maxRedirects: 10, userAgent: USER_AGENT, retries, retryBaseMs, accept: 'html' });
   }
 
   // `pending` counts scheduled pages not yet finished; children are counted before their parent finishes.
@@ -111,21 +144,30 @@ export async function runBaseline(opts: BaselineOptions): Promise<BaselineResult
     } catch {
       page = null;
     }
-    if (!page || page.body === null) {
+    result.pages++;
+    // As in the pipeline: a 5xx after its retries (or no answer) is a failure; a 4xx is an audited page (no links).
+    if (!page || page.statusCode === 0 || page.statusCode >= 500 || page.body === null) {
       result.failed++;
       return;
     }
-    result.pages++;
-    const t0 = performance.now();
+    if (page.statusCode >= 400) {
+      result.clientErrors++;
+      return;
+    }
     let links: string[];
-    if (opts.mode === 'plain') {
+    const t0 = performance.now();
+    if (page.redirectChain.length > 0) {
+      // As in the pipeline: a redirect is reported as such, its target is a page of its own (followed like a link).
+      result.redirected++;
+      links = new URL(page.finalUrl).origin === origin ? [page.finalUrl] : [];
+    } else if (opts.mode === 'plain') {
       const out = extractLinks(page.body, url, origin);
       titles.push(out.title);
       links = out.links;
     } else {
       const a = analyzePage(page, { siteHost, userAgentToken: 'sitesweep' });
       result.findings += a.findings.length;
-      if (a.title) titles.push(a.title);
+      titles.push(a.title ?? '');
       links = [];
       for (const l of a.outlinks) if (l.internal) links.push(l.url);
     }
@@ -146,6 +188,6 @@ export async function runBaseline(opts: BaselineOptions): Promise<BaselineResult
   result.ms = performance.now() - t0;
   await agent.close();
   await fetcher?.close();
-  if (titles.length !== result.pages) throw new Error('lost titles');
+  if (titles.length !== result.pages - result.failed - result.clientErrors - result.redirected) throw new Error('lost titles');
   return result;
 }

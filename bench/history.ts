@@ -10,6 +10,8 @@ export interface ActivityStats {
   /** Sum of scheduled → started (waiting for a worker slot / poller). */
   queueMs: number;
   maxRunMs: number;
+  /** Sum of scheduled → closed (what the workflow waits for, retries included). */
+  scheduledToCloseMs: number;
   inputBytes: number;
   resultBytes: number;
   attempts: number;
@@ -26,6 +28,10 @@ export interface HistoryStats {
   workflowTasks: number;
   /** Sum of workflow task scheduled → completed. */
   workflowTaskMs: number;
+  /** First execution's start → last execution's close event (the run's wall time as Temporal saw it). */
+  workflowMs: number;
+  /** Event type of the last execution's last event, e.g. WorkflowExecutionCompleted. */
+  closeEvent: string;
   activities: Record<string, ActivityStats>;
 }
 
@@ -50,11 +56,29 @@ function idOf(v: unknown): string {
   return String(v);
 }
 
+function closeEventName(e: any): string {
+  for (const k of Object.keys(e)) {
+    const m = /^(workflowExecution\w+)EventAttributes$/.exec(k);
+    if (m && e[k]) return m[1][0].toUpperCase() + m[1].slice(1);
+  }
+  return 'unknown';
+}
+
+/** Run id of a workflow chain's first execution, from its latest execution's start event. */
+export async function firstExecutionRunId(client: Client, workflowId: string): Promise<string> {
+  const history: { events?: any[] | null } = await client.workflow.getHandle(workflowId).fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const id: string | undefined = started?.firstExecutionRunId || started?.originalExecutionRunId;
+  if (!id) throw new Error(`no first execution run id in ${workflowId}'s history`);
+  return id;
+}
+
 export async function historyStats(client: Client, workflowId: string, firstRunId: string): Promise<HistoryStats> {
   const out: HistoryStats = {
     executions: 0, continuedAsNew: 0, events: 0, payloadBytes: 0, maxExecutionPayloadBytes: 0, maxExecutionEvents: 0,
-    workflowTasks: 0, workflowTaskMs: 0, activities: {},
+    workflowTasks: 0, workflowTaskMs: 0, workflowMs: 0, closeEvent: '', activities: {},
   };
+  let firstStart: number | null = null;
   let runId: string | null = firstRunId;
   while (runId) {
     const history: { events?: any[] | null } = await client.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -73,7 +97,7 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
         const a = e.activityTaskScheduledEventAttributes;
         const type = a.activityType?.name ?? '?';
         scheduled.set(id, { type, at });
-        const s = (out.activities[type] ??= { count: 0, runMs: 0, queueMs: 0, maxRunMs: 0, inputBytes: 0, resultBytes: 0, attempts: 0 });
+        const s = (out.activities[type] ??= { count: 0, runMs: 0, queueMs: 0, maxRunMs: 0, scheduledToCloseMs: 0, inputBytes: 0, resultBytes: 0, attempts: 0 });
         const b = payloadBytes(a.input as PayloadsLike);
         s.inputBytes += b;
         execBytes += b;
@@ -88,6 +112,7 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
         const s = out.activities[sch.type];
         s.count++;
         s.attempts += st?.attempt ?? 1;
+        s.scheduledToCloseMs += at - sch.at;
         if (st) {
           s.runMs += at - st.at;
           s.queueMs += st.at - sch.at;
@@ -108,7 +133,12 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
     }
     out.payloadBytes += execBytes;
     out.maxExecutionPayloadBytes = Math.max(out.maxExecutionPayloadBytes, execBytes);
+    if (firstStart === null && events.length > 0) firstStart = tsMs(events[0].eventTime as Ts);
     const last: any = events[events.length - 1];
+    if (last) {
+      out.workflowMs = Math.round(tsMs(last.eventTime as Ts) - (firstStart ?? 0));
+      out.closeEvent = closeEventName(last);
+    }
     const next: string | undefined = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
     if (next) {
       out.continuedAsNew++;
@@ -121,6 +151,7 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
     s.runMs = Math.round(s.runMs);
     s.queueMs = Math.round(s.queueMs);
     s.maxRunMs = Math.round(s.maxRunMs);
+    s.scheduledToCloseMs = Math.round(s.scheduledToCloseMs);
   }
   out.workflowTaskMs = Math.round(out.workflowTaskMs);
   return out;

@@ -1,18 +1,24 @@
 // One measurement, in its own process (so peak RSS and CPU belong to it alone). bench/run.ts spawns it with
 // BENCH_PHASE = JSON of PhaseInput and reads one `BENCH_RESULT <json>` line from stdout.
+//
+// The pipeline is started the way a user starts it: this process runs the API and a worker (as `npm run api` and
+// `npm run worker` would, on one task queue), the run is requested with `POST /api/runs`, and the measurement ends
+// when Temporal reports the workflow chain Completed. Peak RSS is this process's: the worker's plus an idle API.
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/dataSource';
 import { createLogger } from '../src/logger';
 import { createSitesweepWorker } from '../src/temporal/createWorker';
-import { siteAuditWorkflowId, type SiteAuditInput, type SiteAuditResult } from '../src/workflows/contracts';
+import type { SiteAuditResult } from '../src/workflows/contracts';
 import { runBaseline, type BaselineMode } from './baseline';
 import { profileMainThread, type ProfileSummary } from './cpuProfile';
 import { instrumentSql, simulateAdvisoryRunLock, type SqlTiming } from './dbTiming';
-import { historyStats, type HistoryStats } from './history';
+import { firstExecutionRunId, historyStats, type HistoryStats } from './history';
 import { treeCpuSeconds } from './procStats';
 
 export interface PipelineSettings {
@@ -27,11 +33,12 @@ export interface PipelineSettings {
 }
 
 export type PhaseInput =
-  | { kind: 'baseline'; mode: BaselineMode; origin: string; pages: number }
+  | { kind: 'baseline'; mode: BaselineMode; origin: string; pages: number; fetchRetries: number }
   | {
       kind: 'pipeline';
       origin: string;
       pages: number;
+      fetchRetries: number;
       settings: PipelineSettings;
       temporalAddress: string;
       databaseUrl: string;
@@ -41,10 +48,22 @@ export type PhaseInput =
       profile: boolean;
     };
 
+/** What page_audits holds for the run: every URL exactly once. */
+export interface RowCounts {
+  total: number;
+  distinctUrlHashes: number;
+  distinctUrls: number;
+  ok: number;
+  failed: number;
+}
+
 export interface PhaseResult {
   variant: string;
   pages: number;
   failed: number;
+  /** Baselines: 4xx answers and redirects among `pages`. */
+  clientErrors?: number;
+  redirected?: number;
   ms: number;
   peakRssMb: number;
   /** This process's CPU seconds (user + system) during the timed part. */
@@ -57,6 +76,10 @@ export interface PhaseResult {
   sql?: SqlTiming[];
   profile?: ProfileSummary;
   workflowId?: string;
+  runId?: string;
+  rows?: RowCounts;
+  /** Temporal's status of the chain's last execution once the result arrived (COMPLETED expected). */
+  temporalStatus?: string;
 }
 
 function emit(r: PhaseResult): void {
@@ -69,13 +92,15 @@ const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 async function baseline(input: Extract<PhaseInput, { kind: 'baseline' }>): Promise<PhaseResult> {
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
-  const r = await runBaseline({ origin: input.origin, maxPages: input.pages, mode: input.mode });
+  const r = await runBaseline({ origin: input.origin, maxPages: input.pages, mode: input.mode, fetchRetries: input.fetchRetries });
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0);
   return {
     variant: input.mode,
     pages: r.pages,
     failed: r.failed,
+    clientErrors: r.clientErrors,
+    redirected: r.redirected,
     ms: Math.round(r.ms),
     peakRssMb: peakRssMb(),
     cpuSec: cpuSec(cpu),
@@ -109,39 +134,50 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
   // A whole execution's history can exceed gRPC's default 4 MB message cap (records travel through it).
   const connection = await Connection.connect({ address: input.temporalAddress, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({ db, client, config, log: createLogger('warn', 'bench-api') });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const host = new URL(input.origin).host;
-    const runKey = `bench-${randomBytes(4).toString('hex')}`;
-    const workflowId = siteAuditWorkflowId(host, runKey);
-    const wfInput: SiteAuditInput = {
-      siteUrl: `${input.origin}/`,
-      runKey,
-      maxPages: input.pages,
-      respectRobots: true,
-      useSitemaps: true,
-      auditBatchSize: s.auditBatchSize,
-      parallelBatches: s.parallelBatches,
-      perHostConcurrency: s.perHostConcurrency,
-      persistBatchSize: s.persistBatchSize,
+    // What a user sends; maxDepth is raised only so that coverage never depends on discovery order.
+    const body = {
+      url: `${input.origin}/`,
+      options: {
+        maxPages: input.pages,
+        maxDepth: 100,
+        respectRobots: true,
+        useSitemaps: true,
+        auditBatchSize: s.auditBatchSize,
+        parallelBatches: s.parallelBatches,
+        perHostConcurrency: s.perHostConcurrency,
+        persistBatchSize: s.persistBatchSize,
+        fetchRetries: input.fetchRetries,
+      },
     };
     const servers0 = { temporal: treeCpuSeconds(input.pids.temporal), postgres: treeCpuSeconds(input.pids.postgres), site: treeCpuSeconds(input.pids.site) };
     const elu0 = performance.eventLoopUtilization();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const run = async () => {
-      const h = await client.workflow.start('siteAuditWorkflow', { workflowId, taskQueue: config.temporal.taskQueue, args: [wfInput] });
-      return { handle: h, result: (await h.result()) as SiteAuditResult };
+      const res = await fetch(`${apiUrl}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const started = (await res.json()) as { runId: string; workflowId: string; created: boolean };
+      if (res.status !== 202 || !started.created) throw new Error(`POST /api/runs answered ${res.status}: ${JSON.stringify(started)}`);
+      // result() follows the continue-as-new chain to its last execution.
+      const handle = client.workflow.getHandle(started.workflowId);
+      return { started, handle, result: (await handle.result()) as SiteAuditResult };
     };
     let profile: ProfileSummary | undefined;
-    let handle, result;
+    let started, handle, result;
     if (input.profile) {
       const p = await profileMainThread(run);
-      ({ handle, result } = p.value);
+      ({ started, handle, result } = p.value);
       profile = p.profile;
     } else {
-      ({ handle, result } = await run());
+      ({ started, handle, result } = await run());
     }
     const ms = performance.now() - t0;
+    // Peak RSS of the run itself: the history fetched below (tens of MB of payloads) is the bench's, not the worker's.
+    const runPeakRssMb = peakRssMb();
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
     const serverCpuSec = {
@@ -149,29 +185,35 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       postgres: Math.round((treeCpuSeconds(input.pids.postgres) - servers0.postgres) * 100) / 100,
       site: Math.round((treeCpuSeconds(input.pids.site) - servers0.site) * 100) / 100,
     };
-    // What the database holds, not only what the workflow says.
+    const temporalStatus = (await handle.describe()).status.name;
+    // What the database holds, not only what the workflow says: every URL once, none lost, none twice.
     const [rows] = await db.query(
-      `SELECT count(*) FILTER (WHERE status = 'ok')::int AS ok, count(*) FILTER (WHERE status <> 'ok')::int AS failed
+      `SELECT count(*)::int AS total, count(DISTINCT url_hash)::int AS "distinctUrlHashes", count(DISTINCT url)::int AS "distinctUrls",
+              count(*) FILTER (WHERE status = 'ok')::int AS ok, count(*) FILTER (WHERE status <> 'ok')::int AS failed
          FROM page_audits WHERE run_id = $1`,
-      [result.runId],
+      [started.runId],
     );
     if (rows.ok !== result.pagesAudited) throw new Error(`page_audits has ${rows.ok} ok rows, the summary says ${result.pagesAudited}`);
-    const history = await historyStats(client, workflowId, handle.firstExecutionRunId);
+    const history = await historyStats(client, started.workflowId, await firstExecutionRunId(client, started.workflowId));
     return {
       variant: 'pipeline',
-      pages: result.pagesAudited,
+      pages: result.pagesAudited + result.pagesFailed,
       failed: result.pagesFailed,
       ms: Math.round(ms),
-      peakRssMb: peakRssMb(),
+      peakRssMb: runPeakRssMb,
       cpuSec: cpuSec(cpu),
       eventLoopUtilization: Math.round(elu.utilization * 100) / 100,
       serverCpuSec,
       history,
       ...(sql ? { sql: sql.report() } : {}),
       ...(profile ? { profile } : {}),
-      workflowId,
+      workflowId: started.workflowId,
+      runId: started.runId,
+      rows: rows as RowCounts,
+      temporalStatus,
     };
   } finally {
+    await new Promise((r) => server.close(r));
     worker.shutdown();
     await running.catch(() => {});
     await politeness.close().catch(() => {});

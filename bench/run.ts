@@ -1,30 +1,39 @@
-// `npm run bench`: Sitesweep's full pipeline measured as a ratio against a plain in-process crawl of the same site.
+// `npm run bench`: Sitesweep's full pipeline measured side by side with a plain in-process crawl of the same site.
 //
 // Brings up the real stack itself (Temporal dev server, headless; PostgreSQL with real durability; migrations;
-// a prebuilt workflow bundle), serves a generated site from a separate process, and runs, BENCH_RUNS times each,
-// interleaved:
-//   plain     baseline crawl: undici (16 connections) + cheerio/htmlparser2 + BFS with a Set + p-limit
-//   analyze   the same crawl running Sitesweep's analyzePage on every page ("what the checks cost")
-//   fetcher   (optional) analyze with Sitesweep's Fetcher instead of bare undici ("what the HTTP layer costs")
-//   pipeline  siteAuditWorkflow through an in-process worker (createSitesweepWorker) ("orchestration + persistence")
-// Every measurement runs in its own child process (bench/phase.ts) so peak RSS and CPU are its own.
+// a prebuilt workflow bundle), serves a generated site with realistic defects (bench/fixtureSite.ts) from a separate
+// process, and measures, BENCH_RUNS times each, interleaved:
+//   plain            baseline crawl: undici (16 connections) + cheerio/htmlparser2 + BFS with a Set + p-limit
+//   analyze          the same crawl running Sitesweep's analyzePage on every page ("plain + checks")
+//   fetcher          (optional) analyze with Sitesweep's Fetcher instead of bare undici ("what the HTTP layer costs")
+//   pipeline         POST /api/runs to an API + worker (bench/phase.ts), until Temporal says Completed; fresh database
+//   pipeline-loaded  the same on a database that already holds BENCH_PRELOAD_RUNS (3) earlier real runs of other
+//                    fixture sites (made once, before the measurements, then cloned per measurement as a template)
+// Every measurement runs in its own child process (bench/phase.ts) so peak RSS and CPU are its own. Every variant
+// must cover exactly the site's N URLs; the pipeline must leave exactly N rows (N distinct URLs) in page_audits with
+// the 500 pages as failures, and its workflow chain must be Completed in Temporal.
 //
-// Env: BENCH_PAGES (default 2000), BENCH_RUNS (default 2; medians are reported), BENCH_VARIANTS (default
-// "plain,analyze,pipeline"; add "fetcher"), BENCH_SETTINGS (pipeline settings to try, comma-separated
-// "<auditBatchSize>x<parallelBatches>x<perHostConcurrency>[x<persistBatchSize>[x<connectionsPerHost>]]"; the best
-// median is the pipeline row; append "+hb-throttle" / "+advisory-lock" to an entry to run it with a bench-only
-// simulation of a proposed src change, see bench/README.md), BENCH_PROFILE=1 (CPU profile of the pipeline worker + SQL timings; slower).
-// Writes bench/results.json.
+// Env: BENCH_PAGES (default 10000, at most 100000), BENCH_RUNS (default 1; medians are reported), BENCH_VARIANTS
+// (default "plain,analyze,pipeline,pipeline-loaded"; add "fetcher"), BENCH_SETTINGS (pipeline settings to try,
+// comma-separated "<auditBatchSize>x<parallelBatches>x<perHostConcurrency>[x<persistBatchSize>[x<connectionsPerHost>]]";
+// the best median is the pipeline row; append "+hb-throttle" / "+advisory-lock" to an entry to run it with a
+// bench-only simulation of a proposed src change, see bench/README.md), BENCH_PRELOAD_RUNS (3), BENCH_PRELOAD_PAGES
+// (default BENCH_PAGES), BENCH_FETCH_RETRIES (2: the pipeline's default, used by every variant), BENCH_PROFILE=1
+// (CPU profile of the pipeline worker + SQL timings; slower), BENCH_RESULTS (default bench/results.json).
+// An existing stack instead of a new one (the smoke test): BENCH_TEMPORAL_ADDRESS, BENCH_PG_ADMIN_URL,
+// BENCH_WORKFLOW_BUNDLE.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import pg from 'pg';
 import { openDatabase } from '../src/db/dataSource';
 import { createLogger } from '../src/logger';
 import { createDatabase, dropDatabase, findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type LocalPostgres, type TemporalDevServer } from '../src/stack';
 import type { ProfileSummary } from './cpuProfile';
+import { siteProfile, type BenchSiteStats } from './fixtureSite';
 import type { PhaseInput, PhaseResult, PipelineSettings } from './phase';
 import { postmasterPid, treeRssMb } from './procStats';
 
@@ -71,8 +80,8 @@ interface SiteProcess {
   child: ChildProcess;
 }
 
-async function startSiteProcess(pages: number): Promise<SiteProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'fixtureSite.ts'), String(pages)], {
+async function startSiteProcess(pages: number, seed = 0): Promise<SiteProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'fixtureSite.ts'), String(pages), String(seed)], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -88,9 +97,9 @@ async function startSiteProcess(pages: number): Promise<SiteProcess> {
   return { origin, pid: child.pid!, child };
 }
 
-async function siteStats(origin: string): Promise<{ pageRequests: number; uniquePages: number; notFound: number }> {
+async function siteStats(origin: string): Promise<BenchSiteStats> {
   const res = await fetch(`${origin}/__bench/stats`);
-  return (await res.json()) as { pageRequests: number; uniquePages: number; notFound: number };
+  return (await res.json()) as BenchSiteStats;
 }
 
 async function resetSite(origin: string): Promise<void> {
@@ -116,84 +125,207 @@ function runPhase(input: PhaseInput): Promise<PhaseResult> {
   });
 }
 
+/** A copy of a database (PostgreSQL's CREATE DATABASE … TEMPLATE: files, rows and statistics). */
+async function cloneDatabase(adminUrl: string, template: string, name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(template)}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export type Variant = 'plain' | 'analyze' | 'fetcher' | 'pipeline' | 'pipeline-loaded';
+const VARIANTS: Variant[] = ['plain', 'analyze', 'fetcher', 'pipeline', 'pipeline-loaded'];
+const LABELS: Record<Variant, string> = {
+  plain: 'plain crawl',
+  analyze: 'plain + checks',
+  fetcher: 'checks + Fetcher',
+  pipeline: 'pipeline, fresh db',
+  'pipeline-loaded': 'pipeline, db with earlier runs',
+};
+
+/** The goals of issue 9, next to what was measured. */
+export const GOALS = {
+  vsPlain: 0.5,
+  vsChecks: 0.85,
+  summarizeShare: 0.05,
+  rssMb: 400,
+  eventsPerRun: 10_000,
+};
+
 interface Row {
-  variant: string;
+  key: string;
+  variant: Variant;
   settings?: string;
   runs: PhaseResult[];
   median: { seconds: number; pagesPerSec: number; peakRssMb: number; cpuSec: number };
 }
 
+/** What a pipeline row's history says (medians over its runs). */
+interface PipelineStats {
+  maxEventsPerRun: number;
+  totalEvents: number;
+  continuedAsNew: number;
+  summarizeMs: number;
+  workflowMs: number;
+  summarizeShare: number;
+}
+
+function pipelineStats(row: Row): PipelineStats | null {
+  const hs = row.runs.map((r) => r.history).filter((h) => h !== undefined);
+  if (hs.length === 0) return null;
+  const summarizeMs = median(hs.map((h) => h.activities.summarize?.scheduledToCloseMs ?? 0));
+  const workflowMs = median(hs.map((h) => h.workflowMs));
+  return {
+    maxEventsPerRun: median(hs.map((h) => h.maxExecutionEvents)),
+    totalEvents: median(hs.map((h) => h.events)),
+    continuedAsNew: median(hs.map((h) => h.continuedAsNew)),
+    summarizeMs,
+    workflowMs,
+    summarizeShare: median(hs.map((h) => (h.workflowMs > 0 ? (h.activities.summarize?.scheduledToCloseMs ?? 0) / h.workflowMs : 0))),
+  };
+}
+
 function fmt(n: number, digits = 1): string {
   return n.toFixed(digits);
+}
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Math.round(x * 100)}%`);
+
+function printTable(header: string[], lines: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const pr = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  pr(header);
+  pr(widths.map((w) => '-'.repeat(w)));
+  lines.forEach(pr);
+}
+
+/** Checks that a measurement covered the site exactly; throws with what differs. */
+function checkCoverage(key: string, result: PhaseResult, served: BenchSiteStats, pages: number, failing: number): void {
+  const problems: string[] = [];
+  if (result.pages !== pages) problems.push(`${result.pages} URLs done, expected ${pages}`);
+  if (result.failed !== failing) problems.push(`${result.failed} failed, expected ${failing} (the site's 500 pages)`);
+  if (served.uniquePages !== pages) problems.push(`the site served ${served.uniquePages} distinct URLs of ${pages}`);
+  if (result.rows) {
+    const r = result.rows;
+    if (r.total !== pages || r.distinctUrlHashes !== pages || r.distinctUrls !== pages) {
+      problems.push(`page_audits holds ${r.total} rows (${r.distinctUrlHashes} distinct url hashes, ${r.distinctUrls} distinct URLs), expected ${pages}`);
+    }
+    if (r.failed !== failing) problems.push(`page_audits holds ${r.failed} failed rows, expected ${failing}`);
+  }
+  if (result.temporalStatus !== undefined && result.temporalStatus !== 'COMPLETED') problems.push(`Temporal says ${result.temporalStatus}`);
+  if (result.history && result.history.closeEvent !== 'WorkflowExecutionCompleted') problems.push(`last history event ${result.history.closeEvent}`);
+  if (problems.length > 0) throw new Error(`${key}: ${problems.join('; ')}`);
 }
 
 async function main(): Promise<void> {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', 'bench');
-  const pages = intEnv('BENCH_PAGES', 2_000);
-  const runs = intEnv('BENCH_RUNS', 2);
-  const variants = (process.env.BENCH_VARIANTS ?? 'plain,analyze,pipeline').split(',').map((v) => v.trim()).filter(Boolean);
-  for (const v of variants) if (!['plain', 'analyze', 'fetcher', 'pipeline'].includes(v)) throw new Error(`unknown variant ${v}`);
+  const pages = intEnv('BENCH_PAGES', 10_000);
+  if (pages > 100_000) throw new Error('BENCH_PAGES is at most 100000 (the API\'s maxPages cap)');
+  const runs = intEnv('BENCH_RUNS', 1);
+  const preloadRuns = intEnv('BENCH_PRELOAD_RUNS', 3);
+  const preloadPages = intEnv('BENCH_PRELOAD_PAGES', pages);
+  const fetchRetries = Number(process.env.BENCH_FETCH_RETRIES ?? 2);
+  if (!Number.isInteger(fetchRetries) || fetchRetries < 0 || fetchRetries > 5) throw new Error('BENCH_FETCH_RETRIES must be 0..5');
+  const variants = (process.env.BENCH_VARIANTS ?? 'plain,analyze,pipeline,pipeline-loaded').split(',').map((v) => v.trim()).filter(Boolean) as Variant[];
+  for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (known: ${VARIANTS.join(', ')})`);
   const settings = parseSettings(process.env.BENCH_SETTINGS ?? DEFAULT_SETTINGS);
   const profile = process.env.BENCH_PROFILE === '1';
+  const resultsPath = process.env.BENCH_RESULTS ?? path.join(BENCH_DIR, 'results.json');
+  const external = process.env.BENCH_TEMPORAL_ADDRESS && process.env.BENCH_PG_ADMIN_URL
+    ? { temporal: process.env.BENCH_TEMPORAL_ADDRESS, pgAdmin: process.env.BENCH_PG_ADMIN_URL, bundle: process.env.BENCH_WORKFLOW_BUNDLE }
+    : null;
+  const site0 = siteProfile(pages);
   const t0 = Date.now();
   const loadBefore = os.loadavg();
-  console.log(`sitesweep bench: ${pages} pages, ${runs} run(s) each, variants ${variants.join(', ')}; pipeline settings ${settings.map(settingsLabel).join(', ')} (batch x lanes x perHost x persistBatch x connections)`);
+  console.log(`sitesweep bench: ${pages} URLs (${site0.not_found} 404, ${site0.error} 500, ${site0.redirect} redirect chains, ${site0.slow} slow, ${site0.noindex} noindex), ${runs} run(s) each`);
+  console.log(`  variants ${variants.join(', ')}; pipeline settings ${settings.map(settingsLabel).join(', ')} (batch x lanes x perHost x persistBatch x connections); fetch retries ${fetchRetries}`);
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bench-'));
   let site: SiteProcess | null = null;
   let temporal: TemporalDevServer | null = null;
-  let pg: LocalPostgres | null = null;
+  let postgres: LocalPostgres | null = null;
+  let template: string | null = null;
+  let adminUrl = '';
   const results: Record<string, Row> = {};
   const profiles: Record<string, ProfileSummary> = {};
+  const preload: Array<{ site: string; pages: number; seconds: number; pagesPerSec: number; rows: number }> = [];
   try {
-    const needStack = variants.includes('pipeline');
-    const cli = needStack ? await findOrBuildTemporalCli({ log }) : null;
-    const [s, bundle, server, postgres] = await Promise.all([
+    const needStack = variants.some((v) => v.startsWith('pipeline'));
+    const cli = needStack && !external ? await findOrBuildTemporalCli({ log }) : null;
+    const [s, bundle, server, pgServer] = await Promise.all([
       startSiteProcess(pages),
-      needStack ? buildBundle(path.join(work, 'workflow-bundle.js')) : Promise.resolve(''),
-      needStack ? startTemporalDevServer({ log, ui: false, ...(cli ? { executable: cli } : {}) }) : Promise.resolve(null),
-      needStack ? startLocalPostgres({ relaxedDurability: false, log }) : Promise.resolve(null),
+      !needStack ? Promise.resolve('') : external?.bundle ? Promise.resolve(external.bundle) : buildBundle(path.join(work, 'workflow-bundle.js')),
+      needStack && !external ? startTemporalDevServer({ log, ui: false, ...(cli ? { executable: cli } : {}) }) : Promise.resolve(null),
+      needStack && !external ? startLocalPostgres({ relaxedDurability: false, log }) : Promise.resolve(null),
     ]);
     site = s;
     temporal = server;
-    pg = postgres;
-    console.log(`stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: site ${site.origin}${temporal ? `, temporal ${temporal.address}, postgres :${pg!.port}` : ''}`);
+    postgres = pgServer;
+    const temporalAddress = external?.temporal ?? temporal?.address ?? '';
+    adminUrl = external?.pgAdmin ?? postgres?.adminUrl ?? '';
+    const pids = () => ({ temporal: temporal?.pid ?? null, postgres: postgres ? postmasterPid(postgres.dataDir) : null, site: site?.pid ?? null });
+    console.log(`stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: site ${site.origin}${needStack ? `, temporal ${temporalAddress}${external ? ' (given)' : ''}` : ''}`);
+
+    const pipelineInput = (st: PipelineSettings, origin: string, n: number, databaseUrl: string, sitePid: number | null): PhaseInput => ({
+      kind: 'pipeline', origin, pages: n, fetchRetries, settings: st, temporalAddress, databaseUrl, bundlePath: bundle,
+      pids: { ...pids(), site: sitePid }, profile,
+    });
+
+    if (variants.includes('pipeline-loaded')) {
+      // Earlier runs of other sites, made by the real pipeline, once; each measurement gets a copy of this database.
+      template = `bench_tpl_${Date.now()}`;
+      const url = await createDatabase(adminUrl, template);
+      await (await openDatabase({ url, migrate: true, poolSize: 2 })).destroy();
+      for (let k = 1; k <= preloadRuns; k++) {
+        const other = await startSiteProcess(preloadPages, k);
+        try {
+          const r = await runPhase(pipelineInput(settings[0], other.origin, preloadPages, url, other.pid));
+          checkCoverage(`preload run ${k}`, r, await siteStats(other.origin), preloadPages, siteProfile(preloadPages).failing);
+          preload.push({ site: other.origin, pages: preloadPages, seconds: r.ms / 1000, pagesPerSec: Math.round((preloadPages / r.ms) * 1000), rows: r.rows!.total });
+          console.log(`  preload ${k}/${preloadRuns}: ${preloadPages} URLs of ${other.origin} in ${fmt(r.ms / 1000, 2)} s`);
+        } finally {
+          other.child.stdin?.end();
+        }
+      }
+    }
 
     for (let r = 0; r < runs; r++) {
       for (const variant of variants) {
-        const todo: Array<PipelineSettings | null> = variant === 'pipeline' ? settings : [null];
+        const todo: Array<PipelineSettings | null> = variant.startsWith('pipeline') ? settings : [null];
         for (const st of todo) {
           await resetSite(site.origin);
           let result: PhaseResult;
-          let dbName: string | null = null;
           if (st) {
-            // A fresh, migrated database per pipeline run, outside the timed part.
-            dbName = `bench_${r}_${Date.now()}`;
-            const url = await createDatabase(pg!.adminUrl, dbName);
-            await (await openDatabase({ url, migrate: true, poolSize: 2 })).destroy();
-            result = await runPhase(
-              {
-                kind: 'pipeline', origin: site.origin, pages, settings: st, temporalAddress: temporal!.address, databaseUrl: url,
-                bundlePath: bundle, pids: { temporal: temporal!.pid, postgres: postmasterPid(pg!.dataDir), site: site.pid }, profile,
-              },
-            );
-            await dropDatabase(pg!.adminUrl, dbName).catch(() => {});
+            // A fresh migrated database (or a copy of the preloaded one) per pipeline run, outside the timed part.
+            const dbName = `bench_${r}_${Date.now()}`;
+            let url: string;
+            if (variant === 'pipeline-loaded') {
+              url = await cloneDatabase(adminUrl, template!, dbName);
+            } else {
+              url = await createDatabase(adminUrl, dbName);
+              await (await openDatabase({ url, migrate: true, poolSize: 2 })).destroy();
+            }
+            try {
+              result = await runPhase(pipelineInput(st, site.origin, pages, url, site.pid));
+            } finally {
+              await dropDatabase(adminUrl, dbName).catch(() => {});
+            }
           } else {
-            result = await runPhase({ kind: 'baseline', mode: variant as 'plain' | 'analyze' | 'fetcher', origin: site.origin, pages });
+            result = await runPhase({ kind: 'baseline', mode: variant as 'plain' | 'analyze' | 'fetcher', origin: site.origin, pages, fetchRetries });
           }
-          const served = await siteStats(site.origin);
-          // Each variant must have crawled all N pages, and the site must have served each of them.
-          if (result.pages !== pages || result.failed !== 0 || served.uniquePages !== pages) {
-            throw new Error(`${variant} crawled ${result.pages} pages (${result.failed} failed; site served ${served.uniquePages} distinct pages), expected ${pages}`);
-          }
-          const key = st ? `pipeline ${settingsLabel(st)}` : variant;
-          const row = (results[key] ??= { variant, ...(st ? { settings: settingsLabel(st) } : {}), runs: [], median: { seconds: 0, pagesPerSec: 0, peakRssMb: 0, cpuSec: 0 } });
+          const key = st ? `${variant} ${settingsLabel(st)}` : variant;
+          checkCoverage(key, result, await siteStats(site.origin), pages, site0.failing);
+          const row = (results[key] ??= { key, variant, ...(st ? { settings: settingsLabel(st) } : {}), runs: [], median: { seconds: 0, pagesPerSec: 0, peakRssMb: 0, cpuSec: 0 } });
           row.runs.push(result);
           const h = result.history;
           console.log(
-            `  run ${r + 1}/${runs} ${key.padEnd(28)} ${fmt(result.ms / 1000, 2)} s  ${fmt((pages / result.ms) * 1000, 0)} pages/s  rss ${result.peakRssMb} MB  cpu ${fmt(result.cpuSec)} s  elu ${result.eventLoopUtilization}` +
-              (h ? `  events ${h.events}  CAN ${h.continuedAsNew}  temporal cpu ${result.serverCpuSec!.temporal} s  pg cpu ${result.serverCpuSec!.postgres} s` : '') +
-              (served.pageRequests !== pages ? `  (site served ${served.pageRequests} page requests)` : ''),
+            `  run ${r + 1}/${runs} ${key.padEnd(32)} ${fmt(result.ms / 1000, 2)} s  ${fmt((pages / result.ms) * 1000, 0)} pages/s  rss ${result.peakRssMb} MB  cpu ${fmt(result.cpuSec)} s  elu ${result.eventLoopUtilization}` +
+              (h ? `  events ${h.events} (max ${h.maxExecutionEvents}/run)  CAN ${h.continuedAsNew}  temporal cpu ${result.serverCpuSec!.temporal} s  pg cpu ${result.serverCpuSec!.postgres} s` : ''),
           );
           if (result.profile) profiles[`${key} run ${r + 1}`] = result.profile;
         }
@@ -201,51 +333,78 @@ async function main(): Promise<void> {
     }
 
     for (const row of Object.values(results)) {
-      const secs = row.runs.map((x) => x.ms / 1000);
       row.median = {
-        seconds: median(secs),
+        seconds: median(row.runs.map((x) => x.ms / 1000)),
         pagesPerSec: median(row.runs.map((x) => (pages / x.ms) * 1000)),
         peakRssMb: Math.round(median(row.runs.map((x) => x.peakRssMb))),
         cpuSec: median(row.runs.map((x) => x.cpuSec)),
       };
     }
-    const base = results.plain?.median.seconds;
-    const pipelineRows = Object.values(results).filter((r) => r.variant === 'pipeline');
-    const best = pipelineRows.sort((a, b) => a.median.seconds - b.median.seconds)[0];
-    const tableRows = [
-      ...['plain', 'analyze', 'fetcher'].map((v) => results[v]).filter(Boolean),
-      ...pipelineRows,
-    ];
+    const plainPps = results.plain?.median.pagesPerSec ?? null;
+    const checksPps = results.analyze?.median.pagesPerSec ?? null;
+    const bestOf = (variant: Variant) => Object.values(results).filter((x) => x.variant === variant).sort((a, b) => a.median.seconds - b.median.seconds)[0];
+    const best = { pipeline: bestOf('pipeline'), 'pipeline-loaded': bestOf('pipeline-loaded') };
+    const ordered = VARIANTS.flatMap((v) => Object.values(results).filter((x) => x.variant === v));
+    const multi = settings.length > 1;
 
     console.log('');
-    console.log(`Medians of ${runs} run(s), ${pages} pages (~25 KB each), load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} cores:`);
-    const header = ['variant', 'pages', 'seconds', 'pages/s', 'x plain', 'peak RSS MB', 'cpu s', 'history events', 'continue-as-new'];
-    const lines = tableRows.map((row) => {
-      const hist = row.runs.map((x) => x.history).filter(Boolean);
-      return [
-        row.settings ? `pipeline ${row.settings}${row === best && pipelineRows.length > 1 ? ' *' : ''}` : row.variant,
-        String(pages),
-        fmt(row.median.seconds, 2),
-        fmt(row.median.pagesPerSec, 0),
-        base ? fmt(row.median.seconds / base, 2) : '-',
-        String(row.median.peakRssMb),
-        fmt(row.median.cpuSec),
-        hist.length ? String(median(hist.map((x) => x!.events))) : '-',
-        hist.length ? String(median(hist.map((x) => x!.continuedAsNew))) : '-',
-      ];
-    });
-    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-    const pr = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-    pr(header);
-    pr(widths.map((w) => '-'.repeat(w)));
-    lines.forEach(pr);
+    console.log(`Medians of ${runs} run(s), ${pages} URLs (~25 KB pages), load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} cores:`);
+    printTable(
+      ['variant', 'seconds', 'pages/s', 'vs plain', 'vs checks', 'peak RSS MB', 'cpu s', 'events max/run', 'events total', 'CAN', 'summarize'],
+      ordered.map((row) => {
+        const ps = pipelineStats(row);
+        const isBest = multi && (row === best.pipeline || row === best['pipeline-loaded']);
+        return [
+          `${LABELS[row.variant]}${row.settings && multi ? ` ${row.settings}` : ''}${isBest ? ' *' : ''}`,
+          fmt(row.median.seconds, 2),
+          fmt(row.median.pagesPerSec, 0),
+          plainPps ? pct(row.median.pagesPerSec / plainPps) : '-',
+          checksPps ? pct(row.median.pagesPerSec / checksPps) : '-',
+          String(row.median.peakRssMb),
+          fmt(row.median.cpuSec),
+          ps ? String(ps.maxEventsPerRun) : '-',
+          ps ? String(ps.totalEvents) : '-',
+          ps ? String(ps.continuedAsNew) : '-',
+          ps ? `${fmt(ps.summarizeShare * 100)}%` : '-',
+        ];
+      }),
+    );
 
-    if (best) {
-      const last = best.runs[best.runs.length - 1];
+    // Goals next to the measured values, for the fresh and the loaded database.
+    const goalRows: Array<{ metric: string; goal: string; test: (row: Row, ps: PipelineStats) => { value: number | null; shown: string; ok: boolean | null } }> = [
+      { metric: 'pipeline / plain (pages/s)', goal: `>= ${pct(GOALS.vsPlain)}`, test: (row) => (plainPps ? { value: row.median.pagesPerSec / plainPps, shown: pct(row.median.pagesPerSec / plainPps), ok: row.median.pagesPerSec / plainPps >= GOALS.vsPlain } : { value: null, shown: '-', ok: null }) },
+      { metric: 'pipeline / (plain + checks)', goal: `>= ${pct(GOALS.vsChecks)}`, test: (row) => (checksPps ? { value: row.median.pagesPerSec / checksPps, shown: pct(row.median.pagesPerSec / checksPps), ok: row.median.pagesPerSec / checksPps >= GOALS.vsChecks } : { value: null, shown: '-', ok: null }) },
+      { metric: 'summarize share of wall time', goal: `<= ${pct(GOALS.summarizeShare)}`, test: (_r, ps) => ({ value: ps.summarizeShare, shown: `${fmt(ps.summarizeShare * 100)}% (${fmt(ps.summarizeMs / 1000)} of ${fmt(ps.workflowMs / 1000)} s)`, ok: ps.summarizeShare <= GOALS.summarizeShare }) },
+      { metric: 'peak worker RSS', goal: `< ${GOALS.rssMb} MB`, test: (row) => ({ value: row.median.peakRssMb, shown: `${row.median.peakRssMb} MB`, ok: row.median.peakRssMb < GOALS.rssMb }) },
+      { metric: 'history events per run (max)', goal: `< ${GOALS.eventsPerRun}`, test: (_r, ps) => ({ value: ps.maxEventsPerRun, shown: `${ps.maxEventsPerRun} (total ${ps.totalEvents}, ${ps.continuedAsNew} CAN)`, ok: ps.maxEventsPerRun < GOALS.eventsPerRun }) },
+    ];
+    const goalResults: Record<string, Record<string, { value: number | null; ok: boolean | null }>> = {};
+    const goalCols = (['pipeline', 'pipeline-loaded'] as const).filter((v) => best[v]);
+    if (goalCols.length > 0) {
+      console.log('');
+      console.log('Goals (issue 9):');
+      printTable(
+        ['metric', 'goal', ...goalCols.map((v) => `${LABELS[v]}${multi ? ` (${best[v].settings})` : ''}`)],
+        goalRows.map((g) => [
+          g.metric,
+          g.goal,
+          ...goalCols.map((v) => {
+            const t = g.test(best[v], pipelineStats(best[v])!);
+            ((goalResults[v] ??= {})[g.metric] = { value: t.value, ok: t.ok });
+            return `${t.shown}${t.ok === null ? '' : t.ok ? '  ok' : '  MISSED'}`;
+          }),
+        ]),
+      );
+    }
+
+    const detail = best.pipeline ?? best['pipeline-loaded'];
+    if (detail) {
+      const last = detail.runs[detail.runs.length - 1];
       const h = last.history!;
       console.log('');
-      console.log(`Pipeline ${best.settings} (last run): worker cpu ${fmt(last.cpuSec)} s, event loop busy ${Math.round(last.eventLoopUtilization * 100)}%, temporal cpu ${last.serverCpuSec!.temporal} s, postgres cpu ${last.serverCpuSec!.postgres} s, site cpu ${last.serverCpuSec!.site} s`);
-      console.log(`  history: ${h.events} events over ${h.executions} execution(s), activity payloads ${fmt(h.payloadBytes / 1e6)} MB (max ${fmt(h.maxExecutionPayloadBytes / 1e6)} MB in one execution), ${h.workflowTasks} workflow tasks (${h.workflowTaskMs} ms scheduled→completed)`);
+      console.log(`${LABELS[detail.variant]} ${detail.settings} (last run): worker cpu ${fmt(last.cpuSec)} s, event loop busy ${Math.round(last.eventLoopUtilization * 100)}%, temporal cpu ${last.serverCpuSec!.temporal} s, postgres cpu ${last.serverCpuSec!.postgres} s, site cpu ${last.serverCpuSec!.site} s`);
+      console.log(`  page_audits: ${last.rows!.total} rows (${last.rows!.ok} ok, ${last.rows!.failed} failed), Temporal: ${last.temporalStatus}`);
+      console.log(`  history: ${h.events} events over ${h.executions} execution(s) (max ${h.maxExecutionEvents}), activity payloads ${fmt(h.payloadBytes / 1e6)} MB (max ${fmt(h.maxExecutionPayloadBytes / 1e6)} MB in one execution), ${h.workflowTasks} workflow tasks (${h.workflowTaskMs} ms scheduled→completed)`);
       for (const [type, a] of Object.entries(h.activities).sort((x, y) => y[1].runMs - x[1].runMs)) {
         console.log(`  ${type.padEnd(13)} ×${String(a.count).padStart(4)}  run ${fmt(a.runMs / 1000)} s (mean ${fmt(a.runMs / Math.max(1, a.count), 0)} ms, max ${a.maxRunMs} ms)  queued ${fmt(a.queueMs / 1000)} s  in ${fmt(a.inputBytes / 1e6, 2)} MB  out ${fmt(a.resultBytes / 1e6, 2)} MB${a.attempts > a.count ? `  retries ${a.attempts - a.count}` : ''}`);
       }
@@ -265,39 +424,61 @@ async function main(): Promise<void> {
     const out = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
-      config: { pages, runs, variants, settings: settings.map(settingsLabel), profile, postgresDurability: 'fsync on, synchronous_commit on' },
-      baselineSeconds: base ?? null,
-      bestPipeline: best?.settings ?? null,
-      rows: tableRows.map((row) => ({
-        variant: row.variant,
-        settings: row.settings ?? null,
-        pages,
-        seconds: row.median.seconds,
-        pagesPerSec: Math.round(row.median.pagesPerSec),
-        ratioVsPlain: base ? Math.round((row.median.seconds / base) * 100) / 100 : null,
-        peakRssMb: row.median.peakRssMb,
-        cpuSec: row.median.cpuSec,
-        historyEvents: row.runs[0].history ? median(row.runs.map((x) => x.history!.events)) : null,
-        continuedAsNew: row.runs[0].history ? median(row.runs.map((x) => x.history!.continuedAsNew)) : null,
-        runs: row.runs,
-      })),
+      config: {
+        pages, runs, variants, settings: settings.map(settingsLabel), fetchRetries, preloadRuns: variants.includes('pipeline-loaded') ? preloadRuns : 0, preloadPages,
+        profile, stack: external ? 'given' : 'own', postgresDurability: external ? 'as given' : 'fsync on, synchronous_commit on',
+      },
+      site: site0,
+      goals: GOALS,
+      plainPagesPerSec: plainPps === null ? null : Math.round(plainPps),
+      checksPagesPerSec: checksPps === null ? null : Math.round(checksPps),
+      preload,
+      rows: ordered.map((row) => {
+        const ps = pipelineStats(row);
+        return {
+          variant: row.variant,
+          label: LABELS[row.variant],
+          settings: row.settings ?? null,
+          pages,
+          seconds: row.median.seconds,
+          pagesPerSec: Math.round(row.median.pagesPerSec),
+          ratioVsPlain: plainPps ? Math.round((row.median.pagesPerSec / plainPps) * 1000) / 1000 : null,
+          ratioVsChecks: checksPps ? Math.round((row.median.pagesPerSec / checksPps) * 1000) / 1000 : null,
+          peakRssMb: row.median.peakRssMb,
+          cpuSec: row.median.cpuSec,
+          maxEventsPerRun: ps?.maxEventsPerRun ?? null,
+          totalEvents: ps?.totalEvents ?? null,
+          continuedAsNew: ps?.continuedAsNew ?? null,
+          summarizeMs: ps?.summarizeMs ?? null,
+          workflowMs: ps?.workflowMs ?? null,
+          summarizeShare: ps ? Math.round(ps.summarizeShare * 1000) / 1000 : null,
+          pageAudits: row.runs[row.runs.length - 1].rows ?? null,
+          temporalStatus: row.runs[row.runs.length - 1].temporalStatus ?? null,
+          runs: row.runs,
+        };
+      }),
+      goalResults,
       profiles,
-      stackRssMb: { temporal: treeRssMb(temporal?.pid), postgres: treeRssMb(pg ? postmasterPid(pg.dataDir) : null) },
+      stackRssMb: { temporal: treeRssMb(temporal?.pid), postgres: treeRssMb(postgres ? postmasterPid(postgres.dataDir) : null) },
       totalSeconds: Math.round((Date.now() - t0) / 1000),
     };
-    writeFileSync(path.join(BENCH_DIR, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
-    console.log(`\nwrote bench/results.json (${out.totalSeconds} s in all)`);
+    writeFileSync(resultsPath, `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`\nwrote ${resultsPath.startsWith(`${ROOT}${path.sep}`) ? path.relative(ROOT, resultsPath) : resultsPath} (${out.totalSeconds} s in all)`);
   } finally {
     site?.child.stdin?.end();
+    if (template && adminUrl) await dropDatabase(adminUrl, template).catch(() => {});
     await temporal?.stop().catch(() => {});
-    await pg?.dispose().catch(() => {});
+    await postgres?.dispose().catch(() => {});
     rmSync(work, { recursive: true, force: true });
   }
 }
 
 if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -1,0 +1,79 @@
+// Smoke test of `npm run bench`: the whole benchmark, end to end, on a small site (300 URLs, one run, one small
+// preloaded run) against the test stack. It asserts that every row, ratio and goal was produced and that the
+// pipeline covered the site exactly; it asserts no timing (the machine is shared).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { siteProfile } from '../bench/fixtureSite';
+import { requireEnv } from './helpers/stack';
+
+const PAGES = 300;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('npm run bench measures every variant and writes every ratio and goal', { timeout: 300_000 }, async () => {
+  const resultsPath = path.join(dir, 'results.json');
+  const env = {
+    ...process.env,
+    BENCH_PAGES: String(PAGES),
+    BENCH_RUNS: '1',
+    BENCH_PRELOAD_RUNS: '1',
+    BENCH_PRELOAD_PAGES: '100',
+    BENCH_RESULTS: resultsPath,
+    BENCH_TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
+    BENCH_PG_ADMIN_URL: requireEnv('SITESWEEP_TEST_PG_ADMIN_URL'),
+    BENCH_WORKFLOW_BUNDLE: requireEnv('WORKFLOW_BUNDLE_PATH'),
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'bench', 'run.ts')], { env, cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `bench failed:\n${out}`);
+
+  // A readable table and the goals next to the measured values.
+  assert.match(out, /variant\s+seconds\s+pages\/s\s+vs plain\s+vs checks/);
+  assert.match(out, /Goals \(issue 9\)/);
+
+  const r = JSON.parse(readFileSync(resultsPath, 'utf8'));
+  const site = siteProfile(PAGES);
+  assert.ok(site.error > 0 && site.not_found > 0 && site.redirect > 0, 'the fixture has defects at 300 URLs');
+  assert.deepEqual(r.rows.map((x: any) => x.variant), ['plain', 'analyze', 'pipeline', 'pipeline-loaded']);
+  assert.ok(r.plainPagesPerSec > 0 && r.checksPagesPerSec > 0);
+  assert.equal(r.preload.length, 1);
+  assert.equal(r.preload[0].rows, 100);
+  for (const row of r.rows) {
+    assert.equal(row.pages, PAGES);
+    assert.ok(row.pagesPerSec > 0, `${row.variant} pages/s`);
+    assert.ok(row.peakRssMb > 0, `${row.variant} RSS`);
+    assert.ok(row.ratioVsPlain > 0 && row.ratioVsChecks > 0, `${row.variant} ratios`);
+    assert.equal(row.runs.length, 1);
+    assert.equal(row.runs[0].pages, PAGES);
+    assert.equal(row.runs[0].failed, site.failing, `${row.variant}: the 500 pages end as failures`);
+  }
+  for (const row of r.rows.filter((x: any) => x.variant.startsWith('pipeline'))) {
+    assert.deepEqual(row.pageAudits, { total: PAGES, distinctUrlHashes: PAGES, distinctUrls: PAGES, ok: PAGES - site.failing, failed: site.failing });
+    assert.equal(row.temporalStatus, 'COMPLETED');
+    assert.ok(row.maxEventsPerRun > 0 && row.totalEvents >= row.maxEventsPerRun);
+    assert.ok(Number.isInteger(row.continuedAsNew));
+    assert.ok(row.summarizeMs > 0 && row.workflowMs > row.summarizeMs);
+    assert.ok(row.summarizeShare > 0 && row.summarizeShare < 1);
+  }
+  for (const db of ['pipeline', 'pipeline-loaded']) {
+    const g = r.goalResults[db];
+    assert.deepEqual(Object.keys(g).sort(), [
+      'history events per run (max)',
+      'peak worker RSS',
+      'pipeline / (plain + checks)',
+      'pipeline / plain (pages/s)',
+      'summarize share of wall time',
+    ]);
+    for (const v of Object.values(g) as Array<{ value: number; ok: boolean }>) {
+      assert.equal(typeof v.value, 'number');
+      assert.equal(typeof v.ok, 'boolean');
+    }
+  }
+});
