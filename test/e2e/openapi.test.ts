@@ -16,7 +16,8 @@ function registeredRoutes(app: Express): string[] {
   const walk = (stack: any[]) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const m of Object.keys(layer.route.methods)) out.push(`${m} ${layer.route.path}`);
+        // `_all`: the 405/OPTIONS answer registered for every described path, not an operation of its own.
+        for (const m of Object.keys(layer.route.methods)) if (m !== '_all') out.push(`${m} ${layer.route.path}`);
       } else if (layer.handle?.stack) {
         walk(layer.handle.stack);
       }

@@ -1,0 +1,76 @@
+// Fuzzing the API with schemathesis (every check on) against its own OpenAPI description, on the real stack: a real
+// PostgreSQL database and Temporal server, but a task queue no worker polls, so runs and batches the fuzzer starts are
+// written and started and never crawl anything. Fails on any server error, undocumented status code, response that
+// does not match its schema, accepted invalid input or refused valid input.
+//
+// schemathesis is a Python tool: `.ci/run` creates the virtualenv `.venv-fuzz` with the pinned version (see README,
+// "Fuzzing"); SCHEMATHESIS_BIN overrides the path. Missing, the test fails and says how to install it — it never skips.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { connectTestClient, createTestDatabase, startTestApi, testConfig, type TestDb } from '../helpers/stack';
+
+export const SCHEMATHESIS_VERSION = '4.32.5';
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = process.env.SCHEMATHESIS_BIN || path.join(ROOT, '.venv-fuzz', 'bin', 'schemathesis');
+const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '25';
+const SEED = process.env.FUZZ_SEED ?? '20261123';
+
+let tdb: TestDb;
+let client: Client;
+let api: { url: string; close(): Promise<void> };
+
+before(async () => {
+  tdb = await createTestDatabase('fuzz');
+  // The default target policy (no private targets): generated URLs never reach a fixture or the machine itself.
+  const config = testConfig({ ALLOW_PRIVATE_TARGETS: 'false', LOG_LEVEL: 'silent' });
+  client = await connectTestClient(config);
+  api = await startTestApi(config, tdb.db, client);
+});
+
+after(async () => {
+  await api?.close();
+  await client?.connection.close();
+  await tdb?.close();
+});
+
+test('schemathesis finds no server error, undocumented status or schema mismatch', { timeout: 240_000 }, async () => {
+  assert.ok(
+    existsSync(BIN),
+    `schemathesis not found at ${BIN}. Create the fuzzing virtualenv once with:\n` +
+      `  python3 -m venv .venv-fuzz && .venv-fuzz/bin/pip install schemathesis==${SCHEMATHESIS_VERSION}\n` +
+      '(.ci/run does this) or point SCHEMATHESIS_BIN at a schemathesis executable.',
+  );
+  const reportDir = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-fuzz-'));
+  const args = [
+    'run', `${api.url}/api/openapi.json`,
+    '--checks', 'all',
+    '--max-examples', MAX_EXAMPLES,
+    '--seed', SEED,
+    '--workers', '2',
+    '--phases', 'examples,coverage,fuzzing,stateful',
+    '--request-timeout', '20',
+    '--suppress-health-check', 'all',
+    '--report', 'junit',
+    '--report-dir', reportDir,
+    '--generation-database', 'none',
+    '--no-color',
+  ];
+  const t0 = Date.now();
+  const { code, output } = await new Promise<{ code: number; output: string }>((resolve, reject) => {
+    const child = spawn(BIN, args, { env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' }, cwd: reportDir });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (c) => resolve({ code: c ?? 1, output: out }));
+  });
+  const summary = output.split('\n').filter((l) => /passed|failed|errored|Test cases|operations|SUMMARY|seconds/i.test(l)).slice(-8).join('\n');
+  console.log(`# fuzz: schemathesis ${SCHEMATHESIS_VERSION}, ${MAX_EXAMPLES} examples/operation, seed ${SEED}, ${Date.now() - t0} ms\n${summary}`);
+  const junit = path.join(reportDir, 'junit.xml');
+  assert.equal(code, 0, `schemathesis reported failures (exit ${code}):\n${output.slice(-20_000)}${existsSync(junit) ? `\njunit: ${readFileSync(junit, 'utf8').length} bytes at ${junit}` : ''}`);
+});
