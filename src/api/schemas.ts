@@ -1,10 +1,31 @@
 // Request schemas (zod). The API validates with them; the OpenAPI description is generated from them too.
+// Every constraint is a zod check that the OpenAPI generator can express (regex → `pattern`, max → `maxLength`), so a
+// client generated from /api/openapi.json never sends what the API refuses; refinements stay only as safety nets.
+// Patterns carry no flags (JSON Schema has none): letter classes are spelled [A-Za-z].
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { thresholdsSchema } from '../audit/thresholds';
+
+extendZodWithOpenApi(z);
+
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
+/** A DNS name whose last label starts with a letter (a numeric last label would be read as an IPv4 address), or IPv4. */
+const HOST = `(?:(?:${LABEL}\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|${IPV4})`;
+const PORT = '(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0))?';
+/** Printable text: no C0/C1 controls, soft hyphen, zero-width, bidi or BOM characters, no lone surrogates. */
+const SAFE_CHAR = '[\\x20-\\x7e\\u00a0-\\u00ac\\u00ae-\\u061b\\u061d-\\u180d\\u180f-\\u200a\\u2010-\\u2027\\u202f-\\u205f\\u2070-\\ud7ff\\ue000-\\ufefe\\uff00-\\ufff8\\ufffc-\\ufffd]';
+const URL_TAIL = `(?:[/?#](?:(?! )${SAFE_CHAR})*)?`;
+export const HTTP_URL_RE = new RegExp(`^[Hh][Tt][Tt][Pp][Ss]?://${HOST}${PORT}${URL_TAIL}$`);
+/** A batch entry: an http(s) URL, or a host name with a dot (or IPv4), optionally with a port. */
+export const DOMAIN_ENTRY_RE = new RegExp(`^(?:[Hh][Tt][Tt][Pp][Ss]?://${HOST}${PORT}${URL_TAIL}|(?:${LABEL}\\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?${PORT}|${IPV4}${PORT})$`);
+const SAFE_TEXT_RE = new RegExp(`^${SAFE_CHAR}*$`);
 
 const httpUrl = z
   .string({ error: 'must be a string' })
   .max(2048, 'must be at most 2048 characters')
+  .regex(HTTP_URL_RE, 'must be an absolute http(s) URL (host name or IPv4; printable characters)')
   .refine((v) => {
     try {
       const u = new URL(v);
@@ -22,7 +43,9 @@ const headerName = z
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name')
   .refine((n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'user-agent'].includes(n.toLowerCase()), 'cannot be set');
 const headerValue = z.string().max(4000).regex(/^[^\r\n\0]*$/, 'may not contain line breaks');
-const patterns = z.array(z.string().min(1).max(500), { error: 'must be an array of strings' }).max(50, 'at most 50 patterns');
+const patterns = z
+  .array(z.string().min(1).max(500).regex(/\S/, 'must not be blank').openapi({ format: 'regex', description: 'JavaScript regular expression' }), { error: 'must be an array of strings' })
+  .max(50, 'at most 50 patterns');
 
 /** Client-chosen key that makes a start idempotent (it becomes part of the workflow id). */
 const idempotencyKey = z
@@ -49,7 +72,7 @@ export const runOptionsSchema = z
     requestTimeoutMs: int(100, 120_000),
     fetchRetries: int(0, 5),
     fetchRetryBaseMs: int(1, 60_000),
-    userAgent: z.string().min(1).max(300),
+    userAgent: z.string().min(1).max(300).regex(SAFE_TEXT_RE, 'must not contain control, invisible or bidirectional-override characters'),
     crawlDelayMs: int(0, 60_000),
     followNofollow: z.boolean({ error: 'must be a boolean' }),
     checkExternalLinks: z.boolean({ error: 'must be a boolean' }),
@@ -80,20 +103,24 @@ export const runIdParamSchema = z.object({
   id: z.string().min(1).max(300).regex(/^[A-Za-z0-9:._~-]+$/, 'is not a valid run id'),
 });
 
+/** An opaque pagination cursor (a row id): at most 18 digits, so it always fits PostgreSQL's bigint. */
+export const cursorSchema = z.string().regex(/^[0-9]{1,18}$/, 'is not a valid cursor (1 to 18 digits)');
+
 export const listPagesQuerySchema = z
   .object({
     status: z.enum(['ok', 'failed']).optional(),
     code: z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100).optional(),
     statusCode: z.coerce.number().int().min(0).max(999).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().regex(/^[0-9]+$/, 'is not a valid cursor').max(20).optional(),
+    cursor: cursorSchema.optional(),
   })
   .strict();
 
 export const listRunsQuerySchema = z
   .object({
     status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
-    site: z.string().max(300).optional(),
+    /** Site host as stored (lower-case, with a non-default port). */
+    site: z.string().max(300).regex(/^[A-Za-z0-9._~:[\]-]*$/, 'is not a host name').optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
@@ -118,6 +145,7 @@ export const startBatchSchema = z
     domains: z
       .array(
         z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(2048, 'must be at most 2048 characters')
+          .regex(DOMAIN_ENTRY_RE, 'must be an http(s) URL or a host name')
           .refine(isDomainEntry, 'must be an http(s) URL or a host name'),
         { error: 'must be an array of domains' },
       )
@@ -127,8 +155,9 @@ export const startBatchSchema = z
     options: runOptionsSchema.optional(),
     maxConcurrentSites: int(1, 50).optional(),
     /** Free-form labels kept with the batch (e.g. a client or ticket reference). */
-    metadata: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional()
-      .refine((m) => m === undefined || Object.keys(m).length <= 20, 'at most 20 keys'),
+    metadata: z.record(z.string().max(100), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional()
+      .refine((m) => m === undefined || Object.keys(m).length <= 20, 'at most 20 keys')
+      .openapi({ maxProperties: 20 }),
   })
   .strict();
 
