@@ -7,7 +7,7 @@
 // "Fuzzing"); SCHEMATHESIS_BIN overrides the path. Missing, the test fails and says how to install it — it never skips.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,6 +19,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const BIN = process.env.SCHEMATHESIS_BIN || path.join(ROOT, '.venv-fuzz', 'bin', 'schemathesis');
 const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '25';
 const SEED = process.env.FUZZ_SEED ?? '20261123';
+const TIME_LIMIT_MS = 200_000;
 
 let tdb: TestDb;
 let client: Client;
@@ -62,11 +63,12 @@ test('schemathesis finds no server error, undocumented status or schema mismatch
   ];
   const t0 = Date.now();
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve, reject) => {
-    const child = spawn(BIN, args, { env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' }, cwd: reportDir });
+    const child = spawn(BIN, args, { env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' }, cwd: reportDir, signal: AbortSignal.timeout(TIME_LIMIT_MS) });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
+    const log = createWriteStream(path.join(reportDir, 'schemathesis.log'));
+    console.log(`# fuzz: schemathesis output in ${reportDir}/schemathesis.log`);
+    for (const stream of [child.stdout, child.stderr]) stream.on('data', (d) => { out += d; log.write(d); });
+    child.on('error', (err) => (err.name === 'AbortError' ? resolve({ code: 124, output: `${out}\n(stopped after ${TIME_LIMIT_MS} ms)` }) : reject(err)));
     child.on('exit', (c) => resolve({ code: c ?? 1, output: out }));
   });
   const summary = output.split('\n').filter((l) => /passed|failed|errored|Test cases|operations|SUMMARY|seconds/i.test(l)).slice(-8).join('\n');
