@@ -223,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-robots', 'ignore robots.txt rules')
     .option('--no-sitemaps', 'do not read sitemaps')
     .option('--key <idempotencyKey>', 'run key: the same key twice returns the same run')
-    .option('--allow-private', 'allow private/loopback targets (e.g. a site on localhost)')
+    .option('--allow-private', 'allow loopback targets (e.g. a site on localhost); other networks: TARGET_ALLOWLIST')
     .option('--json', 'print the final run as JSON')
     .option('--export-dir <dir>', 'write pages.csv, issues.csv and links.csv of the finished run to this directory')
     .action((url: string, o) => void (result = auditCommand(url, o)));

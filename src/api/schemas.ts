@@ -36,13 +36,15 @@ const httpUrl = z
   }, 'must be an absolute http(s) URL');
 
 const int = (min: number, max: number) => z.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const headerName = z
   .string()
   .min(1)
   .max(100)
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name')
   .refine((n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'user-agent'].includes(n.toLowerCase()), 'cannot be set');
-const headerValue = z.string().max(4000).regex(/^[^\r\n\0]*$/, 'may not contain line breaks');
+// eslint-disable-next-line no-control-regex
+const headerValue = z.string().max(4000).regex(/^[^\r\n\x00]*$/, 'may not contain line breaks');
 const patterns = z
   .array(z.string().min(1).max(500).regex(/\S/, 'must not be blank').openapi({ format: 'regex', description: 'JavaScript regular expression' }), { error: 'must be an array of strings' })
   .max(50, 'at most 50 patterns');
@@ -79,9 +81,12 @@ export const runOptionsSchema = z
     stripParams: z.array(z.string().min(1).max(100).regex(/^[^&=#\s]+$/, 'must be a query parameter name'), { error: 'must be an array of strings' }).max(50, 'at most 50 parameters'),
     // Credentials: sealed (AES-256-GCM, SECRETS_KEY) before the workflow starts; never stored or logged in plain text.
     auth: z.object({ username: z.string().min(1).max(200), password: z.string().max(500) }).strict(),
-    headers: z.record(headerName, headerValue).refine((h) => Object.keys(h).length <= 30, 'at most 30 headers'),
+    // Key constraints as `propertyNames` (the generator drops a record's key schema), so generated clients know them.
+    headers: z.record(headerName, headerValue).refine((h) => Object.keys(h).length <= 30, 'at most 30 headers')
+      .openapi({ maxProperties: 30, propertyNames: { type: 'string', minLength: 1, maxLength: 100, pattern: HEADER_NAME_PATTERN, not: { pattern: '^(?:[Hh][Oo][Ss][Tt]|[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]|[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Nn][Ee][Cc][Tt][Ii][Oo][Nn]|[Uu][Ss][Ee][Rr]-[Aa][Gg][Ee][Nn][Tt])$' } } } as never),
     cookies: z.record(z.string().min(1).max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a cookie name'), z.string().max(4000).regex(/^[^;\r\n]*$/, 'may not contain ";" or line breaks'))
-      .refine((c) => Object.keys(c).length <= 50, 'at most 50 cookies'),
+      .refine((c) => Object.keys(c).length <= 50, 'at most 50 cookies')
+      .openapi({ maxProperties: 50, propertyNames: { type: 'string', minLength: 1, maxLength: 200, pattern: HEADER_NAME_PATTERN } } as never),
     thresholds: thresholdsSchema,
   })
   .partial()

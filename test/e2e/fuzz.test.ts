@@ -20,6 +20,7 @@ const BIN = process.env.SCHEMATHESIS_BIN || path.join(ROOT, '.venv-fuzz', 'bin',
 const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '25';
 const SEED = process.env.FUZZ_SEED ?? '20261123';
 const TIME_LIMIT_MS = 200_000;
+const TOKEN = 'fuzz-token-0123456789';
 
 let tdb: TestDb;
 let client: Client;
@@ -28,7 +29,9 @@ let api: { url: string; close(): Promise<void> };
 before(async () => {
   tdb = await createTestDatabase('fuzz');
   // The default target policy (no private targets): generated URLs never reach a fixture or the machine itself.
-  const config = testConfig({ ALLOW_PRIVATE_TARGETS: 'false', LOG_LEVEL: 'silent' });
+  // With a token, so the auth checks (ST401/ST203) test something; with a secrets key, so runs with credentials are
+  // accepted as the description says.
+  const config = testConfig({ ALLOW_PRIVATE_TARGETS: 'false', LOG_LEVEL: 'silent', API_TOKEN: TOKEN, SECRETS_KEY: 'fuzz-secrets-key-0123456789' });
   client = await connectTestClient(config);
   api = await startTestApi(config, tdb.db, client);
 });
@@ -50,6 +53,7 @@ test('schemathesis finds no server error, undocumented status or schema mismatch
   const args = [
     'run', `${api.url}/api/openapi.json`,
     '--checks', 'all',
+    '--header', `Authorization: Bearer ${TOKEN}`,
     '--max-examples', MAX_EXAMPLES,
     '--seed', SEED,
     '--workers', '2',
