@@ -231,7 +231,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('stack')
     .description('run Temporal, PostgreSQL, a worker and the API + dashboard until Ctrl-C')
     .option('--port <n>', 'API port', int('--port'))
-    .option('--allow-private', 'allow private/loopback targets')
+    .option('--allow-private', 'allow loopback targets (other networks: TARGET_ALLOWLIST)')
     .action((o) => void (result = stackCommand(o)));
   program.command('migrate').description('apply database migrations').action(() => void (result = migrateCommand()));
   try {

@@ -125,11 +125,27 @@ export function openApiDocument() {
       responses: { ...r.responses, ...(r.public ? {} : AUTH), ...(NO_OUTAGE.has(r.path) ? {} : OUTAGE) } as never,
     });
   }
-  cached = new OpenApiGeneratorV3(registry.definitions).generateDocument({
+  cached = noNulStrings(new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
     info: { title: 'Sitesweep API', version: '0.1.0', description: 'Durable full-site SEO audits on Temporal. Errors are `{ error: { code, message, details } }`.' },
-  });
+  }));
   return cached;
+}
+
+/**
+ * PostgreSQL cannot store a NUL byte in text or jsonb, so the API refuses it in every string (400 naming the field);
+ * the description says so for each free-form string (those without a pattern of their own; every pattern excludes it).
+ */
+function noNulStrings<T>(doc: T): T {
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'string' && o.pattern === undefined && o.enum === undefined && o.format === undefined) o.pattern = '^[^\\x00]*$';
+    for (const [k, v] of Object.entries(o)) if (k !== 'example' && k !== 'examples') walk(v);
+  };
+  walk((doc as any).paths);
+  return doc;
 }
 
 /** A dependency-free reference page rendered from the document itself. */

@@ -1,4 +1,5 @@
 // Request schemas (zod). The API validates with them; the OpenAPI description is generated from them too.
+/* eslint-disable no-control-regex -- patterns below exclude NUL (\x00) on purpose: PostgreSQL cannot store it */
 // Every constraint is a zod check that the OpenAPI generator can express (regex → `pattern`, max → `maxLength`), so a
 // client generated from /api/openapi.json never sends what the API refuses; refinements stay only as safety nets.
 // Patterns carry no flags (JSON Schema has none): letter classes are spelled [A-Za-z].
@@ -43,10 +44,9 @@ const headerName = z
   .max(100)
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name')
   .refine((n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'user-agent'].includes(n.toLowerCase()), 'cannot be set');
-// eslint-disable-next-line no-control-regex
 const headerValue = z.string().max(4000).regex(/^[^\r\n\x00]*$/, 'may not contain line breaks');
 const patterns = z
-  .array(z.string().min(1).max(500).regex(/\S/, 'must not be blank').openapi({ format: 'regex', description: 'JavaScript regular expression' }), { error: 'must be an array of strings' })
+  .array(z.string().min(1).max(500).regex(/^[^\x00]*\S[^\x00]*$/, 'must not be blank').openapi({ format: 'regex', description: 'JavaScript regular expression' }), { error: 'must be an array of strings' })
   .max(50, 'at most 50 patterns');
 
 /** Client-chosen key that makes a start idempotent (it becomes part of the workflow id). */
@@ -78,13 +78,13 @@ export const runOptionsSchema = z
     crawlDelayMs: int(0, 60_000),
     followNofollow: z.boolean({ error: 'must be a boolean' }),
     checkExternalLinks: z.boolean({ error: 'must be a boolean' }),
-    stripParams: z.array(z.string().min(1).max(100).regex(/^[^&=#\s]+$/, 'must be a query parameter name'), { error: 'must be an array of strings' }).max(50, 'at most 50 parameters'),
+    stripParams: z.array(z.string().min(1).max(100).regex(/^[^&=#\s\x00]+$/, 'must be a query parameter name'), { error: 'must be an array of strings' }).max(50, 'at most 50 parameters'),
     // Credentials: sealed (AES-256-GCM, SECRETS_KEY) before the workflow starts; never stored or logged in plain text.
     auth: z.object({ username: z.string().min(1).max(200), password: z.string().max(500) }).strict(),
     // Key constraints as `propertyNames` (the generator drops a record's key schema), so generated clients know them.
     headers: z.record(headerName, headerValue).refine((h) => Object.keys(h).length <= 30, 'at most 30 headers')
       .openapi({ maxProperties: 30, propertyNames: { type: 'string', minLength: 1, maxLength: 100, pattern: HEADER_NAME_PATTERN, not: { pattern: '^(?:[Hh][Oo][Ss][Tt]|[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]|[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Nn][Ee][Cc][Tt][Ii][Oo][Nn]|[Uu][Ss][Ee][Rr]-[Aa][Gg][Ee][Nn][Tt])$' } } } as never),
-    cookies: z.record(z.string().min(1).max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a cookie name'), z.string().max(4000).regex(/^[^;\r\n]*$/, 'may not contain ";" or line breaks'))
+    cookies: z.record(z.string().min(1).max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a cookie name'), z.string().max(4000).regex(/^[^;\r\n\x00]*$/, 'may not contain ";" or line breaks'))
       .refine((c) => Object.keys(c).length <= 50, 'at most 50 cookies')
       .openapi({ maxProperties: 50, propertyNames: { type: 'string', minLength: 1, maxLength: 200, pattern: HEADER_NAME_PATTERN } } as never),
     thresholds: thresholdsSchema,
@@ -162,7 +162,11 @@ export const startBatchSchema = z
     /** Free-form labels kept with the batch (e.g. a client or ticket reference). */
     metadata: z.record(z.string().max(100), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional()
       .refine((m) => m === undefined || Object.keys(m).length <= 20, 'at most 20 keys')
-      .openapi({ maxProperties: 20 }),
+      .openapi({
+        maxProperties: 20,
+        propertyNames: { type: 'string', maxLength: 100, pattern: '^[^\\x00]*$' },
+        additionalProperties: { nullable: true, anyOf: [{ type: 'string', maxLength: 500, pattern: '^[^\\x00]*$' }, { type: 'number' }, { type: 'boolean' }] },
+      } as never),
   })
   .strict();
 
