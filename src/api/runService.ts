@@ -100,7 +100,19 @@ export function assertValidPatterns(options: { include?: string[]; exclude?: str
   for (const field of ['include', 'exclude'] as const) {
     try {
       compilePatterns(options?.[field]);
+      // The description says `format: regex` (ECMA-262 as JSON Schema reads it, i.e. with Unicode semantics): refuse
+      // what only the lax legacy syntax accepts (a stray `]` or `{`, identity escapes), so a client validating against
+      // the description and the API agree.
+      (options?.[field] ?? []).forEach((p, i) => {
+        try {
+          new RegExp(p, 'u');
+        } catch (err) {
+          const message = `is not a valid regular expression (${(err as Error).message})`;
+          throw new HttpError(400, 'invalid_request', `options.${field}[${i}]: ${message}`, [{ field: `options.${field}[${i}]`, message }]);
+        }
+      });
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
       throw err;
     }
