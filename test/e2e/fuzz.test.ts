@@ -17,7 +17,7 @@ import { connectTestClient, createTestDatabase, startTestApi, testConfig, type T
 export const SCHEMATHESIS_VERSION = '4.32.5';
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = process.env.SCHEMATHESIS_BIN || path.join(ROOT, '.venv-fuzz', 'bin', 'schemathesis');
-const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '25';
+const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '20';
 const SEED = process.env.FUZZ_SEED ?? '20261123';
 const TIME_LIMIT_MS = 200_000;
 const TOKEN = 'fuzz-token-0123456789';
