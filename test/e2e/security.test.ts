@@ -282,7 +282,9 @@ describe('SSRF guard end to end (no opt-in)', () => {
     const api = await startTestApi(config, tdb.db, client);
     try {
       const r = await request(api.url, 'POST', '/api/runs', { body: { url: `${server.origin}/ok` } });
-      assert.equal(r.status, 400);
+      // 403: a well-formed request the target policy refuses (a 400 would say the request itself is malformed).
+      assert.equal(r.status, 403);
+      assert.equal(r.body.error.code, 'blocked_target');
       assert.equal(r.body.error.details[0].field, 'url');
       assert.match(r.body.error.message, /private\/blocked/);
     } finally {
