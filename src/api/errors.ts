@@ -73,24 +73,22 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * surrogate (not encodable as UTF-8) — as a 400 naming its field; null when there is none.
  */
 export function unstorableInput(value: unknown, field = ''): HttpError | null {
-  const name = (f: string) => f || '(body)';
-  if (typeof value === 'string') {
-    if (NUL.test(value)) return new HttpError(400, 'invalid_request', `${name(field)}: must not contain NUL bytes`, [{ field: name(field), message: 'must not contain NUL bytes' }]);
-    if (LONE_SURROGATE.test(value)) return new HttpError(400, 'invalid_request', `${name(field)}: must be valid Unicode (UTF-8)`, [{ field: name(field), message: 'must be valid Unicode (UTF-8)' }]);
-    return null;
-  }
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) {
-      const e = unstorableInput(v, `${field}[${i}]`);
-      if (e) return e;
+  // Iterative with a depth cap: a 100k-deep body must not overflow the stack (the schema refuses such nesting anyway).
+  const stack: Array<[unknown, string, number]> = [[value, field, 0]];
+  while (stack.length > 0) {
+    const [v, f, depth] = stack.pop()!;
+    const name = f || '(body)';
+    if (typeof v === 'string') {
+      if (NUL.test(v)) return new HttpError(400, 'invalid_request', `${name}: must not contain NUL bytes`, [{ field: name, message: 'must not contain NUL bytes' }]);
+      if (LONE_SURROGATE.test(v)) return new HttpError(400, 'invalid_request', `${name}: must be valid Unicode (UTF-8)`, [{ field: name, message: 'must be valid Unicode (UTF-8)' }]);
+      continue;
     }
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const f = field ? `${field}.${k}` : k;
-      const e = unstorableInput(k, f) ?? unstorableInput(v, f);
-      if (e) return e;
+    if (!v || typeof v !== 'object' || depth >= 32) continue;
+    const entries = Array.isArray(v) ? v.map((x, i) => [`${f}[${i}]`, x, null] as const) : Object.entries(v).map(([k, x]) => [f ? `${f}.${k}` : k, x, k] as const);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [childField, child, key] = entries[i];
+      stack.push([child, childField, depth + 1]);
+      if (key !== null) stack.push([key, childField, depth + 1]);
     }
   }
   return null;
