@@ -224,7 +224,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-robots', 'ignore robots.txt rules')
     .option('--no-sitemaps', 'do not read sitemaps')
     .option('--key <idempotencyKey>', 'run key: the same key twice returns the same run')
-    .option('--allow-private', 'allow private/loopback targets (e.g. a site on localhost)')
+    .option('--allow-private', 'allow loopback targets (e.g. a site on localhost); other networks: TARGET_ALLOWLIST')
     .option('--json', 'print the final run as JSON')
     .option('--export-dir <dir>', 'write pages.csv, issues.csv and links.csv of the finished run to this directory')
     .action((url: string, o) => void (result = auditCommand(url, o)));
@@ -232,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('stack')
     .description('run Temporal, PostgreSQL, a worker and the API + dashboard until Ctrl-C')
     .option('--port <n>', 'API port', int('--port'))
-    .option('--allow-private', 'allow private/loopback targets')
+    .option('--allow-private', 'allow loopback targets (other networks: TARGET_ALLOWLIST)')
     .action((o) => void (result = stackCommand(o)));
   program.command('migrate').description('apply database migrations').action(() => void (result = migrateCommand()));
   try {

@@ -1,4 +1,10 @@
-// Batch bookkeeping: the audit_batches row. Every write is idempotent: per-domain results are set by key (jsonb_set,
+// Batch bookkeeping: the audit_batches row.
+//
+// A "failed domain" is one whose site could not be audited: the child run failed, or it ended without a single page
+// audited — the site was unreachable (nothing found or fetched: DNS, connection refused, TLS, blocked target) or every
+// page it found failed. Such a domain's run row says `failed` too, with the same error, so the batch's per-domain
+// status and GET /api/runs/:id always agree (the child's Temporal execution itself still shows Completed: the workflow
+// ran to its end; the audit it produced is a failure). A domain with at least one audited page is `completed`. Every write is idempotent: per-domain results are set by key (jsonb_set,
 // the same value twice changes nothing) and the counters are recomputed from domain_statuses, never incremented.
 import type { BatchAuditResult, BatchStatus, DomainStatus } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
@@ -57,6 +63,13 @@ export function createBatchActivities({ db }: Pick<ActivityDeps, 'db'>) {
       }
       const stored: DomainStatus = { status: r.status, runId, pagesAudited, error: r.error, workflowId: r.workflowId };
       await db.transaction(async (tx) => {
+        if (stored.status === 'failed' && runId) {
+          // The child run completed its workflow but audited nothing: its row says failed, like the batch.
+          await tx.query(
+            `UPDATE audit_runs SET status = 'failed', error = COALESCE(error, $2), updated_at = now() WHERE id = $1 AND status = 'completed'`,
+            [runId, stored.error],
+          );
+        }
         await tx.query(
           `UPDATE audit_batches SET domain_statuses = jsonb_set(domain_statuses, ARRAY[$2::text], $3::jsonb, true), updated_at = now() WHERE id = $1`,
           [input.batchId, input.domain, JSON.stringify(stored)],

@@ -1,5 +1,6 @@
 // The Express app: a thin layer over the run service, the database and Temporal. Built by a factory so tests,
 // the CLI's local stack and the server process all mount the same app.
+import { isUtf8 } from 'node:buffer';
 import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -11,7 +12,7 @@ import type { Logger } from '../logger';
 import { pauseSignal, resumeSignal } from '../workflows/contracts';
 import { createBatchRouter } from './batches';
 import { errorHandler, HttpError, parseOr400 } from './errors';
-import { docsPage, openApiDocument } from './openapi';
+import { docsPage, openApiDocument, ROUTES } from './openapi';
 import { createMetricsRouter } from './metrics';
 import { findRunRow, getRunView, startSiteRun, webUiUrl } from './runService';
 import { createReportsRouter, sealRunOptions } from './reports';
@@ -80,7 +81,36 @@ export function createApp(deps: AppDeps): express.Express {
     }
     next();
   });
-  app.use('/api', express.json({ limit: config.api.bodyLimit, strict: true }));
+  // A query string whose percent-encoding is not UTF-8 is refused naming the parameter (the query parser would
+  // otherwise turn it into U+FFFD silently).
+  app.use('/api', (req, _res, next) => {
+    const q = req.url.indexOf('?');
+    if (q < 0) return next();
+    for (const pair of req.url.slice(q + 1).split('&')) {
+      const [rawKey, ...rest] = pair.split('=');
+      for (const part of [rawKey, rest.join('=')]) {
+        try {
+          decodeURIComponent(part.replace(/\+/g, ' '));
+        } catch {
+          let key = rawKey;
+          try {
+            key = decodeURIComponent(rawKey);
+          } catch {}
+          const field = key.slice(0, 100) || '(query)';
+          return next(new HttpError(400, 'invalid_request', `${field}: is not valid UTF-8 (percent-encoding)`, [{ field, message: 'is not valid UTF-8 (percent-encoding)' }]));
+        }
+      }
+    }
+    next();
+  });
+  app.use('/api', express.json({
+    limit: config.api.bodyLimit,
+    strict: true,
+    // JSON is UTF-8 (RFC 8259): bytes that are not are refused, not replaced with U+FFFD.
+    verify: (_req, _res, buf) => {
+      if (!isUtf8(buf)) throw Object.assign(new Error('body: is not valid UTF-8'), { status: 400, code: 'invalid_utf8' });
+    },
+  }));
 
   const runDeps = { db, client, config };
   const runParam = (req: express.Request) => parseOr400(runIdParamSchema, req.params).id;
@@ -157,8 +187,23 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(createBatchRouter(deps));
   app.use(createMetricsRouter(deps));
 
+  // A known path asked with a method it does not have: 405 with Allow (OPTIONS: 204 with Allow), JSON as always.
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const r of ROUTES) methodsByPath.set(r.path, (methodsByPath.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
+  for (const [routePath, methods] of methodsByPath) {
+    const allow = [...methods, ...(methods.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+    app.all(routePath, (req, res, next) => {
+      if (req.method === 'OPTIONS') {
+        res.set('Allow', allow).status(204).end();
+        return;
+      }
+      next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here (allowed: ${allow})`, null, { Allow: allow }));
+    });
+  }
+
   app.use('/', express.static(path.join(__dirname, 'public'), { index: 'index.html' }));
-  app.use('/api', (_req, _res, next) => next(new HttpError(404, 'not_found', 'No such route')));
+  // Anything else, any method (TRACE, OPTIONS…): a JSON 404, never an HTML page.
+  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such route')));
   app.use(errorHandler(log));
   return app;
 }

@@ -21,9 +21,9 @@ import {
   type DomainStatus,
 } from '../workflows/contracts';
 import type { AppDeps } from './app';
-import { HttpError, notFound, parseOr400 } from './errors';
+import { HttpError, notFound, parseOr400, unstorableInput } from './errors';
 import { sealRunOptions } from './reports';
-import { assertValidPatterns, findRunRow, newRunKey, startSiteRun, webUiUrl } from './runService';
+import { assertAllowedTargets, assertValidPatterns, findRunRow, newRunKey, optionTargets, startSiteRun, webUiUrl } from './runService';
 import { batchIdParamSchema, listBatchesQuerySchema, retryRunSchema, runIdParamSchema, startBatchSchema, type StartRunBody } from './schemas';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,6 +35,8 @@ function fieldName(path: PropertyKey[]): string {
 }
 
 function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const bad = unstorableInput(value);
+  if (bad) throw bad;
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const details = r.error.issues.map((i) => ({ field: fieldName(i.path), message: i.message }));
@@ -44,8 +46,10 @@ function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 }
 
 /** Entries → normalized site URLs, one per host (a batch audits each site once); bad entries → 400 naming them. */
-export function normalizeDomains(entries: string[]): { domains: string[]; duplicatesRemoved: number } {
+export function normalizeDomains(entries: string[]): { domains: string[]; duplicatesRemoved: number; entryIndex: number[] } {
   const domains: string[] = [];
+  /** For each kept domain, the index of the entry it came from (refusals name `domains[i]` as submitted). */
+  const entryIndex: number[] = [];
   const hosts = new Set<string>();
   entries.forEach((entry, i) => {
     const raw = entry.trim();
@@ -59,8 +63,9 @@ export function normalizeDomains(entries: string[]): { domains: string[]; duplic
     if (hosts.has(host)) return;
     hosts.add(host);
     domains.push(normalized);
+    entryIndex.push(i);
   });
-  return { domains, duplicatesRemoved: entries.length - domains.length };
+  return { domains, duplicatesRemoved: entries.length - domains.length, entryIndex };
 }
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
@@ -159,8 +164,10 @@ export function createBatchRouter(deps: AppDeps): express.Router {
 
   router.post('/api/batches', async (req, res) => {
     const body = parseBody(startBatchSchema, req.body ?? {});
-    const { domains, duplicatesRemoved } = normalizeDomains(body.domains);
+    const { domains, duplicatesRemoved, entryIndex } = normalizeDomains(body.domains);
     assertValidPatterns(body.options);
+    // The same target policy as POST /api/runs, for every domain and sitemap, before the batch row is written.
+    await assertAllowedTargets(config, [...domains.map((url, i) => ({ url, field: `domains[${entryIndex[i]}]` })), ...optionTargets(body.options)]);
     // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.
     const options = sealRunOptions(body.options, config) ?? {};
     const key = body.idempotencyKey ?? newRunKey();

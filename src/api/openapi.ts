@@ -26,6 +26,16 @@ const json = (description: string, schema: z.ZodType = z.record(z.string(), z.un
 });
 const error = (description: string) => json(description, errorSchema);
 const AUTH = { 401: error('API_TOKEN is set and the request has no valid bearer token') };
+/** Every route that reads PostgreSQL or calls Temporal: a real outage answers 503 with Retry-After, never a 500. */
+const OUTAGE = {
+  503: {
+    description: 'PostgreSQL or Temporal is unreachable; retry after the Retry-After seconds',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } },
+    content: { 'application/json': { schema: errorSchema } },
+  },
+};
+const BODY = { 400: error('Invalid body; the message names each field'), 413: error('Body too large'), 415: error('Body is not UTF-8 JSON') };
+const BLOCKED = { 403: error('A target (url, domains[i], options.sitemaps[i]) is refused by the target policy (private, loopback or link-local address); the message names it') };
 
 /** Request examples: the OpenAPI test validates each against its zod schema. */
 export const EXAMPLES = {
@@ -42,8 +52,10 @@ export interface RouteDoc {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: { schema: z.ZodType; example: unknown };
-  responses: Record<number, { description: string; content?: Record<string, unknown> }>;
+  responses: Record<number, { description: string; content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
   public?: boolean;
+  /** Reads PostgreSQL or calls Temporal (so it can answer 503). */
+  outage?: boolean;
 }
 
 const runNotFound = { 404: error('No run with that id'), 400: error('Malformed id or query; the message names the field') };
@@ -55,10 +67,10 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post', path: '/api/runs', summary: 'Start (or return) a site audit run',
     body: { schema: startRunSchema, example: EXAMPLES.startRun },
-    responses: { 202: json('Run started'), 200: json('A run with this idempotencyKey exists: returned as is'), 400: error('Invalid body; the message names each field'), 413: error('Body too large'), 415: error('Body is not UTF-8 JSON') },
+    responses: { 202: json('Run started'), 200: json('A run with this idempotencyKey exists: returned as is'), ...BODY, ...BLOCKED },
   },
   { method: 'get', path: '/api/runs', summary: 'Recent runs, filterable by status and site', query: listRunsQuerySchema, responses: { 200: json('Runs, newest first'), 400: error('Invalid query') } },
-  { method: 'get', path: '/api/runs/:id', summary: 'A run: live progress while running, the database after', params: runIdParamSchema, responses: { 200: json('The run'), ...runNotFound } },
+  { method: 'get', path: '/api/runs/:id', summary: 'A run: live progress while running, the database after', params: runIdParamSchema, responses: { 200: json('The run (while PostgreSQL is unreachable, a running run answers from its workflow with `database: "unreachable"` and a `note`)'), ...runNotFound } },
   { method: 'get', path: '/api/runs/:id/pages', summary: 'Audited pages, filterable, cursor-paginated', params: runIdParamSchema, query: listPagesQuerySchema, responses: { 200: json('A page of results and nextCursor'), ...runNotFound } },
   { method: 'get', path: '/api/runs/:id/report', summary: 'Findings by category and severity, with explanations, scores and affected pages', params: runIdParamSchema, query: reportQuerySchema, responses: { 200: json('The report'), ...runNotFound } },
   {
@@ -71,13 +83,13 @@ export const ROUTES: RouteDoc[] = [
   { method: 'post', path: '/api/runs/:id/resume', summary: 'Resume a paused run (signal)', params: runIdParamSchema, responses: { 202: json('Resume requested'), 409: error('The run is not running'), ...runNotFound } },
   {
     method: 'post', path: '/api/runs/:id/retry', summary: 'Start a new run of the same site with the same options', params: runIdParamSchema,
-    body: { schema: retryRunSchema, example: EXAMPLES.retry }, responses: { 202: json('New run started'), 200: json('The retry with this key exists'), ...runNotFound },
+    body: { schema: retryRunSchema, example: EXAMPLES.retry }, responses: { 202: json('New run started'), 200: json('The retry with this key exists'), ...runNotFound, ...BODY, ...BLOCKED, 409: error('The run is still running (cancel it first)') },
   },
   { method: 'get', path: '/api/checks', summary: 'The check catalogue: codes, severities, explanations, thresholds', responses: { 200: json('Every check') } },
   {
     method: 'post', path: '/api/batches', summary: 'Audit many domains: one parent workflow, one child run per domain',
     body: { schema: startBatchSchema, example: EXAMPLES.startBatch },
-    responses: { 202: json('Batch started'), 200: json('A batch with this idempotencyKey exists'), 400: error('Invalid body; the message names the bad entry'), 413: error('Body too large'), 415: error('Body is not UTF-8 JSON') },
+    responses: { 202: json('Batch started'), 200: json('A batch with this idempotencyKey exists'), ...BODY, ...BLOCKED },
   },
   { method: 'get', path: '/api/batches', summary: 'Recent batches', query: listBatchesQuerySchema, responses: { 200: json('Batches, newest first'), 400: error('Invalid query') } },
   { method: 'get', path: '/api/batches/:id', summary: 'A batch with a status per domain', params: batchIdParamSchema, responses: { 200: json('The batch'), ...batchNotFound } },
@@ -87,6 +99,9 @@ export const ROUTES: RouteDoc[] = [
   { method: 'get', path: '/api/openapi.json', summary: 'This description', responses: { 200: json('OpenAPI 3 document') } },
   { method: 'get', path: '/api/docs', summary: 'Browsable API reference', responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } } },
 ];
+
+/** Routes that touch neither PostgreSQL nor Temporal. */
+const NO_OUTAGE = new Set(['/healthz', '/readyz', '/api/checks', '/api/openapi.json', '/api/docs']);
 
 export const toOpenApiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
@@ -107,14 +122,30 @@ export function openApiDocument() {
         ...(r.query ? { query: r.query } : {}),
         ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body.schema, example: r.body.example } } } } : {}),
       },
-      responses: { ...r.responses, ...(r.public ? {} : AUTH) } as never,
+      responses: { ...r.responses, ...(r.public ? {} : AUTH), ...(NO_OUTAGE.has(r.path) ? {} : OUTAGE) } as never,
     });
   }
-  cached = new OpenApiGeneratorV3(registry.definitions).generateDocument({
+  cached = noNulStrings(new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
     info: { title: 'Sitesweep API', version: '0.1.0', description: 'Durable full-site SEO audits on Temporal. Errors are `{ error: { code, message, details } }`.' },
-  });
+  }));
   return cached;
+}
+
+/**
+ * PostgreSQL cannot store a NUL byte in text or jsonb, so the API refuses it in every string (400 naming the field);
+ * the description says so for each free-form string (those without a pattern of their own; every pattern excludes it).
+ */
+function noNulStrings<T>(doc: T): T {
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'string' && o.pattern === undefined && o.enum === undefined && o.format === undefined) o.pattern = '^[^\\x00]*$';
+    for (const [k, v] of Object.entries(o)) if (k !== 'example' && k !== 'examples') walk(v);
+  };
+  walk((doc as any).paths);
+  return doc;
 }
 
 /** A dependency-free reference page rendered from the document itself. */

@@ -17,7 +17,7 @@ import { compareRuns, previousRunId, siteFindingsByUrl, siteIssueBatches, siteIs
 import type { RunSummary } from '../workflows/contracts';
 import { HttpError, notFound, parseOr400 } from './errors';
 import { findRunRow, webUiUrl } from './runService';
-import { runIdParamSchema } from './schemas';
+import { cursorSchema, runIdParamSchema } from './schemas';
 
 const BATCH = 500;
 const SEVERITIES = ['critical', 'warning', 'notice'] as const;
@@ -38,7 +38,7 @@ export const reportQuerySchema = z
   .object({
     code: z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().regex(/^[0-9]+$/, 'is not a valid cursor').max(20).optional(),
+    cursor: cursorSchema.optional(),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { compilePatterns, InvalidPatternError } from '../audit/scope';
 import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
-import { isTargetAllowed } from '../crawl/ssrfGuard';
+import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
 import {
   DEFAULT_POLICIES,
   progressQuery,
@@ -18,7 +18,7 @@ import {
   type SiteAuditInput,
 } from '../workflows/contracts';
 import { AuditStageKey, SiteHostKey } from '../workflows/searchAttributes';
-import { HttpError, notFound } from './errors';
+import { databaseUnavailable, HttpError, isDatabaseUnavailable, notFound } from './errors';
 import type { StartRunBody } from './schemas';
 
 export interface RunServiceDeps {
@@ -42,15 +42,16 @@ export function webUiUrl(config: Config, workflowId: string): string {
 }
 
 /**
- * Refuse to start a run whose site resolves to a loopback, private, link-local, unique-local or metadata address
- * unless the configuration opts in (ALLOW_PRIVATE_TARGETS, TARGET_ALLOWLIST). The worker's connect-time guard is the
- * real enforcement (redirects, DNS answers that change); this check turns the obvious case into a 400 up front.
- * A name that does not resolve (now) is let through: the crawl records it as a `dns` failure.
+ * The API side of the one target policy (src/crawl/ssrfGuard.ts, TargetPolicy): refuse, before anything is written,
+ * a URL whose host is or resolves to an address the policy refuses (loopback unless ALLOW_PRIVATE_TARGETS, other
+ * private ranges unless TARGET_ALLOWLIST names them, link-local/metadata only by an explicit CIDR). Used for the run's
+ * URL, every batch domain and every options.sitemaps URL. The worker's connect-time guard is the real enforcement
+ * (redirects, DNS answers that change); this turns the obvious case into a 403 up front. A name that does not resolve
+ * (now) is let through: the crawl records it as a `dns` failure.
  */
-export async function assertAllowedTarget(config: Config, siteUrl: string): Promise<void> {
+export async function assertAllowedTarget(config: Config, url: string, field = 'url'): Promise<void> {
   const policy = { allowPrivateTargets: config.crawl.allowPrivateTargets, allowlist: config.crawl.targetAllowlist };
-  if (policy.allowPrivateTargets) return;
-  const hostname = new URL(siteUrl).hostname.replace(/^\[|\]$/g, '');
+  const hostname = new URL(url).hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   if (isIP(hostname) !== 0) {
     addresses = [hostname];
@@ -73,8 +74,20 @@ export async function assertAllowedTarget(config: Config, siteUrl: string): Prom
   const bad = addresses.find((a) => !isTargetAllowed(hostname, a, policy));
   if (bad === undefined) return;
   const what = bad === hostname ? hostname : `${hostname} (resolves to ${bad})`;
-  const message = `target ${what} is a private/blocked address (loopback, private, link-local, unique-local or metadata); set ALLOW_PRIVATE_TARGETS=true or list it in TARGET_ALLOWLIST to allow it`;
-  throw new HttpError(400, 'blocked_target', `url: ${message}`, [{ field: 'url', message }]);
+  const message = `target ${what} is a private/blocked address (loopback, private, link-local, unique-local or metadata); ${blockedTargetAdvice(bad)}`;
+  throw new HttpError(403, 'blocked_target', `${field}: ${message}`, [{ field, message }]);
+}
+
+/** Every URL of a request through the target policy, a few lookups at a time; the first refusal wins. */
+export async function assertAllowedTargets(config: Config, targets: Array<{ url: string; field: string }>): Promise<void> {
+  for (let i = 0; i < targets.length; i += 16) {
+    await Promise.all(targets.slice(i, i + 16).map((t) => assertAllowedTarget(config, t.url, t.field)));
+  }
+}
+
+/** The run options' URLs that enter the crawl besides the site itself. */
+export function optionTargets(options: { sitemaps?: string[] } | undefined): Array<{ url: string; field: string }> {
+  return (options?.sitemaps ?? []).map((url, i) => ({ url, field: `options.sitemaps[${i}]` }));
 }
 
 // C0/C1 controls, zero-width and bidi formatting characters, BOM.
@@ -87,7 +100,19 @@ export function assertValidPatterns(options: { include?: string[]; exclude?: str
   for (const field of ['include', 'exclude'] as const) {
     try {
       compilePatterns(options?.[field]);
+      // The description says `format: regex` (ECMA-262 as JSON Schema reads it, i.e. with Unicode semantics): refuse
+      // what only the lax legacy syntax accepts (a stray `]` or `{`, identity escapes), so a client validating against
+      // the description and the API agree.
+      (options?.[field] ?? []).forEach((p, i) => {
+        try {
+          new RegExp(p, 'u');
+        } catch (err) {
+          const message = `is not a valid regular expression (${(err as Error).message})`;
+          throw new HttpError(400, 'invalid_request', `options.${field}[${i}]: ${message}`, [{ field: `options.${field}[${i}]`, message }]);
+        }
+      });
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
       throw err;
     }
@@ -113,7 +138,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
   const host = siteUrl ? siteHostOf(siteUrl) : null;
   if (!siteUrl || !host) throw new HttpError(400, 'invalid_request', 'url: must be an absolute http(s) URL', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
   assertValidPatterns(body.options);
-  await assertAllowedTarget(config, siteUrl);
+  await assertAllowedTargets(config, [{ url: siteUrl, field: 'url' }, ...optionTargets(body.options)]);
   const runKey = body.idempotencyKey ?? newRunKey();
   const workflowId = siteAuditWorkflowId(host, runKey);
   const options = resolveOptions({ siteUrl, ...body.options });
@@ -154,6 +179,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
     created = false;
   }
   const [row] = await db.query(`SELECT id, status FROM audit_runs WHERE workflow_id = $1`, [workflowId]);
+  rememberWorkflowId(row.id, workflowId);
   return {
     runId: row.id,
     workflowId,
@@ -167,11 +193,24 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * run id → workflow id of runs this process has seen (bounded, oldest first out), so GET /api/runs/:id can still find
+ * a running run's workflow — and its live progress — while PostgreSQL is unreachable.
+ */
+const workflowIds = new Map<string, string>();
+const WORKFLOW_ID_CACHE_SIZE = 10_000;
+function rememberWorkflowId(runId: string, workflowId: string): void {
+  workflowIds.delete(runId);
+  workflowIds.set(runId, workflowId);
+  if (workflowIds.size > WORKFLOW_ID_CACHE_SIZE) workflowIds.delete(workflowIds.keys().next().value!);
+}
+
 export async function findRunRow(db: DataSource, id: string): Promise<Record<string, any>> {
   const rows = UUID_RE.test(id)
     ? await db.query(`SELECT * FROM audit_runs WHERE id = $1`, [id])
     : await db.query(`SELECT * FROM audit_runs WHERE workflow_id = $1`, [id]);
   if (rows.length === 0) throw notFound(`run ${id}`);
+  rememberWorkflowId(rows[0].id, rows[0].workflow_id);
   return rows[0];
 }
 
@@ -192,8 +231,8 @@ export interface RunView {
   runId: string;
   workflowId: string;
   runKey: string;
-  siteUrl: string;
-  siteHost: string;
+  siteUrl: string | null;
+  siteHost: string | null;
   status: string;
   stage: AuditStage | 'waiting_for_worker';
   waitingForWorker: boolean;
@@ -203,15 +242,68 @@ export interface RunView {
   error: string | null;
   options: unknown;
   batchId: string | null;
-  createdAt: string;
+  createdAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
   webUiUrl: string;
+  /** Set only when PostgreSQL is unreachable and the view comes from the workflow's progress query alone. */
+  database?: 'unreachable';
+  note?: string;
+}
+
+/**
+ * The database is down: a running run still answers from its workflow's progress query (the row's fields it cannot
+ * know are null, and `note` says why); anything else is a 503 with Retry-After.
+ */
+async function liveRunViewWithoutDatabase(deps: RunServiceDeps, id: string): Promise<RunView> {
+  const workflowId = UUID_RE.test(id) ? workflowIds.get(id) : id;
+  if (!workflowId) throw databaseUnavailable();
+  const handle = deps.client.workflow.getHandle(workflowId);
+  let progress: ProgressView;
+  let status: string;
+  try {
+    [progress, status] = await deps.client.withDeadline(Date.now() + 3_000, async () => {
+      const d = await handle.describe();
+      if (d.status.name !== 'RUNNING') throw new Error(`workflow is ${d.status.name}`);
+      return [await handle.query(progressQuery), 'running'] as const;
+    });
+  } catch {
+    throw databaseUnavailable();
+  }
+  const m = /^site-audit:(.+):([^:]+)$/.exec(workflowId);
+  return {
+    runId: progress.runId ?? id,
+    workflowId,
+    runKey: m?.[2] ?? '',
+    siteUrl: null,
+    siteHost: m?.[1] ?? null,
+    status,
+    stage: progress.stage,
+    waitingForWorker: false,
+    progress,
+    counters: { discovered: progress.discovered, audited: progress.audited, failed: progress.failed, persisted: progress.persisted },
+    summary: null,
+    error: null,
+    options: null,
+    batchId: null,
+    createdAt: null,
+    startedAt: progress.startedAt,
+    finishedAt: null,
+    webUiUrl: webUiUrl(deps.config, workflowId),
+    database: 'unreachable',
+    note: 'The database is unreachable: live progress from the running workflow; stored fields (siteUrl, options, summary) are unavailable until it is back',
+  };
 }
 
 /** A run as the API shows it: live progress from the workflow query while it runs, the database after. */
 export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunView> {
-  const row = await findRunRow(deps.db, id);
+  let row: Record<string, any>;
+  try {
+    row = await findRunRow(deps.db, id);
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) return liveRunViewWithoutDatabase(deps, id);
+    throw err;
+  }
   let progress: ProgressView | null = null;
   let waitingForWorker = false;
   const live = row.status === 'queued' || row.status === 'running';

@@ -1,10 +1,32 @@
 // Request schemas (zod). The API validates with them; the OpenAPI description is generated from them too.
+/* eslint-disable no-control-regex -- patterns below exclude NUL (\x00) on purpose: PostgreSQL cannot store it */
+// Every constraint is a zod check that the OpenAPI generator can express (regex → `pattern`, max → `maxLength`), so a
+// client generated from /api/openapi.json never sends what the API refuses; refinements stay only as safety nets.
+// Patterns carry no flags (JSON Schema has none): letter classes are spelled [A-Za-z].
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { thresholdsSchema } from '../audit/thresholds';
+
+extendZodWithOpenApi(z);
+
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
+/** A DNS name whose last label starts with a letter (a numeric last label would be read as an IPv4 address), or IPv4. */
+const HOST = `(?:(?:${LABEL}\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|${IPV4})`;
+const PORT = '(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0))?';
+/** Printable text: no C0/C1 controls, soft hyphen, zero-width, bidi or BOM characters, no lone surrogates. */
+const SAFE_CHAR = '[\\x20-\\x7e\\u00a0-\\u00ac\\u00ae-\\u061b\\u061d-\\u180d\\u180f-\\u200a\\u2010-\\u2027\\u202f-\\u205f\\u2070-\\ud7ff\\ue000-\\ufefe\\uff00-\\ufff8\\ufffc-\\ufffd]';
+const URL_TAIL = `(?:[/?#](?:(?! )${SAFE_CHAR})*)?`;
+export const HTTP_URL_RE = new RegExp(`^[Hh][Tt][Tt][Pp][Ss]?://${HOST}${PORT}${URL_TAIL}$`);
+/** A batch entry: an http(s) URL, or a host name with a dot (or IPv4), optionally with a port. */
+export const DOMAIN_ENTRY_RE = new RegExp(`^(?:[Hh][Tt][Tt][Pp][Ss]?://${HOST}${PORT}${URL_TAIL}|(?:${LABEL}\\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?${PORT}|${IPV4}${PORT})$`);
+const SAFE_TEXT_RE = new RegExp(`^${SAFE_CHAR}*$`);
 
 const httpUrl = z
   .string({ error: 'must be a string' })
   .max(2048, 'must be at most 2048 characters')
+  .regex(HTTP_URL_RE, 'must be an absolute http(s) URL (host name or IPv4; printable characters)')
   .refine((v) => {
     try {
       const u = new URL(v);
@@ -15,14 +37,17 @@ const httpUrl = z
   }, 'must be an absolute http(s) URL');
 
 const int = (min: number, max: number) => z.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const headerName = z
   .string()
   .min(1)
   .max(100)
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name')
   .refine((n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'user-agent'].includes(n.toLowerCase()), 'cannot be set');
-const headerValue = z.string().max(4000).regex(/^[^\r\n\0]*$/, 'may not contain line breaks');
-const patterns = z.array(z.string().min(1).max(500), { error: 'must be an array of strings' }).max(50, 'at most 50 patterns');
+const headerValue = z.string().max(4000).regex(/^[^\r\n\x00]*$/, 'may not contain line breaks');
+const patterns = z
+  .array(z.string().min(1).max(500).regex(/^[^\x00]*\S[^\x00]*$/, 'must not be blank').openapi({ format: 'regex', description: 'JavaScript regular expression' }), { error: 'must be an array of strings' })
+  .max(50, 'at most 50 patterns');
 
 /** Client-chosen key that makes a start idempotent (it becomes part of the workflow id). */
 const idempotencyKey = z
@@ -49,16 +74,19 @@ export const runOptionsSchema = z
     requestTimeoutMs: int(100, 120_000),
     fetchRetries: int(0, 5),
     fetchRetryBaseMs: int(1, 60_000),
-    userAgent: z.string().min(1).max(300),
+    userAgent: z.string().min(1).max(300).regex(SAFE_TEXT_RE, 'must not contain control, invisible or bidirectional-override characters'),
     crawlDelayMs: int(0, 60_000),
     followNofollow: z.boolean({ error: 'must be a boolean' }),
     checkExternalLinks: z.boolean({ error: 'must be a boolean' }),
-    stripParams: z.array(z.string().min(1).max(100).regex(/^[^&=#\s]+$/, 'must be a query parameter name'), { error: 'must be an array of strings' }).max(50, 'at most 50 parameters'),
+    stripParams: z.array(z.string().min(1).max(100).regex(/^[^&=#\s\x00]+$/, 'must be a query parameter name'), { error: 'must be an array of strings' }).max(50, 'at most 50 parameters'),
     // Credentials: sealed (AES-256-GCM, SECRETS_KEY) before the workflow starts; never stored or logged in plain text.
     auth: z.object({ username: z.string().min(1).max(200), password: z.string().max(500) }).strict(),
-    headers: z.record(headerName, headerValue).refine((h) => Object.keys(h).length <= 30, 'at most 30 headers'),
-    cookies: z.record(z.string().min(1).max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a cookie name'), z.string().max(4000).regex(/^[^;\r\n]*$/, 'may not contain ";" or line breaks'))
-      .refine((c) => Object.keys(c).length <= 50, 'at most 50 cookies'),
+    // Key constraints as `propertyNames` (the generator drops a record's key schema), so generated clients know them.
+    headers: z.record(headerName, headerValue).refine((h) => Object.keys(h).length <= 30, 'at most 30 headers')
+      .openapi({ maxProperties: 30, propertyNames: { type: 'string', minLength: 1, maxLength: 100, pattern: HEADER_NAME_PATTERN, not: { pattern: '^(?:[Hh][Oo][Ss][Tt]|[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]|[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Nn][Ee][Cc][Tt][Ii][Oo][Nn]|[Uu][Ss][Ee][Rr]-[Aa][Gg][Ee][Nn][Tt])$' } } } as never),
+    cookies: z.record(z.string().min(1).max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a cookie name'), z.string().max(4000).regex(/^[^;\r\n\x00]*$/, 'may not contain ";" or line breaks'))
+      .refine((c) => Object.keys(c).length <= 50, 'at most 50 cookies')
+      .openapi({ maxProperties: 50, propertyNames: { type: 'string', minLength: 1, maxLength: 200, pattern: HEADER_NAME_PATTERN } } as never),
     thresholds: thresholdsSchema,
   })
   .partial()
@@ -80,20 +108,24 @@ export const runIdParamSchema = z.object({
   id: z.string().min(1).max(300).regex(/^[A-Za-z0-9:._~-]+$/, 'is not a valid run id'),
 });
 
+/** An opaque pagination cursor (a row id): at most 18 digits, so it always fits PostgreSQL's bigint. */
+export const cursorSchema = z.string().regex(/^[0-9]{1,18}$/, 'is not a valid cursor (1 to 18 digits)');
+
 export const listPagesQuerySchema = z
   .object({
     status: z.enum(['ok', 'failed']).optional(),
     code: z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100).optional(),
     statusCode: z.coerce.number().int().min(0).max(999).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().regex(/^[0-9]+$/, 'is not a valid cursor').max(20).optional(),
+    cursor: cursorSchema.optional(),
   })
   .strict();
 
 export const listRunsQuerySchema = z
   .object({
     status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
-    site: z.string().max(300).optional(),
+    /** Site host as stored (lower-case, with a non-default port). */
+    site: z.string().max(300).regex(/^[A-Za-z0-9._~:[\]-]*$/, 'is not a host name').optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
@@ -118,6 +150,7 @@ export const startBatchSchema = z
     domains: z
       .array(
         z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(2048, 'must be at most 2048 characters')
+          .regex(DOMAIN_ENTRY_RE, 'must be an http(s) URL or a host name')
           .refine(isDomainEntry, 'must be an http(s) URL or a host name'),
         { error: 'must be an array of domains' },
       )
@@ -127,8 +160,13 @@ export const startBatchSchema = z
     options: runOptionsSchema.optional(),
     maxConcurrentSites: int(1, 50).optional(),
     /** Free-form labels kept with the batch (e.g. a client or ticket reference). */
-    metadata: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional()
-      .refine((m) => m === undefined || Object.keys(m).length <= 20, 'at most 20 keys'),
+    metadata: z.record(z.string().max(100), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional()
+      .refine((m) => m === undefined || Object.keys(m).length <= 20, 'at most 20 keys')
+      .openapi({
+        maxProperties: 20,
+        propertyNames: { type: 'string', maxLength: 100, pattern: '^[^\\x00]*$' },
+        additionalProperties: { nullable: true, anyOf: [{ type: 'string', maxLength: 500, pattern: '^[^\\x00]*$' }, { type: 'number' }, { type: 'boolean' }] },
+      } as never),
   })
   .strict();
 

@@ -16,7 +16,7 @@ import { BLOCKED_TARGET_CODE, checkUrlTarget, createGuardedLookup, type TargetPo
 export interface FetcherOptions {
   /** Max open connections per origin (undici Pool `connections`); also caps per-origin concurrency. */
   connectionsPerHost: number;
-  /** Turn the SSRF guard off (local fixture sites, intranet audits). */
+  /** Allow loopback targets (ALLOW_PRIVATE_TARGETS; local fixture sites). Other private ranges need the allowlist. */
   allowPrivateTargets: boolean;
   /** Hostnames, IPs or CIDRs allowed even though they resolve to private addresses. */
   targetAllowlist?: string[];
@@ -108,7 +108,8 @@ export class Fetcher {
       // before the request, since Node never calls lookup for them).
       connect: {
         timeout: options.connectTimeoutMs ?? 10_000,
-        ...(options.allowPrivateTargets ? {} : { lookup: createGuardedLookup(this.policy) }),
+        // Always on: ALLOW_PRIVATE_TARGETS allows loopback, not every private range (see TargetPolicy).
+        lookup: createGuardedLookup(this.policy),
       },
     });
   }

@@ -12,10 +12,21 @@ import ipaddr from 'ipaddr.js';
 
 export const BLOCKED_TARGET_CODE = 'SITESWEEP_BLOCKED_TARGET';
 
+/**
+ * The one target policy (DESIGN.md "Targets"), applied to every way a URL enters: the API for runs, batches and
+ * options.sitemaps, and the worker's Fetcher for every request it makes (seeds, robots.txt, sitemaps, redirects hop by
+ * hop, canonical/hreflang and link targets it crawls, external link checks).
+ *  - Public unicast addresses: always allowed.
+ *  - Loopback (127.0.0.0/8, ::1): only with `allowPrivateTargets` (ALLOW_PRIVATE_TARGETS) — auditing a local site.
+ *  - Any other private/special address (10/8, 192.168/16, CGNAT, unique-local, …): only when `allowlist`
+ *    (TARGET_ALLOWLIST) names its host, the address or a CIDR containing it.
+ *  - Link-local (169.254.0.0/16 with the cloud metadata address, fe80::/10): only by an allowlist IP or CIDR that lies
+ *    inside the link-local range itself — never by a host name, a broader CIDR or ALLOW_PRIVATE_TARGETS.
+ */
 export interface TargetPolicy {
-  /** Turn the guard off entirely (local test sites, intranet audits). */
+  /** Allow loopback targets (ALLOW_PRIVATE_TARGETS): a local site, a test fixture. Nothing else. */
   allowPrivateTargets?: boolean;
-  /** Hostnames, IPs or CIDRs that are allowed even though they are private. */
+  /** Host names, IPs or CIDRs allowed even though they are private (TARGET_ALLOWLIST). */
   allowlist?: readonly string[];
 }
 
@@ -120,11 +131,52 @@ export function isAllowedByList(hostOrIp: string, allowlist: readonly string[] |
   return false;
 }
 
+/** Loopback, including its IPv4-mapped/compatible IPv6 spellings. */
+export function isLoopbackAddress(ip: string): boolean {
+  const addr = parseIp(ip);
+  if (!addr) return false;
+  const a = unmap(addr);
+  if (a.kind() === 'ipv4') return (a as ipaddr.IPv4).range() === 'loopback';
+  return (a as ipaddr.IPv6).range() === 'loopback';
+}
+
+const LINK_LOCAL_V4 = ipaddr.parseCIDR('169.254.0.0/16');
+const LINK_LOCAL_V6 = ipaddr.parseCIDR('fe80::/10');
+
+/** Link-local (169.254.0.0/16 incl. the metadata address 169.254.169.254, fe80::/10), including mapped spellings. */
+export function isLinkLocalAddress(ip: string): boolean {
+  const addr = parseIp(ip);
+  if (!addr) return false;
+  const a = unmap(addr);
+  return a.kind() === 'ipv4' ? a.match(LINK_LOCAL_V4) : a.match(LINK_LOCAL_V6);
+}
+
+/** An allowlist entry that names link-local space explicitly: an IP or a CIDR entirely inside 169.254/16 or fe80::/10. */
+function explicitLinkLocalEntries(allowlist: readonly string[] | undefined): string[] {
+  return (allowlist ?? []).map((e) => e.trim()).filter((entry) => {
+    if (entry.includes('/') && ipaddr.isValidCIDR(entry)) {
+      const [net, bits] = ipaddr.parseCIDR(entry);
+      const n = unmap(net);
+      const prefix = n.kind() !== net.kind() ? bits - 96 : bits;
+      return n.kind() === 'ipv4' ? prefix >= 16 && n.match(LINK_LOCAL_V4) : prefix >= 10 && n.match(LINK_LOCAL_V6);
+    }
+    return parseIp(entry) !== null && isLinkLocalAddress(entry);
+  });
+}
+
 /** May we connect to `address`, reached through the name `host`? */
 export function isTargetAllowed(host: string, address: string, policy: TargetPolicy): boolean {
-  if (policy.allowPrivateTargets) return true;
   if (!isForbiddenAddress(address)) return true;
+  if (isLinkLocalAddress(address)) return isAllowedByList(address, explicitLinkLocalEntries(policy.allowlist));
+  if (policy.allowPrivateTargets && isLoopbackAddress(address)) return true;
   return isAllowedByList(host, policy.allowlist) || isAllowedByList(address, policy.allowlist);
+}
+
+/** Why a target is refused, in words an operator can act on. */
+export function blockedTargetAdvice(address: string): string {
+  if (isLinkLocalAddress(address)) return 'link-local/metadata addresses are allowed only by an explicit CIDR in TARGET_ALLOWLIST (e.g. 169.254.10.0/24)';
+  if (isLoopbackAddress(address)) return 'set ALLOW_PRIVATE_TARGETS=true (loopback) or list it in TARGET_ALLOWLIST to allow it';
+  return 'list it (host, IP or CIDR) in TARGET_ALLOWLIST to allow it';
 }
 
 /**

@@ -133,9 +133,14 @@ describe('batches of domains', () => {
       assert.equal(ds.runId, run.id);
       assert.equal(run.workflow_id, `site-audit:${siteHostOf(run.site_url)}:batch-${batchId}`);
       assert.equal(ds.workflowId, run.workflow_id);
-      assert.equal(run.status, 'completed');
+      // The batch's per-domain status and the run's own status agree, in the row and through the API.
+      assert.equal(run.status, ds.status, `${run.site_url}: run ${run.status}, batch says ${ds.status}`);
+      const view = await call('GET', `/api/runs/${run.id}`);
+      assert.equal(view.body.status, ds.status);
       assert.equal(ds.pagesAudited, run.summary.pagesAudited);
       if (run.site_url === unreachable) {
+        assert.equal(run.status, 'failed', 'an unreachable domain is a failed domain, and its run says so');
+        assert.equal(view.body.error, ds.error);
         assert.equal(run.summary.pagesAudited, 0);
         assert.equal(run.summary.topFailReasons[0].reason, 'connection_refused');
       } else {

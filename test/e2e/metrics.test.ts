@@ -22,7 +22,11 @@ async function closedPort(): Promise<number> {
 // Prometheus text exposition format 0.0.4, strictly: HELP/TYPE comments and `name{label="value",...} number`.
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABELS = `\\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\["\\\\n])*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\["\\\\n])*")*,?)?\\}`;
-const VALUE = '(?:[-+]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][-+]?\\d+)?|[-+]?Inf|NaN)';
+// Prometheus reads values with Go's ParseFloat, so NaN and ±Inf are valid in any letter case (prom-client prints
+// `Nan` for the event-loop lag mean before it has a sample).
+const VALUE = '(?:[-+]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][-+]?\\d+)?|[-+]?[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?|[Nn][Aa][Nn])';
+/** A sample value as Prometheus reads it. */
+const sampleValue = (v: string) => (/^[-+]?inf/i.test(v) ? (v.startsWith('-') ? -Infinity : Infinity) : /^nan$/i.test(v) ? NaN : Number(v));
 const SAMPLE_RE = new RegExp(`^(${NAME})(${LABELS})? (${VALUE})(?: -?\\d+)?$`);
 const HELP_RE = new RegExp(`^# HELP (${NAME}) .*$`);
 const TYPE_RE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
@@ -49,7 +53,7 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
     for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
     const base = m[1].replace(/_(bucket|sum|count)$/, '');
     assert.ok(types.has(m[1]) || types.has(base), `line ${i + 1}: sample ${m[1]} follows its TYPE line`);
-    samples.push({ name: m[1], labels, value: Number(m[3]) });
+    samples.push({ name: m[1], labels, value: sampleValue(m[3]) });
   }
   return { samples, types };
 }

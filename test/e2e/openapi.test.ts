@@ -15,8 +15,11 @@ function registeredRoutes(app: Express): string[] {
   const out: string[] = [];
   const walk = (stack: any[]) => {
     for (const layer of stack) {
+      // app.all (the 405/OPTIONS answer of every described path) registers every method: not an operation.
+      if (layer.route && Object.keys(layer.route.methods).length > 5) continue;
       if (layer.route) {
-        for (const m of Object.keys(layer.route.methods)) out.push(`${m} ${layer.route.path}`);
+        // `_all`: the 405/OPTIONS answer registered for every described path, not an operation of its own.
+        for (const m of Object.keys(layer.route.methods)) if (m !== '_all') out.push(`${m} ${layer.route.path}`);
       } else if (layer.handle?.stack) {
         walk(layer.handle.stack);
       }

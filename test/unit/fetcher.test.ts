@@ -194,6 +194,21 @@ void test('decimal IP literal of loopback is blocked', async () => {
   assert.equal(r.failureReason, 'blocked_target');
 });
 
+void test('ALLOW_PRIVATE_TARGETS allows loopback only: a redirect to the metadata address is still refused', async () => {
+  server.reset();
+  const loopbackOnly = makeFetcher({ allowPrivateTargets: true });
+  const ok = await loopbackOnly.fetchPage(`${server.origin}/ok`, base);
+  assert.equal(ok.failureReason, null, 'loopback itself is allowed');
+  const r = await loopbackOnly.fetchPage(`${server.origin}/redirect-private`, base);
+  assert.equal(r.failureReason, 'blocked_target', 'the redirect hop goes through the same policy');
+  assert.match(r.failureDetail ?? '', /169\.254\.169\.254/);
+  // A private literal that is not loopback (a link or canonical target, an external link) is refused before connecting.
+  const priv = await loopbackOnly.fetchPage('http://10.0.0.1/', base);
+  assert.equal(priv.failureReason, 'blocked_target');
+  assert.equal(priv.attempts, 0);
+  await loopbackOnly.close();
+});
+
 // ---------- retries ----------
 
 void test('flaky: two 500s then success, attempts 3', async () => {

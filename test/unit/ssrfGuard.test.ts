@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type dns from 'node:dns';
 import {
+  isTargetAllowed,
   BLOCKED_TARGET_CODE,
   checkUrlTarget,
   createGuardedLookup,
@@ -112,6 +113,8 @@ void test('checkUrlTarget blocks IP literals in every spelling WHATWG URL normal
   assert.equal(checkUrlTarget(new URL('http://127.0.0.1/'), { allowlist: ['127.0.0.1'] }), null);
   assert.equal(checkUrlTarget(new URL('http://2130706433/'), { allowlist: ['127.0.0.0/8'] }), null);
   assert.equal(checkUrlTarget(new URL('http://[::1]/'), { allowPrivateTargets: true }), null);
+  assert.ok(checkUrlTarget(new URL('http://10.0.0.1/'), { allowPrivateTargets: true }), 'private ranges need the allowlist');
+  assert.ok(checkUrlTarget(new URL('http://169.254.169.254/'), { allowPrivateTargets: true }));
   assert.ok(checkUrlTarget(new URL('http://169.254.169.254/'), { allowlist: ['127.0.0.1'] }));
 });
 
@@ -175,8 +178,40 @@ void test('guardedLookup honours allowlist (by name or by address) and allowPriv
   const byCidr = createGuardedLookup({ allowlist: ['10.1.0.0/16'] }, resolver);
   assert.equal((await runLookup(byCidr, 'intranet.example', {})).err, null);
   assert.equal((await runLookup(byCidr, 'other.example', {})).err?.code, BLOCKED_TARGET_CODE);
-  const open = createGuardedLookup({ allowPrivateTargets: true }, resolver);
-  assert.equal((await runLookup(open, 'other.example', {})).err, null);
+  // ALLOW_PRIVATE_TARGETS means loopback, not every private range.
+  const loopbackOnly = createGuardedLookup({ allowPrivateTargets: true }, fakeResolver({
+    'other.example': [{ address: '10.9.9.9', family: 4 }],
+    'local.example': [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }],
+    'meta.example': [{ address: '169.254.169.254', family: 4 }],
+  }));
+  assert.equal((await runLookup(loopbackOnly, 'other.example', {})).err?.code, BLOCKED_TARGET_CODE);
+  assert.equal((await runLookup(loopbackOnly, 'local.example', {})).err, null);
+  assert.equal((await runLookup(loopbackOnly, 'meta.example', {})).err?.code, BLOCKED_TARGET_CODE);
+});
+
+void test('target policy: loopback by ALLOW_PRIVATE_TARGETS, other private ranges by TARGET_ALLOWLIST, link-local only by explicit CIDR', () => {
+  const loop = { allowPrivateTargets: true };
+  assert.ok(isTargetAllowed('localhost', '127.0.0.1', loop));
+  assert.ok(isTargetAllowed('localhost', '::1', loop));
+  assert.ok(isTargetAllowed('x', '::ffff:127.0.0.1', loop));
+  for (const a of ['10.0.0.1', '192.168.1.1', '172.16.0.1', '100.64.0.1', 'fd00::1', '169.254.169.254', 'fe80::1', '0.0.0.0']) {
+    assert.equal(isTargetAllowed('h', a, loop), false, `${a} not allowed by ALLOW_PRIVATE_TARGETS alone`);
+  }
+  assert.equal(isTargetAllowed('h', '127.0.0.1', {}), false, 'nothing private by default');
+  assert.ok(isTargetAllowed('h', '10.1.2.3', { allowlist: ['10.0.0.0/8'] }));
+  assert.ok(isTargetAllowed('intranet', '192.168.1.5', { allowlist: ['intranet'] }));
+  // The metadata range: never by a host name, a broader CIDR or ALLOW_PRIVATE_TARGETS; only by a CIDR/IP inside it.
+  assert.equal(isTargetAllowed('metadata.internal', '169.254.169.254', { allowlist: ['metadata.internal'] }), false);
+  assert.equal(isTargetAllowed('h', '169.254.169.254', { allowlist: ['0.0.0.0/0'] }), false);
+  assert.equal(isTargetAllowed('h', '169.254.169.254', { allowlist: ['169.0.0.0/8'] }), false);
+  assert.equal(isTargetAllowed('h', '169.254.169.254', { allowPrivateTargets: true, allowlist: ['10.0.0.0/8'] }), false);
+  assert.ok(isTargetAllowed('h', '169.254.169.254', { allowlist: ['169.254.0.0/16'] }));
+  assert.ok(isTargetAllowed('h', '169.254.10.7', { allowlist: ['169.254.10.0/24'] }));
+  assert.equal(isTargetAllowed('h', '169.254.169.254', { allowlist: ['169.254.10.0/24'] }), false);
+  assert.ok(isTargetAllowed('h', '::ffff:169.254.169.254', { allowlist: ['169.254.169.254'] }));
+  assert.equal(isTargetAllowed('h', 'fe80::1', { allowlist: ['::/0'] }), false);
+  assert.ok(isTargetAllowed('h', 'fe80::1', { allowlist: ['fe80::/10'] }));
+  assert.ok(isTargetAllowed('h', '93.184.215.14', {}), 'public unicast always');
 });
 
 void test('guardedLookup passes DNS errors through untouched', async () => {
