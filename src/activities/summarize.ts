@@ -1,12 +1,22 @@
 // The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
 // the run's rows (src/activities/siteChecks), store their full lists in site_issues, and write the execution summary,
 // which keeps counts and the top entries only (it is also the workflow result, so it must stay small).
+import { Context } from '@temporalio/activity';
 import { buildSummary } from '../audit/summary';
 import { compareRuns, previousRunId, replaceSiteIssues } from '../reports';
 import type { RunSummary, SiteIssue } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 import { analyzeRunTables, computeSiteIssues } from './siteChecks';
 import type { SummarizeInput, SummarizeResult } from './types';
+
+/** Heartbeat between steps: a killed worker's summarize is retried after the heartbeat timeout, not its start-to-close. */
+function beat(step: string): void {
+  try {
+    Context.current().heartbeat(step);
+  } catch {
+    // Called outside an activity (tests, scripts): nothing to tell.
+  }
+}
 
 export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
@@ -15,6 +25,7 @@ export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
       await db.query(`DELETE FROM page_audits WHERE run_id = $1 AND execution_id IS DISTINCT FROM $2`, [runId, executionId]);
       // Plans of the site queries must not depend on autovacuum having seen this run yet.
       await analyzeRunTables(db);
+      beat('analyzed');
       const [counts] = await db.query(
         `SELECT count(*) FILTER (WHERE status = 'ok')::int AS audited, count(*) FILTER (WHERE status = 'failed')::int AS failed
            FROM page_audits WHERE run_id = $1`,
@@ -34,7 +45,8 @@ export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
         `SELECT status_code AS code, count(*)::int AS count FROM page_audits WHERE run_id = $1 GROUP BY status_code`,
         [runId],
       );
-      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId);
+      beat('counted');
+      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId, beat);
       const [run] = await db.query(`SELECT started_at FROM audit_runs WHERE id = $1`, [runId]);
       const startedAt = run?.started_at ? new Date(run.started_at).getTime() : input.startedAt;
       const summary = buildSummary({

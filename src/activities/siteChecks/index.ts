@@ -51,8 +51,11 @@ export async function analyzeRunTables(db: Db): Promise<void> {
 }
 
 /** Every site-level finding of a run, check by check, in registry order. */
-export async function computeSiteIssues(db: Db, runId: string): Promise<SiteIssue[]> {
+export async function computeSiteIssues(db: Db, runId: string, onCheckDone: (name: string) => void = () => {}): Promise<SiteIssue[]> {
   const out: SiteIssue[] = [];
-  for (const check of SITE_CHECKS) out.push(...(await check.run(db, runId)));
+  for (const check of SITE_CHECKS) {
+    out.push(...(await check.run(db, runId)));
+    onCheckDone(check.name);
+  }
   return out;
 }
