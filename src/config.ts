@@ -32,6 +32,8 @@ export const envSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(100),
   WORKER_CONNECTIONS_PER_HOST: positiveInt.default(8),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /** How long a workflow task waits on a worker's sticky queue before any worker may take it (SDK default 10 s). */
+  WORKER_STICKY_TIMEOUT_MS: positiveInt.default(3_000),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   AUDIT_HEARTBEAT_TIMEOUT_MS: positiveInt.default(30_000),
   AUDIT_RETRY_INITIAL_MS: positiveInt.default(2_000),
@@ -69,7 +71,7 @@ export interface Config {
     /** Seals/opens run credentials (src/crawl/credentials.ts); undefined = runs with credentials are refused. */
     secretsKey: string | undefined;
   };
-  worker: { maxConcurrentActivities: number; maxCachedWorkflows: number; shutdownGraceMs: number; bundlePath: string | undefined };
+  worker: { maxConcurrentActivities: number; maxCachedWorkflows: number; shutdownGraceMs: number; stickyScheduleToStartMs: number; bundlePath: string | undefined };
   policies: {
     auditHeartbeatTimeoutMs: number;
     auditRetryInitialMs: number;
@@ -113,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      stickyScheduleToStartMs: e.WORKER_STICKY_TIMEOUT_MS,
       bundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     policies: {

@@ -69,6 +69,9 @@ export async function createSitesweepWorker(opts: {
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     shutdownGraceTime: config.worker.shutdownGraceMs,
+    // A workflow task on a dead worker's sticky queue moves to the shared queue after this (SDK default 10 s), so a
+    // killed worker's runs are picked up by the others quickly; a live worker answers far sooner than this.
+    stickyQueueScheduleToStartTimeout: config.worker.stickyScheduleToStartMs,
   });
   return { worker, fetcher, politeness };
 }
