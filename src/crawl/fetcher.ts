@@ -142,8 +142,12 @@ export class Fetcher {
     let last: AttemptOutcome | null = null;
     for (let i = 0; i <= retries; i++) {
       const out = await this.attempt(target, opts, i === retries);
-      // The breaker opened because of our own earlier attempts: report the real failure, not 'circuit_open'.
-      if (out.failureReason === 'circuit_open' && last) break;
+      // The circuit opened during this URL's retries: report circuit_open (with the attempts made), so the caller defers
+      // the URL to a later try instead of recording a page of a host that may be back soon as failed.
+      if (out.failureReason === 'circuit_open' && last) {
+        last = { ...out, statusCode: 0 };
+        break;
+      }
       if (out.dispatched) attempts += 1;
       last = out;
       if (!out.retryable || i === retries) break;
@@ -195,6 +199,7 @@ export class Fetcher {
     let dispatched = false;
     // Which host the current breaker permit belongs to, so every exit path settles it exactly once.
     let permitHost: string | null = null;
+    let trial = false;
     const settle = (health: Health): void => {
       if (permitHost === null) return;
       if (health === 'success') this.breaker.onSuccess(permitHost);
@@ -203,7 +208,8 @@ export class Fetcher {
       permitHost = null;
     };
     const fail = (f: Failure, extra: Partial<AttemptOutcome> = {}): AttemptOutcome => {
-      const hostFailure = HOST_FAILURES.has(f.reason) && (f.reason !== 'http_5xx' || lastAttempt);
+      // A half-open circuit's trial decides on its own answer, whichever attempt of its URL it is.
+      const hostFailure = HOST_FAILURES.has(f.reason) && (f.reason !== 'http_5xx' || lastAttempt || trial);
       settle(hostFailure ? 'failure' : NEUTRAL.has(f.reason) || f.reason === 'http_5xx' ? 'neutral' : 'success');
       return { ...failed(current.href, f), redirectChain: chain, dispatched, ...extra };
     };
@@ -229,6 +235,7 @@ export class Fetcher {
           arm();
         }
         try {
+          trial = this.breaker.state(current.host) === 'half_open';
           if (!this.breaker.tryAcquire(current.host)) {
             return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
           }

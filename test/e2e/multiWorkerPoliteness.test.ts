@@ -113,7 +113,7 @@ describe('per-host politeness across three worker processes', () => {
     );
     const handle = client.workflow.getHandle(started.workflowId);
     const result = (await handle.result()) as SiteAuditResult;
-    // Identities of the workers that started auditBatch activities, from the history (across continue-as-new too).
+    // Identities of the workers that started crawlBatch activities, from the history (across continue-as-new too).
     const identities = new Set<string>();
     let runId: string | undefined;
     for (let guard = 0; guard < 50; guard++) {
@@ -124,7 +124,7 @@ describe('per-host politeness across three worker processes', () => {
         const sched = e.activityTaskScheduledEventAttributes;
         if (sched) types.set(String(e.eventId), sched.activityType?.name ?? '');
         const st = e.activityTaskStartedEventAttributes;
-        if (st && types.get(String(st.scheduledEventId)) === 'auditBatch' && st.identity) identities.add(st.identity);
+        if (st && types.get(String(st.scheduledEventId)) === 'crawlBatch' && st.identity) identities.add(st.identity);
         const can = e.workflowExecutionContinuedAsNewEventAttributes;
         if (can?.newExecutionRunId) next = can.newExecutionRunId;
       }

@@ -326,12 +326,26 @@ void test('breaker opens after N failures for that host only, then half-opens af
   assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, null);
 });
 
-void test('breaker stops in-fetch retries once it opens and reports the real failure', async () => {
+void test("a URL's own 5xx retries do not open the breaker; only its last attempt counts", async () => {
   server.reset();
   const f = makeFetcher({ allowPrivateTargets: true, breaker: { failureThreshold: 2, cooldownMs: 10_000 } });
   const r = await f.fetchPage(`${server.origin}/always-503`, { ...base, retries: 5 });
   assert.equal(r.failureReason, 'http_5xx');
-  assert.equal(r.attempts, 2);
+  assert.equal(r.attempts, 6, 'every retry was sent: one URL answering 500 says nothing about the host');
+  assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, null, 'the circuit is still closed');
+});
+
+void test('a failed half-open trial reopens the circuit at once; the URL reports circuit_open so the caller defers it', async () => {
+  server.reset();
+  const f = makeFetcher({ allowPrivateTargets: true, breaker: { failureThreshold: 2, cooldownMs: 300 } });
+  for (let i = 0; i < 2; i++) assert.equal((await f.fetchPage(`${server.origin}/always-503`, { ...base, retries: 0 })).failureReason, 'http_5xx');
+  assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, 'circuit_open');
+  await new Promise((r) => setTimeout(r, 350));
+  const before = hits(server, '/always-503');
+  const trial = await f.fetchPage(`${server.origin}/always-503`, { ...base, retries: 3, retryBaseMs: 10 });
+  assert.equal(trial.failureReason, 'circuit_open', 'cut short by the reopened circuit, not recorded as the host failing');
+  assert.equal(hits(server, '/always-503') - before, 1, 'only the trial was sent');
+  assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, 'circuit_open', 'reopened');
 });
 
 void test('CircuitBreaker state machine with a fake clock', () => {
