@@ -27,6 +27,24 @@ const int = (name: string) => (v: string) => {
   return n;
 };
 
+/** Bringing up the stack failed: `message` is one paragraph saying what failed and what to do. */
+export class StackUpError extends Error {}
+
+function firstLine(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return (m.split('\n').find((l) => l.trim()) ?? m).trim().slice(0, 300);
+}
+
+/** One paragraph for a failure to bring up `what`, with the fix we can suggest. */
+export function explainStackFailure(what: 'stack' | 'database' | 'temporal', err: unknown): string {
+  const reason = firstLine(err);
+  const pgLike = /postgres|initdb|pg_ctl|data dir/i.test(reason);
+  if (what === 'database' || (what === 'stack' && pgLike)) {
+    return `Could not start or reach PostgreSQL (${reason}). Set DATABASE_URL to a PostgreSQL server you can reach, or let sitesweep run its local one: it needs a writable temporary directory (${process.env.TMPDIR ?? '/tmp'}) and, when you are root, runs as the "postgres" user from a copy of its binaries there. Run again with LOG_LEVEL=debug to see PostgreSQL's own output.`;
+  }
+  return `Could not start or reach Temporal (${reason}). Set TEMPORAL_ADDRESS to a reachable Temporal server (and TEMPORAL_NAMESPACE, or a Temporal envconfig profile), or let sitesweep start a local dev server: put the \`temporal\` CLI on PATH or point TEMPORAL_CLI_PATH at it (with Go installed it is built once automatically). Run again with LOG_LEVEL=debug for details.`;
+}
+
 interface Running {
   stack: Stack;
   db: DataSource;
@@ -46,7 +64,14 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean }): Promi
   const log = createLogger(opts.quiet ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, 'sitesweep');
   const say = (msg: string) => process.stderr.write(`${msg}\n`);
   say('Bringing up the local stack (Temporal dev server, PostgreSQL)…');
-  const stack = await bringUpStack({ wantUi: true, config, log: { info: (o, m) => say(`  ${m ?? String(o)}`), warn: (o, m) => say(`  ${m ?? String(o)}`), error: (o, m) => say(`  ${m ?? String(o)}`), debug: () => {} } });
+  const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const line = (o: unknown, m?: string) => say(`  ${m ?? String(o)}`);
+  let stack: Stack;
+  try {
+    stack = await bringUpStack({ wantUi: true, config, log: { info: line, warn: line, error: line, debug: debug ? (o, m) => say(`  ${m ?? ''} ${JSON.stringify(o)}`) : () => {} } });
+  } catch (err) {
+    throw new StackUpError(explainStackFailure('stack', err), { cause: err });
+  }
   config = loadConfig({
     ...env,
     TEMPORAL_ADDRESS: stack.temporalAddress,
@@ -55,11 +80,27 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean }): Promi
     ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
   });
   say(`  Temporal ${stack.temporalAddress}${stack.temporalUiUrl ? ` (Web UI ${stack.temporalUiUrl})` : ''}; PostgreSQL ${maskUrl(stack.databaseUrl)}`);
-  const db = await openDatabase({ url: stack.databaseUrl, migrate: true, poolSize: config.databasePoolSize });
-  const client = await connectClient(config);
-  const connection = await connectWorker(config);
-  await ensureSearchAttributes(connection, config.temporal.namespace);
-  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log });
+  let db: DataSource;
+  try {
+    db = await openDatabase({ url: stack.databaseUrl, migrate: true, poolSize: config.databasePoolSize });
+  } catch (err) {
+    await stack.stop().catch(() => {});
+    throw new StackUpError(explainStackFailure('database', err), { cause: err });
+  }
+  let client: Client;
+  let connection: Awaited<ReturnType<typeof connectWorker>>;
+  let created: Awaited<ReturnType<typeof createSitesweepWorker>>;
+  try {
+    client = await connectClient(config);
+    connection = await connectWorker(config);
+    await ensureSearchAttributes(connection, config.temporal.namespace);
+    created = await createSitesweepWorker({ connection, config, db, log });
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    await stack.stop().catch(() => {});
+    throw new StackUpError(explainStackFailure('temporal', err), { cause: err });
+  }
+  const { worker, fetcher, politeness } = created;
   const workerDone = worker.run();
   const stopWorker = async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -241,6 +282,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err: any) {
     if (err?.code === 'commander.helpDisplayed' || err?.code === 'commander.version' || err?.code === 'commander.help') return 0;
     if (err?.code?.startsWith?.('commander.')) return 2;
+    if (err instanceof StackUpError) {
+      process.stderr.write(`sitesweep: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof HttpError) {
       process.stderr.write(`sitesweep: ${err.message}\n`);
       return 2;
@@ -251,5 +296,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  void main(process.argv).then((code) => process.exit(code));
+  // Whatever escapes (a library's stray rejection): one line, never a stack trace unless LOG_LEVEL=debug.
+  const fatal = (err: unknown) => {
+    process.stderr.write(`sitesweep: ${process.env.LOG_LEVEL === 'debug' && err instanceof Error ? err.stack : firstLine(err)}\n`);
+    process.exit(1);
+  };
+  process.on('unhandledRejection', fatal);
+  process.on('uncaughtException', fatal);
+  void main(process.argv).then((code) => process.exit(code), fatal);
 }
