@@ -298,7 +298,8 @@ export async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   // Whatever escapes (a library's stray rejection): one line, never a stack trace unless LOG_LEVEL=debug.
   const fatal = (err: unknown) => {
-    process.stderr.write(`sitesweep: ${process.env.LOG_LEVEL === 'debug' && err instanceof Error ? err.stack : firstLine(err)}\n`);
+    const text = process.env.LOG_LEVEL === 'debug' && err instanceof Error ? err.stack : /postgres|initdb|temporal|spawn|ECONNREFUSED/i.test(firstLine(err)) ? explainStackFailure('stack', err) : firstLine(err);
+    process.stderr.write(`sitesweep: ${text}\n`);
     process.exit(1);
   };
   process.on('unhandledRejection', fatal);

