@@ -164,7 +164,7 @@ export function resolveRunSettings(flags: FlagSource, env: NodeJS.ProcessEnv, fi
     const v = flags.get(attr);
     if (v !== undefined) (budgets as Record<string, unknown>)[k] = v;
   }
-  const checkedBudgets = parseOr400(budgetsSchema, budgets, 'budgets.');
+  const checkedBudgets = parseOr400(budgetsSchema, budgets, 'budgets');
 
   let output = file.output ?? [];
   const outEnv = env.SITESWEEP_OUTPUT;
@@ -188,7 +188,7 @@ export function readCredentials(env: NodeJS.ProcessEnv, cwd: string): Record<str
     } catch (err) {
       throw badInput('SITESWEEP_CREDENTIALS_FILE', `cannot read ${file}: ${(err as Error).message}`);
     }
-    const creds = parseOr400(runOptionsSchema.pick({ auth: true, headers: true, cookies: true }).strict(), json, 'SITESWEEP_CREDENTIALS_FILE: ');
+    const creds = parseOr400(runOptionsSchema.pick({ auth: true, headers: true, cookies: true }).strict(), json, 'SITESWEEP_CREDENTIALS_FILE');
     Object.assign(out, creds);
   }
   if (env.SITESWEEP_AUTH_USER) out.auth = { username: env.SITESWEEP_AUTH_USER, password: env.SITESWEEP_AUTH_PASSWORD ?? '' };
