@@ -1,6 +1,7 @@
 // `sitesweep` command line: audit a site on a local stack it brings up itself, run the whole stack, or migrate.
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -9,9 +10,11 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
-import { getRunView, startSiteRun, type RunView } from './api/runService';
+import { findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
 import { startRunSchema } from './api/schemas';
-import { EXPORT_TYPES, writeExport } from './api/reports';
+import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunReport } from './api/reports';
+import { evaluateBudgets } from './audit/budgets';
+import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { CHECKS_BY_CODE } from './audit/catalogue';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/dataSource';
@@ -27,6 +30,60 @@ const int = (name: string) => (v: string) => {
   return n;
 };
 
+/** Bringing up the stack failed: `message` is one paragraph saying what failed and what to do. */
+export class StackUpError extends Error {}
+
+function firstLine(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return (m.split('\n').find((l) => l.trim()) ?? m).trim().slice(0, 300);
+}
+
+/** One paragraph for a failure to bring up `what`, with the fix we can suggest. */
+export function explainStackFailure(what: 'stack' | 'database' | 'temporal', err: unknown): string {
+  const reason = firstLine(err);
+  const pgLike = /postgres|initdb|pg_ctl|data dir/i.test(reason);
+  if (what === 'database' || (what === 'stack' && pgLike)) {
+    return `Could not start or reach PostgreSQL (${reason}). Set DATABASE_URL to a PostgreSQL server you can reach, or let sitesweep run its local one: it needs a writable temporary directory (${process.env.TMPDIR ?? '/tmp'}) and, when you are root, runs as the "postgres" user from a copy of its binaries there. Run again with LOG_LEVEL=debug to see PostgreSQL's own output.`;
+  }
+  return `Could not start or reach Temporal (${reason}). Set TEMPORAL_ADDRESS to a reachable Temporal server (and TEMPORAL_NAMESPACE, or a Temporal envconfig profile), or let sitesweep start a local dev server: put the \`temporal\` CLI on PATH or point TEMPORAL_CLI_PATH at it (with Go installed it is built once automatically). Run again with LOG_LEVEL=debug for details.`;
+}
+
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+
+function packageVersion(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(path.join(__dirname, rel), 'utf8')) as { version: string }).version;
+    } catch {}
+  }
+  return 'unknown';
+}
+
+const AUDIT_HELP = `
+Examples:
+  $ npm run audit -- https://example.com
+  $ sitesweep audit https://example.com --max-pages 200 --crawl-delay 500 --user-agent "MyBot/1.0"
+  $ sitesweep audit http://localhost:8080 --allow-private --fail-on critical --min-score 90
+  $ sitesweep audit https://example.com --output json,csv,html --output-dir reports/
+  $ sitesweep audit --config ci/sitesweep.config.json --max-new-findings 0
+
+Exit codes: 0 ok · 1 the run failed (or the stack could not start) · 2 bad input · 3 a budget is broken · 130 interrupted
+
+Settings, highest precedence first: flags > environment > config file (./${CONFIG_FILE_NAME} or --config) > defaults.
+Environment:
+  SITESWEEP_URL, SITESWEEP_<OPTION> for every run option (e.g. SITESWEEP_MAX_PAGES, SITESWEEP_CRAWL_DELAY_MS,
+  SITESWEEP_USER_AGENT, SITESWEEP_RESPECT_ROBOTS=false), SITESWEEP_FAIL_ON, SITESWEEP_MIN_SCORE,
+  SITESWEEP_MAX_NEW_FINDINGS, SITESWEEP_OUTPUT, SITESWEEP_OUTPUT_DIR, SITESWEEP_ALLOW_PRIVATE
+  Credentials (never on the command line): SITESWEEP_AUTH_USER / SITESWEEP_AUTH_PASSWORD, SITESWEEP_HEADERS and
+  SITESWEEP_COOKIES (JSON objects), or SITESWEEP_CREDENTIALS_FILE (JSON {"auth","headers","cookies"})
+  Stack: DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, SITESWEEP_HOME,
+  ALLOW_PRIVATE_TARGETS, TARGET_ALLOWLIST, SECRETS_KEY, LOG_LEVEL (see README, Configuration)
+`;
+
 interface Running {
   stack: Stack;
   db: DataSource;
@@ -37,16 +94,25 @@ interface Running {
 }
 
 /** Brings up Temporal + PostgreSQL (reusing what is configured or already running), migrations, and a worker. */
-async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean }): Promise<Running> {
+async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credentials?: boolean }): Promise<Running> {
   // The SDK's own logs (worker state changes) would interleave with the progress display.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = { ...process.env };
   if (opts.allowPrivate) env.ALLOW_PRIVATE_TARGETS = 'true';
+  // Credentials are sealed before they enter history; the CLI's own worker can use a key that lives only in this process.
+  if (opts.credentials && !env.SECRETS_KEY) env.SECRETS_KEY = randomBytes(24).toString('hex');
   let config = loadConfig(env);
   const log = createLogger(opts.quiet ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, 'sitesweep');
   const say = (msg: string) => process.stderr.write(`${msg}\n`);
   say('Bringing up the local stack (Temporal dev server, PostgreSQL)…');
-  const stack = await bringUpStack({ wantUi: true, config, log: { info: (o, m) => say(`  ${m ?? String(o)}`), warn: (o, m) => say(`  ${m ?? String(o)}`), error: (o, m) => say(`  ${m ?? String(o)}`), debug: () => {} } });
+  const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const line = (o: unknown, m?: string) => say(`  ${m ?? String(o)}`);
+  let stack: Stack;
+  try {
+    stack = await bringUpStack({ wantUi: true, config, log: { info: line, warn: line, error: line, debug: debug ? (o, m) => say(`  ${m ?? ''} ${JSON.stringify(o)}`) : () => {} } });
+  } catch (err) {
+    throw new StackUpError(explainStackFailure('stack', err), { cause: err });
+  }
   config = loadConfig({
     ...env,
     TEMPORAL_ADDRESS: stack.temporalAddress,
@@ -55,11 +121,27 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean }): Promi
     ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
   });
   say(`  Temporal ${stack.temporalAddress}${stack.temporalUiUrl ? ` (Web UI ${stack.temporalUiUrl})` : ''}; PostgreSQL ${maskUrl(stack.databaseUrl)}`);
-  const db = await openDatabase({ url: stack.databaseUrl, migrate: true, poolSize: config.databasePoolSize });
-  const client = await connectClient(config);
-  const connection = await connectWorker(config);
-  await ensureSearchAttributes(connection, config.temporal.namespace);
-  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log });
+  let db: DataSource;
+  try {
+    db = await openDatabase({ url: stack.databaseUrl, migrate: true, poolSize: config.databasePoolSize });
+  } catch (err) {
+    await stack.stop().catch(() => {});
+    throw new StackUpError(explainStackFailure('database', err), { cause: err });
+  }
+  let client: Client;
+  let connection: Awaited<ReturnType<typeof connectWorker>>;
+  let created: Awaited<ReturnType<typeof createSitesweepWorker>>;
+  try {
+    client = await connectClient(config);
+    connection = await connectWorker(config);
+    await ensureSearchAttributes(connection, config.temporal.namespace);
+    created = await createSitesweepWorker({ connection, config, db, log });
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    await stack.stop().catch(() => {});
+    throw new StackUpError(explainStackFailure('temporal', err), { cause: err });
+  }
+  const { worker, fetcher, politeness } = created;
   const workerDone = worker.run();
   const stopWorker = async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -109,19 +191,18 @@ export function formatSummary(view: RunView): string {
   return lines.join('\n');
 }
 
-async function auditCommand(url: string, o: Record<string, any>) {
-  const options: Record<string, unknown> = {};
-  if (o.maxPages !== undefined) options.maxPages = o.maxPages;
-  if (o.maxDepth !== undefined) options.maxDepth = o.maxDepth;
-  if (o.parallel !== undefined) options.parallelBatches = o.parallel;
-  if (o.robots === false) options.respectRobots = false;
-  if (o.sitemaps === false) options.useSitemaps = false;
-  if (o.include) options.include = o.include;
-  if (o.exclude) options.exclude = o.exclude;
+async function auditCommand(urlArg: string | undefined, o: Record<string, any>, cmd: Command) {
+  const fromCli = (attr: string) => (cmd.getOptionValueSource(attr) === 'cli' ? cmd.getOptionValue(attr) : undefined);
+  const { config: file } = readConfigFile(o.config, process.cwd());
+  const settings = resolveRunSettings({ get: fromCli }, process.env, file, urlArg);
+  if (!settings.url) throw new HttpError(400, 'invalid_request', 'url: give the site to audit as an argument, SITESWEEP_URL or "url" in the config file', []);
+  if (settings.output.length && !settings.outputDir) settings.outputDir = '.';
+  const options = { ...settings.options, ...readCredentials(process.env, process.cwd()) };
+  const budgets = settings.budgets;
+  const o2 = { ...o, allowPrivate: settings.allowPrivate };
   // Validate exactly as the API does, before anything starts.
-  const body = parseOr400(startRunSchema, { url, idempotencyKey: o.key, options });
-
-  const running = await bringUp({ allowPrivate: o.allowPrivate, quiet: true });
+  const body = parseOr400(startRunSchema, { url: settings.url, idempotencyKey: o.key, options });
+  const running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130);
@@ -167,10 +248,51 @@ async function auditCommand(url: string, o: Record<string, any>) {
     }
     if (o.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     else process.stdout.write(`${formatSummary(view)}\n`);
-    return view.status === 'completed' ? 0 : 1;
+    if (view.status !== 'completed') return 1;
+    const run = await findRunRow(running.db, view.runId);
+    const report = await buildRunReport(running.db, running.config, run);
+    if (!o.json) process.stdout.write(`  health score ${report.healthScore} (${report.pagesWithCritical} of ${report.pages} pages with a critical finding)\n`);
+    if (settings.output.length && settings.outputDir) await writeOutputs(running, run, report, settings.output, settings.outputDir);
+    const delta = (view.summary as RunSummary | null)?.delta;
+    const broken = evaluateBudgets(budgets, {
+      bySeverity: report.bySeverity, healthScore: report.healthScore,
+      newFindings: delta ? delta.newFindings : null, previousRunId: delta?.previousRunId ?? null,
+    });
+    if (budgets.maxNewFindings !== undefined && !delta) process.stderr.write('  --max-new-findings: no previous completed run of this site to compare with; not checked\n');
+    if (broken.length) {
+      process.stderr.write(`\nBudget broken (exit 3):\n${broken.map((b) => `  ${b.message}`).join('\n')}\n`);
+      return 3;
+    }
+    if (Object.keys(budgets).length) process.stderr.write('  budgets: all met\n');
+    return 0;
   } finally {
     process.off('SIGINT', onSigint);
     await running.stop();
+  }
+}
+
+/** --output json,csv,html into --output-dir: the full report JSON, issues/pages CSV, one self-contained HTML. */
+async function writeOutputs(running: Running, run: Record<string, any>, report: RunReport, formats: OutputFormat[], dir: string) {
+  await mkdir(dir, { recursive: true });
+  const wrote = (file: string, what: string) => process.stderr.write(`  wrote ${file}${what ? ` (${what})` : ''}\n`);
+  if (formats.includes('json')) {
+    const file = path.join(dir, 'report.json');
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+    wrote(file, '');
+  }
+  if (formats.includes('csv')) {
+    for (const type of ['issues', 'pages'] as const) {
+      const file = path.join(dir, `${type}.csv`);
+      const out = createWriteStream(file);
+      const rows = await writeExport(running.db, run.id, type, 'csv', null, out);
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      wrote(file, `${rows} rows`);
+    }
+  }
+  if (formats.includes('html')) {
+    const file = path.join(dir, 'report.html');
+    await writeFile(file, await buildHtmlReport(running.db, running.config, run, report));
+    wrote(file, '');
   }
 }
 
@@ -210,24 +332,30 @@ async function migrateCommand() {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = new Command('sitesweep').description('Durable full-site SEO audits on Temporal').exitOverride();
+  const program = new Command('sitesweep')
+    .description('Durable full-site SEO audits on Temporal')
+    .version(packageVersion(), '-V, --version')
+    .addHelpText('after', AUDIT_HELP)
+    .exitOverride();
   let result: Promise<number> = Promise.resolve(0);
-  program
+  const audit = program
     .command('audit')
     .description('audit a site: brings up what is missing, shows progress, prints the summary')
-    .argument('<url>', 'site to audit (http or https)')
-    .option('--max-pages <n>', 'stop after this many pages', int('--max-pages'))
-    .option('--max-depth <n>', 'link depth limit', int('--max-depth'))
-    .option('--parallel <n>', 'audit batches in flight', int('--parallel'))
-    .option('--include <regex...>', 'only crawl URLs matching one of these')
-    .option('--exclude <regex...>', 'never crawl URLs matching one of these')
-    .option('--no-robots', 'ignore robots.txt rules')
-    .option('--no-sitemaps', 'do not read sitemaps')
+    .argument('[url]', 'site to audit (http or https); or SITESWEEP_URL, or "url" in the config file');
+  for (const f of RUN_FLAGS) audit.option(f.flag, f.help, ...((f.kind === 'int' ? [int(f.flag.split(' ')[0])] : []) as []));
+  audit
+    .option('--fail-on <severity>', 'exit 3 when any finding of this severity or worse exists (critical|warning)')
+    .option('--min-score <0-100>', 'exit 3 when the health score is below this', num('--min-score'))
+    .option('--max-new-findings <n>', 'exit 3 when more findings than this are new since the previous run of the site', int('--max-new-findings'))
+    .option('--output <formats>', 'report files to write: json,csv,html (any of them, comma-separated)')
+    .option('--output-dir <dir>', 'where --output files go (default: the working directory)')
+    .option('--config <file>', `config file (default: ./${CONFIG_FILE_NAME} when present)`)
     .option('--key <idempotencyKey>', 'run key: the same key twice returns the same run')
     .option('--allow-private', 'allow loopback targets (e.g. a site on localhost); other networks: TARGET_ALLOWLIST')
     .option('--json', 'print the final run as JSON')
     .option('--export-dir <dir>', 'write pages.csv, issues.csv and links.csv of the finished run to this directory')
-    .action((url: string, o) => void (result = auditCommand(url, o)));
+    .addHelpText('after', AUDIT_HELP)
+    .action((url: string | undefined, o, cmd: Command) => void (result = auditCommand(url, o, cmd)));
   program
     .command('stack')
     .description('run Temporal, PostgreSQL, a worker and the API + dashboard until Ctrl-C')
@@ -241,6 +369,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err: any) {
     if (err?.code === 'commander.helpDisplayed' || err?.code === 'commander.version' || err?.code === 'commander.help') return 0;
     if (err?.code?.startsWith?.('commander.')) return 2;
+    if (err instanceof StackUpError) {
+      process.stderr.write(`sitesweep: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof HttpError) {
       process.stderr.write(`sitesweep: ${err.message}\n`);
       return 2;
@@ -251,5 +383,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  void main(process.argv).then((code) => process.exit(code));
+  // Whatever escapes (a library's stray rejection): one line, never a stack trace unless LOG_LEVEL=debug.
+  const fatal = (err: unknown) => {
+    const text = process.env.LOG_LEVEL === 'debug' && err instanceof Error ? err.stack : /postgres|initdb|temporal|spawn|ECONNREFUSED/i.test(firstLine(err)) ? explainStackFailure('stack', err) : firstLine(err);
+    process.stderr.write(`sitesweep: ${text}\n`);
+    process.exit(1);
+  };
+  process.on('unhandledRejection', fatal);
+  process.on('uncaughtException', fatal);
+  void main(process.argv).then((code) => process.exit(code), fatal);
 }

@@ -73,6 +73,7 @@ export const ROUTES: RouteDoc[] = [
   { method: 'get', path: '/api/runs/:id', summary: 'A run: live progress while running, the database after', params: runIdParamSchema, responses: { 200: json('The run (while PostgreSQL is unreachable, a running run answers from its workflow with `database: "unreachable"` and a `note`)'), ...runNotFound } },
   { method: 'get', path: '/api/runs/:id/pages', summary: 'Audited pages, filterable, cursor-paginated', params: runIdParamSchema, query: listPagesQuerySchema, responses: { 200: json('A page of results and nextCursor'), ...runNotFound } },
   { method: 'get', path: '/api/runs/:id/report', summary: 'Findings by category and severity, with explanations, scores and affected pages', params: runIdParamSchema, query: reportQuerySchema, responses: { 200: json('The report'), ...runNotFound } },
+  { method: 'get', path: '/api/runs/:id/report.html', summary: 'The report as one self-contained HTML file (inline CSS and SVG charts; opens offline)', params: runIdParamSchema, responses: { 200: { description: 'HTML report', content: { 'text/html': { schema: z.string() } } }, ...runNotFound } },
   {
     method: 'get', path: '/api/runs/:id/export', summary: 'Streams pages, issues or links as CSV or JSON', params: runIdParamSchema, query: exportQuerySchema,
     responses: { 200: { description: 'The export', content: { 'text/csv': { schema: z.string() }, 'application/json': { schema: z.array(z.record(z.string(), z.unknown())) } } }, ...runNotFound },

@@ -13,6 +13,7 @@ import { pageScore, siteHealthScore, SEVERITY_PENALTY, type ScoredPage } from '.
 import type { Finding } from '../audit/types';
 import type { Config } from '../config';
 import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
+import { renderHtmlReport, type HtmlReportInput } from '../reports/html';
 import { compareRuns, previousRunId, siteFindingsByUrl, siteIssueBatches, siteIssueItems } from '../reports';
 import type { RunSummary } from '../workflows/contracts';
 import { HttpError, notFound, parseOr400 } from './errors';
@@ -184,6 +185,92 @@ export async function writeExport(db: Db, runId: string, type: ExportType, forma
   return n;
 }
 
+/** The run's report (what GET /api/runs/:id/report answers): health score, findings by category and severity. */
+export async function buildRunReport(db: Db, config: Config, run: Record<string, any>) {
+  const summary = run.summary as RunSummary | null;
+  // Counts: the summary's (page and site findings) once completed; the rows' page findings while running.
+  let counts: Record<string, number> = summary?.issuesByCode ?? {};
+  if (!summary) {
+    const rows: Array<{ code: string; n: number }> = await db.query(
+      `SELECT i->>'code' AS code, count(*)::int AS n FROM page_audits p CROSS JOIN LATERAL jsonb_array_elements(p.issues) i WHERE p.run_id = $1 GROUP BY 1`,
+      [run.id],
+    );
+    counts = Object.fromEntries(rows.map((r) => [r.code, r.n]));
+  }
+  const checks: CheckCount[] = CHECKS.filter((c) => counts[c.code]).map((c) => ({
+    ...c,
+    count: counts[c.code],
+    affectedPagesUrl: `/api/runs/${run.id}/report?code=${c.code}`,
+  }));
+  const categories = [...new Set(checks.map((c) => c.category))].map((category) => {
+    const inCat = checks.filter((c) => c.category === category);
+    return {
+      category,
+      counts: Object.fromEntries(SEVERITIES.map((s) => [s, inCat.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)])),
+      checks: inCat.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.count - a.count),
+    };
+  });
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, checks.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)]));
+
+  // Health: every page of the run, with its page findings and the site findings that list it.
+  const siteByUrl = await siteFindingsByUrl(db, run.id);
+  const scored: ScoredPage[] = [];
+  let scoreSum = 0;
+  for await (const rows of batches<{ id: string; url: string; status: string; failure_reason: string | null; issues: Finding[] }>(db,
+    `SELECT id, url, status, failure_reason, issues FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, run.id)) {
+    for (const r of rows) {
+      const p: ScoredPage = { status: r.status, failureReason: r.failure_reason, findings: [...r.issues, ...(siteByUrl.get(r.url) ?? [])] };
+      scored.push({ status: p.status, failureReason: p.failureReason, findings: p.findings.filter((f) => f.severity === 'critical') });
+      scoreSum += pageScore(p);
+    }
+  }
+  const health = siteHealthScore(scored);
+  return {
+    runId: run.id,
+    workflowId: run.workflow_id,
+    siteUrl: run.site_url,
+    status: run.status,
+    healthScore: health.score,
+    pages: health.pages,
+    pagesWithCritical: health.pagesWithCritical,
+    averagePageScore: health.pages === 0 ? 100 : Math.round((scoreSum / health.pages) * 10) / 10,
+    scoring: {
+      health: 'share of pages with no critical finding (page or site level) and no audit failure, × 100',
+      page: `100 − per distinct finding code: critical ${SEVERITY_PENALTY.critical}, warning ${SEVERITY_PENALTY.warning}, notice ${SEVERITY_PENALTY.notice}; floor 0; failed page 0`,
+    },
+    bySeverity,
+    categories,
+    issues: checks,
+    summary,
+    webUiUrl: webUiUrl(config, run.workflow_id),
+  };
+}
+export type RunReport = Awaited<ReturnType<typeof buildRunReport>>;
+
+/** The self-contained HTML report of a run (GET /api/runs/:id/report.html, `sitesweep audit --output html`). */
+export async function buildHtmlReport(db: Db, config: Config, run: Record<string, any>, report?: RunReport): Promise<string> {
+  const rep = report ?? (await buildRunReport(db, config, run));
+  const affected: HtmlReportInput['affected'] = {};
+  for (const check of rep.issues) {
+    const a = await affectedPages(db, run, check.code, 20, undefined);
+    affected[check.code] = { count: a.count, items: a.items as Array<{ url: string; detail?: string | null }> };
+  }
+  const s = rep.summary;
+  let statusCodes = s?.statusCodes ?? {};
+  let failureReasons = s?.topFailReasons ?? [];
+  if (!s) {
+    const codes: Array<{ code: string; n: number }> = await db.query(`SELECT coalesce(status_code::text, 'none') AS code, count(*)::int AS n FROM page_audits WHERE run_id = $1 GROUP BY 1`, [run.id]);
+    statusCodes = Object.fromEntries(codes.map((c) => [c.code, c.n]));
+    failureReasons = await db.query(`SELECT failure_reason AS reason, count(*)::int AS count FROM page_audits WHERE run_id = $1 AND failure_reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 20`, [run.id]);
+  }
+  return renderHtmlReport({
+    runId: rep.runId, siteUrl: rep.siteUrl, status: rep.status, healthScore: rep.healthScore, averagePageScore: rep.averagePageScore,
+    pages: rep.pages, pagesWithCritical: rep.pagesWithCritical, bySeverity: rep.bySeverity, issues: rep.issues, affected,
+    statusCodes, failureReasons, pagesAudited: s?.pagesAudited ?? rep.pages, pagesFailed: s?.pagesFailed ?? 0, durationMs: s?.durationMs ?? null,
+    generatedAt: new Date().toISOString(), webUiUrl: rep.webUiUrl,
+  });
+}
+
 interface CheckCount extends CheckDefinition {
   count: number;
   affectedPagesUrl: string;
@@ -197,67 +284,23 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
   router.get('/api/runs/:id/report', async (req, res) => {
     const run = await findRunRow(db, runParam(req));
     const q = parseOr400(reportQuerySchema, req.query);
-    const summary = run.summary as RunSummary | null;
     if (q.code) {
       res.json(await affectedPages(db, run, q.code, q.limit, q.cursor));
       return;
     }
-    // Counts: the summary's (page and site findings) once completed; the rows' page findings while running.
-    let counts: Record<string, number> = summary?.issuesByCode ?? {};
-    if (!summary) {
-      const rows: Array<{ code: string; n: number }> = await db.query(
-        `SELECT i->>'code' AS code, count(*)::int AS n FROM page_audits p CROSS JOIN LATERAL jsonb_array_elements(p.issues) i WHERE p.run_id = $1 GROUP BY 1`,
-        [run.id],
-      );
-      counts = Object.fromEntries(rows.map((r) => [r.code, r.n]));
-    }
-    const checks: CheckCount[] = CHECKS.filter((c) => counts[c.code]).map((c) => ({
-      ...c,
-      count: counts[c.code],
-      affectedPagesUrl: `/api/runs/${run.id}/report?code=${c.code}`,
-    }));
-    const categories = [...new Set(checks.map((c) => c.category))].map((category) => {
-      const inCat = checks.filter((c) => c.category === category);
-      return {
-        category,
-        counts: Object.fromEntries(SEVERITIES.map((s) => [s, inCat.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)])),
-        checks: inCat.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.count - a.count),
-      };
-    });
-    const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, checks.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)]));
+    res.json(await buildRunReport(db, config, run));
+  });
 
-    // Health: every page of the run, with its page findings and the site findings that list it.
-    const siteByUrl = await siteFindingsByUrl(db, run.id);
-    const scored: ScoredPage[] = [];
-    let scoreSum = 0;
-    for await (const rows of batches<{ id: string; url: string; status: string; failure_reason: string | null; issues: Finding[] }>(db,
-      `SELECT id, url, status, failure_reason, issues FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, run.id)) {
-      for (const r of rows) {
-        const p: ScoredPage = { status: r.status, failureReason: r.failure_reason, findings: [...r.issues, ...(siteByUrl.get(r.url) ?? [])] };
-        scored.push({ status: p.status, failureReason: p.failureReason, findings: p.findings.filter((f) => f.severity === 'critical') });
-        scoreSum += pageScore(p);
-      }
-    }
-    const health = siteHealthScore(scored);
-    res.json({
-      runId: run.id,
-      workflowId: run.workflow_id,
-      siteUrl: run.site_url,
-      status: run.status,
-      healthScore: health.score,
-      pages: health.pages,
-      pagesWithCritical: health.pagesWithCritical,
-      averagePageScore: health.pages === 0 ? 100 : Math.round((scoreSum / health.pages) * 10) / 10,
-      scoring: {
-        health: 'share of pages with no critical finding (page or site level) and no audit failure, × 100',
-        page: `100 − per distinct finding code: critical ${SEVERITY_PENALTY.critical}, warning ${SEVERITY_PENALTY.warning}, notice ${SEVERITY_PENALTY.notice}; floor 0; failed page 0`,
-      },
-      bySeverity,
-      categories,
-      issues: checks,
-      summary,
-      webUiUrl: webUiUrl(config, run.workflow_id),
-    });
+  router.get('/api/runs/:id/report.html', async (req, res) => {
+    const run = await findRunRow(db, runParam(req));
+    const html = await buildHtmlReport(db, config, run);
+    res.status(200);
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Content-Disposition', `inline; filename="sitesweep-${run.id}-report.html"`);
+    // The report is static: no script may run in it, even if a page title carried markup.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(html);
   });
 
   router.get('/api/runs/:id/export', async (req, res) => {
@@ -311,7 +354,7 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
 }
 
 /** One check's affected pages: page findings by keyset on page_audits.id, site findings by position in site_issues. */
-async function affectedPages(db: Db, run: Record<string, any>, code: string, limit: number, cursor: string | undefined) {
+export async function affectedPages(db: Db, run: Record<string, any>, code: string, limit: number, cursor: string | undefined) {
   const check = CHECKS_BY_CODE[code];
   if (!check) throw notFound(`check ${code}`);
   if (check.scope === 'page') {

