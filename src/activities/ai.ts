@@ -68,6 +68,12 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
       return { total: n };
     },
 
+    /** The completed runs of a batch (the nightly schedule requests recommendations for each). */
+    async aiCompletedRunsOfBatch(input: { batchId: string }): Promise<string[]> {
+      const rows = await db.query(`SELECT id FROM audit_runs WHERE batch_id = $1 AND status = 'completed' ORDER BY created_at`, [input.batchId]);
+      return rows.map((r: any) => r.id);
+    },
+
     async aiSetStatus(input: { jobId: string; status: AiJobStatus; error?: string | null }): Promise<void> {
       const terminal = ['completed', 'failed', 'cancelled'].includes(input.status);
       await db.query(

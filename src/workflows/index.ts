@@ -2,3 +2,4 @@
 export { siteAuditWorkflow } from './siteAudit';
 export { batchAuditWorkflow } from './batchAudit';
 export { aiRecommendationsWorkflow } from './aiRecommendations';
+export { nightlyWorkflow } from './nightly';
