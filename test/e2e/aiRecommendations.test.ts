@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { aiJobWorkflowId, type AiJobInput, type AiJobResult } from '../../src/workflows/aiContracts';
 import { startFakeAnthropic, startFakeGemini, type FakeProvider, type Outcome } from '../fixtures/fakeProviders';
-import { startServices, testConfig, createTestDatabase, connectTestClient, uid, waitFor, type TestDb, type TestServices } from '../helpers/stack';
+import { apiCaller, startServices, testConfig, createTestDatabase, connectTestClient, uid, waitFor, type TestDb, type TestServices } from '../helpers/stack';
 import { spawnWorkerProcess } from '../helpers/workerProcess';
 
 const PAGES = 8;
@@ -142,6 +142,40 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
     const row = await jobRow(jobId);
     assert.equal(row.status, 'cancelled');
     assert.equal(row.canceled, PAGES);
+  });
+
+  test('API: dry run, unknown model, missing key, start and read suggestions', async () => {
+    const call = apiCaller(() => services.api.url);
+    const dry = await call('POST', `/api/runs/${runId}/recommendations`, { model: 'claude-haiku-4-5', dryRun: true, maxPages: 5 });
+    assert.equal(dry.status, 200);
+    assert.equal(dry.body.pages, 5);
+    assert.ok(dry.body.estimatedInputTokens > 0 && dry.body.estimatedCostUsd > 0);
+    const unknown = await call('POST', `/api/runs/${runId}/recommendations`, { model: 'gpt-5' });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.body.error.message, /model/);
+    const noKeyCfg = testConfig({ ANTHROPIC_API_KEY: '' });
+    const noKey = await startServices(noKeyCfg, tdb.db);
+    try {
+      const r = await apiCaller(() => noKey.api.url)('POST', `/api/runs/${runId}/recommendations`, { model: 'claude-haiku-4-5' });
+      assert.equal(r.status, 400);
+      assert.match(r.body.error.message, /ANTHROPIC_API_KEY/);
+    } finally {
+      await noKey.stop();
+    }
+    anthropic.controls.pollsBeforeEnd = 0;
+    anthropic.controls.outcome = () => 'succeeded';
+    const started = await call('POST', `/api/runs/${runId}/recommendations`, { model: 'claude-haiku-4-5', maxPages: 3 });
+    assert.equal(started.status, 202);
+    await client.workflow.getHandle(started.body.workflowId).result();
+    const page1 = await call('GET', `/api/runs/${runId}/recommendations?limit=2`);
+    assert.equal(page1.status, 200);
+    assert.equal(page1.body.status, 'completed');
+    assert.equal(page1.body.counts.succeeded, 3);
+    assert.equal(page1.body.items.length, 2);
+    assert.ok(page1.body.items[0].suggestion.suggestedTitle);
+    const page2 = await call('GET', `/api/runs/${runId}/recommendations?limit=2&cursor=${page1.body.nextCursor}`);
+    assert.equal(page2.body.items.length, 1);
+    assert.equal(page2.body.nextCursor, null);
   });
 
   test('polling survives a worker restart (kill -9 during polling)', async () => {
