@@ -8,6 +8,7 @@ import { SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
+import { registerAiCommands } from './aiCli';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
 import { findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
@@ -363,6 +364,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--allow-private', 'allow loopback targets (other networks: TARGET_ALLOWLIST)')
     .action((o) => void (result = stackCommand(o)));
   program.command('migrate').description('apply database migrations').action(() => void (result = migrateCommand()));
+  registerAiCommands(program, (p) => void (result = p));
   try {
     await program.parseAsync(argv);
     return await result;

@@ -49,6 +49,17 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SITESWEEP_HOME: z.string().default(path.join(os.homedir(), '.sitesweep')),
   NODE_ENV: z.string().default('development'),
+  // AI recommendations (src/ai): keys only from the environment, never logged or stored; base URLs for proxies/fakes.
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  GEMINI_API_KEY: z.string().optional(),
+  GEMINI_BASE_URL: z.string().url().optional(),
+  AI_POLL_INTERVAL_MS: positiveInt.default(60_000),
+  AI_POLL_MAX_INTERVAL_MS: positiveInt.default(15 * 60_000),
+  AI_POLL_MAX_MS: positiveInt.default(24 * 3_600_000),
+  NIGHTLY_SITES: list.default([]),
+  NIGHTLY_CRON: z.string().default('0 2 * * *'),
+  NIGHTLY_MODEL: z.string().default('claude-haiku-4-5'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -79,9 +90,19 @@ export interface Config {
     auditRetryMaxAttempts: number;
     persistRetryMaxMs: number;
   };
+  ai: AiConfig;
   logLevel: Env['LOG_LEVEL'];
   home: string;
   production: boolean;
+}
+
+export interface AiConfig {
+  anthropic: { apiKey: string | undefined; baseUrl: string | undefined };
+  gemini: { apiKey: string | undefined; baseUrl: string | undefined };
+  pollIntervalMs: number;
+  pollMaxIntervalMs: number;
+  pollMaxMs: number;
+  nightly: { sites: string[]; cron: string; model: string };
 }
 
 export class ConfigError extends Error {}
@@ -124,6 +145,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       auditRetryMaxMs: e.AUDIT_RETRY_MAX_MS,
       auditRetryMaxAttempts: e.AUDIT_RETRY_MAX_ATTEMPTS,
       persistRetryMaxMs: e.PERSIST_RETRY_MAX_MS,
+    },
+    ai: {
+      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
+      gemini: { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL },
+      pollIntervalMs: e.AI_POLL_INTERVAL_MS,
+      pollMaxIntervalMs: e.AI_POLL_MAX_INTERVAL_MS,
+      pollMaxMs: e.AI_POLL_MAX_MS,
+      nightly: { sites: e.NIGHTLY_SITES, cron: e.NIGHTLY_CRON, model: e.NIGHTLY_MODEL },
     },
     logLevel: e.LOG_LEVEL,
     home: e.SITESWEEP_HOME,

@@ -11,5 +11,7 @@ export interface ActivityDeps {
   /** Per-host politeness shared by every worker process (leases in PostgreSQL); every site request goes through it. */
   politeness: Politeness;
   crawl: Config['crawl'];
+  /** AI provider keys and base URLs (absent: AI jobs fail naming the missing key). */
+  ai?: Config['ai'];
   log: Logger;
 }

@@ -1,4 +1,5 @@
 // All activities of the site audit, built from the process's dependencies (DataSource, HTTP pool, logger).
+import { createAiActivities } from './ai';
 import { createAuditActivities } from './audit';
 import { createBatchActivities } from './batches';
 import type { ActivityDeps } from './deps';
@@ -17,5 +18,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createSummarizeActivities(deps),
     ...createExternalActivities(deps),
     ...createBatchActivities(deps),
+    ...createAiActivities(deps),
   };
 }

@@ -3,6 +3,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { compareQuerySchema, exportQuerySchema, reportQuerySchema } from './reports';
+import { listRecommendationsQuerySchema, RECOMMENDATION_EXAMPLE, startRecommendationsSchema } from './recommendations';
 import {
   batchIdParamSchema,
   listBatchesQuerySchema,
@@ -86,6 +87,13 @@ export const ROUTES: RouteDoc[] = [
     method: 'post', path: '/api/runs/:id/retry', summary: 'Start a new run of the same site with the same options', params: runIdParamSchema,
     body: { schema: retryRunSchema, example: EXAMPLES.retry }, responses: { 202: json('New run started'), 200: json('The retry with this key exists'), ...runNotFound, ...BODY, ...BLOCKED, 409: error('The run is still running (cancel it first)') },
   },
+  {
+    method: 'post', path: '/api/runs/:id/recommendations', summary: 'AI recommendations for the pages with findings, through the provider batch API (dryRun: count and cost only)', params: runIdParamSchema,
+    body: { schema: startRecommendationsSchema, example: RECOMMENDATION_EXAMPLE },
+    responses: { 202: json('Job started'), 200: json('Dry run: pages, estimated tokens and cost'), ...runNotFound, ...BODY, 409: error('The run is not completed') },
+  },
+  { method: 'get', path: '/api/runs/:id/recommendations', summary: 'The latest (or given) recommendations job: state, counts, per-page suggestions, cursor-paginated', params: runIdParamSchema, query: listRecommendationsQuerySchema, responses: { 200: json('The job and a page of suggestions'), 404: error('No run, or no job for it'), 400: runNotFound[400] } },
+  { method: 'post', path: '/api/runs/:id/recommendations/cancel', summary: 'Cancel the running recommendations job (cancels the provider batch)', params: runIdParamSchema, responses: { 202: json('Cancellation requested'), 409: error('The job is not running'), 404: error('No run, or no job for it'), 400: runNotFound[400] } },
   { method: 'get', path: '/api/checks', summary: 'The check catalogue: codes, severities, explanations, thresholds', responses: { 200: json('Every check') } },
   {
     method: 'post', path: '/api/batches', summary: 'Audit many domains: one parent workflow, one child run per domain',

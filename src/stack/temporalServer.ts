@@ -10,7 +10,7 @@ import { findOrBuildTemporalCli } from './temporalCli';
 import { getFreePort, silentLogger, stopOnSignal, type Logger } from './ports';
 
 /** Custom search attributes every Sitesweep namespace needs (all Keyword). */
-export const SEARCH_ATTRIBUTES = ['SiteHost', 'AuditStage'] as const;
+export const SEARCH_ATTRIBUTES = ['SiteHost', 'AuditStage', 'AiJobStatus'] as const;
 // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (type-only import of the proto enum).
 const KEYWORD = 2 as temporal.api.enums.v1.IndexedValueType;
 

@@ -1,3 +1,5 @@
 // Bundle entry: every workflow the worker registers.
 export { siteAuditWorkflow } from './siteAudit';
 export { batchAuditWorkflow } from './batchAudit';
+export { aiRecommendationsWorkflow } from './aiRecommendations';
+export { nightlyWorkflow } from './nightly';

@@ -4,3 +4,5 @@ import { SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST } from './cont
 
 export const SiteHostKey = defineSearchAttributeKey(SEARCH_ATTRIBUTE_SITE_HOST, SearchAttributeType.KEYWORD);
 export const AuditStageKey = defineSearchAttributeKey(SEARCH_ATTRIBUTE_AUDIT_STAGE, SearchAttributeType.KEYWORD);
+/** The lifecycle state of an AI recommendations job (collecting → submitting → processing → completed | failed | cancelled). */
+export const AiJobStatusKey = defineSearchAttributeKey('AiJobStatus', SearchAttributeType.KEYWORD);

@@ -4,6 +4,7 @@ import { PageAuditedAtIndex1700000006000 } from './1700000006000-PageAuditedAtIn
 import { StreamingFrontier1700000007000 } from './1700000007000-StreamingFrontier';
 import { SiteIssues1700000008000 } from './1700000008000-SiteIssues';
 import { HostSlots1700000009000 } from './1700000009000-HostSlots';
+import { AiBatches1700000010000 } from './1700000010000-AiBatches';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   StreamingFrontier1700000007000,
   SiteIssues1700000008000,
   HostSlots1700000009000,
+  AiBatches1700000010000,
 ];

@@ -1,0 +1,49 @@
+// Which pages of a finished run get a recommendation request: audited pages with findings (optionally only some
+// severities or codes), in page order, capped. Shared by the collect activity and the API's dry run.
+import type { DataSource } from 'typeorm';
+import { CHECKS } from '../audit/catalogue';
+import { buildPrompt, estimateTokens, PROMPT_MAX_OUTPUT_TOKENS, type PagePromptInput } from './prompt';
+
+export interface CollectFilters {
+  severities?: string[];
+  codes?: string[];
+  maxPages?: number;
+}
+
+export interface CollectedPage {
+  pageId: string;
+  url: string;
+  prompt: string;
+}
+
+const EXPLAIN = new Map(CHECKS.map((c) => [c.code, `${c.why} Fix: ${c.fix}`]));
+
+export async function collectPages(db: DataSource, runId: string, f: CollectFilters): Promise<CollectedPage[]> {
+  const rows: any[] = await db.query(
+    `SELECT id, url, title, description, h1, word_count, issues FROM page_audits
+      WHERE run_id = $1 AND status = 'ok' AND jsonb_array_length(issues) > 0
+      ORDER BY id LIMIT $2`,
+    [runId, 100_000],
+  );
+  const out: CollectedPage[] = [];
+  for (const r of rows) {
+    const findings = (r.issues as PagePromptInput['findings']).filter(
+      (i) => (!f.severities?.length || f.severities.includes(i.severity)) && (!f.codes?.length || f.codes.includes(i.code)),
+    );
+    if (findings.length === 0) continue;
+    const input: PagePromptInput = {
+      url: r.url, title: r.title, description: r.description, h1: r.h1, wordCount: r.word_count,
+      findings: findings.map((i) => ({ ...i, explanation: EXPLAIN.get(i.code) })),
+    };
+    out.push({ pageId: String(r.id), url: r.url, prompt: buildPrompt(input) });
+    if (f.maxPages && out.length >= f.maxPages) break;
+  }
+  return out;
+}
+
+export function estimate(pages: CollectedPage[]) {
+  const inputTokens = pages.reduce((n, p) => n + estimateTokens(p.prompt), 0);
+  // A typical structured answer is a third of the output budget.
+  const outputTokens = pages.length * Math.round(PROMPT_MAX_OUTPUT_TOKENS / 3);
+  return { inputTokens, outputTokens };
+}

@@ -1,0 +1,45 @@
+// Shapes shared by the AI recommendations workflow, its activities, the API and the nightly schedule.
+
+export type AiJobStatus = 'collecting' | 'submitting' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
+export interface AiJobInput {
+  jobId: string;
+  runId: string;
+  model: string;
+  severities?: string[];
+  codes?: string[];
+  maxPages?: number;
+  /** Poll timing (from config, passed in by whoever starts the job: workflows read no config). */
+  pollIntervalMs?: number;
+  pollMaxIntervalMs?: number;
+  pollMaxMs?: number;
+}
+
+export interface AiJobCounts {
+  succeeded: number;
+  errored: number;
+  expired: number;
+  canceled: number;
+}
+
+export interface AiJobResult extends AiJobCounts {
+  jobId: string;
+  status: AiJobStatus;
+  total: number;
+  providerBatchId: string | null;
+  polls: number;
+  error: string | null;
+}
+
+export const aiJobWorkflowId = (jobId: string) => `ai-recommendations-${jobId}`;
+
+export interface NightlyInput {
+  sites: string[];
+  model: string;
+  options?: Record<string, unknown>;
+  pollIntervalMs?: number;
+  pollMaxIntervalMs?: number;
+  pollMaxMs?: number;
+}
+
+export const NIGHTLY_SCHEDULE_ID = 'sitesweep-nightly';

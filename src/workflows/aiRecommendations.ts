@@ -1,0 +1,100 @@
+// One AI recommendations job: collect → submit → poll (durable timers, growing interval) → save results.
+// The status lives in the ai_batch_jobs row and in the AiJobStatus search attribute
+// (`temporal workflow list --query "AiJobStatus = 'processing'"`). Cancelling the workflow cancels the provider batch,
+// then saves what the provider finished before the cancel.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createAiActivities } from '../activities/ai';
+import type { AiJobInput, AiJobResult, AiJobStatus } from './aiContracts';
+import { AiJobStatusKey } from './searchAttributes';
+
+type Activities = ReturnType<typeof createAiActivities>;
+
+/** PostgreSQL bookkeeping: retried without limit (an outage delays the job, never loses it). */
+const db = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
+});
+/** Provider calls: retryable errors (429 honouring retry-after, 5xx, 529) back off; rejections fail at once. */
+const provider = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 8, nonRetryableErrorTypes: ['ProviderRejected', 'MissingKey', 'InvalidInput', 'TooLarge', 'NotFound'] },
+});
+
+const DEFAULT_POLL_MS = 60_000;
+const DEFAULT_POLL_MAX_MS = 15 * 60_000;
+const DEFAULT_WINDOW_MS = 24 * 3_600_000;
+
+function reason(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return String(err instanceof ActivityFailure ? (e.cause?.message ?? e.message) : (e?.message ?? err)).slice(0, 2000);
+}
+
+export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJobResult> {
+  const result: AiJobResult = { jobId: input.jobId, status: 'collecting', total: 0, providerBatchId: null, polls: 0, error: null, succeeded: 0, errored: 0, expired: 0, canceled: 0 };
+  const setStatus = async (status: AiJobStatus, error: string | null = null) => {
+    result.status = status;
+    upsertSearchAttributes([{ key: AiJobStatusKey, value: status }]);
+    setCurrentDetails(`**${status}** · ${result.total} pages · ${result.succeeded} succeeded, ${result.errored} errored, ${result.expired} expired`);
+    await db.aiSetStatus({ jobId: input.jobId, status, error });
+  };
+  const pollUntilEnded = async (maxMs: number) => {
+    let interval = input.pollIntervalMs ?? DEFAULT_POLL_MS;
+    const maxInterval = input.pollMaxIntervalMs ?? DEFAULT_POLL_MAX_MS;
+    let waited = 0;
+    for (;;) {
+      const s = await provider.aiPoll({ jobId: input.jobId });
+      result.polls++;
+      if (s.state === 'ended') return s;
+      // One final poll after the provider's window (its own expiry ends the batch then).
+      if (waited >= maxMs) throw ApplicationFailure.nonRetryable(`the provider batch did not end within ${maxMs} ms`, 'PollTimeout');
+      await sleep(interval);
+      waited += interval;
+      interval = Math.min(interval * 2, maxInterval);
+    }
+  };
+
+  try {
+    upsertSearchAttributes([{ key: AiJobStatusKey, value: 'collecting' }]);
+    const { total } = await db.aiCollect(input);
+    result.total = total;
+    if (total === 0) {
+      await setStatus('completed');
+      return result;
+    }
+    await setStatus('submitting');
+    const submitted = await provider.aiSubmit({ jobId: input.jobId });
+    result.providerBatchId = submitted.providerBatchId;
+    await setStatus('processing');
+    await pollUntilEnded(input.pollMaxMs ?? DEFAULT_WINDOW_MS);
+    Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId }));
+    await setStatus('completed');
+    return result;
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        if (result.providerBatchId) {
+          await provider.aiCancelBatch({ jobId: input.jobId });
+          // Anthropic goes canceling → ended and may have finished some requests: save those.
+          try {
+            await pollUntilEnded(Math.max(5 * (input.pollIntervalMs ?? DEFAULT_POLL_MS), 60_000));
+            Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId }));
+          } catch {}
+        }
+        await setStatus('cancelled', 'cancelled');
+      });
+      throw err;
+    }
+    result.error = reason(err);
+    await setStatus('failed', result.error);
+    return result;
+  }
+}
