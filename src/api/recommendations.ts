@@ -48,9 +48,10 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
 
   router.post('/api/runs/:id/recommendations', async (req, res) => {
     const id = runParam(req);
+    // The run first: an unknown run is 404 whatever the body says.
+    const run = await findRunRow(db, id);
     const body = parseOr400(startRecommendationsSchema, req.body ?? {});
     const route = routeModel(body.model)!;
-    const run = await findRunRow(db, id);
     if (run.status !== 'completed') throw new HttpError(409, 'run_not_finished', `run is ${run.status}; recommendations need a completed run`);
     if (body.dryRun) {
       const pages = await collectPages(db, run.id, body);

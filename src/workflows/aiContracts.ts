@@ -43,3 +43,6 @@ export interface NightlyInput {
 }
 
 export const NIGHTLY_SCHEDULE_ID = 'sitesweep-nightly';
+
+/** Search attribute mirroring an AI job's status (registered by the stack and docker-compose). */
+export const SEARCH_ATTRIBUTE_AI_JOB_STATUS = 'AiJobStatus';

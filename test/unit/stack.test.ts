@@ -11,6 +11,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { msToTs } from '@temporalio/common/lib/time';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
+import { SEARCH_ATTRIBUTE_AI_JOB_STATUS } from '../../src/workflows/aiContracts';
 import { SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST } from '../../src/workflows/contracts';
 import {
   bringUpStack,
@@ -77,7 +78,7 @@ void describe('ports and logging helpers', () => {
   });
 
   void test('search attribute names match the workflow contracts', () => {
-    assert.deepEqual([...SEARCH_ATTRIBUTES].sort(), [SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST].sort());
+    assert.deepEqual([...SEARCH_ATTRIBUTES].sort(), [SEARCH_ATTRIBUTE_AUDIT_STAGE, SEARCH_ATTRIBUTE_SITE_HOST, SEARCH_ATTRIBUTE_AI_JOB_STATUS].sort());
   });
 });
 
