@@ -128,7 +128,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
   const log = createLogger('warn', 'bench-worker');
   const db = await openDatabase({ url: input.databaseUrl, poolSize: config.databasePoolSize });
   const nativeConnection = await NativeConnection.connect({ address: input.temporalAddress });
-  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection: nativeConnection, config, db, log });
+  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection: nativeConnection, config, db, log });
   if (s.experiments.includes('hb-throttle')) throttleHeartbeats(worker, 1_000);
   const running = worker.run();
   // A whole execution's history can exceed gRPC's default 4 MB message cap (records travel through it).
@@ -217,6 +217,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     worker.shutdown();
     await running.catch(() => {});
     await politeness.close().catch(() => {});
+    await analyzePool.close().catch(() => {});
     await fetcher.close();
     await nativeConnection.close();
     await connection.close();

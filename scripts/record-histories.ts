@@ -48,7 +48,7 @@ async function workerOn(server: TemporalDevServer, db: DataSource, bundlePath: s
     LOG_LEVEL: 'warn',
   });
   const connection = await NativeConnection.connect({ address: server.address });
-  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'record-worker') });
+  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'record-worker') });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address: server.address });
   const client = new Client({ connection: clientConnection });
@@ -60,6 +60,7 @@ async function workerOn(server: TemporalDevServer, db: DataSource, bundlePath: s
       await running.catch(() => {});
       await fetcher.close();
       await politeness.close();
+      await analyzePool.close().catch(() => {});
       await connection.close();
       await clientConnection.close();
     },

@@ -142,12 +142,13 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
     await stack.stop().catch(() => {});
     throw new StackUpError(explainStackFailure('temporal', err), { cause: err });
   }
-  const { worker, fetcher, politeness } = created;
+  const { worker, fetcher, politeness, analyzePool } = created;
   const workerDone = worker.run();
   const stopWorker = async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone.catch(() => {});
     await politeness.close().catch(() => {});
+    await analyzePool.close().catch(() => {});
     await fetcher.close();
     await connection.close();
   };

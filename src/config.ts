@@ -32,6 +32,8 @@ export const envSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(100),
   WORKER_CONNECTIONS_PER_HOST: positiveInt.default(8),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /** Threads that parse and check pages beside the worker's main thread (0: on the main thread). */
+  ANALYZE_THREADS: z.coerce.number().int().min(0).max(64).default(Math.min(4, Math.max(1, os.availableParallelism() - 1))),
   /** How long a workflow task waits on a worker's sticky queue before any worker may take it (SDK default 10 s). */
   WORKER_STICKY_TIMEOUT_MS: positiveInt.default(3_000),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
@@ -82,7 +84,7 @@ export interface Config {
     /** Seals/opens run credentials (src/crawl/credentials.ts); undefined = runs with credentials are refused. */
     secretsKey: string | undefined;
   };
-  worker: { maxConcurrentActivities: number; maxCachedWorkflows: number; shutdownGraceMs: number; stickyScheduleToStartMs: number; bundlePath: string | undefined };
+  worker: { maxConcurrentActivities: number; maxCachedWorkflows: number; shutdownGraceMs: number; stickyScheduleToStartMs: number; analyzeThreads: number; bundlePath: string | undefined };
   policies: {
     auditHeartbeatTimeoutMs: number;
     auditRetryInitialMs: number;
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       stickyScheduleToStartMs: e.WORKER_STICKY_TIMEOUT_MS,
+      analyzeThreads: e.ANALYZE_THREADS,
       bundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     policies: {

@@ -14,7 +14,7 @@ async function run() {
   const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   const connection = await connectWorker(config);
   await ensureSearchAttributes(connection, config.temporal.namespace);
-  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log });
+  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // The worker's own Prometheus endpoint: pages audited, failures by reason, audit and persist latency.
   const metrics = config.metrics.port !== undefined ? await startMetricsServer(config.metrics.port, config.metrics.host) : null;
@@ -25,6 +25,7 @@ async function run() {
     await metrics?.close();
     // Hand this worker's host slots to the other workers now rather than when their leases expire.
     await politeness.close().catch((err: unknown) => log.warn({ err: String(err) }, 'could not release host slots'));
+    await analyzePool.close().catch(() => {});
     await fetcher.close();
     await db.destroy();
     await connection.close();

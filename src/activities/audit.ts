@@ -7,7 +7,6 @@ import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
-import { analyzePage } from '../audit/analyzePage';
 import { failedPageRecord } from '../audit/records';
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
@@ -15,6 +14,7 @@ import { headersFor } from '../crawl/credentials';
 import type { FetchResult } from '../crawl/fetcher';
 import type { HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
+import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
 import { claim, defer, MAX_DEFERS } from './frontier';
 import { persistChunk, persistScope, readCounters } from './persist';
@@ -58,6 +58,7 @@ function hostKey(url: string): string {
 
 export function createAuditActivities(deps: ActivityDeps) {
   const { db, fetcher, crawl, log } = deps;
+  const analyze = deps.analyze ?? analyzeInProcess;
 
   async function auditOne(u: ClaimedUrl, options: CrawlBatchInput['options'], run: RunContext, signal: AbortSignal, limits: HostLimits): Promise<PageRecord> {
     if (options.respectRobots && !run.robots.isAllowed(u.url, options.userAgent)) {
@@ -86,7 +87,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       return failedPageRecord(u, 'not_html', `Content-Type ${res.contentType}`, res.attempts);
     }
     // A redirecting URL is reported as the redirect (status, chain); its target's content is audited as its own page.
-    const analysis = analyzePage(redirected ? { ...res, body: null } : res, {
+    const analysis = await analyze(redirected ? { ...res, body: null } : res, {
       thresholds: options.thresholds,
       siteHost: run.siteHost,
       subdomainsInternal: options.subdomainsInternal,

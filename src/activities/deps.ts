@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Fetcher } from '../crawl/fetcher';
 import type { Politeness } from '../crawl/politeness';
 import type { Config } from '../config';
+import type { Analyze } from './analyzePool';
 
 /** What the activities need from the process: built once by the worker, passed to every factory. */
 export interface ActivityDeps {
@@ -14,4 +15,6 @@ export interface ActivityDeps {
   /** AI provider keys and base URLs (absent: AI jobs fail naming the missing key). */
   ai?: Config['ai'];
   log: Logger;
+  /** Parse + checks of one page; absent: on the calling thread (the worker passes its thread pool). */
+  analyze?: Analyze;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
+import { createAnalyzePool, type AnalyzePool } from '../activities/analyzePool';
 import type { Config } from '../config';
 import { Fetcher } from '../crawl/fetcher';
 import { HostSlots } from '../crawl/hostSlots';
@@ -23,6 +24,8 @@ export interface WorkerParts {
   fetcher: Fetcher;
   /** Close after the worker has stopped: gives this process's host slots back at once (else they expire). */
   politeness: Politeness;
+  /** Threads that parse and check pages; close after the worker has stopped (idle threads do not hold the process). */
+  analyzePool: AnalyzePool;
 }
 
 /** The per-host gate of a worker process, coordinated with every other worker through the database. */
@@ -55,7 +58,8 @@ export async function createSitesweepWorker(opts: {
     ...(config.crawl.breaker ? { breaker: config.crawl.breaker } : {}),
   });
   const politeness = createSharedPoliteness(opts.db, opts.log);
-  const activities = createActivities({ db: opts.db, fetcher, politeness, crawl: config.crawl, ai: config.ai, log: opts.log });
+  const analyzePool = createAnalyzePool(config.worker.analyzeThreads);
+  const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, crawl: config.crawl, ai: config.ai, log: opts.log });
   const workflowSource = config.worker.bundlePath
     ? { workflowBundle: { codePath: config.worker.bundlePath } }
     : { workflowsPath: workflowsEntry() };
@@ -73,5 +77,5 @@ export async function createSitesweepWorker(opts: {
     // killed worker's runs are picked up by the others quickly; a live worker answers far sooner than this.
     stickyQueueScheduleToStartTimeout: config.worker.stickyScheduleToStartMs,
   });
-  return { worker, fetcher, politeness };
+  return { worker, fetcher, politeness, analyzePool };
 }

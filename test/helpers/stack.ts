@@ -76,7 +76,7 @@ export interface RunningWorker {
 export async function startTestWorker(config: Config, db: DataSource, identity?: string): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address! });
-  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'test-worker'), identity });
+  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'test-worker'), identity });
   const done = worker.run();
   return {
     worker,
@@ -84,6 +84,7 @@ export async function startTestWorker(config: Config, db: DataSource, identity?:
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch(() => {});
       await politeness.close().catch(() => {});
+      await analyzePool.close().catch(() => {});
       await fetcher.close();
       await connection.close();
     },

@@ -85,13 +85,14 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, identity);
   const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log, identity });
+  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log, identity });
   const running = worker.run();
   process.stdout.write(`${READY} ${identity}\n`);
   try {
     await running;
   } finally {
     await politeness.close().catch(() => {});
+    await analyzePool.close().catch(() => {});
     await fetcher.close();
     await db.destroy();
     await connection.close();
