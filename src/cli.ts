@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { registerAiCommands } from './aiCli';
+import { registerServiceCommands } from './cliCommands';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
 import { findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
@@ -365,6 +366,7 @@ export async function main(argv: string[]): Promise<number> {
     .action((o) => void (result = stackCommand(o)));
   program.command('migrate').description('apply database migrations').action(() => void (result = migrateCommand()));
   registerAiCommands(program, (p) => void (result = p));
+  registerServiceCommands(program, (p) => void (result = p), bringUp);
   try {
     await program.parseAsync(argv);
     return await result;
@@ -377,7 +379,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof HttpError) {
       process.stderr.write(`sitesweep: ${err.message}\n`);
-      return 2;
+      // A refusal of the input (4xx) is exit 2; a server-side failure (database unreachable: 503) is 1.
+      return err.status >= 500 ? 1 : 2;
     }
     process.stderr.write(`sitesweep: ${err?.message ?? err}\n`);
     return 1;
