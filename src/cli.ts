@@ -387,7 +387,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** The process entry (bin/sitesweep.js, `node dist/src/cli.js`): one line for whatever escapes, then exit. */
+export function runCli(argv: string[] = process.argv): void {
   // Whatever escapes (a library's stray rejection): one line, never a stack trace unless LOG_LEVEL=debug.
   const fatal = (err: unknown) => {
     const text = process.env.LOG_LEVEL === 'debug' && err instanceof Error ? err.stack : /postgres|initdb|temporal|spawn|ECONNREFUSED/i.test(firstLine(err)) ? explainStackFailure('stack', err) : firstLine(err);
@@ -396,5 +397,7 @@ if (require.main === module) {
   };
   process.on('unhandledRejection', fatal);
   process.on('uncaughtException', fatal);
-  void main(process.argv).then((code) => process.exit(code), fatal);
+  void main(argv).then((code) => process.exit(code), fatal);
 }
+
+if (require.main === module) runCli();
