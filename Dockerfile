@@ -1,6 +1,7 @@
 # Sitesweep image for the worker, the API and migrations (see docker-compose.yml).
 # Build:  docker build -t sitesweep:local .
-FROM node:20-slim AS build
+# Node 24: the current LTS line (package.json engines: >= 22.12).
+FROM node:24-slim AS build
 WORKDIR /app
 # Dependencies first, for layer caching.
 COPY package.json package-lock.json ./
@@ -9,7 +10,7 @@ COPY . .
 # tsc -> dist/, plus the prebuilt workflow bundle; then drop dev dependencies.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app

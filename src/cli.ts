@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { registerAiCommands } from './aiCli';
+import { registerServiceCommands } from './cliCommands';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
 import { findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
@@ -366,6 +367,7 @@ export async function main(argv: string[]): Promise<number> {
     .action((o) => void (result = stackCommand(o)));
   program.command('migrate').description('apply database migrations').action(() => void (result = migrateCommand()));
   registerAiCommands(program, (p) => void (result = p));
+  registerServiceCommands(program, (p) => void (result = p), bringUp);
   try {
     await program.parseAsync(argv);
     return await result;
@@ -378,14 +380,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof HttpError) {
       process.stderr.write(`sitesweep: ${err.message}\n`);
-      return 2;
+      // A refusal of the input (4xx) is exit 2; a server-side failure (database unreachable: 503) is 1.
+      return err.status >= 500 ? 1 : 2;
     }
     process.stderr.write(`sitesweep: ${err?.message ?? err}\n`);
     return 1;
   }
 }
 
-if (require.main === module) {
+/** The process entry (bin/sitesweep.js, `node dist/src/cli.js`): one line for whatever escapes, then exit. */
+export function runCli(argv: string[] = process.argv): void {
   // Whatever escapes (a library's stray rejection): one line, never a stack trace unless LOG_LEVEL=debug.
   const fatal = (err: unknown) => {
     const text = process.env.LOG_LEVEL === 'debug' && err instanceof Error ? err.stack : /postgres|initdb|temporal|spawn|ECONNREFUSED/i.test(firstLine(err)) ? explainStackFailure('stack', err) : firstLine(err);
@@ -394,5 +398,7 @@ if (require.main === module) {
   };
   process.on('unhandledRejection', fatal);
   process.on('uncaughtException', fatal);
-  void main(process.argv).then((code) => process.exit(code), fatal);
+  void main(argv).then((code) => process.exit(code), fatal);
 }
+
+if (require.main === module) runCli();

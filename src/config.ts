@@ -1,5 +1,6 @@
 // The one place that reads configuration: environment variables → a validated, typed object.
 // Every other module receives what it needs from here (or as arguments), never from process.env.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -109,6 +110,17 @@ export interface AiConfig {
 
 export class ConfigError extends Error {}
 
+/**
+ * Compiled code (dist/src/config.js, as in the npm package and the Docker image) loads the workflow bundle that
+ * `npm run build` wrote beside it, so nothing bundles (or needs TypeScript) at run time. Source runs under tsx
+ * bundle from src/workflows, so a stale dist/ never stands in for the code being edited.
+ */
+function builtWorkflowBundle(): string | undefined {
+  if (!__filename.endsWith('.js')) return undefined;
+  const file = path.join(__dirname, '..', 'workflow-bundle.js');
+  return existsSync(file) ? file : undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings from compose files (`API_TOKEN=`) mean "unset".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -140,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       stickyScheduleToStartMs: e.WORKER_STICKY_TIMEOUT_MS,
       analyzeThreads: e.ANALYZE_THREADS,
-      bundlePath: e.WORKFLOW_BUNDLE_PATH,
+      bundlePath: e.WORKFLOW_BUNDLE_PATH ?? builtWorkflowBundle(),
     },
     policies: {
       auditHeartbeatTimeoutMs: e.AUDIT_HEARTBEAT_TIMEOUT_MS,

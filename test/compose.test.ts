@@ -10,7 +10,7 @@ import { envSchema, loadConfig } from '../src/config';
 const ROOT = path.resolve(__dirname, '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const APP_SERVICES = ['api', 'worker', 'migrate'];
-const ALL_SERVICES = ['postgres', 'temporal', 'temporal-admin-tools', 'temporal-ui', ...APP_SERVICES];
+const ALL_SERVICES = ['postgres', 'temporal-schema', 'temporal', 'temporal-admin-tools', 'temporal-ui', ...APP_SERVICES];
 
 function compose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -83,7 +83,7 @@ void test('api/worker/migrate get only variables the code reads, and valid value
   assert.match(res.stdout, new RegExp(`:${api.api.port}:${api.api.port}/tcp`), 'API port published');
 });
 
-void test('app services wait for migrations and search attributes', { skip }, async () => {
+void test('app services wait for migrations and search attributes; Temporal waits for its schema', { skip }, async () => {
   const res = await compose(['config']);
   const lines = block(res.stdout.split('\n'), 'services', 0);
   for (const service of ['api', 'worker']) {
@@ -91,6 +91,10 @@ void test('app services wait for migrations and search attributes', { skip }, as
     assert.match(deps, /migrate:\n\s+condition: service_completed_successfully/, `${service} waits for migrate`);
     assert.match(deps, /temporal-admin-tools:\n\s+condition: service_completed_successfully/, `${service} waits for search attributes`);
   }
+  // Maintained Temporal images: the server image on a schema set up by admin-tools, not the deprecated auto-setup.
+  assert.match(block(lines, 'temporal', 2).join('\n'), /image: temporalio\/server:/);
+  assert.doesNotMatch(res.stdout, /temporalio\/auto-setup/);
+  assert.match(block(block(lines, 'temporal', 2), 'depends_on', 4).join('\n'), /temporal-schema:\n\s+condition: service_completed_successfully/);
   // The printed YAML folds long lines: check the script in the file itself.
   assert.match(fs.readFileSync(COMPOSE_FILE, 'utf8'), /search-attribute create[^\n]*--type Keyword/);
 });
@@ -100,7 +104,7 @@ const entryPoints = ['src/worker.ts', 'src/api/server.ts', 'src/cli.ts'];
 void test('the commands in compose and the Dockerfile point at real entry points', () => {
   assert.deepEqual(entryPoints.filter((f) => !fs.existsSync(path.join(ROOT, f))), []);
   const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-  assert.match(dockerfile, /FROM node:20-slim/);
+  assert.match(dockerfile, /FROM node:24-slim/);
   assert.match(dockerfile, /npm install/);
   assert.match(dockerfile, /npm run build/);
 });

@@ -14,7 +14,7 @@ import { createBatchRouter } from './batches';
 import { errorHandler, HttpError, parseOr400 } from './errors';
 import { docsPage, openApiDocument, ROUTES } from './openapi';
 import { createMetricsRouter } from './metrics';
-import { findRunRow, getRunView, startSiteRun, webUiUrl } from './runService';
+import { cancelRun, findRunRow, getRunView, listRuns, startSiteRun } from './runService';
 import { createReportsRouter, sealRunOptions } from './reports';
 import { createRecommendationsRouter } from './recommendations';
 import { listPagesQuerySchema, listRunsQuerySchema, runIdParamSchema, startRunSchema } from './schemas';
@@ -125,19 +125,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/api/runs', async (req, res) => {
     const q = parseOr400(listRunsQuerySchema, req.query);
-    const rows = await db.query(
-      `SELECT id, workflow_id, site_url, status, stage, error, audited, failed, discovered, created_at, finished_at
-         FROM audit_runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR site_host = $2)
-        ORDER BY created_at DESC LIMIT $3`,
-      [q.status ?? null, q.site ?? null, q.limit],
-    );
-    res.json({
-      items: rows.map((r: any) => ({
-        runId: r.id, workflowId: r.workflow_id, siteUrl: r.site_url, status: r.status, stage: r.stage, error: r.error,
-        counters: { discovered: r.discovered, audited: r.audited, failed: r.failed },
-        createdAt: r.created_at, finishedAt: r.finished_at, webUiUrl: webUiUrl(config, r.workflow_id),
-      })),
-    });
+    res.json(await listRuns(runDeps, q));
   });
 
   app.get('/api/runs/:id', async (req, res) => {
@@ -167,10 +155,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(createReportsRouter({ db, config }));
 
   app.post('/api/runs/:id/cancel', async (req, res) => {
-    const run = await findRunRow(db, runParam(req));
-    if (!['queued', 'running'].includes(run.status)) throw new HttpError(409, 'not_running', `run is ${run.status}`);
-    await client.workflow.getHandle(run.workflow_id).cancel();
-    res.status(202).json({ runId: run.id, workflowId: run.workflow_id, status: 'cancelling' });
+    res.status(202).json(await cancelRun(runDeps, runParam(req)));
   });
 
   for (const [action, signal] of [['pause', pauseSignal], ['resume', resumeSignal]] as const) {

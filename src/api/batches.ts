@@ -90,137 +90,159 @@ export interface BatchView {
   webUiUrl: string;
 }
 
+export type BatchDeps = Pick<AppDeps, 'db' | 'client' | 'config'>;
+
+/** The batch row by id or workflow id; 404 when there is none. */
+export async function findBatchRow(db: BatchDeps['db'], id: string): Promise<Record<string, any>> {
+  const rows = UUID_RE.test(id)
+    ? await db.query(`SELECT * FROM audit_batches WHERE id = $1`, [id])
+    : await db.query(`SELECT * FROM audit_batches WHERE workflow_id = $1`, [id]);
+  if (rows.length === 0) throw notFound(`batch ${id}`);
+  return rows[0];
+}
+
+/** A batch as GET /api/batches/:id shows it: live from the parent's query while it runs, the row after. */
+export async function batchView(deps: BatchDeps, row: Record<string, any>): Promise<BatchView> {
+  const { db, client, config } = deps;
+  let live: BatchProgressView | null = null;
+  if (LIVE.includes(row.status)) {
+    try {
+      live = await client.withDeadline(Date.now() + 3_000, () => client.workflow.getHandle(row.workflow_id).query(batchProgressQuery));
+    } catch {
+      // Not started yet (no worker), just closed, or the query timed out: the row is still accurate.
+    }
+  }
+  const statuses: Record<string, DomainStatus> = { ...(row.domain_statuses ?? {}) };
+  if (live) Object.assign(statuses, live.domainStatuses);
+  // Domains in flight: their run id and live page count come from their audit_runs rows.
+  if (Object.values(statuses).some((s) => LIVE.includes(s.status) || !s.runId)) {
+    const runs: Array<{ id: string; workflow_id: string; status: string; audited: number }> = await db.query(
+      `SELECT id, workflow_id, status, audited FROM audit_runs WHERE batch_id = $1`,
+      [row.id],
+    );
+    const byWorkflow = new Map(runs.map((r) => [r.workflow_id, r]));
+    for (const [domain, s] of Object.entries(statuses)) {
+      const workflowId = s.workflowId || batchChildWorkflowId(siteHostOf(domain) ?? '', row.id);
+      const run = byWorkflow.get(workflowId);
+      if (!run) continue;
+      statuses[domain] = {
+        ...s,
+        workflowId,
+        runId: s.runId ?? run.id,
+        pagesAudited: LIVE.includes(s.status) ? run.audited : s.pagesAudited,
+        status: s.status === 'queued' && row.status === 'running' && LIVE.includes(run.status) ? 'running' : s.status,
+      };
+    }
+  }
+  const total = row.total_domains as number;
+  const completed = live?.completedDomains ?? row.completed_domains;
+  const failed = live?.failedDomains ?? row.failed_domains;
+  const cancelled = live?.cancelledDomains ?? Object.values(statuses).filter((s) => s.status === 'cancelled').length;
+  // A closed batch's status is the row's; while open, the parent's own view.
+  const status = LIVE.includes(row.status) ? (live?.status ?? row.status) : row.status;
+  const start = row.started_at ? new Date(row.started_at).getTime() : live ? Date.parse(live.startedAt) : null;
+  const end = row.finished_at ? new Date(row.finished_at).getTime() : null;
+  return {
+    batchId: row.id,
+    workflowId: row.workflow_id,
+    status,
+    totalDomains: total,
+    completedDomains: completed,
+    failedDomains: failed,
+    cancelledDomains: cancelled,
+    progress: LIVE.includes(status) ? (total === 0 ? 0 : Math.min(99, Math.floor(((completed + failed + cancelled) / total) * 100))) : 100,
+    domainStatuses: statuses,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+    startTime: start === null ? null : new Date(start).toISOString(),
+    endTime: end === null ? null : new Date(end).toISOString(),
+    processingTimeMs: start === null ? null : Math.max(0, (end ?? Date.now()) - start),
+    error: row.error,
+    metadata: row.metadata ?? {},
+    webUiUrl: webUiUrl(config, row.workflow_id),
+  };
+}
+
+export interface StartedBatch {
+  batchId: string;
+  workflowId: string;
+  created: boolean;
+  totalDomains: number;
+  duplicatesRemoved: number;
+  statusUrl: string;
+  webUiUrl: string;
+}
+
+/** POST /api/batches and `sitesweep batch`: validate, write the row, start the parent workflow (idempotent by key). */
+export async function startBatch(deps: BatchDeps, input0: unknown): Promise<StartedBatch> {
+  const { db, client, config } = deps;
+  const body = parseBody(startBatchSchema, input0);
+  const { domains, duplicatesRemoved, entryIndex } = normalizeDomains(body.domains);
+  assertValidPatterns(body.options);
+  // The same target policy as POST /api/runs, for every domain and sitemap, before the batch row is written.
+  await assertAllowedTargets(config, [...domains.map((url, i) => ({ url, field: `domains[${entryIndex[i]}]` })), ...optionTargets(body.options)]);
+  // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.
+  const options = sealRunOptions(body.options, config) ?? {};
+  const key = body.idempotencyKey ?? newRunKey();
+  const workflowId = batchAuditWorkflowId(key);
+  const batchId = randomUUID();
+  const maxConcurrentSites = body.maxConcurrentSites ?? DEFAULT_MAX_CONCURRENT_SITES;
+  const statuses = Object.fromEntries(
+    domains.map((d) => [d, { status: 'queued', runId: null, pagesAudited: 0, error: null, workflowId: batchChildWorkflowId(siteHostOf(d)!, batchId) }]),
+  );
+  const metadata = { ...body.metadata, maxConcurrentSites, submittedDomains: body.domains.length, duplicatesRemoved };
+  // The row exists before the workflow does, so GET answers at once; the same idempotencyKey finds the same row.
+  const inserted: Array<{ id: string }> = await db.query(
+    `INSERT INTO audit_batches (id, workflow_id, idempotency_key, status, domains, domain_statuses, options, metadata, total_domains)
+     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8) ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
+    [batchId, workflowId, body.idempotencyKey ?? null, JSON.stringify(domains), JSON.stringify(statuses), JSON.stringify(options), JSON.stringify(metadata), domains.length],
+  );
+  let created = inserted.length > 0;
+  // Whatever this request said, an existing batch runs with what its row holds.
+  const row = await findBatchRow(db, workflowId);
+  const input: BatchAuditInput = {
+    batchId: row.id,
+    domains: row.domains,
+    options: row.options,
+    policies: { ...DEFAULT_POLICIES, ...config.policies },
+    maxConcurrentSites: row.metadata?.maxConcurrentSites ?? DEFAULT_MAX_CONCURRENT_SITES,
+  };
+  try {
+    await client.workflow.start('batchAuditWorkflow', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `SEO audit of ${input.domains.length} domains`,
+      staticDetails: `at most ${input.maxConcurrentSites} sites at once; batch ${row.id}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      if (created) await db.query(`DELETE FROM audit_batches WHERE id = $1 AND status = 'queued'`, [row.id]);
+      throw err;
+    }
+    created = false;
+  }
+  return {
+    batchId: row.id,
+    workflowId,
+    created,
+    totalDomains: row.total_domains,
+    duplicatesRemoved,
+    statusUrl: `/api/batches/${row.id}`,
+    webUiUrl: webUiUrl(config, workflowId),
+  };
+}
+
 export function createBatchRouter(deps: AppDeps): express.Router {
   const { db, client, config, log } = deps;
   const router = express.Router();
 
-  const findBatchRow = async (id: string): Promise<Record<string, any>> => {
-    const rows = UUID_RE.test(id)
-      ? await db.query(`SELECT * FROM audit_batches WHERE id = $1`, [id])
-      : await db.query(`SELECT * FROM audit_batches WHERE workflow_id = $1`, [id]);
-    if (rows.length === 0) throw notFound(`batch ${id}`);
-    return rows[0];
-  };
-
-  const batchView = async (row: Record<string, any>): Promise<BatchView> => {
-    let live: BatchProgressView | null = null;
-    if (LIVE.includes(row.status)) {
-      try {
-        live = await client.withDeadline(Date.now() + 3_000, () => client.workflow.getHandle(row.workflow_id).query(batchProgressQuery));
-      } catch {
-        // Not started yet (no worker), just closed, or the query timed out: the row is still accurate.
-      }
-    }
-    const statuses: Record<string, DomainStatus> = { ...(row.domain_statuses ?? {}) };
-    if (live) Object.assign(statuses, live.domainStatuses);
-    // Domains in flight: their run id and live page count come from their audit_runs rows.
-    if (Object.values(statuses).some((s) => LIVE.includes(s.status) || !s.runId)) {
-      const runs: Array<{ id: string; workflow_id: string; status: string; audited: number }> = await db.query(
-        `SELECT id, workflow_id, status, audited FROM audit_runs WHERE batch_id = $1`,
-        [row.id],
-      );
-      const byWorkflow = new Map(runs.map((r) => [r.workflow_id, r]));
-      for (const [domain, s] of Object.entries(statuses)) {
-        const workflowId = s.workflowId || batchChildWorkflowId(siteHostOf(domain) ?? '', row.id);
-        const run = byWorkflow.get(workflowId);
-        if (!run) continue;
-        statuses[domain] = {
-          ...s,
-          workflowId,
-          runId: s.runId ?? run.id,
-          pagesAudited: LIVE.includes(s.status) ? run.audited : s.pagesAudited,
-          status: s.status === 'queued' && row.status === 'running' && LIVE.includes(run.status) ? 'running' : s.status,
-        };
-      }
-    }
-    const total = row.total_domains as number;
-    const completed = live?.completedDomains ?? row.completed_domains;
-    const failed = live?.failedDomains ?? row.failed_domains;
-    const cancelled = live?.cancelledDomains ?? Object.values(statuses).filter((s) => s.status === 'cancelled').length;
-    // A closed batch's status is the row's; while open, the parent's own view.
-    const status = LIVE.includes(row.status) ? (live?.status ?? row.status) : row.status;
-    const start = row.started_at ? new Date(row.started_at).getTime() : live ? Date.parse(live.startedAt) : null;
-    const end = row.finished_at ? new Date(row.finished_at).getTime() : null;
-    return {
-      batchId: row.id,
-      workflowId: row.workflow_id,
-      status,
-      totalDomains: total,
-      completedDomains: completed,
-      failedDomains: failed,
-      cancelledDomains: cancelled,
-      progress: LIVE.includes(status) ? (total === 0 ? 0 : Math.min(99, Math.floor(((completed + failed + cancelled) / total) * 100))) : 100,
-      domainStatuses: statuses,
-      createdAt: iso(row.created_at)!,
-      updatedAt: iso(row.updated_at)!,
-      startTime: start === null ? null : new Date(start).toISOString(),
-      endTime: end === null ? null : new Date(end).toISOString(),
-      processingTimeMs: start === null ? null : Math.max(0, (end ?? Date.now()) - start),
-      error: row.error,
-      metadata: row.metadata ?? {},
-      webUiUrl: webUiUrl(config, row.workflow_id),
-    };
-  };
-
   router.post('/api/batches', async (req, res) => {
-    const body = parseBody(startBatchSchema, req.body ?? {});
-    const { domains, duplicatesRemoved, entryIndex } = normalizeDomains(body.domains);
-    assertValidPatterns(body.options);
-    // The same target policy as POST /api/runs, for every domain and sitemap, before the batch row is written.
-    await assertAllowedTargets(config, [...domains.map((url, i) => ({ url, field: `domains[${entryIndex[i]}]` })), ...optionTargets(body.options)]);
-    // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.
-    const options = sealRunOptions(body.options, config) ?? {};
-    const key = body.idempotencyKey ?? newRunKey();
-    const workflowId = batchAuditWorkflowId(key);
-    const batchId = randomUUID();
-    const maxConcurrentSites = body.maxConcurrentSites ?? DEFAULT_MAX_CONCURRENT_SITES;
-    const statuses = Object.fromEntries(
-      domains.map((d) => [d, { status: 'queued', runId: null, pagesAudited: 0, error: null, workflowId: batchChildWorkflowId(siteHostOf(d)!, batchId) }]),
-    );
-    const metadata = { ...body.metadata, maxConcurrentSites, submittedDomains: body.domains.length, duplicatesRemoved };
-    // The row exists before the workflow does, so GET answers at once; the same idempotencyKey finds the same row.
-    const inserted: Array<{ id: string }> = await db.query(
-      `INSERT INTO audit_batches (id, workflow_id, idempotency_key, status, domains, domain_statuses, options, metadata, total_domains)
-       VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8) ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
-      [batchId, workflowId, body.idempotencyKey ?? null, JSON.stringify(domains), JSON.stringify(statuses), JSON.stringify(options), JSON.stringify(metadata), domains.length],
-    );
-    let created = inserted.length > 0;
-    // Whatever this request said, an existing batch runs with what its row holds.
-    const row = await findBatchRow(workflowId);
-    const input: BatchAuditInput = {
-      batchId: row.id,
-      domains: row.domains,
-      options: row.options,
-      policies: { ...DEFAULT_POLICIES, ...config.policies },
-      maxConcurrentSites: row.metadata?.maxConcurrentSites ?? DEFAULT_MAX_CONCURRENT_SITES,
-    };
-    try {
-      await client.workflow.start('batchAuditWorkflow', {
-        workflowId,
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `SEO audit of ${input.domains.length} domains`,
-        staticDetails: `at most ${input.maxConcurrentSites} sites at once; batch ${row.id}`,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-        if (created) await db.query(`DELETE FROM audit_batches WHERE id = $1 AND status = 'queued'`, [row.id]);
-        throw err;
-      }
-      created = false;
-    }
-    log.info({ batchId: row.id, workflowId, domains: domains.length, created }, 'batch requested');
-    res.status(created ? 202 : 200).json({
-      batchId: row.id,
-      workflowId,
-      created,
-      totalDomains: row.total_domains,
-      duplicatesRemoved,
-      statusUrl: `/api/batches/${row.id}`,
-      webUiUrl: webUiUrl(config, workflowId),
-    });
+    const started = await startBatch(deps, req.body ?? {});
+    log.info({ batchId: started.batchId, workflowId: started.workflowId, domains: started.totalDomains, created: started.created }, 'batch requested');
+    res.status(started.created ? 202 : 200).json(started);
   });
 
   router.get('/api/batches', async (req, res) => {
@@ -251,12 +273,12 @@ export function createBatchRouter(deps: AppDeps): express.Router {
 
   router.get('/api/batches/:id', async (req, res) => {
     const { id } = parseOr400(batchIdParamSchema, req.params);
-    res.json(await batchView(await findBatchRow(id)));
+    res.json(await batchView(deps, await findBatchRow(db, id)));
   });
 
   router.post('/api/batches/:id/cancel', async (req, res) => {
     const { id } = parseOr400(batchIdParamSchema, req.params);
-    const row = await findBatchRow(id);
+    const row = await findBatchRow(db, id);
     if (!LIVE.includes(row.status)) throw new HttpError(409, 'not_running', `batch is ${row.status}`);
     try {
       await client.workflow.getHandle(row.workflow_id).cancel();

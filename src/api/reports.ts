@@ -322,32 +322,7 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
 
   router.get('/api/runs/:id/compare', async (req, res) => {
     const run = await findRunRow(db, runParam(req));
-    const q = parseOr400(compareQuerySchema, req.query);
-    let baseId: string;
-    if (q.with === 'previous') {
-      const prev = await previousRunId(db, run.id);
-      if (!prev) throw new HttpError(404, 'not_found', `run ${run.id} has no previous completed run of ${run.site_host}`);
-      baseId = prev;
-    } else {
-      baseId = (await findRunRow(db, q.with)).id as string;
-      if (baseId === run.id) throw new HttpError(400, 'invalid_request', 'with: must be another run');
-    }
-    const c = await compareRuns(db, run.id, baseId);
-    const cap = <T>(list: T[]) => list.slice(0, q.limit);
-    res.json({
-      runId: run.id,
-      withRunId: baseId,
-      counts: {
-        new: c.newFindings.length, fixed: c.fixedFindings.length, persisting: c.persistingFindings.length,
-        pagesAdded: c.pagesAdded.length, pagesRemoved: c.pagesRemoved.length,
-      },
-      newFindings: cap(c.newFindings),
-      fixedFindings: cap(c.fixedFindings),
-      persistingFindings: cap(c.persistingFindings),
-      pagesAdded: cap(c.pagesAdded),
-      pagesRemoved: cap(c.pagesRemoved),
-      truncated: [c.newFindings, c.fixedFindings, c.persistingFindings, c.pagesAdded, c.pagesRemoved].some((l) => l.length > q.limit),
-    });
+    res.json(await compareRunView(db, run, parseOr400(compareQuerySchema, req.query)));
   });
 
   return router;
@@ -382,5 +357,34 @@ export async function affectedPages(db: Db, run: Record<string, any>, code: stri
     count,
     items,
     nextCursor: offset + limit < count ? String(offset + limit) : null,
+  };
+}
+
+/** GET /api/runs/:id/compare and `sitesweep compare`: new / fixed / persisting findings against another run. */
+export async function compareRunView(db: DataSource, run: Record<string, any>, q: z.infer<typeof compareQuerySchema>) {
+  let baseId: string;
+  if (q.with === 'previous') {
+    const prev = await previousRunId(db, run.id);
+    if (!prev) throw new HttpError(404, 'not_found', `run ${run.id} has no previous completed run of ${run.site_host}`);
+    baseId = prev;
+  } else {
+    baseId = (await findRunRow(db, q.with)).id as string;
+    if (baseId === run.id) throw new HttpError(400, 'invalid_request', 'with: must be another run');
+  }
+  const c = await compareRuns(db, run.id, baseId);
+  const cap = <T>(list: T[]) => list.slice(0, q.limit);
+  return {
+    runId: run.id,
+    withRunId: baseId,
+    counts: {
+      new: c.newFindings.length, fixed: c.fixedFindings.length, persisting: c.persistingFindings.length,
+      pagesAdded: c.pagesAdded.length, pagesRemoved: c.pagesRemoved.length,
+    },
+    newFindings: cap(c.newFindings),
+    fixedFindings: cap(c.fixedFindings),
+    persistingFindings: cap(c.persistingFindings),
+    pagesAdded: cap(c.pagesAdded),
+    pagesRemoved: cap(c.pagesRemoved),
+    truncated: [c.newFindings, c.fixedFindings, c.persistingFindings, c.pagesAdded, c.pagesRemoved].some((l) => l.length > q.limit),
   };
 }

@@ -20,7 +20,7 @@ import {
 } from '../workflows/contracts';
 import { AuditStageKey, SiteHostKey } from '../workflows/searchAttributes';
 import { databaseUnavailable, HttpError, isDatabaseUnavailable, notFound } from './errors';
-import type { StartRunBody } from './schemas';
+import type { ListRunsQuery, StartRunBody } from './schemas';
 
 export interface RunServiceDeps {
   db: DataSource;
@@ -346,4 +346,29 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
     finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
     webUiUrl: webUiUrl(deps.config, row.workflow_id),
   };
+}
+
+/** GET /api/runs and `sitesweep runs`: newest first, filtered by status and site host. */
+export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'>, q: ListRunsQuery) {
+  const rows = await deps.db.query(
+    `SELECT id, workflow_id, site_url, status, stage, error, audited, failed, discovered, created_at, finished_at
+       FROM audit_runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR site_host = $2)
+      ORDER BY created_at DESC LIMIT $3`,
+    [q.status ?? null, q.site ?? null, q.limit],
+  );
+  return {
+    items: rows.map((r: any) => ({
+      runId: r.id as string, workflowId: r.workflow_id as string, siteUrl: r.site_url as string, status: r.status as string, stage: r.stage as string, error: r.error as string | null,
+      counters: { discovered: r.discovered as number, audited: r.audited as number, failed: r.failed as number },
+      createdAt: r.created_at as Date, finishedAt: r.finished_at as Date | null, webUiUrl: webUiUrl(deps.config, r.workflow_id),
+    })),
+  };
+}
+
+/** POST /api/runs/:id/cancel and `sitesweep cancel`: Temporal's own cancellation; 409 when the run is not running. */
+export async function cancelRun(deps: RunServiceDeps, id: string) {
+  const run = await findRunRow(deps.db, id);
+  if (!['queued', 'running'].includes(run.status)) throw new HttpError(409, 'not_running', `run is ${run.status}`);
+  await deps.client.workflow.getHandle(run.workflow_id).cancel();
+  return { runId: run.id as string, workflowId: run.workflow_id as string, status: 'cancelling' as const };
 }

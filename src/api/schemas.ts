@@ -103,6 +103,7 @@ export const startRunSchema = z
   .strict();
 
 export type StartRunBody = z.infer<typeof startRunSchema>;
+export type ListRunsQuery = z.infer<typeof listRunsQuerySchema>;
 
 export const runIdParamSchema = z.object({
   id: z.string().min(1).max(300).regex(/^[A-Za-z0-9:._~-]+$/, 'is not a valid run id'),
