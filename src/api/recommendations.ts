@@ -17,7 +17,9 @@ extendZodWithOpenApi(z);
 
 const code = z.string().min(1).max(100).regex(/^[a-z0-9_]+$/, 'is not a check code');
 export const startRecommendationsSchema = z.object({
-  model: z.string({ error: 'is required' }).min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/, 'is not a model name')
+  // The routing prefixes are in the pattern itself, so the OpenAPI description says exactly which names are accepted.
+  model: z.string({ error: 'is required' }).min(1).max(100)
+    .regex(new RegExp(`^(?:${MODEL_PREFIXES.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})[A-Za-z0-9._:-]*$`), `must start with ${MODEL_PREFIXES.join(' or ')} (then letters, digits, ".", "_", ":" or "-")`)
     .refine((m) => routeModel(m) !== null, `must start with ${MODEL_PREFIXES.join(' or ')}`)
     .openapi({ description: `Routed by prefix: ${MODEL_PREFIXES.join(', ')}`, example: 'claude-haiku-4-5' }),
   severities: z.array(z.enum(['critical', 'warning', 'notice'])).max(3).optional(),
@@ -48,9 +50,10 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
 
   router.post('/api/runs/:id/recommendations', async (req, res) => {
     const id = runParam(req);
+    // The run first: an unknown run is a 404 whatever the body says (as every /api/runs/:id route answers).
+    const run = await findRunRow(db, id);
     const body = parseOr400(startRecommendationsSchema, req.body ?? {});
     const route = routeModel(body.model)!;
-    const run = await findRunRow(db, id);
     if (run.status !== 'completed') throw new HttpError(409, 'run_not_finished', `run is ${run.status}; recommendations need a completed run`);
     if (body.dryRun) {
       const pages = await collectPages(db, run.id, body);

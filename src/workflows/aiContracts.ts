@@ -1,4 +1,5 @@
 // Shapes shared by the AI recommendations workflow, its activities, the API and the nightly schedule.
+import type { ActivityPolicies } from './contracts';
 
 export type AiJobStatus = 'collecting' | 'submitting' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
@@ -36,7 +37,10 @@ export const aiJobWorkflowId = (jobId: string) => `ai-recommendations-${jobId}`;
 export interface NightlyInput {
   sites: string[];
   model: string;
+  /** The schedule's cron expression, as given (informational: the schedule's spec is what fires). */
+  cron?: string;
   options?: Record<string, unknown>;
+  policies?: Partial<ActivityPolicies>;
   pollIntervalMs?: number;
   pollMaxIntervalMs?: number;
   pollMaxMs?: number;
