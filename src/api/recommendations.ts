@@ -95,9 +95,14 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
       `SELECT id, custom_id, url, status, result, error FROM ai_batch_items WHERE job_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3`,
       [job.id, q.cursor ?? null, q.limit + 1],
     );
+    const batches = await db.query(
+      `SELECT part, provider_batch_id, request_count, state, submitted_at, ended_at FROM ai_provider_batches WHERE job_id = $1 ORDER BY part`,
+      [job.id],
+    );
     res.json({
       jobId: job.id, runId: run.id, workflowId: job.workflow_id, model: job.model, provider: job.provider, status: job.status,
       providerBatchId: job.provider_batch_id, error: job.metadata?.error ?? null,
+      providerBatches: batches.map((b: any) => ({ part: b.part, providerBatchId: b.provider_batch_id, requests: b.request_count, state: b.state, submittedAt: b.submitted_at, endedAt: b.ended_at })),
       counts: { total: job.total_pages, succeeded: job.succeeded, errored: job.errored, expired: job.expired, canceled: job.canceled },
       usage: { inputTokens: Number(job.input_tokens), outputTokens: Number(job.output_tokens), estimatedCostUsd: job.estimated_cost_usd },
       submittedAt: job.submitted_at, completedAt: job.completed_at, createdAt: job.created_at,

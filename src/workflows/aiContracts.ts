@@ -27,7 +27,10 @@ export interface AiJobResult extends AiJobCounts {
   jobId: string;
   status: AiJobStatus;
   total: number;
+  /** Part 0's provider batch (the only one unless the job was split). */
   providerBatchId: string | null;
+  /** Provider batches the job was split into (each within the provider's request and byte limits). */
+  providerBatches: number;
   polls: number;
   error: string | null;
 }
