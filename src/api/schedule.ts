@@ -9,9 +9,8 @@ import { describeNightlySchedule, normalizeSites, upsertNightlySchedule } from '
 import type { AppDeps } from './app';
 import { HttpError, notFound, parseOr400 } from './errors';
 import { startRecommendationsSchema } from './recommendations';
-import { sealRunOptions } from './reports';
-import { assertAllowedTargets, assertValidPatterns, optionTargets } from './runService';
-import { runOptionsSchema, startBatchSchema } from './schemas';
+import { assertAllowedTargets } from './runService';
+import { startBatchSchema } from './schemas';
 
 extendZodWithOpenApi(z);
 
@@ -36,11 +35,14 @@ export const putScheduleSchema = z
     cron: z.string({ error: 'must be a string' }).max(200).regex(CRON_RE, 'must be five cron fields (minute hour day month weekday), each *, */step or a list of numbers')
       .optional().openapi({ description: 'Default NIGHTLY_CRON (0 2 * * *), in UTC', example: '0 2 * * *' }),
     model: startRecommendationsSchema.shape.model.optional(),
-    options: runOptionsSchema.optional(),
+    // Only a page cap, not every run option: a nightly audit of known sites needs little more, and credentials never
+    // have to live in a schedule's arguments.
+    maxPages: z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be >= 1').max(100_000, 'must be <= 100000').optional()
+      .openapi({ description: 'Page cap of each site audit (default: the run default)' }),
   })
   .strict();
 
-export const SCHEDULE_EXAMPLE = { sites: ['https://example.com/', 'example.org'], cron: '30 2 * * *', model: 'claude-haiku-4-5', options: { maxPages: 200 } };
+export const SCHEDULE_EXAMPLE = { sites: ['https://example.com/', 'example.org'], cron: '30 2 * * *', model: 'claude-haiku-4-5', maxPages: 200 };
 
 export function createScheduleRouter({ client, config, log }: AppDeps): express.Router {
   const router = express.Router();
@@ -61,13 +63,13 @@ export function createScheduleRouter({ client, config, log }: AppDeps): express.
       const [f, ...rest] = (err as Error).message.split(': ');
       throw new HttpError(400, 'invalid_request', (err as Error).message, [{ field: f, message: rest.join(': ') }]);
     }
-    assertValidPatterns(body.options);
-    await assertAllowedTargets(config, [...sites.map((url, i) => ({ url, field: `sites[${i}]` })), ...optionTargets(body.options)]);
-    const options = sealRunOptions(body.options, config) ?? {};
-    const r = await upsertNightlySchedule(client, config, { sites, model, options, ...(body.cron ? { cron: body.cron } : {}) });
+    await assertAllowedTargets(config, sites.map((url, i) => ({ url, field: `sites[${i}]` })));
+    const cron = body.cron ?? config.ai.nightly.cron;
+    const options = body.maxPages ? { maxPages: body.maxPages } : {};
+    const r = await upsertNightlySchedule(client, config, { sites, model, options, cron });
     log.info({ scheduleId: r.scheduleId, created: r.created, sites: sites.length }, 'nightly schedule upserted');
-    const view = await describeNightlySchedule(client, config);
-    res.status(r.created ? 201 : 200).json({ ...view, created: r.created });
+    // What was stored (GET adds the next and recent actions: one round trip less here).
+    res.status(r.created ? 201 : 200).json({ scheduleId: r.scheduleId, created: r.created, sites, cron, model, options, taskQueue: config.temporal.taskQueue });
   });
 
   router.get('/api/schedule', async (_req, res) => {

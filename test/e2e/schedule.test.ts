@@ -56,10 +56,11 @@ describe('nightly schedule', () => {
   test('created idempotently, triggered once: an audit batch and a recommendations job complete', { timeout: 120_000 }, async () => {
     const call = apiCaller(() => services.api.url);
     // Once a year at 03:00 on 1 January: it never fires by itself during the test.
-    const body = { sites: [site.origin], cron: '0 3 1 1 *', model: 'claude-haiku-4-5', options: { maxPages: 5, requestTimeoutMs: 2000, fetchRetries: 0 } };
+    const body = { sites: [site.origin], cron: '0 3 1 1 *', model: 'claude-haiku-4-5', maxPages: 5 };
     const created = await call('PUT', '/api/schedule', { ...body, cron: '0 4 1 1 *' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.scheduleId, nightlyScheduleId(config));
+    assert.equal(created.body.cron, '0 4 1 1 *');
     const replaced = await call('PUT', '/api/schedule', body);
     assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
     const got = await call('GET', '/api/schedule');
@@ -67,6 +68,7 @@ describe('nightly schedule', () => {
     assert.equal(got.body.cron, '0 3 1 1 *');
     assert.deepEqual(got.body.sites, [`${site.origin}/`]);
     assert.equal(got.body.model, 'claude-haiku-4-5');
+    assert.deepEqual(got.body.options, { maxPages: 5 });
     assert.ok(got.body.nextActionTimes[0].includes('-01-01T03:00:00'), got.body.nextActionTimes[0]);
     const listed: string[] = [];
     for await (const s of services.client.schedule.list()) if (s.scheduleId.startsWith('sitesweep-nightly')) listed.push(s.scheduleId);
