@@ -92,7 +92,10 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
     const run = await findRunRow(db, id);
     const job = await latestJob(run.id, q.jobId);
     const items = await db.query(
-      `SELECT id, custom_id, url, status, result, error FROM ai_batch_items WHERE job_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      // The page's findings ride along, so a client shows each suggestion beside what it fixes.
+      `SELECT i.id, i.custom_id, i.url, i.status, i.result, i.error, p.issues
+         FROM ai_batch_items i LEFT JOIN page_audits p ON p.id = i.page_id
+        WHERE i.job_id = $1 AND ($2::bigint IS NULL OR i.id > $2) ORDER BY i.id LIMIT $3`,
       [job.id, q.cursor ?? null, q.limit + 1],
     );
     const batches = await db.query(
@@ -106,7 +109,10 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
       counts: { total: job.total_pages, succeeded: job.succeeded, errored: job.errored, expired: job.expired, canceled: job.canceled },
       usage: { inputTokens: Number(job.input_tokens), outputTokens: Number(job.output_tokens), estimatedCostUsd: job.estimated_cost_usd },
       submittedAt: job.submitted_at, completedAt: job.completed_at, createdAt: job.created_at,
-      items: items.slice(0, q.limit).map((i: any) => ({ customId: i.custom_id, url: i.url, status: i.status, suggestion: i.result, error: i.error })),
+      items: items.slice(0, q.limit).map((i: any) => ({
+        customId: i.custom_id, url: i.url, status: i.status, suggestion: i.result, error: i.error,
+        findings: (i.issues ?? []).map((f: any) => ({ code: f.code, severity: f.severity, ...(f.detail ? { detail: f.detail } : {}) })),
+      })),
       nextCursor: items.length > q.limit ? String(items[q.limit - 1].id) : null,
     });
   });
