@@ -212,6 +212,8 @@ describe('dashboard in headless Chromium', () => {
          ($1, 'p-' || $2::text, $2::bigint, $3, 'h', 'p', 'succeeded', $4, NULL), ($1, 'p-' || $5::text, $5::bigint, $6, 'h', 'p', 'errored', NULL, 'answer is not JSON: Sure!')`,
       [jobId, pages[0].id, pages[0].url, JSON.stringify(suggestion), pages[1].id, pages[1].url],
     );
+    // A fresh load: the previous test may have left this very run's page on screen (a hash-only goto would not re-render).
+    await page.goto('about:blank');
     await page.goto(`${api.url}/#/runs/${runId}`);
     const table = page.locator('#ai-table');
     await table.waitFor({ timeout: 30_000 });
