@@ -19,14 +19,16 @@ import { openDatabase } from '../src/db/dataSource';
 import { createLogger } from '../src/logger';
 import { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type TemporalDevServer } from '../src/stack';
 import { createSitesweepWorker } from '../src/temporal/createWorker';
-import { DEFAULT_POLICIES, progressQuery, resolveOptions, type SiteAuditInput } from '../src/workflows/contracts';
+import { aiJobWorkflowId, type AiJobInput, type AiJobResult } from '../src/workflows/aiContracts';
+import { DEFAULT_POLICIES, progressQuery, resolveOptions, type SiteAuditInput, type SiteAuditResult } from '../src/workflows/contracts';
+import { startFakeAnthropic } from '../test/fixtures/fakeProviders';
 import { startFixtureSite } from '../test/fixtures/site';
 import { startSlowSite } from '../test/fixtures/slowSite';
 import { historyToJson } from '../test/replay/historyJson';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'test', 'replay', 'histories');
-const SCENARIOS = ['completed', 'continued-as-new', 'cancelled'] as const;
+const SCENARIOS = ['completed', 'continued-as-new', 'cancelled', 'ai-recommendations'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'record-histories');
@@ -38,7 +40,7 @@ interface Env {
 }
 
 /** A worker (from the fresh bundle) and a client on one dev server. */
-async function workerOn(server: TemporalDevServer, db: DataSource, bundlePath: string, taskQueue: string): Promise<Env> {
+async function workerOn(server: TemporalDevServer, db: DataSource, bundlePath: string, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<Env> {
   const config = loadConfig({
     ...process.env,
     TEMPORAL_ADDRESS: server.address,
@@ -46,6 +48,7 @@ async function workerOn(server: TemporalDevServer, db: DataSource, bundlePath: s
     WORKFLOW_BUNDLE_PATH: bundlePath,
     ALLOW_PRIVATE_TARGETS: 'true', // the fixture sites listen on 127.0.0.1
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   });
   const connection = await NativeConnection.connect({ address: server.address });
   const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'record-worker') });
@@ -99,18 +102,20 @@ async function main() {
   const cleanups: Array<() => Promise<unknown>> = [async () => rmSync(tmp, { recursive: true, force: true })];
   try {
     const executable = (await findOrBuildTemporalCli({ log })) ?? undefined;
-    const [bundlePath, pg, plain, lowered, site, slow] = await Promise.all([
+    const [bundlePath, pg, plain, lowered, site, slow, anthropic] = await Promise.all([
       buildWorkflowBundle(path.join(tmp, 'workflow-bundle.js')),
       startLocalPostgres({ relaxedDurability: true, log }),
       startTemporalDevServer({ executable, log }),
       startTemporalDevServer({ executable, log, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } }),
       startFixtureSite({ slowMs: 50, hangMs: 2_000 }),
       startSlowSite({ pages: 29, delayMs: 300 }),
+      startFakeAnthropic(),
     ]);
-    cleanups.push(() => pg.dispose(), () => plain.stop(), () => lowered.stop(), () => site.close(), () => slow.close());
+    cleanups.push(() => pg.dispose(), () => plain.stop(), () => lowered.stop(), () => site.close(), () => slow.close(), () => anthropic.close());
     const db = await openDatabase({ url: pg.url, migrate: true, poolSize: 5 });
     cleanups.push(() => db.destroy());
-    const onPlain = await workerOn(plain, db, bundlePath, 'record-plain');
+    // The AI scenario's provider is the local fake Anthropic batch API (the key is the fake's, never a real one).
+    const onPlain = await workerOn(plain, db, bundlePath, 'record-plain', { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: anthropic.url });
     cleanups.push(() => onPlain.stop());
     const onLowered = await workerOn(lowered, db, bundlePath, 'record-lowered');
     cleanups.push(() => onLowered.stop());
@@ -163,6 +168,22 @@ async function main() {
         if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw err;
       }
       await save('cancelled', handle);
+    }
+
+    if (wanted.includes('ai-recommendations')) {
+      // (d) AI recommendations for a finished run of the fixture site: submitted, polled while in progress (durable
+      // timers), results of every kind saved.
+      const audit = await onPlain.client.workflow.execute('siteAuditWorkflow', {
+        workflowId: `site-audit:replay:ai-${stamp}`, taskQueue: onPlain.config.temporal.taskQueue, args: [inputFor(site.origin, `ai-${stamp}`)],
+      }) as SiteAuditResult;
+      anthropic.controls.pollsBeforeEnd = 2;
+      anthropic.controls.outcome = (_id, i) => (['succeeded', 'errored', 'succeeded', 'expired', 'invalid'] as const)[i % 5];
+      const jobId = `replay-${stamp}`;
+      const input: AiJobInput = { jobId, runId: audit.runId, model: 'claude-haiku-4-5', maxPages: 6, pollIntervalMs: 200, pollMaxIntervalMs: 400, pollMaxMs: 60_000 };
+      const handle = await onPlain.client.workflow.start('aiRecommendationsWorkflow', { workflowId: aiJobWorkflowId(jobId), taskQueue: onPlain.config.temporal.taskQueue, args: [input] });
+      const r = await handle.result() as AiJobResult;
+      if (r.status !== 'completed') throw new Error(`the AI job ended ${r.status}: ${r.error}`);
+      await save('ai-recommendations-completed', handle);
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.warn({ err: String(err) }, 'cleanup failed'));

@@ -60,6 +60,9 @@ export const envSchema = z.object({
   AI_POLL_INTERVAL_MS: positiveInt.default(60_000),
   AI_POLL_MAX_INTERVAL_MS: positiveInt.default(15 * 60_000),
   AI_POLL_MAX_MS: positiveInt.default(24 * 3_600_000),
+  /** Lower the providers' per-batch limits (requests, body bytes): a larger job is split into several batches. */
+  AI_BATCH_MAX_REQUESTS: positiveInt.optional(),
+  AI_BATCH_MAX_BYTES: positiveInt.optional(),
   NIGHTLY_SITES: list.default([]),
   NIGHTLY_CRON: z.string().default('0 2 * * *'),
   NIGHTLY_MODEL: z.string().default('claude-haiku-4-5'),
@@ -105,6 +108,8 @@ export interface AiConfig {
   pollIntervalMs: number;
   pollMaxIntervalMs: number;
   pollMaxMs: number;
+  /** Lower per-batch limits than the providers' own (tests, proxies with smaller bodies); unset: the providers'. */
+  batchLimits?: { maxRequests?: number; maxBytes?: number };
   nightly: { sites: string[]; cron: string; model: string };
 }
 
@@ -167,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollIntervalMs: e.AI_POLL_INTERVAL_MS,
       pollMaxIntervalMs: e.AI_POLL_MAX_INTERVAL_MS,
       pollMaxMs: e.AI_POLL_MAX_MS,
+      batchLimits: { maxRequests: e.AI_BATCH_MAX_REQUESTS, maxBytes: e.AI_BATCH_MAX_BYTES },
       nightly: { sites: e.NIGHTLY_SITES, cron: e.NIGHTLY_CRON, model: e.NIGHTLY_MODEL },
     },
     logLevel: e.LOG_LEVEL,

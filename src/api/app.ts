@@ -17,6 +17,7 @@ import { createMetricsRouter } from './metrics';
 import { cancelRun, findRunRow, getRunView, listRuns, startSiteRun } from './runService';
 import { createReportsRouter, sealRunOptions } from './reports';
 import { createRecommendationsRouter } from './recommendations';
+import { createScheduleRouter } from './schedule';
 import { listPagesQuerySchema, listRunsQuerySchema, runIdParamSchema, startRunSchema } from './schemas';
 
 export interface AppDeps {
@@ -172,6 +173,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage()));
   app.use(createBatchRouter(deps));
   app.use(createRecommendationsRouter(deps));
+  app.use(createScheduleRouter(deps));
   app.use(createMetricsRouter(deps));
 
   // A known path asked with a method it does not have: 405 with Allow (OPTIONS: 204 with Allow), JSON as always.

@@ -4,6 +4,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@aste
 import { z } from 'zod';
 import { compareQuerySchema, exportQuerySchema, reportQuerySchema } from './reports';
 import { listRecommendationsQuerySchema, RECOMMENDATION_EXAMPLE, startRecommendationsSchema } from './recommendations';
+import { putScheduleSchema, SCHEDULE_EXAMPLE } from './schedule';
 import {
   batchIdParamSchema,
   listBatchesQuerySchema,
@@ -46,7 +47,7 @@ export const EXAMPLES = {
 } as const;
 
 export interface RouteDoc {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put';
   /** Express path (`/api/runs/:id`). */
   path: string;
   summary: string;
@@ -94,6 +95,15 @@ export const ROUTES: RouteDoc[] = [
   },
   { method: 'get', path: '/api/runs/:id/recommendations', summary: 'The latest (or given) recommendations job: state, counts, per-page suggestions, cursor-paginated', params: runIdParamSchema, query: listRecommendationsQuerySchema, responses: { 200: json('The job and a page of suggestions'), 404: error('No run, or no job for it'), 400: runNotFound[400] } },
   { method: 'post', path: '/api/runs/:id/recommendations/cancel', summary: 'Cancel the running recommendations job (cancels the provider batch)', params: runIdParamSchema, responses: { 202: json('Cancellation requested'), 409: error('The job is not running'), 404: error('No run, or no job for it'), 400: runNotFound[400] } },
+  {
+    method: 'put', path: '/api/schedule', summary: 'Create or replace the nightly Temporal Schedule: audit the sites as a batch, then AI recommendations for each finished run',
+    body: { schema: putScheduleSchema, example: SCHEDULE_EXAMPLE },
+    responses: {
+      201: json('Schedule created'), 200: json('Schedule existed: replaced by this body'),
+      400: error('Invalid body, or no API key for the model (the message names the variable)'), 413: BODY[413], 415: BODY[415], ...BLOCKED,
+    },
+  },
+  { method: 'get', path: '/api/schedule', summary: 'The nightly schedule: sites, cron, model, next and recent actions', responses: { 200: json('The schedule'), 404: error('No nightly schedule yet (PUT /api/schedule creates it)') } },
   { method: 'get', path: '/api/checks', summary: 'The check catalogue: codes, severities, explanations, thresholds', responses: { 200: json('Every check') } },
   {
     method: 'post', path: '/api/batches', summary: 'Audit many domains: one parent workflow, one child run per domain',
@@ -171,7 +181,7 @@ export function docsPage(): string {
   );
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sitesweep API reference</title><style>body{font:15px/1.5 system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#1f2937}
-section{border-top:1px solid #e5e7eb;padding:.5rem 0}h2{font-size:1rem}.m{display:inline-block;min-width:3.5rem;font-weight:700}.get{color:#047857}.post{color:#1d4ed8}
+section{border-top:1px solid #e5e7eb;padding:.5rem 0}h2{font-size:1rem}.m{display:inline-block;min-width:3.5rem;font-weight:700}.get{color:#047857}.post{color:#1d4ed8}.put{color:#b45309}
 pre{background:#f3f4f6;padding:.5rem;overflow:auto}</style></head><body><h1>Sitesweep API reference</h1>
 <p>Generated from the request schemas; machine-readable at <a href="/api/openapi.json">/api/openapi.json</a>.</p>${rows.join('\n')}</body></html>`;
 }

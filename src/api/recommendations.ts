@@ -17,7 +17,9 @@ extendZodWithOpenApi(z);
 
 const code = z.string().min(1).max(100).regex(/^[a-z0-9_]+$/, 'is not a check code');
 export const startRecommendationsSchema = z.object({
-  model: z.string({ error: 'is required' }).min(1).max(100).regex(/^[A-Za-z0-9._:-]+$/, 'is not a model name')
+  // The routing prefixes are in the pattern itself, so the OpenAPI description says exactly which names are accepted.
+  model: z.string({ error: 'is required' }).min(1).max(100)
+    .regex(new RegExp(`^(?:${MODEL_PREFIXES.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})[A-Za-z0-9._:-]*$`), `must start with ${MODEL_PREFIXES.join(' or ')} (then letters, digits, ".", "_", ":" or "-")`)
     .refine((m) => routeModel(m) !== null, `must start with ${MODEL_PREFIXES.join(' or ')}`)
     .openapi({ description: `Routed by prefix: ${MODEL_PREFIXES.join(', ')}`, example: 'claude-haiku-4-5' }),
   severities: z.array(z.enum(['critical', 'warning', 'notice'])).max(3).optional(),
@@ -48,7 +50,7 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
 
   router.post('/api/runs/:id/recommendations', async (req, res) => {
     const id = runParam(req);
-    // The run first: an unknown run is 404 whatever the body says.
+    // The run first: an unknown run is a 404 whatever the body says (as every /api/runs/:id route answers).
     const run = await findRunRow(db, id);
     const body = parseOr400(startRecommendationsSchema, req.body ?? {});
     const route = routeModel(body.model)!;
@@ -90,16 +92,27 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
     const run = await findRunRow(db, id);
     const job = await latestJob(run.id, q.jobId);
     const items = await db.query(
-      `SELECT id, custom_id, url, status, result, error FROM ai_batch_items WHERE job_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      // The page's findings ride along, so a client shows each suggestion beside what it fixes.
+      `SELECT i.id, i.custom_id, i.url, i.status, i.result, i.error, p.issues
+         FROM ai_batch_items i LEFT JOIN page_audits p ON p.id = i.page_id
+        WHERE i.job_id = $1 AND ($2::bigint IS NULL OR i.id > $2) ORDER BY i.id LIMIT $3`,
       [job.id, q.cursor ?? null, q.limit + 1],
+    );
+    const batches = await db.query(
+      `SELECT part, provider_batch_id, request_count, state, submitted_at, ended_at FROM ai_provider_batches WHERE job_id = $1 ORDER BY part`,
+      [job.id],
     );
     res.json({
       jobId: job.id, runId: run.id, workflowId: job.workflow_id, model: job.model, provider: job.provider, status: job.status,
       providerBatchId: job.provider_batch_id, error: job.metadata?.error ?? null,
+      providerBatches: batches.map((b: any) => ({ part: b.part, providerBatchId: b.provider_batch_id, requests: b.request_count, state: b.state, submittedAt: b.submitted_at, endedAt: b.ended_at })),
       counts: { total: job.total_pages, succeeded: job.succeeded, errored: job.errored, expired: job.expired, canceled: job.canceled },
       usage: { inputTokens: Number(job.input_tokens), outputTokens: Number(job.output_tokens), estimatedCostUsd: job.estimated_cost_usd },
       submittedAt: job.submitted_at, completedAt: job.completed_at, createdAt: job.created_at,
-      items: items.slice(0, q.limit).map((i: any) => ({ customId: i.custom_id, url: i.url, status: i.status, suggestion: i.result, error: i.error })),
+      items: items.slice(0, q.limit).map((i: any) => ({
+        customId: i.custom_id, url: i.url, status: i.status, suggestion: i.result, error: i.error,
+        findings: (i.issues ?? []).map((f: any) => ({ code: f.code, severity: f.severity, ...(f.detail ? { detail: f.detail } : {}) })),
+      })),
       nextCursor: items.length > q.limit ? String(items[q.limit - 1].id) : null,
     });
   });

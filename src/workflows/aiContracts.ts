@@ -1,4 +1,5 @@
 // Shapes shared by the AI recommendations workflow, its activities, the API and the nightly schedule.
+import type { ActivityPolicies } from './contracts';
 
 export type AiJobStatus = 'collecting' | 'submitting' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
@@ -26,7 +27,10 @@ export interface AiJobResult extends AiJobCounts {
   jobId: string;
   status: AiJobStatus;
   total: number;
+  /** Part 0's provider batch (the only one unless the job was split). */
   providerBatchId: string | null;
+  /** Provider batches the job was split into (each within the provider's request and byte limits). */
+  providerBatches: number;
   polls: number;
   error: string | null;
 }
@@ -36,7 +40,10 @@ export const aiJobWorkflowId = (jobId: string) => `ai-recommendations-${jobId}`;
 export interface NightlyInput {
   sites: string[];
   model: string;
+  /** The schedule's cron expression, as given (informational: the schedule's spec is what fires). */
+  cron?: string;
   options?: Record<string, unknown>;
+  policies?: Partial<ActivityPolicies>;
   pollIntervalMs?: number;
   pollMaxIntervalMs?: number;
   pollMaxMs?: number;

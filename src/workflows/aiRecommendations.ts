@@ -1,4 +1,5 @@
-// One AI recommendations job: collect → submit → poll (durable timers, growing interval) → save results.
+// One AI recommendations job: collect → submit → poll (durable timers, growing interval) → save results. A job larger
+// than one provider batch is split into parts at collect time: each part is submitted, polled and saved on its own.
 // The status lives in the ai_batch_jobs row and in the AiJobStatus search attribute
 // (`temporal workflow list --query "AiJobStatus = 'processing'"`). Cancelling the workflow cancels the provider batch,
 // then saves what the provider finished before the cancel.
@@ -39,19 +40,21 @@ function reason(err: unknown): string {
 }
 
 export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJobResult> {
-  const result: AiJobResult = { jobId: input.jobId, status: 'collecting', total: 0, providerBatchId: null, polls: 0, error: null, succeeded: 0, errored: 0, expired: 0, canceled: 0 };
+  const result: AiJobResult = { jobId: input.jobId, status: 'collecting', total: 0, providerBatchId: null, providerBatches: 0, polls: 0, error: null, succeeded: 0, errored: 0, expired: 0, canceled: 0 };
+  /** Parts whose provider batch exists (their results are worth fetching after a cancel). */
+  const submitted: number[] = [];
   const setStatus = async (status: AiJobStatus, error: string | null = null) => {
     result.status = status;
     upsertSearchAttributes([{ key: AiJobStatusKey, value: status }]);
     setCurrentDetails(`**${status}** · ${result.total} pages · ${result.succeeded} succeeded, ${result.errored} errored, ${result.expired} expired`);
     await db.aiSetStatus({ jobId: input.jobId, status, error });
   };
-  const pollUntilEnded = async (maxMs: number) => {
+  const pollUntilEnded = async (part: number, maxMs: number) => {
     let interval = input.pollIntervalMs ?? DEFAULT_POLL_MS;
     const maxInterval = input.pollMaxIntervalMs ?? DEFAULT_POLL_MAX_MS;
     let waited = 0;
     for (;;) {
-      const s = await provider.aiPoll({ jobId: input.jobId });
+      const s = await provider.aiPoll({ jobId: input.jobId, part });
       result.polls++;
       if (s.state === 'ended') return s;
       // One final poll after the provider's window (its own expiry ends the batch then).
@@ -64,30 +67,38 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
 
   try {
     upsertSearchAttributes([{ key: AiJobStatusKey, value: 'collecting' }]);
-    const { total } = await db.aiCollect(input);
+    const { total, parts } = await db.aiCollect(input);
     result.total = total;
+    result.providerBatches = parts ?? 1;
     if (total === 0) {
       await setStatus('completed');
       return result;
     }
     await setStatus('submitting');
-    const submitted = await provider.aiSubmit({ jobId: input.jobId });
-    result.providerBatchId = submitted.providerBatchId;
+    for (let part = 0; part < result.providerBatches; part++) {
+      const s = await provider.aiSubmit({ jobId: input.jobId, part });
+      if (part === 0) result.providerBatchId = s.providerBatchId;
+      submitted.push(part);
+    }
     await setStatus('processing');
-    await pollUntilEnded(input.pollMaxMs ?? DEFAULT_WINDOW_MS);
-    Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId }));
+    // The parts run side by side at the provider; each is polled on its own timer, then saved one after the other
+    // (each save recounts the whole job, so the last one's counts are final).
+    await Promise.all(submitted.map((part) => pollUntilEnded(part, input.pollMaxMs ?? DEFAULT_WINDOW_MS)));
+    for (const part of submitted) Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId, part }));
     await setStatus('completed');
     return result;
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
-        if (result.providerBatchId) {
+        if (submitted.length) {
           await provider.aiCancelBatch({ jobId: input.jobId });
           // Anthropic goes canceling → ended and may have finished some requests: save those.
-          try {
-            await pollUntilEnded(Math.max(5 * (input.pollIntervalMs ?? DEFAULT_POLL_MS), 60_000));
-            Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId }));
-          } catch {}
+          for (const part of submitted) {
+            try {
+              await pollUntilEnded(part, Math.max(5 * (input.pollIntervalMs ?? DEFAULT_POLL_MS), 60_000));
+              Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId, part }));
+            } catch {}
+          }
         }
         await setStatus('cancelled', 'cancelled');
       });

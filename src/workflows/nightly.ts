@@ -15,7 +15,7 @@ export async function nightlyWorkflow(input: NightlyInput): Promise<{ batchId: s
   const batchId = uuid4();
   await executeChild(batchAuditWorkflow, {
     workflowId: `${workflowInfo().workflowId}-batch`,
-    args: [{ batchId, domains: input.sites, ...(input.options ? { options: input.options } : {}) }],
+    args: [{ batchId, domains: input.sites, ...(input.options ? { options: input.options } : {}), ...(input.policies ? { policies: input.policies } : {}) }],
     parentClosePolicy: 'REQUEST_CANCEL',
   });
   const runIds = await acts.aiCompletedRunsOfBatch({ batchId });

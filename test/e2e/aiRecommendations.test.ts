@@ -116,6 +116,37 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
     assert.equal((await jobRow(jobId)).provider, 'gemini');
   });
 
+  test('a job larger than one provider batch (3 requests a batch here) becomes 3 batches, all results saved', async () => {
+    // A worker whose limits are lowered to 3 requests a batch; 8 pages → parts of 3, 3 and 2.
+    const small = testConfig({ ...aiEnv, AI_BATCH_MAX_REQUESTS: '3' });
+    const worker = await startServices(small, tdb.db);
+    try {
+      const before = anthropic.created();
+      anthropic.controls.pollsBeforeEnd = 2;
+      anthropic.controls.outcome = () => 'succeeded';
+      // The second part's create is accepted but its response lost: adopted (by its request count), not created twice.
+      anthropic.controls.createFaults = [undefined as never, 'lose-response'];
+      const { h, jobId } = await start('claude-haiku-4-5', {}, small.temporal.taskQueue);
+      const r: AiJobResult = await h.result();
+      assert.equal(r.status, 'completed', r.error ?? '');
+      assert.equal(r.providerBatches, 3);
+      assert.equal(anthropic.created() - before, 3, 'three provider batches');
+      assert.deepEqual({ total: r.total, s: r.succeeded, e: r.errored, x: r.expired }, { total: PAGES, s: PAGES, e: 0, x: 0 });
+      const parts = await tdb.db.query(`SELECT part, request_count, provider_batch_id, state FROM ai_provider_batches WHERE job_id = $1 ORDER BY part`, [jobId]);
+      assert.deepEqual(parts.map((p: any) => [p.part, p.request_count, p.state]), [[0, 3, 'ended'], [1, 3, 'ended'], [2, 2, 'ended']]);
+      assert.equal(new Set(parts.map((p: any) => p.provider_batch_id)).size, 3);
+      const row = await jobRow(jobId);
+      assert.equal(row.provider_batch_id, parts[0].provider_batch_id);
+      assert.equal(row.succeeded, PAGES);
+      assert.equal(row.metadata.adopted, true);
+      const items = await tdb.db.query(`SELECT custom_id, part, status, result FROM ai_batch_items WHERE job_id = $1 ORDER BY id`, [jobId]);
+      assert.deepEqual(items.map((i: any) => i.part), [0, 0, 0, 1, 1, 1, 2, 2]);
+      for (const i of items) assert.match(i.result.suggestedTitle, new RegExp(i.custom_id), 'each answer saved on its own page');
+    } finally {
+      await worker.stop();
+    }
+  });
+
   test('a rejected request (401) fails the job with a clear reason; an unknown model too', async () => {
     const bad = testConfig({ ...aiEnv, ANTHROPIC_API_KEY: 'wrong' });
     const worker = await startServices(bad, tdb.db);

@@ -193,6 +193,41 @@ describe('dashboard in headless Chromium', () => {
     await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-report.png'), fullPage: true });
   });
 
+  test('a run with an AI recommendations job shows each page\'s suggestion beside its findings', async () => {
+    // The job as the AI workflow leaves it (its provider side is covered by aiRecommendations.test.ts): one page
+    // answered, one whose answer did not validate.
+    const runs = (await call('GET', '/api/runs?status=completed&limit=1')).body.items;
+    const runId: string = runs[0].runId;
+    const pages = await tdb.db.query(`SELECT id, url, issues FROM page_audits WHERE run_id = $1 AND jsonb_array_length(issues) > 0 ORDER BY id LIMIT 2`, [runId]);
+    assert.equal(pages.length, 2);
+    const jobId = `dash-${runId}`;
+    await tdb.db.query(
+      `INSERT INTO ai_batch_jobs (id, workflow_id, run_id, model, provider, status, total_pages, succeeded, errored, completed_at)
+       VALUES ($1, $2, $3, 'claude-haiku-4-5', 'anthropic', 'completed', 2, 1, 1, now())`,
+      [jobId, `ai-recommendations-${jobId}`, runId],
+    );
+    const suggestion = { suggestedTitle: 'A clear, specific title for this page', suggestedDescription: 'What the page offers, in one sentence that fits the snippet.', fixes: [{ priority: 1, code: pages[0].issues[0].code, fix: 'Do the obvious thing first.' }] };
+    await tdb.db.query(
+      `INSERT INTO ai_batch_items (job_id, custom_id, page_id, url, prompt_hash, prompt, status, result, error) VALUES
+         ($1, 'p-' || $2::text, $2::bigint, $3, 'h', 'p', 'succeeded', $4, NULL), ($1, 'p-' || $5::text, $5::bigint, $6, 'h', 'p', 'errored', NULL, 'answer is not JSON: Sure!')`,
+      [jobId, pages[0].id, pages[0].url, JSON.stringify(suggestion), pages[1].id, pages[1].url],
+    );
+    // A fresh load: the previous test may have left this very run's page on screen (a hash-only goto would not re-render).
+    await page.goto('about:blank');
+    await page.goto(`${api.url}/#/runs/${runId}`);
+    const table = page.locator('#ai-table');
+    await table.waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#ai-job').innerText(), /claude-haiku-4-5 · completed · 1 of 2 pages answered/);
+    const answered = table.locator(`tbody tr[data-url="${pages[0].url}"]`);
+    assert.equal(await answered.locator('.ai-title-text').innerText(), suggestion.suggestedTitle);
+    const cells = await answered.locator('td').allInnerTexts();
+    // Findings (every code of the page) in the cell beside the suggestion and its fix.
+    for (const f of pages[0].issues) assert.ok(cells[1].includes(f.code), `${f.code} in ${cells[1]}`);
+    assert.ok(cells[2].includes('Do the obvious thing first.'), cells[2]);
+    assert.match(await table.locator(`tbody tr[data-url="${pages[1].url}"] td`).nth(2).innerText(), /errored: answer is not JSON/);
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-ai-suggestions.png'), fullPage: true });
+  });
+
   test('the API refusing a domain list shows its own error message', async () => {
     for (const input of ['', 'not a domain!!\n']) {
       await page.goto(`${api.url}/#/`);

@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string> = {
   'continued-as-new-first.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
   'continued-as-new-last.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
   'cancelled.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
+  'ai-recommendations-completed.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
 };
 
 test('every recorded history replays against the current workflow code without a determinism error', async () => {

@@ -2,6 +2,7 @@
 import type { AiConfig } from '../../config';
 import { createAnthropicProvider } from './anthropic';
 import { createGeminiProvider } from './gemini';
+import type { BatchLimits } from '../split';
 import type { BatchProvider, ProviderName } from './types';
 
 export * from './types';
@@ -49,8 +50,17 @@ export function estimateCostUsd(model: string, inputTokens: number, outputTokens
   return Math.round(((inputTokens * inp + outputTokens * out) / 1e6) * BATCH_DISCOUNT * 1e6) / 1e6;
 }
 
-/** Provider limits (Anthropic: 100,000 requests or 256 MB; Gemini inline: 20 MB) with headroom. */
-export const LIMITS: Record<ProviderName, { maxRequests: number; maxBytes: number }> = {
+/** Provider limits per batch (Anthropic: 100,000 requests or 256 MB; Gemini inline: 20 MB) with headroom. */
+export const LIMITS: Record<ProviderName, BatchLimits> = {
   anthropic: { maxRequests: 100_000, maxBytes: 200 * 1024 * 1024 },
   gemini: { maxRequests: 100_000, maxBytes: 18 * 1024 * 1024 },
 };
+
+/** The provider's limits, lowered (never raised) by AI_BATCH_MAX_REQUESTS / AI_BATCH_MAX_BYTES. */
+export function batchLimits(ai: Pick<AiConfig, 'batchLimits'> | undefined, provider: ProviderName): BatchLimits {
+  const own = LIMITS[provider];
+  return {
+    maxRequests: Math.min(own.maxRequests, ai?.batchLimits?.maxRequests ?? Infinity),
+    maxBytes: Math.min(own.maxBytes, ai?.batchLimits?.maxBytes ?? Infinity),
+  };
+}

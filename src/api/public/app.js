@@ -519,7 +519,9 @@ async function renderReport(run, container, signal) {
       : h('p', { class: 'muted' }, 'No issues found.'));
 
   const failedSection = h('section', { class: 'card', 'aria-labelledby': 'failed-title' }, h('h2', { id: 'failed-title' }, 'Failed pages'));
-  container.append(cards, charts, issues, failedSection);
+  const aiSection = h('section', { class: 'card', id: 'ai-suggestions', 'aria-labelledby': 'ai-title', hidden: true });
+  container.append(cards, charts, issues, aiSection, failedSection);
+  await fillSuggestions(run.runId, aiSection, signal);
   if (summary.pagesFailed > 0) {
     try {
       const failed = await api('GET', `/api/runs/${encodeURIComponent(run.runId)}/pages?status=failed&limit=100`, undefined, { signal });
@@ -531,6 +533,53 @@ async function renderReport(run, container, signal) {
   } else {
     failedSection.append(h('p', { class: 'muted' }, 'Every page was fetched and audited.'));
   }
+}
+
+const AI_LIVE = new Set(['collecting', 'submitting', 'processing']);
+
+/**
+ * The run's latest AI recommendations job, when there is one: each page's findings beside its suggested title,
+ * description and prioritised fixes (or the reason it has none). No job: the section stays hidden.
+ */
+async function fillSuggestions(runId, section, signal) {
+  let job;
+  try {
+    job = await api('GET', `/api/runs/${encodeURIComponent(runId)}/recommendations?limit=500`, undefined, { signal });
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    if (err instanceof ApiError && err.status === 404) return;
+    section.hidden = false;
+    fill(section, h('h2', { id: 'ai-title' }, 'AI suggestions'), h('p', { class: 'form-error' }, err.message));
+    return;
+  }
+  const c = job.counts || {};
+  const head = h('div', { class: 'section-head' },
+    h('h2', { id: 'ai-title' }, 'AI suggestions'),
+    h('p', { class: 'muted', id: 'ai-job' }, `${job.model} · ${job.status}`, AI_LIVE.has(job.status) ? ' (the provider batch is still running)' : '',
+      ` · ${fmtInt(c.succeeded || 0)} of ${fmtInt(c.total || 0)} pages answered`));
+  const items = job.items || [];
+  const rows = items.map((it) => {
+    const s = it.suggestion;
+    const findings = h('ul', { class: 'findings' }, (it.findings || []).map((f) => h('li', {}, h('span', { class: `sev sev-${f.severity}` }, f.severity), ' ', h('code', {}, f.code))));
+    const suggestion = s
+      ? h('div', { class: 'suggestion' },
+        h('p', {}, h('strong', {}, 'Title: '), h('span', { class: 'ai-title-text' }, s.suggestedTitle)),
+        h('p', {}, h('strong', {}, 'Description: '), s.suggestedDescription),
+        h('ol', { class: 'fixes' }, (s.fixes || []).map((f) => h('li', {}, h('code', {}, f.code), ' ', f.fix))))
+      : h('p', { class: 'muted' }, it.status === 'pending' ? 'Waiting for the provider…' : `${it.status}${it.error ? `: ${it.error}` : ''}`);
+    return h('tr', { dataset: { url: it.url, status: it.status } },
+      h('td', { class: 'url' }, h('a', { href: it.url, target: '_blank', rel: 'noopener noreferrer' }, it.url)),
+      h('td', {}, findings),
+      h('td', {}, suggestion));
+  });
+  section.hidden = false;
+  fill(section, head,
+    rows.length
+      ? h('div', { class: 'table-wrap' }, h('table', { id: 'ai-table', class: 'pages' },
+        h('thead', {}, h('tr', {}, ['Page', 'Findings', 'Suggestion'].map((col) => h('th', { scope: 'col' }, col)))),
+        h('tbody', {}, rows)))
+      : h('p', { class: 'muted' }, 'No page needed a suggestion.'),
+    job.nextCursor ? h('p', { class: 'muted' }, 'The first 500 pages are shown.') : null);
 }
 
 /** Failed pages (withReason) or the pages of one finding (code: its per-page detail is shown when there is one). */

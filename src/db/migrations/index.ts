@@ -5,6 +5,7 @@ import { StreamingFrontier1700000007000 } from './1700000007000-StreamingFrontie
 import { SiteIssues1700000008000 } from './1700000008000-SiteIssues';
 import { HostSlots1700000009000 } from './1700000009000-HostSlots';
 import { AiBatches1700000010000 } from './1700000010000-AiBatches';
+import { AiProviderBatches1700000011000 } from './1700000011000-AiProviderBatches';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   SiteIssues1700000008000,
   HostSlots1700000009000,
   AiBatches1700000010000,
+  AiProviderBatches1700000011000,
 ];
