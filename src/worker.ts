@@ -6,14 +6,18 @@ import { startMetricsServer } from './metrics';
 import { ensureSearchAttributes } from './stack/temporalServer';
 import { connectWorker } from './temporal/connection';
 import { createSitesweepWorker } from './temporal/createWorker';
+import { installSdkRuntime } from './temporal/runtime';
 
 async function run() {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'worker');
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required for a standalone worker (`npm run stack` starts everything locally)');
   const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  // Before the first NativeConnection: SDK logs through pino, SDK metrics merged into this worker's /metrics.
+  await installSdkRuntime(config, log);
   const connection = await connectWorker(config);
-  await ensureSearchAttributes(connection, config.temporal.namespace);
+  // Temporal Cloud forbids this (PermissionDenied): warned with the tcld / Cloud UI steps, not fatal.
+  await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const { worker, fetcher, politeness } = await createSitesweepWorker({ connection, config, db, log });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // The worker's own Prometheus endpoint: pages audited, failures by reason, audit and persist latency.
