@@ -73,9 +73,6 @@ export const envSchema = z.object({
   WEBHOOK_URL: z.string().url().optional(),
   WEBHOOK_SECRET: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
-  /** How long the delivery activity keeps retrying a receiver that is down (then the event is dropped, logged). */
-  WEBHOOK_RETRY_MAX_MS: positiveInt.default(24 * 3_600_000),
-  WEBHOOK_RETRY_INITIAL_MS: positiveInt.default(1_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -147,10 +144,24 @@ export interface TemporalConnectionSettings {
 
 export interface AlertsConfig {
   sentry: { dsn: string; environment: string } | null;
-  webhook: { url: string; secret: string | undefined; timeoutMs: number; retryInitialMs: number; retryMaxMs: number } | null;
+  webhook: { url: string; secret: string | undefined; timeoutMs: number } | null;
+  /** Values that must never leave the process in an alert (API token, keys, database password…). */
+  secrets: string[];
 }
 
 export class ConfigError extends Error {}
+
+/** Every configured secret value (≥ 6 chars, so that scrubbing them cannot mangle ordinary words). */
+function secretValues(env: Record<string, string>, e: Env): string[] {
+  const out = [e.API_TOKEN, e.SECRETS_KEY, e.WEBHOOK_SECRET, e.ANTHROPIC_API_KEY, e.GEMINI_API_KEY, env.TEMPORAL_API_KEY, env.SITESWEEP_AUTH_PASSWORD];
+  for (const url of [e.DATABASE_URL, e.SENTRY_DSN]) {
+    try {
+      const u = new URL(url ?? '');
+      out.push(decodeURIComponent(u.password), decodeURIComponent(u.username && url === e.SENTRY_DSN ? u.username : ''));
+    } catch {}
+  }
+  return [...new Set(out.filter((v): v is string => typeof v === 'string' && v.length >= 6))];
+}
 
 /** Temporal connection settings through @temporalio/envconfig; its errors (bad TOML, missing profile, unreadable
  * certificate) become a ConfigError naming the source instead of being swallowed. */
@@ -236,8 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alerts: {
       sentry: e.SENTRY_DSN ? { dsn: e.SENTRY_DSN, environment: e.SENTRY_ENVIRONMENT ?? e.NODE_ENV } : null,
       webhook: e.WEBHOOK_URL
-        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, timeoutMs: e.WEBHOOK_TIMEOUT_MS, retryInitialMs: e.WEBHOOK_RETRY_INITIAL_MS, retryMaxMs: e.WEBHOOK_RETRY_MAX_MS }
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, timeoutMs: e.WEBHOOK_TIMEOUT_MS }
         : null,
+      secrets: secretValues(cleaned as Record<string, string>, e),
     },
     logLevel: e.LOG_LEVEL,
     home: e.SITESWEEP_HOME,

@@ -13,5 +13,7 @@ export interface ActivityDeps {
   crawl: Config['crawl'];
   /** AI provider keys and base URLs (absent: AI jobs fail naming the missing key). */
   ai?: Config['ai'];
+  /** Webhook target and secrets to scrub (absent: events are not delivered). */
+  alerts?: Config['alerts'];
   log: Logger;
 }

@@ -55,7 +55,7 @@ export async function createSitesweepWorker(opts: {
     ...(config.crawl.breaker ? { breaker: config.crawl.breaker } : {}),
   });
   const politeness = createSharedPoliteness(opts.db, opts.log);
-  const activities = createActivities({ db: opts.db, fetcher, politeness, crawl: config.crawl, ai: config.ai, log: opts.log });
+  const activities = createActivities({ db: opts.db, fetcher, politeness, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
   const workflowSource = config.worker.bundlePath
     ? { workflowBundle: { codePath: config.worker.bundlePath } }
     : { workflowsPath: workflowsEntry() };

@@ -12,6 +12,7 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { emitEvent } from './events';
 import type { createAiActivities } from '../activities/ai';
 import type { AiJobInput, AiJobResult, AiJobStatus } from './aiContracts';
 import { AiJobStatusKey } from './searchAttributes';
@@ -68,6 +69,7 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     result.total = total;
     if (total === 0) {
       await setStatus('completed');
+      await aiEvent(input, result);
       return result;
     }
     await setStatus('submitting');
@@ -77,6 +79,7 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     await pollUntilEnded(input.pollMaxMs ?? DEFAULT_WINDOW_MS);
     Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId }));
     await setStatus('completed');
+    await aiEvent(input, result);
     return result;
   } catch (err) {
     if (isCancellation(err)) {
@@ -95,6 +98,16 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     }
     result.error = reason(err);
     await setStatus('failed', result.error);
+    await aiEvent(input, result);
     return result;
   }
+}
+
+function aiEvent(input: AiJobInput, r: AiJobResult): Promise<void> {
+  return emitEvent({
+    type: r.status === 'failed' ? 'ai_job.failed' : 'ai_job.completed',
+    subjectId: input.jobId,
+    error: r.error,
+    data: { total: r.total, succeeded: r.succeeded, errored: r.errored, expired: r.expired, canceled: r.canceled, providerBatchId: r.providerBatchId },
+  });
 }
