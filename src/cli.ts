@@ -8,6 +8,8 @@ import { SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { registerAiCommands } from './aiCli';
+import { sendBudgetEvent } from './alerts/cliEvents';
+import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
 import { findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
@@ -103,6 +105,7 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   if (opts.credentials && !env.SECRETS_KEY) env.SECRETS_KEY = randomBytes(24).toString('hex');
   let config = loadConfig(env);
   const log = createLogger(opts.quiet ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, 'sitesweep');
+  initAlerts(config, log, 'cli');
   const say = (msg: string) => process.stderr.write(`${msg}\n`);
   say('Bringing up the local stack (Temporal dev server, PostgreSQL)…');
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
@@ -164,6 +167,7 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
     stack, db, client, config, stopWorker,
     stop: async () => {
       await stopWorker();
+      await alerts().flush();
       await client.connection.close().catch(() => {});
       await db.destroy().catch(() => {});
       await stack.stop();
@@ -271,6 +275,13 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     if (budgets.maxNewFindings !== undefined && !delta) process.stderr.write('  --max-new-findings: no previous completed run of this site to compare with; not checked\n');
     if (broken.length) {
       process.stderr.write(`\nBudget broken (exit 3):\n${broken.map((b) => `  ${b.message}`).join('\n')}\n`);
+      // WEBHOOK_URL: a run.budget_broken event, delivered (with retries) by the CLI's own worker.
+      const sent = await sendBudgetEvent(
+        { client: running.client, taskQueue: running.config.temporal.taskQueue, webhookConfigured: Boolean(running.config.alerts.webhook) },
+        { runId: view.runId, workflowId: view.workflowId, siteUrl: settings.url },
+        broken,
+      ).catch((err: unknown) => `failed (${(err as Error).message})`);
+      if (sent !== 'off') process.stderr.write(`  webhook event run.budget_broken: ${sent}\n`);
       return 3;
     }
     if (Object.keys(budgets).length) process.stderr.write('  budgets: all met\n');

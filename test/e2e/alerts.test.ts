@@ -131,6 +131,10 @@ test('a completed and a failed run: webhook events delivered once accepted, sign
   const envelope = await waitFor(async () => envelopes.find((t) => t.includes('run.failed')), 30_000, 200);
   assert.ok(envelope.includes(failedId), 'the run context (workflow id)');
   assert.ok(envelope.includes('"sitesweep"'), 'the sitesweep context');
-  for (const secret of [SITE_PASSWORD, SECRETS_KEY, WEBHOOK_SECRET]) assert.ok(!envelope.includes(secret), `no ${secret.slice(0, 6)}… in the Sentry event`);
-  assert.ok(!envelopes.some((t) => t.includes('run.completed')), 'a completed run is not an alert');
+  for (const secret of [SITE_PASSWORD, SECRETS_KEY, WEBHOOK_SECRET]) {
+    assert.ok(!envelopes.some((t) => t.includes(secret)), `no ${secret.slice(0, 6)}… in any Sentry event`);
+  }
+  assert.ok(!envelopes.some((t) => t.includes('"run.completed')), 'a completed run (nor its refused deliveries) is not an alert');
+  // The failed discover activity itself is reported too (worker errors), with ids only.
+  assert.ok(envelopes.some((t) => t.includes('"activityType":"discover"')), 'the failing activity reported');
 });
