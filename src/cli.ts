@@ -6,10 +6,11 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { registerAiCommands } from './aiCli';
 import { registerServiceCommands } from './cliCommands';
+import { sendBudgetEvent } from './alerts/cliEvents';
+import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
 import { findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
@@ -18,12 +19,14 @@ import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunRep
 import { evaluateBudgets } from './audit/budgets';
 import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { CHECKS_BY_CODE } from './audit/catalogue';
-import { loadConfig, type Config } from './config';
+import { loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger, maskUrl } from './logger';
 import { bringUpStack, ensureSearchAttributes, type Stack } from './stack';
 import { connectClient, connectWorker } from './temporal/connection';
 import { createSitesweepWorker } from './temporal/createWorker';
+import { cliTaskQueue } from './temporal/isolation';
+import { installSdkRuntime } from './temporal/runtime';
 import type { RunSummary } from './workflows/contracts';
 
 const int = (name: string) => (v: string) => {
@@ -97,14 +100,13 @@ interface Running {
 
 /** Brings up Temporal + PostgreSQL (reusing what is configured or already running), migrations, and a worker. */
 async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credentials?: boolean }): Promise<Running> {
-  // The SDK's own logs (worker state changes) would interleave with the progress display.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = { ...process.env };
   if (opts.allowPrivate) env.ALLOW_PRIVATE_TARGETS = 'true';
   // Credentials are sealed before they enter history; the CLI's own worker can use a key that lives only in this process.
   if (opts.credentials && !env.SECRETS_KEY) env.SECRETS_KEY = randomBytes(24).toString('hex');
   let config = loadConfig(env);
   const log = createLogger(opts.quiet ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, 'sitesweep');
+  initAlerts(config, log, 'cli');
   const say = (msg: string) => process.stderr.write(`${msg}\n`);
   say('Bringing up the local stack (Temporal dev server, PostgreSQL)…');
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
@@ -122,6 +124,14 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
     DATABASE_URL: stack.databaseUrl,
     ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
   });
+  // A local server (ours or one on the default port) speaks plain gRPC: a profile's TLS/API key is for the configured one.
+  if (!stack.temporalConfigured) config = withLocalTemporal(config, stack.temporalAddress);
+  // Never poll a shared task queue with a worker bound to a database the other workers do not use (see isolation.ts).
+  const queue = cliTaskQueue({ config, databaseFromEnv: Boolean(env.DATABASE_URL), temporalShared: stack.temporalShared, home: config.home });
+  if (queue.taskQueue !== config.temporal.taskQueue) {
+    say(`  ${queue.reason}`);
+    config = { ...config, temporal: { ...config.temporal, taskQueue: queue.taskQueue } };
+  }
   say(`  Temporal ${stack.temporalAddress}${stack.temporalUiUrl ? ` (Web UI ${stack.temporalUiUrl})` : ''}; PostgreSQL ${maskUrl(stack.databaseUrl)}`);
   let db: DataSource;
   try {
@@ -134,9 +144,11 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   let connection: Awaited<ReturnType<typeof connectWorker>>;
   let created: Awaited<ReturnType<typeof createSitesweepWorker>>;
   try {
+    // The SDK's own logs (worker state changes) at WARN through pino, so they do not interleave with the progress display.
+    await installSdkRuntime(config, log, { level: 'WARN' });
     client = await connectClient(config);
     connection = await connectWorker(config);
-    await ensureSearchAttributes(connection, config.temporal.namespace);
+    await ensureSearchAttributes(connection, config.temporal.namespace, log);
     created = await createSitesweepWorker({ connection, config, db, log });
   } catch (err) {
     await db.destroy().catch(() => {});
@@ -157,6 +169,7 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
     stack, db, client, config, stopWorker,
     stop: async () => {
       await stopWorker();
+      await alerts().flush();
       await client.connection.close().catch(() => {});
       await db.destroy().catch(() => {});
       await stack.stop();
@@ -264,6 +277,13 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     if (budgets.maxNewFindings !== undefined && !delta) process.stderr.write('  --max-new-findings: no previous completed run of this site to compare with; not checked\n');
     if (broken.length) {
       process.stderr.write(`\nBudget broken (exit 3):\n${broken.map((b) => `  ${b.message}`).join('\n')}\n`);
+      // WEBHOOK_URL: a run.budget_broken event, delivered (with retries) by the CLI's own worker.
+      const sent = await sendBudgetEvent(
+        { client: running.client, taskQueue: running.config.temporal.taskQueue, webhookConfigured: Boolean(running.config.alerts.webhook) },
+        { runId: view.runId, workflowId: view.workflowId, siteUrl: settings.url },
+        broken,
+      ).catch((err: unknown) => `failed (${(err as Error).message})`);
+      if (sent !== 'off') process.stderr.write(`  webhook event run.budget_broken: ${sent}\n`);
       return 3;
     }
     if (Object.keys(budgets).length) process.stderr.write('  budgets: all met\n');

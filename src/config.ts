@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 
 const bool = z
@@ -15,7 +16,13 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),
   TEMPORAL_ADDRESS: z.string().optional(),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** Overrides the envconfig profile's namespace; neither set = 'default'. */
+  TEMPORAL_NAMESPACE: z.string().optional(),
+  /** Port (or host:port) where a worker's SDK runtime serves its own Prometheus metrics (slots, schedule-to-start,
+   * sticky cache). Unset: a free loopback port, merged into the process's /metrics. */
+  TEMPORAL_SDK_METRICS_ADDRESS: z.string().optional(),
+  /** OTLP endpoint: turns on OpenTelemetry tracing where supported (see README, Temporal Cloud). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   TEMPORAL_TASK_QUEUE: z.string().default('sitesweep'),
   TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
   API_HOST: z.string().default('127.0.0.1'),
@@ -66,6 +73,12 @@ export const envSchema = z.object({
   NIGHTLY_SITES: list.default([]),
   NIGHTLY_CRON: z.string().default('0 2 * * *'),
   NIGHTLY_MODEL: z.string().default('claude-haiku-4-5'),
+  // Alerts and events: errors to Sentry, run/batch/AI-job events to a webhook (signed with WEBHOOK_SECRET).
+  SENTRY_DSN: z.string().url().optional(),
+  SENTRY_ENVIRONMENT: z.string().optional(),
+  WEBHOOK_URL: z.string().url().optional(),
+  WEBHOOK_SECRET: z.string().optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -73,7 +86,7 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: TemporalConfig;
   api: { host: string; port: number; token: string | undefined; bodyLimit: string };
   metrics: { port: number | undefined; host: string };
   crawl: {
@@ -97,6 +110,7 @@ export interface Config {
     persistRetryMaxMs: number;
   };
   ai: AiConfig;
+  alerts: AlertsConfig;
   logLevel: Env['LOG_LEVEL'];
   home: string;
   production: boolean;
@@ -113,6 +127,36 @@ export interface AiConfig {
   nightly: { sites: string[]; cron: string; model: string };
 }
 
+export interface TemporalConfig {
+  /** From TEMPORAL_ADDRESS or the envconfig profile; undefined = not configured (the CLI starts or finds a local one). */
+  address: string | undefined;
+  /** TEMPORAL_NAMESPACE, else the profile's namespace, else 'default'. */
+  namespace: string;
+  taskQueue: string;
+  uiUrl: string;
+  /** Everything a Connection/NativeConnection needs (TLS, API key, gRPC metadata) from @temporalio/envconfig
+   * (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE, TEMPORAL_API_KEY, TEMPORAL_TLS*, …), with `address` resolved. */
+  connection: TemporalConnectionSettings;
+  /** The profile name in use, if any (for messages). */
+  profile: string | undefined;
+  sdkMetricsAddress: string | undefined;
+  otlpEndpoint: string | undefined;
+}
+
+export interface TemporalConnectionSettings {
+  address: string;
+  tls?: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } } | null;
+  apiKey?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface AlertsConfig {
+  sentry: { dsn: string; environment: string } | null;
+  webhook: { url: string; secret: string | undefined; timeoutMs: number } | null;
+  /** Values that must never leave the process in an alert (API token, keys, database password…). */
+  secrets: string[];
+}
+
 export class ConfigError extends Error {}
 
 /**
@@ -124,6 +168,52 @@ function builtWorkflowBundle(): string | undefined {
   if (!__filename.endsWith('.js')) return undefined;
   const file = path.join(__dirname, '..', 'workflow-bundle.js');
   return existsSync(file) ? file : undefined;
+}
+
+/** Every configured secret value (≥ 6 chars, so that scrubbing them cannot mangle ordinary words). */
+function secretValues(env: Record<string, string>, e: Env): string[] {
+  const out = [e.API_TOKEN, e.SECRETS_KEY, e.WEBHOOK_SECRET, e.ANTHROPIC_API_KEY, e.GEMINI_API_KEY, env.TEMPORAL_API_KEY, env.SITESWEEP_AUTH_PASSWORD];
+  for (const url of [e.DATABASE_URL, e.SENTRY_DSN]) {
+    try {
+      const u = new URL(url ?? '');
+      out.push(decodeURIComponent(u.password), decodeURIComponent(u.username && url === e.SENTRY_DSN ? u.username : ''));
+    } catch {}
+  }
+  return [...new Set(out.filter((v): v is string => typeof v === 'string' && v.length >= 6))];
+}
+
+/** Temporal connection settings through @temporalio/envconfig; its errors (bad TOML, missing profile, unreadable
+ * certificate) become a ConfigError naming the source instead of being swallowed. */
+function temporalSettings(env: Record<string, string>, e: Env): TemporalConfig {
+  let loaded: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: env });
+  } catch (err) {
+    const where = env.TEMPORAL_CONFIG_FILE ? ` (TEMPORAL_CONFIG_FILE=${env.TEMPORAL_CONFIG_FILE})` : '';
+    const profile = env.TEMPORAL_PROFILE ? ` profile "${env.TEMPORAL_PROFILE}"` : '';
+    throw new ConfigError(`Invalid Temporal client configuration${profile}${where}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const o = loaded.connectionOptions;
+  const address = o.address ?? undefined;
+  const connection: TemporalConnectionSettings = { address: address ?? 'localhost:7233' };
+  if (o.tls !== undefined) connection.tls = o.tls as TemporalConnectionSettings['tls'];
+  if (o.apiKey !== undefined) connection.apiKey = o.apiKey as string;
+  if (o.metadata && Object.keys(o.metadata).length) connection.metadata = o.metadata as Record<string, string>;
+  return {
+    address,
+    namespace: e.TEMPORAL_NAMESPACE ?? loaded.namespace ?? 'default',
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    connection,
+    profile: env.TEMPORAL_PROFILE,
+    sdkMetricsAddress: e.TEMPORAL_SDK_METRICS_ADDRESS,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
+/** The same config aimed at a Temporal server we run locally (plain gRPC): a profile's TLS/API key would not apply. */
+export function withLocalTemporal(config: Config, address: string): Config {
+  return { ...config, temporal: { ...config.temporal, address, connection: { address } } };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -138,7 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, '') },
+    temporal: temporalSettings(cleaned as Record<string, string>, e),
     api: { host: e.API_HOST, port: e.API_PORT, token: e.API_TOKEN, bodyLimit: e.API_BODY_LIMIT },
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     crawl: {
@@ -174,6 +264,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMaxMs: e.AI_POLL_MAX_MS,
       batchLimits: { maxRequests: e.AI_BATCH_MAX_REQUESTS, maxBytes: e.AI_BATCH_MAX_BYTES },
       nightly: { sites: e.NIGHTLY_SITES, cron: e.NIGHTLY_CRON, model: e.NIGHTLY_MODEL },
+    },
+    alerts: {
+      sentry: e.SENTRY_DSN ? { dsn: e.SENTRY_DSN, environment: e.SENTRY_ENVIRONMENT ?? e.NODE_ENV } : null,
+      webhook: e.WEBHOOK_URL
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, timeoutMs: e.WEBHOOK_TIMEOUT_MS }
+        : null,
+      secrets: secretValues(cleaned as Record<string, string>, e),
     },
     logLevel: e.LOG_LEVEL,
     home: e.SITESWEEP_HOME,

@@ -8,6 +8,9 @@
 //   status, stored page failures by reason): the same numbers whichever process is scraped, so the API serves them.
 // The API's GET /metrics serves the DB gauges + the process's default metrics + `workerRegistry` (zero unless a worker
 // runs in the same process, as in `sitesweep stack` and the tests).
+// - The Temporal SDK's own metrics (temporal_* : task slots, schedule-to-start latency, sticky cache, pollers) come from
+//   Core's Prometheus exporter (src/temporal/runtime.ts) on a loopback port; both /metrics endpoints MERGE its text into
+//   their answer, so a scrape of the worker (or of `sitesweep stack`) sees both without a second scrape target.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -41,6 +44,39 @@ export const persistBatchSeconds = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [workerRegistry],
 });
+
+let sdkMetricsUrl: string | null = null;
+/** Where this process's SDK runtime exports its Prometheus metrics (set when the runtime is installed). */
+export function setSdkMetricsUrl(url: string | null): void {
+  sdkMetricsUrl = url;
+}
+
+/** The SDK's Prometheus text, or '' when no runtime exporter runs in this process (or it does not answer in 2 s). */
+export function sdkMetricsText(): Promise<string> {
+  const url = sdkMetricsUrl;
+  if (!url) return Promise.resolve('');
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 2_000 }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return resolve('');
+      }
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+      res.on('error', () => resolve(''));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(''));
+  });
+}
+
+/** The app's registry text followed by the SDK's (distinct metric names: temporal_* vs sitesweep_* / process_*). */
+export async function mergedMetricsText(registry: Registry): Promise<string> {
+  const [own, sdk] = await Promise.all([registry.metrics(), sdkMetricsText()]);
+  if (!sdk) return own;
+  return `${own.endsWith('\n') ? own : `${own}\n`}${sdk}`;
+}
 
 let processRegistry: Registry | null = null;
 /** Default Node process metrics (CPU, memory, event loop lag), collected once per process. */
@@ -116,8 +152,7 @@ export async function startMetricsServer(port: number, host = '0.0.0.0'): Promis
       res.writeHead(404).end();
       return;
     }
-    merged
-      .metrics()
+    mergedMetricsText(merged)
       .then((text) => res.writeHead(200, { 'content-type': merged.contentType }).end(text))
       .catch((err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)));
   });

@@ -1,4 +1,5 @@
 // Worker process: connect, register, run; drains in-flight activities on SIGTERM/SIGINT (Worker handles the signals).
+import { alerts, initAlerts } from './alerts/sentry';
 import { loadConfig } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger } from './logger';
@@ -6,14 +7,19 @@ import { startMetricsServer } from './metrics';
 import { ensureSearchAttributes } from './stack/temporalServer';
 import { connectWorker } from './temporal/connection';
 import { createSitesweepWorker } from './temporal/createWorker';
+import { installSdkRuntime } from './temporal/runtime';
 
 async function run() {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'worker');
+  initAlerts(config, log, 'worker');
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required for a standalone worker (`npm run stack` starts everything locally)');
   const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  // Before the first NativeConnection: SDK logs through pino, SDK metrics merged into this worker's /metrics.
+  await installSdkRuntime(config, log);
   const connection = await connectWorker(config);
-  await ensureSearchAttributes(connection, config.temporal.namespace);
+  // Temporal Cloud forbids this (PermissionDenied): warned with the tcld / Cloud UI steps, not fatal.
+  await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // The worker's own Prometheus endpoint: pages audited, failures by reason, audit and persist latency.
@@ -21,6 +27,9 @@ async function run() {
   if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
   try {
     await worker.run();
+  } catch (err) {
+    alerts().error(err, { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, phase: 'run' });
+    throw err;
   } finally {
     await metrics?.close();
     // Hand this worker's host slots to the other workers now rather than when their leases expire.
@@ -32,7 +41,9 @@ async function run() {
   }
 }
 
-run().catch((err) => {
+run().catch(async (err) => {
   console.error(err);
+  alerts().error(err, { phase: 'worker' });
+  await alerts().flush();
   process.exit(1);
 });

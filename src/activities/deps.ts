@@ -14,6 +14,8 @@ export interface ActivityDeps {
   crawl: Config['crawl'];
   /** AI provider keys and base URLs (absent: AI jobs fail naming the missing key). */
   ai?: Config['ai'];
+  /** Webhook target and secrets to scrub (absent: events are not delivered). */
+  alerts?: Config['alerts'];
   log: Logger;
   /** Parse + checks of one page; absent: on the calling thread (the worker passes its thread pool). */
   analyze?: Analyze;

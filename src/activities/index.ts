@@ -4,6 +4,7 @@ import { createAuditActivities } from './audit';
 import { createBatchActivities } from './batches';
 import type { ActivityDeps } from './deps';
 import { createDiscoverActivities } from './discover';
+import { createEventActivities } from './events';
 import { createExternalActivities } from './external';
 import { createRunActivities } from './runs';
 import { createSummarizeActivities } from './summarize';
@@ -19,5 +20,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createExternalActivities(deps),
     ...createBatchActivities(deps),
     ...createAiActivities(deps),
+    ...createEventActivities(deps),
   };
 }

@@ -1,5 +1,6 @@
 // API errors: one JSON shape, `{ error: { code, message, details } }`, for every refusal.
 import type { ErrorRequestHandler } from 'express';
+import { alerts } from '../alerts/sentry';
 import { z } from 'zod';
 import type { Logger } from '../logger';
 
@@ -103,7 +104,7 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, prefi
 }
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+  return (err, req, res, _next) => {
     if (!(err instanceof HttpError)) {
       // Known conditions get their own answer; only the unknown is a 500.
       if (isDatabaseUnavailable(err)) {
@@ -137,6 +138,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     log.error({ err }, 'request failed');
+    // Method and route only: no query string, headers or body (they may carry tokens or credentials).
+    alerts().error(err, { method: req.method, route: String(req.route?.path ?? req.path ?? '').slice(0, 200) }, { component: 'api' });
     res.status(500).json({ error: { code: 'internal', message: 'Internal error', details: null } });
   };
 }

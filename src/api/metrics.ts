@@ -3,7 +3,7 @@
 import express from 'express';
 import { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { createDbMetricsRegistry, processMetricsRegistry, workerRegistry } from '../metrics';
+import { createDbMetricsRegistry, mergedMetricsText, processMetricsRegistry, workerRegistry } from '../metrics';
 import type { AppDeps } from './app';
 
 export interface JobMetrics {
@@ -69,7 +69,7 @@ export function createMetricsRouter(deps: Pick<AppDeps, 'db'>): express.Router {
   });
 
   router.get('/metrics', async (_req, res) => {
-    const text = await registry.metrics();
+    const text = await mergedMetricsText(registry);
     res.type(registry.contentType).send(text);
   });
   return router;

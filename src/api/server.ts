@@ -1,4 +1,5 @@
 // API process: one Temporal Client and one database pool, created at boot.
+import { alerts, initAlerts } from '../alerts/sentry';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/dataSource';
 import { createLogger } from '../logger';
@@ -8,6 +9,7 @@ import { createApp } from './app';
 async function run() {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'api');
+  initAlerts(config, log, 'api');
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required for a standalone API (`npm run stack` starts everything locally)');
   const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   const client = await connectClient(config);
@@ -21,7 +23,9 @@ async function run() {
   process.once('SIGINT', stop);
 }
 
-run().catch((err) => {
+run().catch(async (err) => {
   console.error(err);
+  alerts().error(err, { phase: 'startup' });
+  await alerts().flush();
   process.exit(1);
 });

@@ -2,14 +2,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { loadConfig, type Config } from '../config';
+import { loadConfig, type Config, type TemporalConnectionSettings } from '../config';
+import { clientConnectionOptions } from '../temporal/connectionOptions';
 import { maskUrl, preferPort, silentLogger, type Logger } from './ports';
 import { startLocalPostgres, type LocalPostgres } from './postgres';
-import { ensureSearchAttributes, isTemporalReachable, startTemporalDevServer, type TemporalDevServer } from './temporalServer';
+import { ensureSearchAttributes, isTemporalReachable, startTemporalDevServer, type TemporalDevServer, type TemporalTarget } from './temporalServer';
 
 export { findOrBuildTemporalCli, temporalCliCacheDir, TEMPORAL_CLI_VERSION } from './temporalCli';
-export { ensureSearchAttributes, isTemporalReachable, startTemporalDevServer, SEARCH_ATTRIBUTES } from './temporalServer';
-export type { OperatorConnection, TemporalDevServer, TemporalDevServerOptions } from './temporalServer';
+export { ensureSearchAttributes, isTemporalReachable, searchAttributesHint, startTemporalDevServer, SEARCH_ATTRIBUTES } from './temporalServer';
+export type { OperatorConnection, TemporalDevServer, TemporalDevServerOptions, TemporalTarget } from './temporalServer';
 export { createDatabase, dropDatabase, startLocalPostgres } from './postgres';
 export type { LocalPostgres, LocalPostgresOptions } from './postgres';
 export { getFreePort, isPortFree, maskUrl, preferPort, silentLogger } from './ports';
@@ -30,6 +31,11 @@ export interface BringUpOptions {
 export interface Stack {
   temporalAddress: string;
   temporalNamespace: string;
+  /** True when the Temporal server is the configured one (TEMPORAL_ADDRESS / profile): connect with its TLS/API key.
+   * False: a local server (ours, or one found on the default port), plain gRPC. */
+  temporalConfigured: boolean;
+  /** True when the Temporal server may be shared with other workers (configured, or found already running). */
+  temporalShared: boolean;
   temporalUiUrl: string | null;
   databaseUrl: string;
   /** What this call started ('temporal', 'postgres'); stop() stops only these. */
@@ -42,8 +48,9 @@ export interface Stack {
 const DEFAULT_TEMPORAL_PORT = 7233;
 const DEFAULT_UI_PORT = 8233;
 
-async function useExistingTemporal(address: string, namespace: string, log: Logger): Promise<void> {
-  const connection = Connection.lazy({ address, connectTimeout: 5_000 });
+async function useExistingTemporal(target: TemporalTarget, namespace: string, log: Logger): Promise<void> {
+  const settings: TemporalConnectionSettings = typeof target === 'string' ? { address: target } : target;
+  const connection = Connection.lazy({ ...clientConnectionOptions(settings), connectTimeout: 5_000 });
   try {
     await connection.ensureConnected();
     await ensureSearchAttributes(connection, namespace, log);
@@ -73,11 +80,13 @@ export async function bringUpStack(opts: BringUpOptions = {}): Promise<Stack> {
     // Temporal: TEMPORAL_ADDRESS, else a server already on the default port, else our own dev server.
     let temporalAddress: string;
     let temporalUiUrl: string | null;
+    let temporalConfigured = false;
     const configured = config.temporal.address;
     const localDefault = `127.0.0.1:${DEFAULT_TEMPORAL_PORT}`;
-    if (configured && (await isTemporalReachable(configured, 5_000))) {
-      await useExistingTemporal(configured, namespace, log);
+    if (configured && (await isTemporalReachable(config.temporal.connection, 5_000))) {
+      await useExistingTemporal(config.temporal.connection, namespace, log);
       temporalAddress = configured;
+      temporalConfigured = true;
       temporalUiUrl = config.temporal.uiUrl;
       log.info({ address: configured }, 'using the configured Temporal server');
     } else if (!configured && preferDefaults && (await isTemporalReachable(localDefault, 1_500))) {
@@ -115,6 +124,8 @@ export async function bringUpStack(opts: BringUpOptions = {}): Promise<Stack> {
     return {
       temporalAddress,
       temporalNamespace: namespace,
+      temporalConfigured,
+      temporalShared: !started.includes('temporal'),
       temporalUiUrl,
       databaseUrl,
       started,

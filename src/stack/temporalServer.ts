@@ -6,6 +6,8 @@ import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TemporalConnectionSettings } from '../config';
+import { clientConnectionOptions } from '../temporal/connectionOptions';
 import { findOrBuildTemporalCli } from './temporalCli';
 import { getFreePort, silentLogger, stopOnSignal, type Logger } from './ports';
 
@@ -67,11 +69,37 @@ function grpcCode(err: unknown): number | undefined {
 /** Anything with the operator service: a client Connection or a worker NativeConnection. */
 export type OperatorConnection = Pick<Connection, 'operatorService'>;
 
-/** Register SiteHost/AuditStage as Keyword in `namespace` when missing (idempotent, race-safe). */
-export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string, log: Logger = silentLogger): Promise<void> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = SEARCH_ATTRIBUTES.filter((name) => !customAttributes || !(name in customAttributes));
-  if (missing.length === 0) return;
+/** How to add the attributes by hand where the server forbids it (Temporal Cloud: only tcld or the Cloud UI can). */
+export function searchAttributesHint(namespace: string, names: readonly string[] = SEARCH_ATTRIBUTES): string {
+  const flags = names.map((n) => `--search-attribute "${n}=Keyword"`).join(' ');
+  return (
+    `Add them once with \`tcld namespace search-attributes add --namespace ${namespace} ${flags}\` ` +
+    `(Temporal Cloud; or in the Cloud UI: Namespaces → ${namespace} → Search Attributes, type Keyword), ` +
+    `or \`temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n} --type Keyword`).join(' ')}\` on a self-hosted cluster. ` +
+    `Until then, runs work but cannot be filtered by these attributes and their stage is not mirrored in them.`
+  );
+}
+
+// gRPC codes of a server that does not let this client manage search attributes: 7 PERMISSION_DENIED (Temporal Cloud,
+// an authorizer), 12 UNIMPLEMENTED (a proxy without the operator service), 16 UNAUTHENTICATED.
+const FORBIDDEN_CODES = new Set([7, 12, 16]);
+
+/**
+ * Register SiteHost/AuditStage/AiJobStatus as Keyword in `namespace` when missing (idempotent, race-safe).
+ * A server that forbids it (Temporal Cloud answers PermissionDenied) is not an error: we warn once with how to add them.
+ * Returns the names still missing (empty when all are there).
+ */
+export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string, log: Logger = silentLogger): Promise<string[]> {
+  let missing: string[];
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    missing = SEARCH_ATTRIBUTES.filter((name) => !customAttributes || !(name in customAttributes));
+  } catch (err) {
+    if (!FORBIDDEN_CODES.has(grpcCode(err) ?? -1)) throw err;
+    log.warn({ namespace, code: grpcCode(err) }, `cannot list search attributes on this server (${firstErrorLine(err)}). ${searchAttributesHint(namespace)}`);
+    return [...SEARCH_ATTRIBUTES];
+  }
+  if (missing.length === 0) return [];
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
@@ -80,17 +108,29 @@ export async function ensureSearchAttributes(connection: OperatorConnection, nam
     log.info({ namespace, added: missing }, 'registered search attributes');
   } catch (err) {
     // 6 = ALREADY_EXISTS: another process registered them first.
-    if (grpcCode(err) !== 6) throw err;
+    if (grpcCode(err) === 6) return [];
+    if (!FORBIDDEN_CODES.has(grpcCode(err) ?? -1)) throw err;
+    log.warn({ namespace, missing, code: grpcCode(err) }, `this server does not allow registering search attributes (${firstErrorLine(err)}). ${searchAttributesHint(namespace, missing)}`);
+    return missing;
   }
+  return [];
 }
 
-/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
-export async function isTemporalReachable(address: string, timeoutMs = 3_000): Promise<boolean> {
-  if (!(await tcpOpen(address, timeoutMs))) return false;
+function firstErrorLine(err: unknown): string {
+  return (errorMessage(err).split('\n')[0] ?? '').slice(0, 200);
+}
+
+/** A target to probe: a bare address (a server we run, plain gRPC) or the configured connection settings (TLS, API key). */
+export type TemporalTarget = string | TemporalConnectionSettings;
+
+/** True when a Temporal frontend answers at `target` within `timeoutMs`, with the same TLS/API key as real connections. */
+export async function isTemporalReachable(target: TemporalTarget, timeoutMs = 3_000): Promise<boolean> {
+  const settings = typeof target === 'string' ? { address: target } : target;
+  if (!(await tcpOpen(settings.address, timeoutMs))) return false;
   let conn: Connection | undefined;
   try {
     // lazy + ensureConnected so that a failed attempt can still be closed (connect() would leak the channel).
-    conn = Connection.lazy({ address, connectTimeout: timeoutMs });
+    conn = Connection.lazy({ ...clientConnectionOptions(settings), connectTimeout: timeoutMs });
     await conn.ensureConnected();
     return true;
   } catch {

@@ -1,26 +1,20 @@
-// Temporal connection settings: our config first, then @temporalio/envconfig's conventions (TEMPORAL_* env, profiles).
+// Temporal connections: every Client, NativeConnection and reachability probe uses config.temporal.connection, which
+// src/config.ts resolves through @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_PROFILE and its file, TEMPORAL_API_KEY,
+// TEMPORAL_TLS*, gRPC metadata), so a probe never says "unreachable" to a server the real connection would reach.
 import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
+import { clientConnectionOptions, nativeConnectionOptions } from './connectionOptions';
 
-function connectOptions(config: Config) {
-  let fromEnv: { address?: string; tls?: unknown; apiKey?: string } = {};
-  try {
-    fromEnv = loadClientConnectConfig().connectionOptions as typeof fromEnv;
-  } catch {
-    // No profile file and no TEMPORAL_* variables: the defaults below apply.
-  }
-  return { ...fromEnv, address: config.temporal.address ?? fromEnv.address ?? 'localhost:7233' };
-}
+export { clientConnectionOptions, nativeConnectionOptions } from './connectionOptions';
 
 /** One Client per process, created at boot. */
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect(connectOptions(config) as Parameters<typeof Connection.connect>[0]);
+  const connection = await Connection.connect(clientConnectionOptions(config.temporal.connection));
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
 /** One NativeConnection per worker process. */
 export async function connectWorker(config: Config): Promise<NativeConnection> {
-  return NativeConnection.connect(connectOptions(config) as Parameters<typeof NativeConnection.connect>[0]);
+  return NativeConnection.connect(nativeConnectionOptions(config.temporal.connection));
 }

@@ -2,7 +2,10 @@
 // configured (production, tests) or from source (development).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { NativeConnection, Worker, type ActivityExecuteInput, type ActivityInboundCallsInterceptor, type Next } from '@temporalio/worker';
+import { alerts } from '../alerts/sentry';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
 import { createAnalyzePool, type AnalyzePool } from '../activities/analyzePool';
@@ -59,7 +62,7 @@ export async function createSitesweepWorker(opts: {
   });
   const politeness = createSharedPoliteness(opts.db, opts.log);
   const analyzePool = createAnalyzePool(config.worker.analyzeThreads);
-  const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, crawl: config.crawl, ai: config.ai, log: opts.log });
+  const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
   const workflowSource = config.worker.bundlePath
     ? { workflowBundle: { codePath: config.worker.bundlePath } }
     : { workflowsPath: workflowsEntry() };
@@ -76,6 +79,28 @@ export async function createSitesweepWorker(opts: {
     // A workflow task on a dead worker's sticky queue moves to the shared queue after this (SDK default 10 s), so a
     // killed worker's runs are picked up by the others quickly; a live worker answers far sooner than this.
     stickyQueueScheduleToStartTimeout: config.worker.stickyScheduleToStartMs,
+    // Activity errors to Sentry (when SENTRY_DSN is set): once per activity, on its first failed attempt, so a database
+    // outage retried for minutes is one alert per activity rather than one per retry.
+    interceptors: { activity: [(ctx) => ({ inbound: new AlertingActivityInbound(ctx) })] },
   });
   return { worker, fetcher, politeness, analyzePool };
+}
+
+const EVENT_ACTIVITIES = new Set(['deliverEvent', 'reportFailureEvent']);
+
+class AlertingActivityInbound implements ActivityInboundCallsInterceptor {
+  constructor(private readonly ctx: Context) {}
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    try {
+      return await next(input);
+    } catch (err) {
+      const info = this.ctx.info;
+      // Event delivery is excluded: a webhook receiver that is down is its owner's concern, retried for a day, not a crash.
+      if (info.attempt === 1 && !(err instanceof CancelledFailure) && alerts().enabled && !EVENT_ACTIVITIES.has(info.activityType)) {
+        // Ids only: activity arguments may carry run options (sealed credentials, headers).
+        alerts().error(err, { activityType: info.activityType, workflowId: info.workflowExecution?.workflowId ?? null, workflowType: info.workflowType, attempt: info.attempt }, { component: 'worker' });
+      }
+      throw err;
+    }
+  }
 }

@@ -13,6 +13,7 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { emitEvent } from './events';
 import type { createAiActivities } from '../activities/ai';
 import type { AiJobInput, AiJobResult, AiJobStatus } from './aiContracts';
 import { AiJobStatusKey } from './searchAttributes';
@@ -72,6 +73,7 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     result.providerBatches = parts ?? 1;
     if (total === 0) {
       await setStatus('completed');
+      await aiEvent(input, result);
       return result;
     }
     await setStatus('submitting');
@@ -86,6 +88,7 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     await Promise.all(submitted.map((part) => pollUntilEnded(part, input.pollMaxMs ?? DEFAULT_WINDOW_MS)));
     for (const part of submitted) Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId, part }));
     await setStatus('completed');
+    await aiEvent(input, result);
     return result;
   } catch (err) {
     if (isCancellation(err)) {
@@ -106,6 +109,16 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     }
     result.error = reason(err);
     await setStatus('failed', result.error);
+    await aiEvent(input, result);
     return result;
   }
+}
+
+function aiEvent(input: AiJobInput, r: AiJobResult): Promise<void> {
+  return emitEvent({
+    type: r.status === 'failed' ? 'ai_job.failed' : 'ai_job.completed',
+    subjectId: input.jobId,
+    error: r.error,
+    data: { total: r.total, succeeded: r.succeeded, errored: r.errored, expired: r.expired, canceled: r.canceled, providerBatchId: r.providerBatchId },
+  });
 }

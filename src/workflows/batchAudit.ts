@@ -22,6 +22,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { emitEvent } from './events';
 import {
   DEFAULT_MAX_CONCURRENT_SITES,
   DEFAULT_MAX_DOMAINS_PER_RUN,
@@ -172,6 +173,12 @@ export async function batchAuditWorkflow(input: BatchAuditInput, carry?: BatchAu
     });
     status = final.status;
     details();
+    await emitEvent({
+      type: final.status === 'failed' ? 'batch.failed' : 'batch.completed',
+      subjectId: input.batchId,
+      error: allFailed ? `all ${total} domains failed` : null,
+      data: { totalDomains: total, completedDomains: state.completed, failedDomains: state.failed, cancelledDomains: state.cancelled },
+    });
     return final;
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
@@ -184,6 +191,7 @@ export async function batchAuditWorkflow(input: BatchAuditInput, carry?: BatchAu
     });
     status = cancelled ? 'cancelled' : 'failed';
     details();
+    if (!cancelled) await emitEvent({ type: 'batch.failed', subjectId: input.batchId, error: errorMessage(err), data: { totalDomains: input.domains.length } });
     throw err;
   }
 }

@@ -3,3 +3,4 @@ export { siteAuditWorkflow } from './siteAudit';
 export { batchAuditWorkflow } from './batchAudit';
 export { aiRecommendationsWorkflow } from './aiRecommendations';
 export { nightlyWorkflow } from './nightly';
+export { deliverEventWorkflow } from './events';

@@ -32,6 +32,7 @@ import {
   type SiteAuditInput,
   type SiteAuditResult,
 } from './contracts';
+import { emitEvent } from './events';
 import { AuditStageKey, SiteHostKey } from './searchAttributes';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -259,6 +260,12 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     stage = 'completed';
     upsertSearchAttributes([{ key: AuditStageKey, value: 'completed' }]);
     setCurrentDetails(`**completed** · ${summary.pagesAudited} audited, ${summary.pagesFailed} failed, success ${Math.round(summary.successRate * 1000) / 10}%`);
+    await emitEvent({
+      type: 'run.completed',
+      subjectId: state.runId,
+      siteUrl: input.siteUrl,
+      data: { pagesAudited: summary.pagesAudited, pagesFailed: summary.pagesFailed, successRate: summary.successRate, durationMs: summary.durationMs, topFailReasons: summary.topFailReasons.slice(0, 5) },
+    });
     return { ...summary, runId: state.runId, siteUrl: input.siteUrl };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
@@ -266,6 +273,15 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     await CancellationScope.nonCancellable(() =>
       enterStage(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : String((err as Error).message ?? err)),
     );
+    if (!cancelled) {
+      await emitEvent({ type: 'run.failed', subjectId: state.runId, siteUrl: input.siteUrl, error: failureText(err), data: { stage, ...state.counters } });
+    }
     throw err;
   }
+}
+
+/** The innermost message of a workflow failure (an activity's own error rather than "Activity task failed"). */
+function failureText(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string; cause?: { message?: string } } };
+  return String(e?.cause?.cause?.message ?? e?.cause?.message ?? e?.message ?? err).slice(0, 2000);
 }

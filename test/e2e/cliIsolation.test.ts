@@ -1,0 +1,82 @@
+// Issue 12 part 7: the CLI against a Temporal server that other workers use. The CLI brings its own PostgreSQL (no
+// DATABASE_URL), so its in-process worker must not poll the shared task queue: a foreign worker on that queue, bound to
+// another database, must take none of the CLI's workflow or activity tasks, and the run must complete.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { createTestDatabase, requireEnv, startTestWorker, testConfig, uid, type RunningWorker, type TestDb } from '../helpers/stack';
+
+const root = path.join(__dirname, '..', '..');
+let site: FixtureSite;
+let foreignDb: TestDb;
+let foreign: RunningWorker;
+let home: string;
+const sharedQueue = `shared-${uid()}`;
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  site = await startFixtureSite();
+  foreignDb = await createTestDatabase('foreign');
+  // "Another team's" worker: same Temporal server, same task queue name, its own database.
+  foreign = await startTestWorker(testConfig({ TEMPORAL_TASK_QUEUE: sharedQueue }), foreignDb.db, 'foreign-worker');
+  home = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-iso-'));
+});
+
+after(async () => {
+  await foreign?.stop();
+  await foreignDb?.close();
+  await site?.close();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+test('CLI with a local database on a shared Temporal server uses a private task queue; the foreign worker gets nothing', { timeout: 180_000 }, async () => {
+  const address = requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS');
+  const res = await cli(['audit', site.origin, '--allow-private', '--max-pages', '4', '--key', `iso-${uid()}`], {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: sharedQueue,
+    DATABASE_URL: '',
+    SITESWEEP_HOME: home,
+    FETCH_RETRIES: '0',
+  });
+  assert.equal(res.code, 0, res.stderr.slice(-3000));
+  assert.match(res.stderr, new RegExp(`private task queue "${sharedQueue}-cli-[0-9a-f]{12}"`));
+  assert.match(res.stdout, /pages audited 4, failed 0/);
+  const workflowId = /\(workflow ([^)]+)\)/.exec(res.stderr)?.[1];
+  assert.ok(workflowId, res.stderr);
+
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    const handle = client.workflow.getHandle(workflowId);
+    const desc = await handle.describe();
+    assert.match(desc.taskQueue, new RegExp(`^${sharedQueue}-cli-`));
+    // Every workflow and activity task of the run was taken by the CLI's worker, none by the foreign one.
+    const history = await handle.fetchHistory();
+    const identities = new Set<string>();
+    for (const e of history.events ?? []) {
+      const id = e.workflowTaskStartedEventAttributes?.identity ?? e.activityTaskStartedEventAttributes?.identity;
+      if (id) identities.add(id);
+    }
+    assert.ok(identities.size > 0);
+    assert.ok(![...identities].includes('foreign-worker'), [...identities].join(', '));
+  } finally {
+    await connection.close();
+  }
+  const [{ n }] = await foreignDb.db.query(`SELECT count(*)::int AS n FROM audit_runs`);
+  assert.equal(n, 0, 'nothing written to the foreign database');
+});
