@@ -25,6 +25,7 @@ import { createLogger, maskUrl } from './logger';
 import { bringUpStack, ensureSearchAttributes, type Stack } from './stack';
 import { connectClient, connectWorker } from './temporal/connection';
 import { createSitesweepWorker } from './temporal/createWorker';
+import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
 import { installSdkRuntime } from './temporal/runtime';
 import type { RunSummary } from './workflows/contracts';
@@ -170,6 +171,7 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
     stop: async () => {
       await stopWorker();
       await alerts().flush();
+      await shutdownTracing().catch(() => {});
       await client.connection.close().catch(() => {});
       await db.destroy().catch(() => {});
       await stack.stop();

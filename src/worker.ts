@@ -7,6 +7,7 @@ import { startMetricsServer } from './metrics';
 import { ensureSearchAttributes } from './stack/temporalServer';
 import { connectWorker } from './temporal/connection';
 import { createSitesweepWorker } from './temporal/createWorker';
+import { shutdownTracing } from './temporal/tracing';
 import { installSdkRuntime } from './temporal/runtime';
 
 async function run() {
@@ -38,6 +39,8 @@ async function run() {
     await fetcher.close();
     await db.destroy();
     await connection.close();
+    // Spans of the last activities and workflow tasks (exported in batches each second otherwise).
+    await shutdownTracing().catch((err: unknown) => log.warn({ err: String(err) }, 'could not flush traces'));
   }
 }
 

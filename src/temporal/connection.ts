@@ -4,14 +4,19 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { clientConnectionOptions, nativeConnectionOptions } from './connectionOptions';
+import { tracing } from './tracing';
 
 export { clientConnectionOptions, nativeConnectionOptions } from './connectionOptions';
 
 /** One Client per process, created at boot. */
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(clientConnectionOptions(config.temporal.connection));
-  return new Client({ connection, namespace: config.temporal.namespace });
+  const t = tracing(config.temporal.otlpEndpoint);
+  // Traced: StartWorkflow/SignalWorkflow/... spans whose context travels to the workflow in headers.
+  const interceptors = t ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: t.tracer })] } : undefined;
+  return new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
 }
 
 /** One NativeConnection per worker process. */

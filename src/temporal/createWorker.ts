@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { NativeConnection, Worker, type ActivityExecuteInput, type ActivityInboundCallsInterceptor, type Next } from '@temporalio/worker';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { alerts } from '../alerts/sentry';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
@@ -15,6 +16,7 @@ import { HostSlots } from '../crawl/hostSlots';
 import { Politeness, PolitenessGate } from '../crawl/politeness';
 import { PgHostSlotStore } from '../db/hostSlotStore';
 import type { Logger } from '../logger';
+import { OTEL_WORKFLOW_INTERCEPTORS, tracedBundlePath, tracing } from './tracing';
 
 /** The workflows entry file: TypeScript source under tsx, compiled JavaScript under dist/. */
 function workflowsEntry(): string {
@@ -63,8 +65,10 @@ export async function createSitesweepWorker(opts: {
   const politeness = createSharedPoliteness(opts.db, opts.log);
   const analyzePool = createAnalyzePool(config.worker.analyzeThreads);
   const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
+  const t = tracing(config.temporal.otlpEndpoint);
+  // A prebuilt bundle fixes its workflow interceptors at build time, so tracing loads the bundle's traced twin.
   const workflowSource = config.worker.bundlePath
-    ? { workflowBundle: { codePath: config.worker.bundlePath } }
+    ? { workflowBundle: { codePath: t ? tracedBundlePath(config.worker.bundlePath) : config.worker.bundlePath } }
     : { workflowsPath: workflowsEntry() };
   const worker = await Worker.create({
     connection: opts.connection,
@@ -81,7 +85,15 @@ export async function createSitesweepWorker(opts: {
     stickyQueueScheduleToStartTimeout: config.worker.stickyScheduleToStartMs,
     // Activity errors to Sentry (when SENTRY_DSN is set): once per activity, on its first failed attempt, so a database
     // outage retried for minutes is one alert per activity rather than one per retry.
-    interceptors: { activity: [(ctx) => ({ inbound: new AlertingActivityInbound(ctx) })] },
+    interceptors: {
+      activity: [
+        (ctx) => ({ inbound: new AlertingActivityInbound(ctx) }),
+        ...(t ? [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: t.tracer }), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })] : []),
+      ],
+      ...(t && !config.worker.bundlePath ? { workflowModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
+    },
+    // Workflow spans are made inside the sandbox and leave it through this sink.
+    ...(t ? { sinks: { exporter: makeWorkflowExporter(t.spanProcessor, t.resource) } } : {}),
   });
   return { worker, fetcher, politeness, analyzePool };
 }
