@@ -1,6 +1,9 @@
 // Events sent to WEBHOOK_URL: the shape, the signature and one delivery attempt. Pure of Temporal: the delivery
 // activity (src/activities/events.ts) calls deliverWebhook once per attempt and Temporal's retry policy does the rest.
 import { createHmac } from 'node:crypto';
+import { publicUrl, stripUserinfo } from './redact';
+
+export { publicUrl, stripUserinfo };
 
 export type SitesweepEventType = 'run.completed' | 'run.failed' | 'run.budget_broken' | 'batch.completed' | 'batch.failed' | 'ai_job.completed' | 'ai_job.failed';
 
@@ -28,24 +31,6 @@ export function signBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-/** A URL without user:password@ (and without its query string, which may carry tokens). */
-export function publicUrl(url: string | null | undefined): string | null {
-  if (!url) return null;
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return stripUserinfo(url);
-  }
-}
-
-/** user:password@ inside any text (an error message that quotes a URL) → user:[redacted]@. */
-export function stripUserinfo(text: string): string {
-  return text.replace(/(\/\/[^/\s:@]*):[^@\s/]*@/g, '$1:[redacted]@');
-}
 
 /** Replace every known secret value in `text`. */
 export function scrubText(text: string, secrets: readonly string[]): string {

@@ -16,6 +16,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createEventActivities } from '../activities/events';
 import type { SitesweepEvent, SitesweepEventType } from '../alerts/events';
+import { publicUrl } from '../alerts/redact';
 
 type EventActivities = ReturnType<typeof createEventActivities>;
 
@@ -70,7 +71,7 @@ export async function emitEvent(e: EmitInput): Promise<void> {
     occurredAt: new Date(Date.now()).toISOString(),
     workflowId: info.workflowId,
     subjectId: e.subjectId || null,
-    siteUrl: publicSiteUrl(e.siteUrl ?? null),
+    siteUrl: publicUrl(e.siteUrl ?? null),
     error: e.error ? e.error.replace(/(\/\/[^/\s:@]*):[^@\s/]*@/g, '$1:[redacted]@') : null,
     data: e.data ?? {},
   };
@@ -81,19 +82,5 @@ export async function emitEvent(e: EmitInput): Promise<void> {
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
     log.warn('could not start event delivery', { id: event.id, error: String(err) });
-  }
-}
-
-/** Without user:password@ and query (the sandbox has URL). */
-function publicSiteUrl(url: string | null): string | null {
-  if (!url) return null;
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return null;
   }
 }
