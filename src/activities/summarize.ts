@@ -24,7 +24,7 @@ export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
       const { runId, executionId } = input;
       await db.query(`DELETE FROM page_audits WHERE run_id = $1 AND execution_id IS DISTINCT FROM $2`, [runId, executionId]);
       // Plans of the site queries must not depend on autovacuum having seen this run yet.
-      await analyzeRunTables(db);
+      await db.transaction((tx) => analyzeRunTables(tx));
       beat('analyzed');
       const [counts] = await db.query(
         `SELECT count(*) FILTER (WHERE status = 'ok')::int AS audited, count(*) FILTER (WHERE status = 'failed')::int AS failed

@@ -135,12 +135,18 @@ export async function* exportRows(db: Db, runId: string, type: ExportType): Asyn
     }
     return;
   }
-  for await (const rows of batches<{ id: string; from_url: string; to_url: string; anchor_text: string; nofollow: boolean; to_status_code: number | null }>(db,
-    `SELECT l.id, s.url AS from_url, l.to_url, l.anchor_text, l.nofollow, t.status_code AS to_status_code
-       FROM page_links l
-       JOIN page_audits s ON s.run_id = l.run_id AND s.url_hash = l.from_hash
-       LEFT JOIN page_audits t ON t.run_id = l.run_id AND t.url_hash = l.to_hash
-      WHERE l.run_id = $1 AND l.id > $2 ORDER BY l.id LIMIT $3`, runId)) {
+  // Links by source page: keyset over the run's pages, then each batch's outlinks by the (run_id, from_hash) index.
+  for await (const pages of batches<{ id: string; url_hash: string }>(db,
+    `SELECT id, url_hash FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, runId)) {
+    const rows: Array<{ from_url: string; to_url: string; anchor_text: string; nofollow: boolean; to_status_code: number | null }> = await db.query(
+      `SELECT s.url AS from_url, l.to_url, l.anchor_text, l.nofollow, t.status_code AS to_status_code
+         FROM page_links l
+         JOIN page_audits s ON s.run_id = l.run_id AND s.url_hash = l.from_hash
+         LEFT JOIN page_audits t ON t.run_id = l.run_id AND t.url_hash = l.to_hash
+        WHERE l.run_id = $1 AND l.from_hash = ANY($2::text[])
+        ORDER BY s.id, l.to_url`,
+      [runId, pages.map((p) => p.url_hash)],
+    );
     for (const r of rows) yield { from_url: r.from_url, to_url: r.to_url, anchor_text: r.anchor_text, nofollow: r.nofollow, to_status_code: r.to_status_code };
   }
 }

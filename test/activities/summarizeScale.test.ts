@@ -118,7 +118,7 @@ describe('summarize at scale', () => {
   });
 
   test('after the ANALYZE step, no hot site query plans a nested loop that re-reads the run for each row', async () => {
-    await analyzeRunTables(tdb.db);
+    await tdb.db.transaction((tx) => analyzeRunTables(tx));
     assert.ok(HOT_SITE_QUERIES.length >= 8);
     for (const q of HOT_SITE_QUERIES) {
       const [row] = await tdb.db.query(`EXPLAIN (FORMAT JSON) ${q.sql}`, [bigRun, ...(q.params ?? [])]);
