@@ -18,6 +18,7 @@ import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
 import { claim, defer, MAX_DEFERS } from './frontier';
 import { persistChunk, persistScope, readCounters } from './persist';
+import type { Scope } from '../audit/scope';
 import { loadRunContext, type RunContext } from './runContext';
 import type { ClaimedUrl, CrawlBatchInput, CrawlBatchResult, FailClaimInput, LinkRecord, PageRecord } from './types';
 
@@ -60,7 +61,14 @@ export function createAuditActivities(deps: ActivityDeps) {
   const { db, fetcher, crawl, log } = deps;
   const analyze = deps.analyze ?? analyzeInProcess;
 
-  async function auditOne(u: ClaimedUrl, options: CrawlBatchInput['options'], run: RunContext, signal: AbortSignal, limits: HostLimits): Promise<PageRecord> {
+  /**
+   * Fetches and audits one URL. When it redirects to a page of the run's scope, `onTarget` may take the target's record
+   * too (built from the response the redirect chain already fetched), so the target is not fetched a second time.
+   */
+  async function auditOne(
+    u: ClaimedUrl, options: CrawlBatchInput['options'], run: RunContext, signal: AbortSignal, limits: HostLimits,
+    onTarget?: { scope: Scope; offer: (target: ClaimedUrl, build: () => Promise<PageRecord>) => void },
+  ): Promise<PageRecord> {
     if (options.respectRobots && !run.robots.isAllowed(u.url, options.userAgent)) {
       return failedPageRecord(u, 'robots_disallowed', 'Disallowed by robots.txt', 0);
     }
@@ -81,6 +89,20 @@ export function createAuditActivities(deps: ActivityDeps) {
     if (res.failureReason && res.statusCode === 0) {
       return failedPageRecord(u, res.failureReason, res.failureDetail ?? res.failureReason, res.attempts);
     }
+    const redirected = res.redirectChain.length > 0;
+    if (redirected && onTarget && options.followLinks && !res.failureReason && res.statusCode > 0 && u.depth + 1 <= options.maxDepth) {
+      const url = normalizeUrl(res.finalUrl);
+      if (url && url !== u.url && siteHostOf(url) === run.siteHost && onTarget.scope.inScope(url)
+          && (!options.respectRobots || run.robots.isAllowed(url, options.userAgent))) {
+        const target: ClaimedUrl = { url, urlHash: urlHash(url), depth: u.depth + 1 };
+        onTarget.offer(target, () => recordOf(target, { ...res, url, finalUrl: url, redirectChain: [] }, options, run));
+      }
+    }
+    return recordOf(u, res, options, run);
+  }
+
+  /** The record of a fetched URL: its response, the checks on its HTML, its internal links. */
+  async function recordOf(u: ClaimedUrl, res: FetchResult, options: CrawlBatchInput['options'], run: RunContext): Promise<PageRecord> {
     const redirected = res.redirectChain.length > 0;
     const isHtml = /^(text\/html|application\/xhtml\+xml)/i.test(res.contentType ?? 'text/html');
     if (!redirected && !isHtml && !res.failureReason && res.statusCode >= 200 && res.statusCode < 300) {
@@ -182,6 +204,34 @@ export function createAuditActivities(deps: ActivityDeps) {
       // Records stream to a single writer: chunks of persistBatchSize while pages are still being audited (larger
       // when the database lags behind), the rest at the end. Audits never wait for the database.
       const pending: PageRecord[] = [];
+      // A redirect's target is audited from the response its chain already fetched: a target in this claim that has
+      // not started yet takes that record instead of fetching; one outside it is adopted into the claim (once).
+      const adopted = new Set<string>();
+      const claimed = new Set(urls.map((u) => u.urlHash));
+      const started = new Set<string>();
+      const provided = new Map<string, Promise<PageRecord>>();
+      const targetBuilds: Array<Promise<void>> = [];
+      const onTarget = {
+        scope,
+        offer: (t: ClaimedUrl, build: () => Promise<PageRecord>) => {
+          if (claimed.has(t.urlHash)) {
+            if (started.has(t.urlHash)) return;
+            started.add(t.urlHash);
+            provided.set(t.urlHash, build());
+          } else if (!adopted.has(t.urlHash)) {
+            adopted.add(t.urlHash);
+            targetBuilds.push(build().then((rec) => { if (!signal.aborted) push(rec); }, () => { adopted.delete(t.urlHash); }));
+          }
+        },
+      };
+      const push = (rec: PageRecord) => {
+        if (rec.status === 'ok') pagesAuditedTotal.inc();
+        else pageFailuresTotal.inc({ reason: rec.failureReason ?? 'unknown' });
+        if (pending.length === 0) firstPendingAt = Date.now();
+        pending.push(rec);
+        // Wake the writer for a full chunk, and for the first record (it arms the FLUSH_AFTER_MS timer).
+        if (pending.length >= chunkSize || pending.length === 1) notify();
+      };
       const deferred: string[] = [];
       let auditing = true;
       let wake: (() => void) | null = null;
@@ -192,7 +242,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       };
       const writeChunk = async (chunk: PageRecord[]) => {
         const endTimer = persistBatchSeconds.startTimer();
-        enqueued += await untilDatabaseAnswers(() => persistChunk(db, target, chunk, options, scope), signal, claimToken);
+        enqueued += await untilDatabaseAnswers(() => persistChunk(db, target, chunk, options, scope, adopted), signal, claimToken);
         endTimer();
         persisted += chunk.length;
       };
@@ -221,7 +271,11 @@ export function createAuditActivities(deps: ActivityDeps) {
             limit(async () => {
               if (signal.aborted) return;
               const endTimer = auditPageSeconds.startTimer();
-              const rec = await auditOne(u, options, run, signal, limits);
+              const early = provided.get(u.urlHash);
+              started.add(u.urlHash);
+              const rec = early
+                ? await early.then((r) => ({ ...r, url: u.url, urlHash: u.urlHash, depth: u.depth }), () => auditOne(u, options, run, signal, limits, onTarget))
+                : await auditOne(u, options, run, signal, limits, onTarget);
               endTimer();
               // Cut short by cancellation (or a dying worker): not a finding about the page; the retry fetches it.
               if (signal.aborted || rec.failureReason === 'aborted') return;
@@ -230,15 +284,11 @@ export function createAuditActivities(deps: ActivityDeps) {
                 deferred.push(u.urlHash);
                 return;
               }
-              if (rec.status === 'ok') pagesAuditedTotal.inc();
-              else pageFailuresTotal.inc({ reason: rec.failureReason ?? 'unknown' });
-              if (pending.length === 0) firstPendingAt = Date.now();
-              pending.push(rec);
-              // Wake the writer for a full chunk, and for the first record (it arms the FLUSH_AFTER_MS timer).
-              if (pending.length >= chunkSize || pending.length === 1) notify();
+              push(rec);
             }),
           ),
         );
+        await Promise.all(targetBuilds);
         auditing = false;
         notify();
         await writer;

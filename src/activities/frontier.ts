@@ -16,6 +16,9 @@
 //   exact under retries (a second complete of the same rows changes nothing and counts nothing).
 // - defer: puts a token's rows back in the queue with a not-before time; a row deferred MAX_DEFERS times is not
 //   deferred again (the caller records it as failed instead), so a host that never recovers ends the run.
+// - adopt: a redirect's target, whose response the crawl already has, joins the token as if claimed (a queued row is
+//   taken over, a missing one inserted claimed, within maxPages; hold lockRun), so it is completed with the redirect
+//   and never fetched twice. A target another token holds, or already done, is not adopted.
 import type { EntityManager } from 'typeorm';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -54,8 +57,11 @@ export async function lockRun(tx: Queryable, runId: string): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`frontier:${runId}`]);
 }
 
-/** Inserts new URLs (first seen wins), up to maxPages for the run; returns how many were added. Hold lockRun. */
-export async function enqueue(tx: Queryable, runId: string, items: FrontierCandidate[], maxPages: number): Promise<number> {
+/**
+ * Inserts new URLs (first seen wins), up to maxPages for the run; returns how many were added. Hold lockRun. With
+ * `claimToken`, the new rows are inserted already claimed by it (adopt).
+ */
+export async function enqueue(tx: Queryable, runId: string, items: FrontierCandidate[], maxPages: number, claimToken: string | null = null): Promise<number> {
   if (items.length === 0) return 0;
   // Sitemap membership is recorded even for URLs already queued (or beyond the cap of what gets crawled).
   const inSitemap = items.filter((i) => i.inSitemap).map((i) => i.urlHash);
@@ -67,8 +73,8 @@ export async function enqueue(tx: Queryable, runId: string, items: FrontierCandi
   if (room === 0) return 0;
   const unique = dedupe(items);
   const inserted: unknown[] = await tx.query(
-    `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap)
-     SELECT $1, c.url_hash, c.url, c.depth, c.source, c.in_sitemap
+    `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status, claim_token)
+     SELECT $1, c.url_hash, c.url, c.depth, c.source, c.in_sitemap, CASE WHEN $8::text IS NULL THEN 'queued' ELSE 'claimed' END, $8::text
        FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bool[]) WITH ORDINALITY
             AS c(url_hash, url, depth, source, in_sitemap, ord)
       WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.run_id = $1 AND f.url_hash = c.url_hash)
@@ -84,6 +90,7 @@ export async function enqueue(tx: Queryable, runId: string, items: FrontierCandi
       unique.map((i) => i.source),
       unique.map((i) => i.inSitemap),
       room,
+      claimToken,
     ],
   );
   if (inserted.length > 0) {
@@ -137,6 +144,34 @@ export async function claim(db: Queryable, runId: string, token: string, size: n
     .map((r) => ({ url: r.url, urlHash: r.url_hash, depth: r.depth, defers: r.defers }))
     .sort((a, b) => a.depth - b.depth || a.url.localeCompare(b.url));
   return { urls, held: rows.length, retryInMs };
+}
+
+/**
+ * Adopts URLs into `token` (see the lifecycle above); returns the depth of each URL the token now holds among them.
+ * Hold lockRun: missing URLs are inserted within the run's cap.
+ */
+export async function adopt(tx: Queryable, runId: string, token: string, items: FrontierCandidate[], maxPages: number): Promise<Map<string, number>> {
+  const held = new Map<string, number>();
+  if (items.length === 0) return held;
+  const taken = returnedRows<{ url_hash: string; depth: number }>(await tx.query(
+    `UPDATE frontier SET status = 'claimed', claim_token = $2
+      WHERE run_id = $1 AND url_hash = ANY($3) AND (status = 'queued' OR (status = 'claimed' AND claim_token = $2))
+     RETURNING url_hash, depth`,
+    [runId, token, items.map((i) => i.urlHash)],
+  ));
+  for (const r of taken) held.set(r.url_hash, r.depth);
+  const [existing] = await tx.query(`SELECT array_agg(url_hash) AS hashes FROM frontier WHERE run_id = $1 AND url_hash = ANY($2)`, [runId, items.map((i) => i.urlHash)]);
+  const present = new Set<string>(existing?.hashes ?? []);
+  const missing = items.filter((i) => !present.has(i.urlHash));
+  if (missing.length > 0) {
+    await enqueue(tx, runId, missing, maxPages, token);
+    const rows: Array<{ url_hash: string; depth: number }> = await tx.query(
+      `SELECT url_hash, depth FROM frontier WHERE run_id = $1 AND claim_token = $2 AND status = 'claimed' AND url_hash = ANY($3)`,
+      [runId, token, missing.map((i) => i.urlHash)],
+    );
+    for (const r of rows) held.set(r.url_hash, r.depth);
+  }
+  return held;
 }
 
 /** Marks the token's rows among `urlHashes` done; returns the hashes this call changed (none on a repeat). */

@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { createScope, type Scope } from '../audit/scope';
 import { siteHostOf } from '../audit/url';
 import type { RunCounters, SiteAuditOptions } from '../workflows/contracts';
-import { complete, enqueue, lockRun, type FrontierCandidate } from './frontier';
+import { adopt, complete, enqueue, lockRun, type FrontierCandidate } from './frontier';
 import type { PageRecord } from './types';
 
 type Tx = { query: (sql: string, params?: unknown[]) => Promise<any> };
@@ -32,15 +32,28 @@ export function persistScope(siteUrl: string, options: PersistOptions): Scope {
   });
 }
 
-/** Writes one chunk of records in one transaction; returns how many new URLs it queued. */
-export async function persistChunk(db: DataSource, target: ChunkTarget, records: PageRecord[], options: PersistOptions, scope: Scope): Promise<number> {
+/**
+ * Writes one chunk of records in one transaction; returns how many new URLs it queued. Records whose hash is in
+ * `adopted` are redirect targets the crawl already fetched: they join the claim first (frontier.adopt) and are dropped
+ * if another token holds them or they are done.
+ */
+export async function persistChunk(
+  db: DataSource, target: ChunkTarget, records: PageRecord[], options: PersistOptions, scope: Scope, adopted: ReadonlySet<string> = new Set(),
+): Promise<number> {
   if (records.length === 0) return 0;
   const { runId, executionId, claimToken } = target;
   const known = knownUrls(`${runId}:${executionId}`);
   let offered: string[] = [];
   const added = await db.transaction(async (tx) => {
+    const targets = records.filter((r) => adopted.has(r.urlHash));
+    if (targets.length > 0) {
+      await lockRun(tx, runId);
+      const held = await adopt(tx, runId, claimToken, targets.map((r) => ({ url: r.url, urlHash: r.urlHash, depth: r.depth, source: 'link', inSitemap: false })), options.maxPages);
+      for (const r of targets) r.depth = held.get(r.urlHash) ?? r.depth;
+    }
     const newlyDone = await complete(tx, runId, claimToken, records.map((r) => r.urlHash));
-    const fresh = records.filter((r) => newlyDone.has(r.urlHash));
+    // One record per URL (a URL is completed once, whatever produced its record).
+    const fresh = records.filter((r) => newlyDone.delete(r.urlHash));
     if (fresh.length === 0) return 0;
     await upsertPages(tx, runId, executionId, fresh);
     await insertLinks(tx, runId, fresh);
