@@ -44,9 +44,9 @@ export function ring(ratio, label) {
  * A small line chart over time (one point per run): `series` share the x axis, each scaled to its own max unless
  * `max` is given. Accessible as an image whose label lists every value; the view shows the same numbers as a table.
  */
-export function lineChart({ title, labels, series, width = 640, height = 200 }) {
-  const padL = 36;
-  const padR = 12;
+export function lineChart({ title, labels, series, width = 960, height = 240 }) {
+  const padL = 44;
+  const padR = 16;
   const padT = 12;
   const padB = 28;
   const n = labels.length;
@@ -60,8 +60,15 @@ export function lineChart({ title, labels, series, width = 640, height = 200 }) 
   const x = (i) => padL + (n === 1 ? (width - padL - padR) / 2 : (i * (width - padL - padR)) / (n - 1));
   svg.append(s('line', { x1: padL, y1: height - padB, x2: width - padR, y2: height - padB, stroke: 'var(--line)' }));
   labels.forEach((l, i) => {
-    if (n <= 12 || i % Math.ceil(n / 12) === 0) svg.append(s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'chart-label' }, l));
+    const anchor = n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle';
+    if (n <= 12 || i % Math.ceil(n / 12) === 0) svg.append(s('text', { x: x(i), y: height - 8, 'text-anchor': anchor, class: 'chart-label' }, l));
   });
+  // The first series' scale on the left axis (its top and zero).
+  if (series[0]) {
+    const top = series[0].max ?? Math.max(1, ...series[0].values);
+    svg.append(s('text', { x: padL - 6, y: padT + 4, 'text-anchor': 'end', class: 'chart-label' }, String(top)),
+      s('text', { x: padL - 6, y: height - padB, 'text-anchor': 'end', class: 'chart-label' }, '0'));
+  }
   for (const se of series) {
     const max = se.max ?? Math.max(1, ...se.values);
     const y = (v) => padT + (1 - v / max) * (height - padT - padB);

@@ -34,6 +34,15 @@ async function runHead(main, runId, active, signal, subtitle) {
 }
 
 const sev = (s) => h('span', { class: `sev sev-${s}` }, s);
+/** Path and query of a URL (the table's column is narrow; the full URL is its tooltip and the explorer's title). */
+const shortUrl = (u) => {
+  try {
+    const x = new URL(u);
+    return `${x.pathname}${x.search}`;
+  } catch {
+    return u;
+  }
+};
 const explorerLink = (runId, url, label) => h('a', { href: runHash(runId, 'page', { url }), class: 'url' }, label || url);
 
 /** Previous / next over keyset pages: a stack of the cursors that led to each page (the first page has none). */
@@ -80,6 +89,12 @@ export function exportBar(runId, ui) {
         const got = await apiDownload(`/api/runs/${enc(runId)}/export?type=${type}&format=${format}`, `sitesweep-${runId}-${type}.${format}`);
         status.textContent = `Downloaded ${got.name} (${fmtInt(got.size)} bytes).`;
       }, 'secondary', { 'data-export': `${type}-${format}` }))),
+      // The self-contained HTML report, fetched with the token like the exports (a plain link cannot carry it).
+      ui.actionButton('HTML report', async () => {
+        status.textContent = 'Preparing the HTML report…';
+        const got = await apiDownload(`/api/runs/${enc(runId)}/report.html`, `sitesweep-${runId}-report.html`);
+        status.textContent = `Downloaded ${got.name} (${fmtInt(got.size)} bytes).`;
+      }, 'secondary', { 'data-export': 'report-html' }),
       status));
 }
 
@@ -144,13 +159,14 @@ export async function renderPages(main, runId, params, signal, ui) {
       return { nextCursor: null, count: 0, pageSize: PAGE_SIZE };
     }
     if (typeof r.total === 'number') p.total = r.total;
+    const text = (v) => (v ? h('td', { class: 'clip', title: v }, v) : h('td', { class: 'clip muted' }, '(none)'));
     fill(tbody, r.items.length ? r.items.map((pg) => h('tr', { dataset: { url: pg.url } },
-      h('td', { class: 'url' }, explorerLink(runId, pg.url)),
+      h('td', { class: 'clip url-cell', title: pg.url }, explorerLink(runId, pg.url, shortUrl(pg.url))),
       h('td', { class: 'num' }, pg.statusCode != null ? String(pg.statusCode) : h('span', { class: 'reason' }, pg.failureReason || '–')),
       h('td', {}, pg.indexable == null ? '–' : pg.indexable ? 'yes' : 'no'),
-      h('td', {}, pg.title || h('span', { class: 'muted' }, '(none)')),
-      h('td', { class: 'clip' }, pg.description || h('span', { class: 'muted' }, '(none)')),
-      h('td', { class: 'clip' }, pg.h1 || h('span', { class: 'muted' }, '(none)')),
+      text(pg.title),
+      text(pg.description),
+      text(pg.h1),
       h('td', { class: 'num' }, fmtInt(pg.wordCount)),
       h('td', { class: 'num' }, fmtInt(pg.depth)),
       h('td', { class: 'num' }, fmtInt(pg.durationMs)),
@@ -222,7 +238,9 @@ async function renderFindingPages(main, runId, code, signal, ui) {
       h('td', { class: 'url' }, explorerLink(runId, it.url)),
       h('td', { class: 'muted' }, it.detail || ''),
       h('td', {}, it.sources && it.sources.length
-        ? h('ul', { class: 'sources' }, it.sources.map((s) => h('li', {}, explorerLink(runId, s.from), ' → ', h('span', { class: 'url' }, s.to), s.text ? [' ', h('q', { class: 'anchor' }, s.text)] : null)))
+        ? [h('ul', { class: 'sources' }, it.sources.map((s) => h('li', {}, explorerLink(runId, s.from), ' → ', h('span', { class: 'url' }, s.to), s.text ? [' ', h('q', { class: 'anchor' }, s.text)] : null))),
+          // The list is capped; the explorer pages through every inlink of the URL.
+          h('a', { href: runHash(runId, 'page', { url: it.url }), class: 'more' }, 'All pages linking here')]
         : it.groupSize ? h('span', { class: 'muted' }, `group of ${fmtInt(it.groupSize)}`) : ''))));
     return { nextCursor: r.nextCursor, count: r.items.length, pageSize: PAGE_SIZE, total: r.count };
   });
