@@ -69,6 +69,10 @@ export function lineChart({ title, labels, series, width = 960, height = 240 }) 
     svg.append(s('text', { x: padL - 6, y: padT + 4, 'text-anchor': 'end', class: 'chart-label' }, String(top)),
       s('text', { x: padL - 6, y: height - padB, 'text-anchor': 'end', class: 'chart-label' }, '0'));
   }
+  // The other series' top, at the right end of the frame, in their colour.
+  series.slice(1).filter((se, i, all) => all.findIndex((x) => x.max === se.max) === i).forEach((se, i) => {
+    svg.append(s('text', { x: width - padR, y: padT - 2 + i * 12, 'text-anchor': 'end', class: 'chart-label', fill: se.color }, `${se.max ?? Math.max(1, ...se.values)} ${se.unit || se.name.toLowerCase()}`));
+  });
   for (const se of series) {
     const max = se.max ?? Math.max(1, ...se.values);
     const y = (v) => padT + (1 - v / max) * (height - padT - padB);

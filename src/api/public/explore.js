@@ -418,8 +418,8 @@ export async function renderHistory(main, runId, params, signal) {
         labels,
         series: [
           { name: 'Health score', values: r.items.map((x) => x.healthScore), color: 'var(--ok)', max: 100 },
-          { name: 'Critical findings', values: r.items.map((x) => x.findings.critical), color: 'var(--bad)', dash: '5 3', max: Math.max(1, ...r.items.map((x) => Math.max(x.findings.critical, x.findings.warning))) },
-          { name: 'Warnings', values: r.items.map((x) => x.findings.warning), color: 'var(--warn)', dash: '2 3', max: Math.max(1, ...r.items.map((x) => Math.max(x.findings.critical, x.findings.warning))) },
+          { name: 'Critical findings', values: r.items.map((x) => x.findings.critical), color: 'var(--bad)', dash: '5 3', unit: 'findings', max: Math.max(1, ...r.items.map((x) => Math.max(x.findings.critical, x.findings.warning))) },
+          { name: 'Warnings', values: r.items.map((x) => x.findings.warning), color: 'var(--warn)', dash: '2 3', unit: 'findings', max: Math.max(1, ...r.items.map((x) => Math.max(x.findings.critical, x.findings.warning))) },
         ],
       })),
     h('section', { class: 'card', 'aria-labelledby': 'hist-table-title' },
