@@ -71,7 +71,7 @@ export function lineChart({ title, labels, series, width = 960, height = 240 }) 
   }
   // The other series' top, at the right end of the frame, in their colour.
   series.slice(1).filter((se, i, all) => all.findIndex((x) => x.max === se.max) === i).forEach((se, i) => {
-    svg.append(s('text', { x: width - padR, y: padT - 2 + i * 12, 'text-anchor': 'end', class: 'chart-label', fill: se.color }, `${se.max ?? Math.max(1, ...se.values)} ${se.unit || se.name.toLowerCase()}`));
+    svg.append(s('text', { x: width - padR, y: padT - 2 + i * 12, 'text-anchor': 'end', class: 'chart-label' }, `${se.max ?? Math.max(1, ...se.values)} ${se.unit || se.name.toLowerCase()}`));
   });
   for (const se of series) {
     const max = se.max ?? Math.max(1, ...se.values);
