@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { PAGE_SORTS } from '../../src/api/schemas';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
@@ -135,6 +136,42 @@ describe('dashboard views in headless Chromium', () => {
     assert.match(bad.body.error.message, /^sort: /);
   });
 
+  test('API: every sort column, both orders, pages by keyset through every row once; bad parameters are 400s naming the field', async () => {
+    const all = (await call('GET', `/api/runs/${runA}/pages?limit=500`)).body;
+    const expected = all.items.map((p: any) => p.url).sort();
+    assert.equal(all.total, expected.length);
+    for (const sort of PAGE_SORTS) {
+      for (const order of ['asc', 'desc']) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const res = await call('GET', `/api/runs/${runA}/pages?sort=${sort}&order=${order}&limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          seen.push(...res.body.items.map((p: any) => p.url));
+          cursor = res.body.nextCursor;
+        } while (cursor);
+        assert.deepEqual([...seen].sort(), expected, `sort=${sort} order=${order}`);
+      }
+    }
+    // Text search takes %, _ and \ literally.
+    assert.deepEqual((await call('GET', `/api/runs/${runA}/pages?q=${encodeURIComponent('%_\\')}`)).body.items, []);
+    const bad: Array<[string, string]> = [
+      ['pages?sort=secret', 'sort'], ['pages?order=up', 'order'], ['pages?statusClass=6xx', 'statusClass'], ['pages?indexable=yes', 'indexable'],
+      ['pages?severity=fatal', 'severity'], ['pages?limit=0', 'limit'], ['pages?cursor=abc', 'cursor'], ['pages?q=', 'q'], ['pages?colour=red', '(body)'],
+      ['page?url=notaurl', 'url'], ['page', 'url'], ['links?url=http%3A%2F%2Fa.example%2F&direction=sideways', 'direction'],
+      ['links?url=http%3A%2F%2Fa.example%2F&cursor=xyz', 'cursor'], ['history?limit=51', 'limit'],
+    ];
+    for (const [q, field] of bad) {
+      const res = await call('GET', `/api/runs/${runA}/${q}`);
+      assert.equal(res.status, 400, `${q}: ${JSON.stringify(res.body)}`);
+      if (field !== '(body)') assert.ok(res.body.error.message.startsWith(`${field}: `), `${q}: ${res.body.error.message}`);
+    }
+    // A cursor of another run or sort is not an error: it just matches nothing of this listing.
+    const foreign = await call('GET', `/api/runs/${runA}/pages?sort=title&cursor=999999999999999999`);
+    assert.equal(foreign.status, 200);
+    assert.deepEqual(foreign.body.items, []);
+  });
+
   test('page explorer: the page without a title, its finding and its known inlink from the home page', async () => {
     await open(`#/runs/${runA}/pages?code=title_missing`);
     await page.locator('#pages-table tbody tr[data-url] a').first().click();
@@ -257,6 +294,12 @@ describe('dashboard views in headless Chromium', () => {
       assert.ok(csv.startsWith('url,status,status_code'), csv.slice(0, 80));
       assert.ok(csv.includes(`${site.origin}/missing-title`));
       await p.locator('#export-status').filter({ hasText: /^Downloaded sitesweep-/ }).waitFor();
+      // The links export (read by page, never by page_links.id) has the home page's link to the page without a title.
+      const linksDownload = p.waitForEvent('download');
+      await p.locator('button[data-export="links-csv"]').click();
+      const links = readFileSync(await (await linksDownload).path(), 'utf8').split('\r\n');
+      assert.equal(links[0], 'from_url,to_url,anchor_text,nofollow,to_status_code');
+      assert.ok(links.includes(`${site.origin}/,${site.origin}/missing-title,Page without a title,false,200`), links.slice(0, 5).join('\n'));
       await p.screenshot({ path: path.join(OUT_DIR, 'dashboard-export.png'), fullPage: true });
       // A plain request without the token is refused: the button is what carries it.
       assert.equal((await fetch(`${secured.url}/api/runs/${runA}/export?type=pages`)).status, 401);
