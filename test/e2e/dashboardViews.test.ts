@@ -182,6 +182,25 @@ describe('dashboard views in headless Chromium', () => {
     assert.match(await inlink.innerText(), /follow/);
     await page.locator('#explorer-findings li[data-code="title_missing"]').waitFor();
     assert.ok(await page.locator('#outlinks tbody tr[data-url]').count() >= 1);
+    assert.equal(await page.locator('#explorer-ai').count(), 0, 'no AI section without a recommendations job');
+
+    // With a recommendations job (as the AI workflow leaves it), the page's suggestion shows too.
+    const [row] = await tdb.db.query(`SELECT id, url FROM page_audits WHERE run_id = $1 AND url = $2`, [runA, `${site.origin}/missing-title`]);
+    const jobId = `views-${runA}`;
+    await tdb.db.query(
+      `INSERT INTO ai_batch_jobs (id, workflow_id, run_id, model, provider, status, total_pages, succeeded, completed_at)
+       VALUES ($1, $2, $3, 'claude-haiku-4-5', 'anthropic', 'completed', 1, 1, now())`,
+      [jobId, `ai-recommendations-${jobId}`, runA],
+    );
+    const suggestion = { suggestedTitle: 'Fixture page that finally has a title', suggestedDescription: 'A description.', fixes: [{ priority: 1, code: 'title_missing', fix: 'Add a title element.' }] };
+    await tdb.db.query(
+      `INSERT INTO ai_batch_items (job_id, custom_id, page_id, url, prompt_hash, prompt, status, result) VALUES ($1, 'p-' || $2::text, $2::bigint, $3, 'h', 'p', 'succeeded', $4)`,
+      [jobId, row.id, row.url, JSON.stringify(suggestion)],
+    );
+    await page.reload();
+    await page.locator('#explorer-ai').filter({ hasText: suggestion.suggestedTitle }).waitFor();
+    assert.match(await page.locator('#explorer-ai').innerText(), /Add a title element\./);
+    await page.locator(`#inlinks tbody tr[data-url="${site.origin}/"]`).waitFor();
     await shot('explorer');
 
     // A redirecting page shows its chain.

@@ -548,6 +548,7 @@ async function renderReport(run, container, signal) {
     try {
       const failed = await api('GET', `/api/runs/${encodeURIComponent(run.runId)}/pages?status=failed&limit=100`, undefined, { signal });
       failedSection.append(pagesTable(failed.items || [], true));
+      if (failed.nextCursor) failedSection.append(h('p', {}, h('a', { href: `#/runs/${encodeURIComponent(run.runId)}/pages?status=failed` }, `All ${fmtInt(failed.total)} failed pages`)));
     } catch (err) {
       if (isAbort(err)) throw err;
       failedSection.append(h('p', { class: 'form-error' }, err.message));
@@ -644,6 +645,7 @@ async function fillIssueDetail(runId, row, siteIssues, cell, signal) {
     clear(list);
     if (items.length) {
       list.append(pagesTable(items, false, row.code));
+      if (row.count > items.length) list.append(h('p', {}, h('a', { href: `#/runs/${encodeURIComponent(runId)}/findings?code=${encodeURIComponent(row.code)}` }, `All ${fmtInt(row.count)} affected pages`)));
     } else {
       const groups = siteIssues.filter((i) => i.code === row.code);
       if (groups.length) {

@@ -105,7 +105,7 @@ const PAGE_COLUMNS = [
   ['wordCount', 'Words', 'num'], ['depth', 'Depth', 'num'], ['responseTime', 'Response (ms)', 'num'], ['bytes', 'Size (bytes)', 'num'],
   ['findings', 'Findings', 'num'],
 ];
-const FILTERS = ['q', 'statusClass', 'indexable', 'code', 'severity'];
+const FILTERS = ['q', 'status', 'statusClass', 'indexable', 'code', 'severity'];
 
 function select(id, label, value, options) {
   return h('div', { class: 'field' },
@@ -123,6 +123,7 @@ export async function renderPages(main, runId, params, signal, ui) {
   const form = h('form', { class: 'card filters', role: 'search', 'aria-label': 'Filter pages' },
     h('div', { class: 'row' },
       h('div', { class: 'field grow' }, h('label', { for: 'f-q' }, 'Search URL or title'), h('input', { id: 'f-q', name: 'q', type: 'search', value: state.q, maxlength: 200 })),
+      select('f-status', 'Result', state.status, [['', 'Any'], ['ok', 'Audited'], ['failed', 'Failed']]),
       select('f-statusClass', 'Status', state.statusClass, [['', 'Any'], ['2xx', '2xx'], ['3xx', '3xx'], ['4xx', '4xx'], ['5xx', '5xx'], ['none', 'No response']]),
       select('f-indexable', 'Indexable', state.indexable, [['', 'Any'], ['true', 'Indexable'], ['false', 'Not indexable']]),
       select('f-severity', 'Severity', state.severity, [['', 'Any'], ['critical', 'Critical'], ['warning', 'Warning'], ['notice', 'Notice']]),
