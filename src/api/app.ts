@@ -11,6 +11,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { pauseSignal, resumeSignal } from '../workflows/contracts';
 import { createBatchRouter } from './batches';
+import { createExploreRouter } from './explore';
 import { errorHandler, HttpError, parseOr400 } from './errors';
 import { docsPage, openApiDocument, ROUTES } from './openapi';
 import { createMetricsRouter } from './metrics';
@@ -18,7 +19,7 @@ import { cancelRun, findRunRow, getRunView, listRuns, startSiteRun } from './run
 import { createReportsRouter, sealRunOptions } from './reports';
 import { createRecommendationsRouter } from './recommendations';
 import { createScheduleRouter } from './schedule';
-import { listPagesQuerySchema, listRunsQuerySchema, runIdParamSchema, startRunSchema } from './schemas';
+import { listRunsQuerySchema, runIdParamSchema, startRunSchema } from './schemas';
 
 export interface AppDeps {
   db: DataSource;
@@ -133,26 +134,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(await getRunView(runDeps, runParam(req)));
   });
 
-  app.get('/api/runs/:id/pages', async (req, res) => {
-    const run = await findRunRow(db, runParam(req));
-    const q = parseOr400(listPagesQuerySchema, req.query);
-    const rows = await db.query(
-      `SELECT id, url, final_url, status, status_code, content_type, ttfb_ms, duration_ms, bytes, depth, title, description,
-              h1, h1_count, canonical, indexable, noindex, word_count, lang, issues, redirect_chain, failure_reason,
-              failure_detail, attempts, audited_at
-         FROM page_audits
-        WHERE run_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR issues @> jsonb_build_array(jsonb_build_object('code', $3::text)))
-          AND ($4::int IS NULL OR status_code = $4) AND ($5::bigint IS NULL OR id > $5)
-        ORDER BY id LIMIT $6`,
-      [run.id, q.status ?? null, q.code ?? null, q.statusCode ?? null, q.cursor ?? null, q.limit + 1],
-    );
-    const items = rows.slice(0, q.limit).map((r: any) => {
-      const { id: _id, ...rest } = r;
-      return camel(rest);
-    });
-    res.json({ items, nextCursor: rows.length > q.limit ? String(rows[q.limit - 1].id) : null });
-  });
-
+  app.use(createExploreRouter({ db }));
   app.use(createReportsRouter({ db, config }));
 
   app.post('/api/runs/:id/cancel', async (req, res) => {
@@ -195,8 +177,4 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such route')));
   app.use(errorHandler(log));
   return app;
-}
-
-function camel(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), v]));
 }

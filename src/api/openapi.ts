@@ -7,9 +7,12 @@ import { listRecommendationsQuerySchema, RECOMMENDATION_EXAMPLE, startRecommenda
 import { putScheduleSchema, SCHEDULE_EXAMPLE } from './schedule';
 import {
   batchIdParamSchema,
+  historyQuerySchema,
+  linksQuerySchema,
   listBatchesQuerySchema,
   listPagesQuerySchema,
   listRunsQuerySchema,
+  pageQuerySchema,
   retryRunSchema,
   runIdParamSchema,
   startBatchSchema,
@@ -73,7 +76,10 @@ export const ROUTES: RouteDoc[] = [
   },
   { method: 'get', path: '/api/runs', summary: 'Recent runs, filterable by status and site', query: listRunsQuerySchema, responses: { 200: json('Runs, newest first'), 400: error('Invalid query') } },
   { method: 'get', path: '/api/runs/:id', summary: 'A run: live progress while running, the database after', params: runIdParamSchema, responses: { 200: json('The run (while PostgreSQL is unreachable, a running run answers from its workflow with `database: "unreachable"` and a `note`)'), ...runNotFound } },
-  { method: 'get', path: '/api/runs/:id/pages', summary: 'Audited pages, filterable, cursor-paginated', params: runIdParamSchema, query: listPagesQuerySchema, responses: { 200: json('A page of results and nextCursor'), ...runNotFound } },
+  { method: 'get', path: '/api/runs/:id/pages', summary: 'Audited pages: sortable by any column, filterable, keyset-paginated (nextCursor)', params: runIdParamSchema, query: listPagesQuerySchema, responses: { 200: json('items, nextCursor (null on the last page), total (first page only), sort, order'), ...runNotFound } },
+  { method: 'get', path: '/api/runs/:id/page', summary: 'One page of a run: its row, page and site findings with explanations, redirect chain, canonical, hreflang, link counts, AI suggestion', params: runIdParamSchema, query: pageQuerySchema, responses: { 200: json('The page'), 404: error('No run with that id, or no such page in it'), 400: runNotFound[400] } },
+  { method: 'get', path: '/api/runs/:id/links', summary: 'Inlinks (pages linking to url, anchor text, nofollow) or outlinks of one URL, keyset-paginated', params: runIdParamSchema, query: linksQuerySchema, responses: { 200: json('items, nextCursor'), ...runNotFound } },
+  { method: 'get', path: '/api/runs/:id/history', summary: "The site's completed runs, oldest first, with health score and finding counts by severity", params: runIdParamSchema, query: historyQuerySchema, responses: { 200: json('siteHost, items'), ...runNotFound } },
   { method: 'get', path: '/api/runs/:id/report', summary: 'Findings by category and severity, with explanations, scores and affected pages', params: runIdParamSchema, query: reportQuerySchema, responses: { 200: json('The report'), ...runNotFound } },
   { method: 'get', path: '/api/runs/:id/report.html', summary: 'The report as one self-contained HTML file (inline CSS and SVG charts; opens offline)', params: runIdParamSchema, responses: { 200: { description: 'HTML report', content: { 'text/html': { schema: z.string() } } }, ...runNotFound } },
   {

@@ -59,14 +59,14 @@ export const compareQuerySchema = z
 type Db = Pick<DataSource, 'query'>;
 
 /** Keyset batches of a run's rows, so exports stream at any size with flat memory. */
-async function* batches<T extends { id: string }>(db: Db, sql: string, runId: string): AsyncGenerator<T[]> {
+async function* batches<T extends { id: string }>(db: Db, sql: string, runId: string, size = BATCH): AsyncGenerator<T[]> {
   let cursor = '0';
   for (;;) {
-    const rows: T[] = await db.query(sql, [runId, cursor, BATCH]);
+    const rows: T[] = await db.query(sql, [runId, cursor, size]);
     if (rows.length === 0) return;
     yield rows;
     cursor = rows[rows.length - 1].id;
-    if (rows.length < BATCH) return;
+    if (rows.length < size) return;
   }
 }
 
@@ -135,19 +135,27 @@ export async function* exportRows(db: Db, runId: string, type: ExportType): Asyn
     }
     return;
   }
-  // Links by source page: keyset over the run's pages, then each batch's outlinks by the (run_id, from_hash) index.
-  for await (const pages of batches<{ id: string; url_hash: string }>(db,
-    `SELECT id, url_hash FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, runId)) {
-    const rows: Array<{ from_url: string; to_url: string; anchor_text: string; nofollow: boolean; to_status_code: number | null }> = await db.query(
-      `SELECT s.url AS from_url, l.to_url, l.anchor_text, l.nofollow, t.status_code AS to_status_code
-         FROM page_links l
-         JOIN page_audits s ON s.run_id = l.run_id AND s.url_hash = l.from_hash
-         LEFT JOIN page_audits t ON t.run_id = l.run_id AND t.url_hash = l.to_hash
-        WHERE l.run_id = $1 AND l.from_hash = ANY($2::text[])
-        ORDER BY s.id, l.to_url`,
+  // Links page by page (keyset on page_audits.id), each page's outlinks by (run_id, from_hash): page_links.id is not
+  // part of its contract (it may be dropped for write speed).
+  for await (const pages of batches<{ id: string; url: string; url_hash: string }>(db,
+    `SELECT id, url, url_hash FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, runId, 100)) {
+    const links: Array<{ from_hash: string; to_url: string; anchor_text: string; nofollow: boolean; to_status_code: number | null }> = await db.query(
+      `SELECT l.from_hash, l.to_url, l.anchor_text, l.nofollow, t.status_code AS to_status_code
+         FROM page_links l LEFT JOIN page_audits t ON t.run_id = l.run_id AND t.url_hash = l.to_hash
+        WHERE l.run_id = $1 AND l.from_hash = ANY($2::text[])`,
       [runId, pages.map((p) => p.url_hash)],
     );
-    for (const r of rows) yield { from_url: r.from_url, to_url: r.to_url, anchor_text: r.anchor_text, nofollow: r.nofollow, to_status_code: r.to_status_code };
+    const byFrom = new Map<string, typeof links>();
+    for (const l of links) {
+      const list = byFrom.get(l.from_hash);
+      if (list) list.push(l);
+      else byFrom.set(l.from_hash, [l]);
+    }
+    for (const p of pages) {
+      for (const r of (byFrom.get(p.url_hash) ?? []).sort((a, b) => (a.to_url < b.to_url ? -1 : a.to_url > b.to_url ? 1 : 0))) {
+        yield { from_url: p.url, to_url: r.to_url, anchor_text: r.anchor_text, nofollow: r.nofollow, to_status_code: r.to_status_code };
+      }
+    }
   }
 }
 

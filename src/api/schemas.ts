@@ -112,14 +112,44 @@ export const runIdParamSchema = z.object({
 /** An opaque pagination cursor (a row id): at most 18 digits, so it always fits PostgreSQL's bigint. */
 export const cursorSchema = z.string().regex(/^[0-9]{1,18}$/, 'is not a valid cursor (1 to 18 digits)');
 
+export const PAGE_SORTS = ['id', 'url', 'statusCode', 'indexable', 'title', 'description', 'h1', 'wordCount', 'depth', 'responseTime', 'ttfb', 'bytes', 'findings'] as const;
+export type PageSort = (typeof PAGE_SORTS)[number];
+const checkCode = z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100);
+
 export const listPagesQuerySchema = z
   .object({
     status: z.enum(['ok', 'failed']).optional(),
-    code: z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100).optional(),
+    code: checkCode.optional(),
+    severity: z.enum(['critical', 'warning', 'notice']).optional().openapi({ description: 'Pages with at least one page finding of this severity' }),
     statusCode: z.coerce.number().int().min(0).max(999).optional(),
+    statusClass: z.enum(['2xx', '3xx', '4xx', '5xx', 'none']).optional().openapi({ description: 'HTTP status class; none = no response' }),
+    indexable: z.enum(['true', 'false']).optional(),
+    q: z.string().min(1).max(200).regex(/^[^\x00]*$/, 'must not contain NUL bytes').optional().openapi({ description: 'Case-insensitive text search in the URL and the title' }),
+    sort: z.enum(PAGE_SORTS).default('id').openapi({ description: 'Sort column (responseTime = total fetch duration in ms; findings = number of page findings)' }),
+    order: z.enum(['asc', 'desc']).default('asc'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: cursorSchema.optional(),
+    cursor: cursorSchema.optional().openapi({ description: 'Opaque: the nextCursor of the previous page, with the same sort and filters' }),
   })
+  .strict();
+export type ListPagesQuery = z.infer<typeof listPagesQuerySchema>;
+
+/** A page of a run, by its URL as the pages list gives it. */
+const pageUrl = z.string({ error: 'must be a string' }).min(1).max(2048, 'must be at most 2048 characters')
+  .regex(HTTP_URL_RE, 'must be an absolute http(s) URL (host name or IPv4; printable characters)');
+
+export const pageQuerySchema = z.object({ url: pageUrl }).strict();
+
+export const linksQuerySchema = z
+  .object({
+    url: pageUrl,
+    direction: z.enum(['in', 'out']).default('in').openapi({ description: 'in: pages linking to url; out: links found on url' }),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().regex(/^[0-9a-f]{1,64}$/, 'is not a valid cursor (1 to 64 hex digits)').optional().openapi({ description: 'Opaque: the nextCursor of the previous page' }),
+  })
+  .strict();
+
+export const historyQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(50).default(20) })
   .strict();
 
 export const listRunsQuerySchema = z

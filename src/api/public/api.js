@@ -41,3 +41,41 @@ export async function api(method, path, body, { signal } = {}) {
   }
   return data;
 }
+
+/**
+ * Downloads a file from the API with the bearer token (a plain link cannot carry it): fetch, then save the Blob under
+ * the name the API gives in Content-Disposition.
+ */
+export async function apiDownload(path, fallbackName) {
+  const headers = {};
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(path, { headers });
+  } catch (err) {
+    throw new ApiError(0, 'network', `The API could not be reached: ${err && err.message ? err.message : err}`);
+  }
+  if (!res.ok) {
+    let e = null;
+    try {
+      e = (await res.json()).error;
+    } catch {
+      e = null;
+    }
+    throw new ApiError(res.status, (e && e.code) || `http_${res.status}`, (e && e.message) || `${res.status} ${res.statusText}`, e && e.details);
+  }
+  const blob = await res.blob();
+  const m = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '');
+  const name = (m && m[1]) || fallbackName;
+  const href = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
+  return { name, size: blob.size };
+}

@@ -3,6 +3,7 @@
 import { api, ApiError, getToken, setToken } from './api.js';
 import { barChart, ring } from './charts.js';
 import { append, clear, fmtDuration, fmtInt, fmtPercent, fmtTime, h, statusPill } from './dom.js';
+import { exportBar, renderCompare, renderExplorer, renderFindings, renderHistory, renderPages, runTabs } from './explore.js';
 
 /** Replaces el's children; null/false entries are skipped and arrays flattened (unlike Element.append). */
 const fill = (el, ...children) => append(clear(el), children);
@@ -93,15 +94,22 @@ function poll(signal, fn, ms = POLL_MS) {
   void tick();
 }
 
+const RUN_VIEWS = { pages: renderPages, findings: renderFindings, page: renderExplorer, compare: renderCompare, history: renderHistory };
+
 function route() {
   if (current) current.abort();
   current = new AbortController();
   const signal = current.signal;
   const hash = location.hash.replace(/^#\/?/, '');
-  const [path] = hash.split('?');
+  const [path, query = ''] = hash.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const params = new URLSearchParams(query);
   clear(main);
-  if (parts[0] === 'runs' && parts[1]) renderRun(parts[1], signal);
+  const view = RUN_VIEWS[parts[2]];
+  if (parts[0] === 'runs' && parts[1] && view) {
+    // A view of a run: its errors (a 404, an API refusal) show in the message area.
+    view(main, parts[1], params, signal, UI).catch((err) => reportError(err));
+  } else if (parts[0] === 'runs' && parts[1]) renderRun(parts[1], signal);
   else if (parts[0] === 'batches' && parts[1]) renderBatch(parts[1], signal);
   else renderHome(signal);
 }
@@ -331,7 +339,8 @@ function renderRun(runId, signal) {
     h('h2', { id: 'progress-title' }, 'Progress'), bar.el, live, note,
     h('dl', { class: 'stats' }, Object.values(stats).map((x) => x.el)));
   const report = h('div', { id: 'report' });
-  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← All runs')), h('div', { class: 'head' }, h('div', {}, title, meta), h('div', { class: 'head-side' }, pill, links)), progressCard, report);
+  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← All runs')), h('div', { class: 'head' }, h('div', {}, title, meta), h('div', { class: 'head-side' }, pill, links)),
+    runTabs(runId, ''), progressCard, report, exportBar(runId, UI));
 
   let lastKey = '';
   poll(signal, async () => {
@@ -344,18 +353,28 @@ function renderRun(runId, signal) {
       h('span', {}, `created ${fmtTime(run.createdAt)}`),
       run.batchId ? [' · ', h('a', { href: `#/batches/${encodeURIComponent(run.batchId)}` }, 'part of a batch')] : null);
     const isLive = LIVE_RUN.has(run.status);
-    const linkKey = `${run.status}|${run.webUiUrl}`;
+    const paused = !!(run.progress && run.progress.paused);
+    const linkKey = `${run.status}|${paused}|${run.webUiUrl}`;
     if (linkKey !== lastKey) {
       lastKey = linkKey;
       fill(links,
         temporalLink(run.webUiUrl, 'Open in Temporal Web UI'),
         ' ',
         h('a', { href: `/api/runs/${encodeURIComponent(run.runId)}/report.html`, target: '_blank', rel: 'noopener', class: 'ext', 'data-testid': 'html-report' }, 'HTML report'),
+        isLive && run.status === 'running' ? (paused
+          ? actionButton('Resume run', async () => {
+            await api('POST', `/api/runs/${encodeURIComponent(run.runId)}/resume`);
+            showMessage('Resume requested.', 'info');
+          }, '', { id: 'run-resume' })
+          : actionButton('Pause run', async () => {
+            await api('POST', `/api/runs/${encodeURIComponent(run.runId)}/pause`);
+            showMessage('Pause requested: batches in flight finish first.', 'info');
+          }, 'secondary', { id: 'run-pause' })) : null,
         isLive ? actionButton('Cancel run', async () => {
           await api('POST', `/api/runs/${encodeURIComponent(run.runId)}/cancel`);
           showMessage('Cancellation requested.', 'info');
         }, 'danger') : null,
-        !isLive && run.status !== 'completed' ? actionButton('Retry run', async () => {
+        !isLive ? actionButton(run.status === 'completed' ? 'Run again' : 'Retry run', async () => {
           const again = await api('POST', `/api/runs/${encodeURIComponent(run.runId)}/retry`);
           location.hash = `#/runs/${encodeURIComponent(again.runId)}`;
         }) : null);
@@ -393,8 +412,8 @@ function cap(s) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function actionButton(label, fn, kind = '') {
-  const b = h('button', { type: 'button', class: kind });
+function actionButton(label, fn, kind = '', attrs = {}) {
+  const b = h('button', { type: 'button', class: kind, ...attrs });
   b.textContent = label;
   b.addEventListener('click', async () => {
     b.disabled = true;
@@ -408,6 +427,9 @@ function actionButton(label, fn, kind = '') {
   });
   return b;
 }
+
+/** What the run views of explore.js use from this module. */
+const UI = { reportError, showMessage, actionButton };
 
 let checksCache = null;
 async function catalogue(signal) {
@@ -526,6 +548,7 @@ async function renderReport(run, container, signal) {
     try {
       const failed = await api('GET', `/api/runs/${encodeURIComponent(run.runId)}/pages?status=failed&limit=100`, undefined, { signal });
       failedSection.append(pagesTable(failed.items || [], true));
+      if (failed.nextCursor) failedSection.append(h('p', {}, h('a', { href: `#/runs/${encodeURIComponent(run.runId)}/pages?status=failed` }, `All ${fmtInt(failed.total)} failed pages`)));
     } catch (err) {
       if (isAbort(err)) throw err;
       failedSection.append(h('p', { class: 'form-error' }, err.message));
@@ -622,6 +645,7 @@ async function fillIssueDetail(runId, row, siteIssues, cell, signal) {
     clear(list);
     if (items.length) {
       list.append(pagesTable(items, false, row.code));
+      if (row.count > items.length) list.append(h('p', {}, h('a', { href: `#/runs/${encodeURIComponent(runId)}/findings?code=${encodeURIComponent(row.code)}` }, `All ${fmtInt(row.count)} affected pages`)));
     } else {
       const groups = siteIssues.filter((i) => i.code === row.code);
       if (groups.length) {
