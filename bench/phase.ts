@@ -158,6 +158,13 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     const elu0 = performance.eventLoopUtilization();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
+    // Where the memory is (main-thread V8 heap vs the rest: analysis threads' heaps, Temporal core, malloc), sampled.
+    const memPeak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+    const memTimer = setInterval(() => {
+      const m = process.memoryUsage();
+      for (const k of Object.keys(memPeak) as Array<keyof typeof memPeak>) memPeak[k] = Math.max(memPeak[k], Math.round(m[k] / 2 ** 20));
+    }, 1000);
+    memTimer.unref();
     const run = async () => {
       const res = await fetch(`${apiUrl}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const started = (await res.json()) as { runId: string; workflowId: string; created: boolean };
@@ -178,6 +185,8 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     const ms = performance.now() - t0;
     // Peak RSS of the run itself: the history fetched below (tens of MB of payloads) is the bench's, not the worker's.
     const runPeakRssMb = peakRssMb();
+    clearInterval(memTimer);
+    process.stderr.write(`  memory peaks (MB, sampled each second): ${JSON.stringify(memPeak)}\n`);
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
     const serverCpuSec = {

@@ -1,6 +1,7 @@
 // The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
 // the run's rows (src/activities/siteChecks), store their full lists in site_issues, and write the execution summary,
 // which keeps counts and the top entries only (it is also the workflow result, so it must stay small).
+import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import { buildSummary } from '../audit/summary';
 import { compareRuns, previousRunId, replaceSiteIssues } from '../reports';
@@ -18,35 +19,52 @@ function beat(step: string): void {
   }
 }
 
-export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
+export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> & Partial<Pick<ActivityDeps, 'log'>>) {
   return {
     async summarize(input: SummarizeInput): Promise<SummarizeResult> {
       const { runId, executionId } = input;
+      // Where summarize spends its time, logged once per run (it must stay a small share of the run's wall time).
+      const steps: Record<string, number> = {};
+      let t = performance.now();
+      const step = (name: string) => {
+        const now = performance.now();
+        steps[name] = Math.round(now - t);
+        t = now;
+        beat(name);
+      };
       await db.query(`DELETE FROM page_audits WHERE run_id = $1 AND execution_id IS DISTINCT FROM $2`, [runId, executionId]);
+      step('stale');
       // Plans of the site queries must not depend on autovacuum having seen this run yet.
       await db.transaction((tx) => analyzeRunTables(tx));
-      beat('analyzed');
-      const [counts] = await db.query(
-        `SELECT count(*) FILTER (WHERE status = 'ok')::int AS audited, count(*) FILTER (WHERE status = 'failed')::int AS failed
+      step('analyzed');
+      // The counts the summary needs, in one statement (one round trip).
+      const [agg] = await db.query(
+        `SELECT count(*) FILTER (WHERE status = 'ok')::int AS audited, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                (SELECT coalesce(jsonb_object_agg(r, n), '{}') FROM (SELECT failure_reason r, count(*)::int n FROM page_audits
+                  WHERE run_id = $1 AND failure_reason IS NOT NULL GROUP BY 1) x) AS reasons,
+                (SELECT coalesce(jsonb_agg(jsonb_build_array(c, n)), '[]') FROM (SELECT status_code c, count(*)::int n FROM page_audits
+                  WHERE run_id = $1 GROUP BY 1) x) AS codes
            FROM page_audits WHERE run_id = $1`,
         [runId],
       );
-      const failReasons = await db.query(
-        `SELECT failure_reason AS reason, count(*)::int AS count FROM page_audits
-          WHERE run_id = $1 AND failure_reason IS NOT NULL GROUP BY failure_reason`,
-        [runId],
-      );
+      const counts = { audited: agg.audited as number, failed: agg.failed as number };
+      const failReasons = Object.entries(agg.reasons as Record<string, number>).map(([reason, count]) => ({ reason, count }));
+      const statusCodes = (agg.codes as Array<[number | null, number]>).map(([code, count]) => ({ code, count }));
       const issueCounts = await db.query(
         `SELECT i->>'code' AS code, count(*)::int AS count FROM page_audits p, jsonb_array_elements(p.issues) i
           WHERE p.run_id = $1 GROUP BY 1`,
         [runId],
       );
-      const statusCodes = await db.query(
-        `SELECT status_code AS code, count(*)::int AS count FROM page_audits WHERE run_id = $1 GROUP BY status_code`,
-        [runId],
-      );
-      beat('counted');
-      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId, beat);
+      step('counted');
+      const checkMs: Record<string, number> = {};
+      let tc = performance.now();
+      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId, (name) => {
+        const now = performance.now();
+        checkMs[name] = Math.round(now - tc);
+        tc = now;
+        beat(name);
+      });
+      step('siteChecks');
       const [run] = await db.query(`SELECT started_at FROM audit_runs WHERE id = $1`, [runId]);
       const startedAt = run?.started_at ? new Date(run.started_at).getTime() : input.startedAt;
       const summary = buildSummary({
@@ -58,6 +76,7 @@ export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
         statusCodes,
         siteIssues,
       });
+      step('built');
       // What changed since the previous completed run of the same site (by code and page). It goes into the stored
       // summary (API, CLI, dashboard) but not into the workflow result, which stays a function of this run alone.
       const stored: RunSummary = { ...summary };
@@ -78,6 +97,9 @@ export function createSummarizeActivities({ db }: Pick<ActivityDeps, 'db'>) {
           [runId, JSON.stringify(stored), counts.audited, counts.failed],
         );
       });
+      step('stored');
+      const slowest = Object.entries(checkMs).sort((a, b) => b[1] - a[1]).slice(0, 3);
+      log?.info({ runId, ms: steps, slowestChecks: Object.fromEntries(slowest) }, 'run summarized');
       return summary;
     },
   };
