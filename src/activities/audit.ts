@@ -18,6 +18,7 @@ import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
 import { claim, defer, MAX_DEFERS } from './frontier';
 import { persistChunk, persistScope, readCounters } from './persist';
+import { renderAndAnalyze } from './renderPage';
 import { loadRunContext, type RunContext } from './runContext';
 import type { ClaimedUrl, CrawlBatchInput, CrawlBatchResult, FailClaimInput, LinkRecord, PageRecord } from './types';
 
@@ -87,12 +88,18 @@ export function createAuditActivities(deps: ActivityDeps) {
       return failedPageRecord(u, 'not_html', `Content-Type ${res.contentType}`, res.attempts);
     }
     // A redirecting URL is reported as the redirect (status, chain); its target's content is audited as its own page.
-    const analysis = await analyze(redirected ? { ...res, body: null } : res, {
+    const analyzeOptions = {
       thresholds: options.thresholds,
       siteHost: run.siteHost,
       subdomainsInternal: options.subdomainsInternal,
       userAgentToken: robotsUserAgentToken(options.userAgent),
-    });
+    };
+    let analysis = await analyze(redirected ? { ...res, body: null } : res, analyzeOptions);
+    // render: "chromium": checks (and links to follow) come from the rendered DOM; what JavaScript changed is kept.
+    const rendered = options.render === 'chromium'
+      ? await renderAndAnalyze(res, analysis, { renderer: deps.renderer, analyze, analyzeOptions, userAgent: options.userAgent, headers: runHeaders(options, crawl.secretsKey), signal, onUnavailable: (err) => log.warn({ err: err.message }, 'rendering unavailable') })
+      : null;
+    if (rendered) analysis = rendered.analysis;
     const links: LinkRecord[] = [];
     let externalLinks = 0;
     // External targets are kept (capped) only when the run checks them after the crawl.
@@ -140,7 +147,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       contentHash: analysis.contentHash,
       simhash: analysis.simhash,
       issues: analysis.findings,
-      data: { hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}) },
+      data: { hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}), ...(rendered ? { render: rendered.render } : {}) },
       failureReason: res.failureReason,
       failureDetail: res.failureDetail ?? null,
       attempts: res.attempts,

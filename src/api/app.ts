@@ -139,7 +139,7 @@ export function createApp(deps: AppDeps): express.Express {
     const rows = await db.query(
       `SELECT id, url, final_url, status, status_code, content_type, ttfb_ms, duration_ms, bytes, depth, title, description,
               h1, h1_count, canonical, indexable, noindex, word_count, lang, issues, redirect_chain, failure_reason,
-              failure_detail, attempts, audited_at
+              failure_detail, attempts, audited_at, data->'render' AS render
          FROM page_audits
         WHERE run_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR issues @> jsonb_build_array(jsonb_build_object('code', $3::text)))
           AND ($4::int IS NULL OR status_code = $4) AND ($5::bigint IS NULL OR id > $5)
@@ -147,8 +147,9 @@ export function createApp(deps: AppDeps): express.Express {
       [run.id, q.status ?? null, q.code ?? null, q.statusCode ?? null, q.cursor ?? null, q.limit + 1],
     );
     const items = rows.slice(0, q.limit).map((r: any) => {
-      const { id: _id, ...rest } = r;
-      return camel(rest);
+      const { id: _id, render, ...rest } = r;
+      // What JavaScript rendering changed (render: "chromium" runs only).
+      return camel(render === null ? rest : { ...rest, render });
     });
     res.json({ items, nextCursor: rows.length > q.limit ? String(rows[q.limit - 1].id) : null });
   });

@@ -56,7 +56,7 @@ export const PAGE_CHECK_CODES = [
 export type PageCheckCode = (typeof PAGE_CHECK_CODES)[number];
 
 /** Page-scope codes the caller adds itself (the fetcher knows, the HTML does not). */
-export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots'] as const;
+export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots', 'js_rendered_content_differs'] as const;
 
 /** Codes computed after the crawl across pages (site-level analysis). */
 export const SITE_CHECK_CODES = [
@@ -156,6 +156,12 @@ const PAGE: Record<PageCheckCode | (typeof CALLER_PAGE_CHECK_CODES)[number], Ent
     description: 'robots.txt disallows this URL for the crawler, so its content was not fetched.',
     why: 'Search engines cannot read a blocked page; it can still be indexed from links but with no title or snippet.',
     fix: 'Allow the URL in robots.txt if it should be indexed; to keep it out of results use noindex instead of a disallow.',
+  },
+  js_rendered_content_differs: {
+    category: 'content', severity: 'warning', title: 'Content differs after JavaScript rendering',
+    description: 'With render: "chromium", the rendered DOM has a different title, description, canonical, H1, robots noindex, links or word count (over 10%) than the raw HTML.',
+    why: 'Search engines index the raw HTML first and render later, if at all; others (social previews, many crawlers and AI agents) never run scripts, so what only JavaScript writes may be missed or indexed late.',
+    fix: 'Serve the title, meta tags, canonical, main text and navigation links in the HTML response (server-side rendering or pre-rendering); use JavaScript to enhance, not to create them.',
   },
   // ── title ──
   title_missing: {
