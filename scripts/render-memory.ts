@@ -55,13 +55,24 @@ async function main() {
   const timer = setInterval(sample, 1000);
   let next = 0;
   let words = 0;
+  let failures = 0;
+  let timedOut = 0;
   const siteHost = siteHostOf(site.origin)!;
   const lane = async () => {
     while (next < n) {
       const url = `${site.origin}/grid/${next++}`;
       const res = await fetch(url);
       const html = await res.text();
-      const out = await renderer.render({ url, statusCode: res.status, contentType: res.headers.get('content-type'), html, isSameSite: sameSiteAs(url), userAgent: 'Sitesweep-memory/1.0', headers: {} });
+      let out: Awaited<ReturnType<Renderer['render']>>;
+      try {
+        out = await renderer.render({ url, statusCode: res.status, contentType: res.headers.get('content-type'), html, isSameSite: sameSiteAs(url), userAgent: 'Sitesweep-memory/1.0', headers: {} });
+      } catch (err) {
+        // The crawl keeps such a page's raw HTML; here it is counted.
+        if (failures++ < 5) console.log(`render failed: ${url}: ${(err as Error).message}`);
+        done++;
+        continue;
+      }
+      if (out.timedOut) timedOut++;
       const analysis = analyzePage({ url, finalUrl: url, statusCode: 200, headers: {}, redirectChain: [], contentType: 'text/html', bytes: out.html.length, ttfbMs: 0, durationMs: 0, body: out.html }, { siteHost });
       words += analysis.wordCount;
       done++;
@@ -81,7 +92,7 @@ async function main() {
     pages: n, seconds: Math.round(secs), pagesPerSecond: Number((n / secs).toFixed(2)), concurrency: config.render.concurrency, recycleAfter: config.render.recycleAfter,
     maxRssMb: max('rssMb'), maxPssMb: max('pssMb'),
     maxPssByQuarter: [0, 1, 2, 3].map((q) => quarter('pssMb', q)), maxRssByQuarter: [0, 1, 2, 3].map((q) => quarter('rssMb', q)),
-    stats: renderer.stats(), meanWords: Math.round(words / n),
+    stats: renderer.stats(), failures, timedOut, meanWords: Math.round(words / Math.max(1, n - failures)),
   }, null, 1));
   await renderer.close();
   await fetcher.close();

@@ -103,6 +103,8 @@ const MAX_BLOCKED_LISTED = 10;
 const CACHE_MAX_BYTES = 32 * 1024 * 1024;
 const CACHE_TTL_MS = 5 * 60_000;
 const RESOURCE_TIMEOUT_CAP_MS = 10_000;
+/** Serializing the DOM gets at least this long, even when the page used up the render timeout. */
+const CONTENT_FLOOR_MS = 5_000;
 
 // Chromium resolves nothing and has no route out: every request must come through context.route (see top).
 const CHROMIUM_ARGS = [
@@ -346,7 +348,7 @@ export class Renderer {
         result.timedOut = true;
       }
       // A page stuck in a script loop cannot serialize its DOM: bounded too.
-      result.html = await withTimeout(page.content(), Math.max(2_000, deadline - Date.now()), 'reading the rendered DOM');
+      result.html = await withTimeout(page.content(), Math.max(CONTENT_FLOOR_MS, deadline - Date.now()), 'reading the rendered DOM');
       result.durationMs = Date.now() - started;
       this.rendered++;
       return result;
