@@ -19,6 +19,7 @@ import type { ActivityDeps } from './deps';
 import { claim, defer, MAX_DEFERS } from './frontier';
 import { persistChunk, persistScope, readCounters } from './persist';
 import { renderAndAnalyze } from './renderPage';
+import { pageTargets } from './targets';
 import { loadRunContext, type RunContext } from './runContext';
 import type { ClaimedUrl, CrawlBatchInput, CrawlBatchResult, FailClaimInput, LinkRecord, PageRecord } from './types';
 
@@ -152,6 +153,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       failureDetail: res.failureDetail ?? null,
       attempts: res.attempts,
       links,
+      targets: pageTargets(u.url, res, analysis, { siteHost: run.siteHost, subdomainsInternal: options.subdomainsInternal, stripParams: options.stripParams }),
     };
   }
 

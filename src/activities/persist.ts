@@ -54,10 +54,27 @@ export async function persistChunk(db: DataSource, target: ChunkTarget, records:
         added = await enqueue(tx, runId, candidates, options.maxPages);
       }
     }
+    added += await enqueueTargets(tx, runId, records, options, scope);
     const newlyDone = await complete(tx, runId, claimToken, records.map((r) => r.urlHash));
     await bumpCounters(tx, runId, records.filter((r) => newlyDone.has(r.urlHash)));
     return added;
   });
+}
+
+/**
+ * Canonical, hreflang and redirect targets are fetched once even when the crawl would not reach them: with links not
+ * followed, or from a page at maxDepth (then at maxDepth themselves, so their own links are not followed).
+ */
+async function enqueueTargets(tx: Tx, runId: string, records: PageRecord[], options: PersistOptions, scope: Scope): Promise<number> {
+  const candidates: FrontierCandidate[] = [];
+  for (const r of records) {
+    for (const t of r.targets ?? []) {
+      if (scope.inScope(t.url)) candidates.push({ url: t.url, urlHash: t.urlHash, depth: Math.min(r.depth + 1, options.maxDepth), source: 'target', inSitemap: false });
+    }
+  }
+  if (candidates.length === 0) return 0;
+  await lockRun(tx, runId);
+  return enqueue(tx, runId, candidates, options.maxPages);
 }
 
 /** The run's counters and failures by reason, as persisted so far. */
