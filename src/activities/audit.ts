@@ -98,7 +98,7 @@ export function createAuditActivities(deps: ActivityDeps) {
     let analysis = await analyze(redirected ? { ...res, body: null } : res, analyzeOptions);
     // render: "chromium": checks (and links to follow) come from the rendered DOM; what JavaScript changed is kept.
     const rendered = options.render === 'chromium'
-      ? await renderAndAnalyze(res, analysis, { renderer: deps.renderer, analyze, analyzeOptions, userAgent: options.userAgent, headers: runHeaders(options, crawl.secretsKey), signal, onUnavailable: (err) => log.warn({ err: err.message }, 'rendering unavailable') })
+      ? await renderAndAnalyze(res, analysis, { renderer: deps.renderer, analyze, analyzeOptions, userAgent: options.userAgent, headers: runHeaders(options, crawl.secretsKey), signal, gate: (url, go) => deps.politeness.run(hostKey(url), limits, go, signal), onUnavailable: (err) => log.warn({ err: err.message }, 'rendering unavailable') })
       : null;
     if (rendered) analysis = rendered.analysis;
     const links: LinkRecord[] = [];

@@ -5,7 +5,7 @@ import { getDomain } from 'tldts';
 import type { AnalyzeOptions, PageAnalysis } from '../audit/analyzePage';
 import { renderDiff, renderDiffFinding, type RenderDiff } from '../audit/renderDiff';
 import type { FetchResult } from '../crawl/fetcher';
-import { RenderUnavailableError, type Renderer, type RenderResult } from '../crawl/render';
+import { RenderUnavailableError, type Renderer, type RenderInput, type RenderResult } from '../crawl/render';
 import type { Analyze } from './analyzePool';
 
 /** What page_audits.data.render holds for a rendered page. */
@@ -43,6 +43,8 @@ export interface RenderPageContext {
   userAgent: string;
   headers: Record<string, string>;
   signal: AbortSignal;
+  /** The crawl's per-host politeness for the browser's subresource fetches. */
+  gate?: RenderInput['gate'];
   onUnavailable?: (err: Error) => void;
 }
 
@@ -62,6 +64,7 @@ export async function renderAndAnalyze(res: FetchResult, raw: PageAnalysis, ctx:
       userAgent: ctx.userAgent,
       headers: ctx.headers,
       signal: ctx.signal,
+      gate: ctx.gate,
     });
   } catch (err) {
     if (ctx.signal.aborted) throw err;

@@ -69,6 +69,8 @@ export interface RenderInput {
   headers: Record<string, string>;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Runs each network fetch of a subresource (the crawl passes its per-host politeness gate: concurrency, crawl delay). */
+  gate?: <T>(url: string, fetch: () => Promise<T>) => Promise<T>;
 }
 
 export interface RenderResult {
@@ -313,7 +315,7 @@ export class Renderer {
           if (!sameSite && !this.opts.allowThirdParty) return await refuse(route, url, 'third_party');
           if (!(await this.targetAllowed(parsed))) return await refuse(route, url, 'target_policy');
           const headers = sameSite ? input.headers : {};
-          const res = await this.fetchCached(url, req.resourceType(), headers, input.userAgent, Math.max(1_000, Math.min(RESOURCE_TIMEOUT_CAP_MS, deadline - Date.now())), input.signal);
+          const res = await this.fetchCached(url, req.resourceType(), headers, input, deadline);
           if (!res) {
             result.requests.failed++;
             return await route.abort('failed');
@@ -375,7 +377,7 @@ export class Renderer {
     return addresses.length > 0 && addresses.every((a) => isTargetAllowed(host, a, this.opts.policy));
   }
 
-  private async fetchCached(url: string, type: string, headers: Record<string, string>, userAgent: string, timeoutMs: number, signal?: AbortSignal): Promise<FetchedResource | null> {
+  private async fetchCached(url: string, type: string, headers: Record<string, string>, input: RenderInput, deadline: number): Promise<FetchedResource | null> {
     const cacheable = type === 'script' || type === 'stylesheet';
     // Credentials change what a site serves: cached apart.
     const key = `${Object.keys(headers).length ? JSON.stringify(headers) : ''}\n${url}`;
@@ -384,7 +386,9 @@ export class Renderer {
       if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.res;
       if (hit) this.evict(key);
     }
-    const res = await this.opts.fetchResource(url, { headers, userAgent, timeoutMs, signal });
+    // The timeout starts once the gate lets the request go (it may wait for a crawl delay).
+    const go = () => this.opts.fetchResource(url, { headers, userAgent: input.userAgent, timeoutMs: Math.max(1_000, Math.min(RESOURCE_TIMEOUT_CAP_MS, deadline - Date.now())), signal: input.signal });
+    const res = await (input.gate ? input.gate(url, go) : go());
     if (res && cacheable && res.status >= 200 && res.status < 300 && res.body.length < CACHE_MAX_BYTES / 8) {
       this.cache.set(key, { res, at: Date.now() });
       this.cacheBytes += res.body.length;

@@ -48,8 +48,11 @@ describe('Renderer (headless Chromium pool)', () => {
 
   test('the rendered DOM has what the script wrote; third-party and link-local requests are refused and never sent', async () => {
     const r = make();
-    const out = await r.render(await input('/'));
+    const gated: string[] = [];
+    const out = await r.render({ ...(await input('/')), gate: (url, go) => (gated.push(url), go()) });
     assert.match(out.html, new RegExp(`<title>${JS_TITLE}</title>`));
+    // Every network fetch of the browser went through the crawl's politeness gate.
+    assert.deepEqual(gated.map((u) => u.slice(site.origin.length)).sort(), ['/api/content.json', '/app.js']);
     assert.ok(out.html.includes(JS_DESCRIPTION));
     assert.match(out.html, /href="\/js\/a"/);
     assert.match(out.html, /href="\/js\/b"/);
