@@ -1,6 +1,6 @@
 // The browser pool (src/crawl/render.ts) against a local JavaScript fixture, with the worker's real Fetcher: what the
 // rendered DOM holds, which browser requests the target policy and the same-site rule refuse (and that refused ones
-// never reach the network), the pool's bound over 40 renders with browser recycling (scripts/render-memory.ts runs
+// never reach the network), the pool's bound over 30 renders with browser recycling (scripts/render-memory.ts runs
 // 1,000 and measures memory), the render timeout on a page
 // that never yields, a missing Chromium, and shutdown.
 import assert from 'node:assert/strict';
@@ -93,9 +93,9 @@ describe('Renderer (headless Chromium pool)', () => {
     assert.deepEqual(out3.blocked.map((b) => [b.url, b.reason]), [['http://metadata.example/x.js', 'target_policy']]);
   });
 
-  test('40 renders: never more pages open than the bound, all closed, browsers recycled and closed', async () => {
-    const r = make({ concurrency: 3, recycleAfter: 15 });
-    const inputs = await Promise.all(Array.from({ length: 40 }, (_, i) => input(`/grid/${i}`)));
+  test('30 renders: never more pages open than the bound, all closed, browsers recycled and closed', async () => {
+    const r = make({ concurrency: 3, recycleAfter: 12 });
+    const inputs = await Promise.all(Array.from({ length: 30 }, (_, i) => input(`/grid/${i}`)));
     let maxSeen = 0;
     const outs = await Promise.all(inputs.map(async (inp) => {
       const o = await r.render(inp);
@@ -103,11 +103,11 @@ describe('Renderer (headless Chromium pool)', () => {
       return o;
     }));
     const s = r.stats();
-    assert.equal(s.rendered, 40);
+    assert.equal(s.rendered, 30);
     assert.ok(s.maxOpenPages <= 3 && s.maxOpenPages >= 1, `max open pages ${s.maxOpenPages}`);
     assert.ok(maxSeen <= 3);
     assert.equal(s.openPages, 0);
-    assert.equal(s.browsersLaunched, 3, 'a new browser every 15 pages');
+    assert.equal(s.browsersLaunched, 3, 'a new browser every 12 pages');
     assert.ok(s.browsersOpen <= 1);
     // Links written by each page's script are in its rendered DOM.
     assert.match(outs[0].html, /href="\/grid\/1"/);
