@@ -13,7 +13,7 @@ import { sendBudgetEvent } from './alerts/cliEvents';
 import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
 import { HttpError, parseOr400 } from './api/errors';
-import { findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
+import { assertRenderAvailable, findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
 import { startRunSchema } from './api/schemas';
 import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunReport } from './api/reports';
 import { evaluateBudgets } from './audit/budgets';
@@ -220,6 +220,8 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   const o2 = { ...o, allowPrivate: settings.allowPrivate };
   // Validate exactly as the API does, before anything starts.
   const body = parseOr400(startRunSchema, { url: settings.url, idempotencyKey: o.key, options });
+  // render: "chromium" without a Chromium: one line now, before a stack is brought up for nothing.
+  assertRenderAvailable(loadConfig(), body.options);
   const running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
   let interrupted = false;
   const onSigint = () => {

@@ -52,6 +52,7 @@ export const RUN_FLAGS: RunFlag[] = [
   { flag: '--sitemap <url...>', attr: 'sitemap', key: 'sitemaps', kind: 'list', help: 'extra sitemap URLs to read' },
   { flag: '--strip-param <name...>', attr: 'stripParam', key: 'stripParams', kind: 'list', help: 'query parameters removed from discovered URLs' },
   { flag: '--threshold <check=value...>', attr: 'threshold', key: 'thresholds', kind: 'thresholds', help: 'check thresholds, e.g. titleMaxChars=70 (see GET /api/checks)' },
+  { flag: '--render <mode>', attr: 'render', key: 'render', kind: 'string', help: 'none (default) or chromium: render pages with headless Chromium and check the rendered DOM' },
   { flag: '--no-robots', attr: 'robots', key: 'respectRobots', kind: 'bool', help: 'ignore robots.txt rules' },
   { flag: '--no-sitemaps', attr: 'sitemaps', key: 'useSitemaps', kind: 'bool', help: 'do not read sitemaps' },
   { flag: '--no-follow-links', attr: 'followLinks', key: 'followLinks', kind: 'bool', help: 'audit only the start URL and sitemap URLs' },

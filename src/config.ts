@@ -53,6 +53,16 @@ export const envSchema = z.object({
   FETCH_MAX_BYTES: positiveInt.default(5_000_000),
   FETCH_MAX_REDIRECTS: positiveInt.default(10),
   FETCH_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** JavaScript rendering (runs with render: "chromium"): the system's Chromium, driven by playwright-core. */
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  /** Pages rendered at once by a worker process (one browser, one context + page each). */
+  RENDER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** Whole render of one page (load, scripts, settle); past it the DOM so far is taken. */
+  RENDER_TIMEOUT_MS: positiveInt.default(15_000),
+  /** Let the browser load third-party (other site) scripts, styles and XHR; off: only same-site requests. */
+  RENDER_ALLOW_THIRD_PARTY: bool.default(false),
+  /** The browser is replaced after this many pages (bounds what a long run can leak in Chromium). */
+  RENDER_RECYCLE_AFTER: positiveInt.default(500),
   /** Consecutive failures (timeouts, connection errors, 5xx) from one host that open its circuit; 0 turns the breaker off. */
   BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(0).default(10),
   BREAKER_COOLDOWN_MS: positiveInt.default(30_000),
@@ -101,6 +111,7 @@ export interface Config {
     /** Seals/opens run credentials (src/crawl/credentials.ts); undefined = runs with credentials are refused. */
     secretsKey: string | undefined;
   };
+  render: RenderConfig;
   worker: { maxConcurrentActivities: number; maxCachedWorkflows: number; shutdownGraceMs: number; stickyScheduleToStartMs: number; analyzeThreads: number; bundlePath: string | undefined };
   policies: {
     auditHeartbeatTimeoutMs: number;
@@ -114,6 +125,14 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   home: string;
   production: boolean;
+}
+
+export interface RenderConfig {
+  chromiumPath: string;
+  concurrency: number;
+  timeoutMs: number;
+  allowThirdParty: boolean;
+  recycleAfter: number;
 }
 
 export interface AiConfig {
@@ -240,6 +259,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fetchRetries: e.FETCH_RETRIES,
       breaker: e.BREAKER_FAILURE_THRESHOLD > 0 ? { failureThreshold: e.BREAKER_FAILURE_THRESHOLD, cooldownMs: e.BREAKER_COOLDOWN_MS } : null,
       secretsKey: e.SECRETS_KEY,
+    },
+    render: {
+      chromiumPath: e.CHROMIUM_PATH,
+      concurrency: e.RENDER_CONCURRENCY,
+      timeoutMs: e.RENDER_TIMEOUT_MS,
+      allowThirdParty: e.RENDER_ALLOW_THIRD_PARTY,
+      recycleAfter: e.RENDER_RECYCLE_AFTER,
     },
     worker: {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -19,6 +19,8 @@ import type { ActivityDeps } from './deps';
 import { claim, defer, MAX_DEFERS } from './frontier';
 import { persistChunk, persistScope, readCounters } from './persist';
 import type { Scope } from '../audit/scope';
+import { renderAndAnalyze } from './renderPage';
+import { pageTargets } from './targets';
 import { loadRunContext, type RunContext } from './runContext';
 import type { ClaimedUrl, CrawlBatchInput, CrawlBatchResult, FailClaimInput, LinkRecord, PageRecord } from './types';
 
@@ -95,26 +97,32 @@ export function createAuditActivities(deps: ActivityDeps) {
       if (url && url !== u.url && siteHostOf(url) === run.siteHost && onTarget.scope.inScope(url)
           && (!options.respectRobots || run.robots.isAllowed(url, options.userAgent))) {
         const target: ClaimedUrl = { url, urlHash: urlHash(url), depth: u.depth + 1 };
-        onTarget.offer(target, () => recordOf(target, { ...res, url, finalUrl: url, redirectChain: [] }, options, run));
+        onTarget.offer(target, () => recordOf(target, { ...res, url, finalUrl: url, redirectChain: [] }, options, run, signal, limits));
       }
     }
-    return recordOf(u, res, options, run);
+    return recordOf(u, res, options, run, signal, limits);
   }
 
   /** The record of a fetched URL: its response, the checks on its HTML, its internal links. */
-  async function recordOf(u: ClaimedUrl, res: FetchResult, options: CrawlBatchInput['options'], run: RunContext): Promise<PageRecord> {
+  async function recordOf(u: ClaimedUrl, res: FetchResult, options: CrawlBatchInput['options'], run: RunContext, signal: AbortSignal, limits: HostLimits): Promise<PageRecord> {
     const redirected = res.redirectChain.length > 0;
     const isHtml = /^(text\/html|application\/xhtml\+xml)/i.test(res.contentType ?? 'text/html');
     if (!redirected && !isHtml && !res.failureReason && res.statusCode >= 200 && res.statusCode < 300) {
       return failedPageRecord(u, 'not_html', `Content-Type ${res.contentType}`, res.attempts);
     }
     // A redirecting URL is reported as the redirect (status, chain); its target's content is audited as its own page.
-    const analysis = await analyze(redirected ? { ...res, body: null } : res, {
+    const analyzeOptions = {
       thresholds: options.thresholds,
       siteHost: run.siteHost,
       subdomainsInternal: options.subdomainsInternal,
       userAgentToken: robotsUserAgentToken(options.userAgent),
-    });
+    };
+    let analysis = await analyze(redirected ? { ...res, body: null } : res, analyzeOptions);
+    // render: "chromium": checks (and links to follow) come from the rendered DOM; what JavaScript changed is kept.
+    const rendered = options.render === 'chromium'
+      ? await renderAndAnalyze(res, analysis, { renderer: deps.renderer, analyze, analyzeOptions, userAgent: options.userAgent, headers: runHeaders(options, crawl.secretsKey), signal, gate: (url, go) => deps.politeness.run(hostKey(url), limits, go, signal), onUnavailable: (err) => log.warn({ err: err.message }, 'rendering unavailable') })
+      : null;
+    if (rendered) analysis = rendered.analysis;
     const links: LinkRecord[] = [];
     let externalLinks = 0;
     // External targets are kept (capped) only when the run checks them after the crawl.
@@ -162,11 +170,12 @@ export function createAuditActivities(deps: ActivityDeps) {
       contentHash: analysis.contentHash,
       simhash: analysis.simhash,
       issues: analysis.findings,
-      data: { hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}) },
+      data: { hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}), ...(rendered ? { render: rendered.render } : {}) },
       failureReason: res.failureReason,
       failureDetail: res.failureDetail ?? null,
       attempts: res.attempts,
       links,
+      targets: pageTargets(u.url, res, analysis, { siteHost: run.siteHost, subdomainsInternal: options.subdomainsInternal, stripParams: options.stripParams }),
     };
   }
 

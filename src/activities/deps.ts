@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Fetcher } from '../crawl/fetcher';
+import type { Renderer } from '../crawl/render';
 import type { Politeness } from '../crawl/politeness';
 import type { Config } from '../config';
 import type { Analyze } from './analyzePool';
@@ -19,4 +20,6 @@ export interface ActivityDeps {
   log: Logger;
   /** Parse + checks of one page; absent: on the calling thread (the worker passes its thread pool). */
   analyze?: Analyze;
+  /** The process's headless-browser pool for runs with render: "chromium" (absent: such pages keep their raw HTML). */
+  renderer?: Renderer;
 }

@@ -33,7 +33,8 @@ export interface FrontierCandidate {
   url: string;
   urlHash: string;
   depth: number;
-  source: 'seed' | 'sitemap' | 'link';
+  /** target: a canonical/hreflang/redirect target of a crawled page (see PageRecord.targets). */
+  source: 'seed' | 'sitemap' | 'link' | 'target';
   inSitemap: boolean;
 }
 

@@ -57,7 +57,7 @@ export async function persistChunk(
     if (fresh.length === 0) return 0;
     await upsertPages(tx, runId, executionId, fresh);
     await insertLinks(tx, runId, fresh);
-    const candidates = options.followLinks ? linkCandidates(fresh, options, scope, known) : [];
+    const candidates = linkCandidates(fresh, options, scope, known);
     offered = candidates.map((c) => c.urlHash);
     let n = 0;
     if (candidates.length > 0) {
@@ -72,20 +72,31 @@ export async function persistChunk(
   return added;
 }
 
-/** In-scope links of the records that the run has not offered to its frontier before (from this process). */
+/**
+ * What the records add to the frontier, minus what the run has offered before (from this process): in-scope links
+ * (when the run follows links, within maxDepth), then the pages' targets (canonical, hreflang alternates, redirect
+ * target: fetched once even when nothing links them or they lie beyond maxDepth, not crawled further).
+ */
 function linkCandidates(records: PageRecord[], options: PersistOptions, scope: Scope, known: KnownUrls): FrontierCandidate[] {
   const candidates: FrontierCandidate[] = [];
   const seen = new Set<string>();
-  for (const r of records) {
-    if (r.depth + 1 > options.maxDepth) continue;
-    for (const l of r.links) {
-      // rel="nofollow" links stay in the link graph but are not crawled unless the run says so.
-      if (l.nofollow && !options.followNofollow) continue;
-      if (seen.has(l.urlHash) || known.has(l.urlHash)) continue;
-      seen.add(l.urlHash);
-      if (scope.inScope(l.url)) candidates.push({ url: l.url, urlHash: l.urlHash, depth: r.depth + 1, source: 'link', inSitemap: false });
+  const offer = (url: string, hash: string, depth: number, source: FrontierCandidate['source']) => {
+    if (seen.has(hash) || known.has(hash)) return;
+    seen.add(hash);
+    if (scope.inScope(url)) candidates.push({ url, urlHash: hash, depth, source, inSitemap: false });
+  };
+  for (const r of records) seen.add(r.urlHash);
+  if (options.followLinks) {
+    for (const r of records) {
+      if (r.depth + 1 > options.maxDepth) continue;
+      for (const l of r.links) {
+        // rel="nofollow" links stay in the link graph but are not crawled unless the run says so.
+        if (l.nofollow && !options.followNofollow) continue;
+        offer(l.url, l.urlHash, r.depth + 1, 'link');
+      }
     }
   }
+  for (const r of records) for (const t of r.targets ?? []) offer(t.url, t.urlHash, Math.min(r.depth + 1, options.maxDepth), 'target');
   return candidates;
 }
 
@@ -113,6 +124,10 @@ function knownUrls(key: string): KnownUrls {
   return set;
 }
 
+/**
+ * Canonical, hreflang and redirect targets are fetched once even when the crawl would not reach them: with links not
+ * followed, or from a page at maxDepth (then at maxDepth themselves, so their own links are not followed).
+ */
 /** The run's counters and failures by reason, as persisted so far. */
 export async function readCounters(db: Tx, runId: string): Promise<{ counters: RunCounters; failReasons: Record<string, number> }> {
   const [r] = await db.query(`SELECT discovered, audited, failed, persisted, fail_reasons FROM audit_runs WHERE id = $1`, [runId]);

@@ -101,6 +101,11 @@ export interface PageRecord {
   attempts: number;
   /** Internal outlinks (the crawl follows these); external ones are counted in data. */
   links: LinkRecord[];
+  /**
+   * Canonical, hreflang and redirect targets of the page on the site: fetched even when no link reaches them or they
+   * lie beyond maxDepth (then not crawled further), so the findings about them are complete.
+   */
+  targets?: Array<{ url: string; urlHash: string }>;
 }
 
 export interface SetStageInput {

@@ -23,7 +23,7 @@ import {
 import type { AppDeps } from './app';
 import { HttpError, notFound, parseOr400, unstorableInput } from './errors';
 import { sealRunOptions } from './reports';
-import { assertAllowedTargets, assertValidPatterns, findRunRow, newRunKey, optionTargets, startSiteRun, webUiUrl } from './runService';
+import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, findRunRow, newRunKey, optionTargets, startSiteRun, webUiUrl } from './runService';
 import { batchIdParamSchema, listBatchesQuerySchema, retryRunSchema, runIdParamSchema, startBatchSchema, type StartRunBody } from './schemas';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -179,6 +179,7 @@ export async function startBatch(deps: BatchDeps, input0: unknown): Promise<Star
   const body = parseBody(startBatchSchema, input0);
   const { domains, duplicatesRemoved, entryIndex } = normalizeDomains(body.domains);
   assertValidPatterns(body.options);
+  assertRenderAvailable(config, body.options);
   // The same target policy as POST /api/runs, for every domain and sitemap, before the batch row is written.
   await assertAllowedTargets(config, [...domains.map((url, i) => ({ url, field: `domains[${entryIndex[i]}]` })), ...optionTargets(body.options)]);
   // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.

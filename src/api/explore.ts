@@ -45,7 +45,8 @@ const STATUS_CLASS: Record<string, string> = {
 
 const PAGE_COLUMNS = `p.url, p.final_url, p.status, p.status_code, p.content_type, p.ttfb_ms, p.duration_ms, p.bytes, p.depth, p.title,
   p.description, p.h1, p.h1_count, p.canonical, p.indexable, p.noindex, p.word_count, p.lang, p.issues, p.redirect_chain,
-  p.failure_reason, p.failure_detail, p.attempts, p.audited_at, jsonb_array_length(p.issues) AS finding_count`;
+  p.failure_reason, p.failure_detail, p.attempts, p.audited_at, jsonb_array_length(p.issues) AS finding_count,
+  p.data->'render' AS render`;
 
 /** `%`, `_` and `\` match themselves in a text search. */
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -93,7 +94,8 @@ export async function listPages(db: Db, runId: string, q: ListPagesQuery) {
     q.cursor ? undefined : db.query(`SELECT count(*)::int AS n FROM page_audits p WHERE ${filters}`, params.slice(0, -1)).then((r: Array<{ n: number }>) => r[0].n),
   ]);
   return {
-    items: rows.slice(0, q.limit).map(({ id: _id, ...r }) => camel(r)),
+    // `render` (what JavaScript rendering changed) only on pages of render: "chromium" runs.
+    items: rows.slice(0, q.limit).map(({ id: _id, render, ...r }) => camel(render === null ? r : { ...r, render })),
     nextCursor: rows.length > q.limit ? String(rows[q.limit - 1].id) : null,
     ...(total !== undefined ? { total } : {}),
     sort: q.sort,

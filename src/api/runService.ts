@@ -8,6 +8,7 @@ import { progressAsOf } from '../audit/progress';
 import { compilePatterns, InvalidPatternError } from '../audit/scope';
 import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
+import { chromiumAvailable } from '../crawl/render';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
 import {
   DEFAULT_POLICIES,
@@ -120,6 +121,16 @@ export function assertValidPatterns(options: { include?: string[]; exclude?: str
   }
 }
 
+/**
+ * render: "chromium" needs a Chromium at CHROMIUM_PATH: a 400 that says so, before anything starts (the API and the
+ * workers share one image / config, so its absence here means the workers lack it too).
+ */
+export function assertRenderAvailable(config: Config, options: { render?: string } | undefined): void {
+  if (options?.render !== 'chromium' || chromiumAvailable(config.render.chromiumPath)) return;
+  const message = `chromium rendering was requested but no Chromium executable was found at ${config.render.chromiumPath} (install chromium or set CHROMIUM_PATH)`;
+  throw new HttpError(400, 'render_unavailable', `options.render: ${message}`, [{ field: 'options.render', message }]);
+}
+
 /** A fresh run (or batch) key when the client gives no idempotencyKey: time-ordered, with random bits. */
 export function newRunKey(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -139,6 +150,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
   const host = siteUrl ? siteHostOf(siteUrl) : null;
   if (!siteUrl || !host) throw new HttpError(400, 'invalid_request', 'url: must be an absolute http(s) URL', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
   assertValidPatterns(body.options);
+  assertRenderAvailable(config, body.options);
   await assertAllowedTargets(config, [{ url: siteUrl, field: 'url' }, ...optionTargets(body.options)]);
   const runKey = body.idempotencyKey ?? newRunKey();
   const workflowId = siteAuditWorkflowId(host, runKey);

@@ -88,6 +88,8 @@ export const runOptionsSchema = z
       .refine((c) => Object.keys(c).length <= 50, 'at most 50 cookies')
       .openapi({ maxProperties: 50, propertyNames: { type: 'string', minLength: 1, maxLength: 200, pattern: HEADER_NAME_PATTERN } } as never),
     thresholds: thresholdsSchema,
+    /** "chromium": pages are rendered in headless Chromium and checked on the rendered DOM (default "none"). */
+    render: z.enum(['none', 'chromium'], { error: 'must be "none" or "chromium"' }),
   })
   .partial()
   .strict();

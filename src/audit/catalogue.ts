@@ -56,14 +56,14 @@ export const PAGE_CHECK_CODES = [
 export type PageCheckCode = (typeof PAGE_CHECK_CODES)[number];
 
 /** Page-scope codes the caller adds itself (the fetcher knows, the HTML does not). */
-export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots'] as const;
+export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots', 'js_rendered_content_differs'] as const;
 
 /** Codes computed after the crawl across pages (site-level analysis). */
 export const SITE_CHECK_CODES = [
   'duplicate_title', 'duplicate_description', 'duplicate_h1', 'duplicate_content', 'near_duplicate',
   'broken_internal_link', 'internal_link_to_redirect', 'orphan_page', 'deep_page',
   'canonical_to_redirect', 'canonical_to_error', 'canonical_to_noindex', 'canonical_chain',
-  'hreflang_no_return', 'hreflang_bad_target', 'nofollow_to_indexable',
+  'hreflang_no_return', 'hreflang_to_redirect', 'hreflang_to_error', 'hreflang_to_noindex', 'hreflang_to_non_canonical', 'nofollow_to_indexable',
   'sitemap_non_200', 'sitemap_noindex', 'sitemap_blocked', 'sitemap_non_canonical', 'not_in_sitemap',
   'robots_txt_unreachable', 'robots_txt_invalid', 'external_link_broken', 'external_link_redirect',
 ] as const;
@@ -156,6 +156,12 @@ const PAGE: Record<PageCheckCode | (typeof CALLER_PAGE_CHECK_CODES)[number], Ent
     description: 'robots.txt disallows this URL for the crawler, so its content was not fetched.',
     why: 'Search engines cannot read a blocked page; it can still be indexed from links but with no title or snippet.',
     fix: 'Allow the URL in robots.txt if it should be indexed; to keep it out of results use noindex instead of a disallow.',
+  },
+  js_rendered_content_differs: {
+    category: 'content', severity: 'warning', title: 'Content differs after JavaScript rendering',
+    description: 'With render: "chromium", the rendered DOM has a different title, description, canonical, H1, robots noindex, links or word count (over 10%) than the raw HTML.',
+    why: 'Search engines index the raw HTML first and render later, if at all; others (social previews, many crawlers and AI agents) never run scripts, so what only JavaScript writes may be missed or indexed late.',
+    fix: 'Serve the title, meta tags, canonical, main text and navigation links in the HTML response (server-side rendering or pre-rendering); use JavaScript to enhance, not to create them.',
   },
   // ── title ──
   title_missing: {
@@ -683,11 +689,30 @@ const SITE: Record<SiteCheckCode, Entry> = {
     why: 'Hreflang must be reciprocal; one-way annotations are ignored.',
     fix: 'Add the matching hreflang link on every alternate, listing the whole set on each page.',
   },
-  hreflang_bad_target: {
-    category: 'hreflang', severity: 'warning', title: 'Bad hreflang target',
-    description: 'An hreflang alternate redirects, answers an error, is noindex or is not canonical.',
-    why: 'Alternates must be indexable canonical pages or the annotation is ignored.',
-    fix: 'Point hreflang links at the final, indexable, self-canonical URL of each version.',
+  // The hreflang target findings, one per kind (they replace hreflang_bad_target: the kind says what to fix).
+  hreflang_to_redirect: {
+    category: 'hreflang', severity: 'warning', title: 'hreflang to a redirect',
+    description: 'An hreflang alternate points at a URL that redirects (fetched even when the crawl does not link to it).',
+    why: 'Search engines ignore alternates that are not final URLs, so the language version may not be shown to its audience.',
+    fix: 'Point the hreflang link at the redirect\'s final URL.',
+  },
+  hreflang_to_error: {
+    category: 'hreflang', severity: 'warning', title: 'hreflang to an error page',
+    description: 'An hreflang alternate points at a URL that answers 4xx/5xx or cannot be fetched.',
+    why: 'An alternate that does not exist breaks the language cluster: the annotation is ignored.',
+    fix: 'Fix or remove the alternate; point it at the live URL of that language version.',
+  },
+  hreflang_to_noindex: {
+    category: 'hreflang', severity: 'warning', title: 'hreflang to a noindex page',
+    description: 'An hreflang alternate points at a page with a noindex directive.',
+    why: 'A page kept out of the index cannot stand for its language; the signals contradict each other.',
+    fix: 'Remove noindex from the alternate or drop it from the hreflang set.',
+  },
+  hreflang_to_non_canonical: {
+    category: 'hreflang', severity: 'warning', title: 'hreflang to a non-canonical URL',
+    description: 'An hreflang alternate points at a page whose canonical is another URL.',
+    why: 'hreflang and canonical disagree about which URL represents the page; search engines may drop the annotation.',
+    fix: 'Point the hreflang link at the canonical URL of each language version.',
   },
   nofollow_to_indexable: {
     category: 'links', severity: 'notice', title: 'Nofollow link to indexable page',

@@ -12,6 +12,7 @@ import { createActivities } from '../activities';
 import { createAnalyzePool, type AnalyzePool } from '../activities/analyzePool';
 import type { Config } from '../config';
 import { Fetcher } from '../crawl/fetcher';
+import { fetcherResources, Renderer } from '../crawl/render';
 import { HostSlots } from '../crawl/hostSlots';
 import { Politeness, PolitenessGate } from '../crawl/politeness';
 import { PgHostSlotStore } from '../db/hostSlotStore';
@@ -29,8 +30,10 @@ export interface WorkerParts {
   fetcher: Fetcher;
   /** Close after the worker has stopped: gives this process's host slots back at once (else they expire). */
   politeness: Politeness;
-  /** Threads that parse and check pages; close after the worker has stopped (idle threads do not hold the process). */
+  /** Threads that parse and check pages, and the browser pool that renders them; close after the worker has stopped. */
   analyzePool: AnalyzePool;
+  /** Headless Chromium for render: "chromium" runs (closed by analyzePool.close()). */
+  renderer: Renderer;
 }
 
 /** The per-host gate of a worker process, coordinated with every other worker through the database. */
@@ -63,8 +66,15 @@ export async function createSitesweepWorker(opts: {
     ...(config.crawl.breaker ? { breaker: config.crawl.breaker } : {}),
   });
   const politeness = createSharedPoliteness(opts.db, opts.log);
-  const analyzePool = createAnalyzePool(config.worker.analyzeThreads);
-  const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
+  // One browser pool per process, launched on the first render: closed with the analysis pool (every caller closes it).
+  const renderer = new Renderer({
+    ...config.render,
+    policy: { allowPrivateTargets: config.crawl.allowPrivateTargets, allowlist: config.crawl.targetAllowlist },
+    fetchResource: fetcherResources(fetcher, config.crawl),
+  });
+  const threads = createAnalyzePool(config.worker.analyzeThreads);
+  const analyzePool: AnalyzePool = { analyze: threads.analyze, close: async () => void (await Promise.all([threads.close(), renderer.close()])) };
+  const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, renderer, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
   const t = tracing(config.temporal.otlpEndpoint);
   // A prebuilt bundle fixes its workflow interceptors at build time, so tracing loads the bundle's traced twin.
   const workflowSource = config.worker.bundlePath
@@ -95,7 +105,7 @@ export async function createSitesweepWorker(opts: {
     // Workflow spans are made inside the sandbox and leave it through this sink.
     ...(t ? { sinks: { exporter: makeWorkflowExporter(t.spanProcessor, t.resource) } } : {}),
   });
-  return { worker, fetcher, politeness, analyzePool };
+  return { worker, fetcher, politeness, analyzePool, renderer };
 }
 
 const EVENT_ACTIVITIES = new Set(['deliverEvent', 'reportFailureEvent']);

@@ -58,8 +58,13 @@ export interface SiteAuditOptions {
    * before they enter the workflow input: never plain text in history, logs or audit_runs.options.
    */
   sealedCredentials?: string;
+  /** JavaScript rendering: "chromium" renders each HTML page in headless Chromium and checks the rendered DOM. */
+  render?: RenderMode;
   ai?: { model: string; maxPages?: number };
 }
+
+export const RENDER_MODES = ['none', 'chromium'] as const;
+export type RenderMode = (typeof RENDER_MODES)[number];
 
 export const DEFAULT_OPTIONS: SiteAuditOptions = {
   maxPages: 500,
@@ -202,7 +207,7 @@ export function resolveOptions(input: SiteAuditInput): SiteAuditOptions {
   for (const [k, v] of Object.entries(input)) {
     if (v !== undefined && k in DEFAULT_OPTIONS) (out as unknown as Record<string, unknown>)[k] = v;
   }
-  for (const k of ['include', 'exclude', 'sitemaps', 'thresholds', 'crawlDelayMs', 'ai', 'stripParams', 'sealedCredentials'] as const) {
+  for (const k of ['include', 'exclude', 'sitemaps', 'thresholds', 'crawlDelayMs', 'ai', 'stripParams', 'sealedCredentials', 'render'] as const) {
     if (input[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = input[k];
   }
   return out;

@@ -36,6 +36,8 @@ before(async () => {
   const config = testConfig({
     ALLOW_PRIVATE_TARGETS: 'false', LOG_LEVEL: 'silent', API_TOKEN: TOKEN, SECRETS_KEY: 'fuzz-secrets-key-0123456789',
     ANTHROPIC_API_KEY: 'fuzz-unused-key', GEMINI_API_KEY: 'fuzz-unused-key',
+    // render: "chromium" is valid input whether or not this machine has Chromium (nothing renders: no worker polls).
+    CHROMIUM_PATH: process.execPath,
   });
   client = await connectTestClient(config);
   api = await startTestApi(config, tdb.db, client);
