@@ -31,11 +31,11 @@ export function truncate(s: string, max: number): string {
   return cps.length <= max ? s : `${cps.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
-// Han and kana scripts do not separate words with spaces: each character counts as a word there, which
-// keeps thin_content meaningful on Chinese and Japanese pages.
-const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
-const WORD_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+/gu;
+// Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): splitting on whitespace
+// would count a Thai sentence as one word. Only text containing one of them pays for Intl.Segmenter's dictionaries.
+const NO_SPACE_SCRIPTS = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uaa60-\uaa7f]/;
 const HAS_WORD_CHAR = /[\p{L}\p{N}]/u;
+let segmenter: Intl.Segmenter | null = null;
 
 /** Letters, digits and anything non-ASCII except general and CJK punctuation. */
 function isWordChar(c: number): boolean {
@@ -56,15 +56,29 @@ function trimToken(token: string): string {
   return HAS_WORD_CHAR.test(w) ? w : '';
 }
 
+/** Whether `text` contains a script written without spaces (so words() segments it with Intl.Segmenter). */
+export function hasNoSpaceScript(text: string): boolean {
+  return NO_SPACE_SCRIPTS.test(text);
+}
+
 /**
  * Lower-cased words of `text`: whitespace-separated tokens trimmed of surrounding punctuation, keeping those
- * with a letter or digit.
+ * with a letter or digit; in text with Thai, Lao, Khmer, Burmese, Chinese or Japanese, the word-like segments of
+ * Intl.Segmenter (ICU's dictionary word breaks) instead.
  */
 export function words(text: string): string[] {
   const lower = text.toLowerCase();
-  const tokens = CJK.test(lower) ? (lower.match(WORD_RE) ?? []) : lower.split(/\s/);
   const out: string[] = [];
-  for (const t of tokens) {
+  if (NO_SPACE_SCRIPTS.test(lower)) {
+    segmenter ??= new Intl.Segmenter('und', { granularity: 'word' });
+    for (const s of segmenter.segment(lower)) {
+      if (!s.isWordLike) continue;
+      const w = trimToken(s.segment);
+      if (w !== '') out.push(w);
+    }
+    return out;
+  }
+  for (const t of lower.split(/\s/)) {
     const w = trimToken(t);
     if (w !== '') out.push(w);
   }
@@ -73,6 +87,54 @@ export function words(text: string): string[] {
 
 export function countWords(text: string): number {
   return words(text).length;
+}
+
+// Common English function words: English prose has a third or more of them, other languages (and placeholder
+// gibberish) almost none, so they tell English text from text that merely sits under lang="en".
+const ENGLISH_FUNCTION_WORDS = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'with', 'is', 'are', 'was',
+  'were', 'be', 'it', 'this', 'that', 'as', 'by', 'from', 'you', 'we', 'they', 'he', 'she', 'not', 'but', 'have', 'has', 'can', 'will', 'your', 'our']);
+
+/** Vowel groups, minus a silent final e, at least one: the usual estimate of English syllables. */
+export function englishSyllables(word: string): number {
+  const w = word.toLowerCase().replace(/[^a-z]/g, '');
+  if (w.length <= 3) return 1;
+  const groups = w.replace(/(?:[^laeiouy]es|[^laeiouy]ed|[^laeiouy]e)$/, '').replace(/^y/, '').match(/[aeiouy]{1,2}/g);
+  return Math.max(1, groups?.length ?? 1);
+}
+
+export interface Readability {
+  /** Flesch reading ease: 206.835 − 1.015 × words/sentence − 84.6 × syllables/word (higher is easier). */
+  score: number;
+  words: number;
+  sentences: number;
+}
+
+/**
+ * Flesch reading ease of English text, or null when the text is too short or does not read as English (too few
+ * English function words). Sentences end at . ! ? and at line breaks (block boundaries in extracted text).
+ */
+export function fleschReadingEase(text: string, minWords = 100): Readability | null {
+  let sentences = 0;
+  let nWords = 0;
+  let syllables = 0;
+  let functionWords = 0;
+  for (const sentence of text.split(/[.!?]+(?=\s|$)|\n/)) {
+    let inSentence = 0;
+    for (const token of sentence.split(/\s+/)) {
+      const w = token.toLowerCase().replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+      if (w === '' || !/[a-z]/.test(w)) continue;
+      inSentence++;
+      syllables += englishSyllables(w);
+      if (ENGLISH_FUNCTION_WORDS.has(w)) functionWords++;
+    }
+    if (inSentence > 0) {
+      sentences++;
+      nWords += inSentence;
+    }
+  }
+  if (nWords < minWords || functionWords < nWords * 0.15) return null;
+  const score = 206.835 - 1.015 * (nWords / sentences) - 84.6 * (syllables / nWords);
+  return { score: Math.round(score * 10) / 10, words: nWords, sentences };
 }
 
 export function sha1Hex(s: string): string {
