@@ -140,7 +140,13 @@ export function createAuditActivities(deps: ActivityDeps) {
       contentHash: analysis.contentHash,
       simhash: analysis.simhash,
       issues: analysis.findings,
-      data: { hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}) },
+      data: {
+        hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}),
+        // For the site-level duplicate_h2 and pagination_broken checks; absent keys keep rows small.
+        ...(analysis.h2 !== null ? { h2: analysis.h2 } : {}),
+        ...(analysis.relNext !== null ? { relNext: analysis.relNext } : {}),
+        ...(analysis.relPrev !== null ? { relPrev: analysis.relPrev } : {}),
+      },
       failureReason: res.failureReason,
       failureDetail: res.failureDetail ?? null,
       attempts: res.attempts,
