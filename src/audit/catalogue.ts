@@ -71,7 +71,7 @@ export const SITE_CHECK_CODES = [
   'sitemap_non_200', 'sitemap_noindex', 'sitemap_blocked', 'sitemap_non_canonical', 'not_in_sitemap',
   'robots_txt_unreachable', 'robots_txt_invalid', 'external_link_broken', 'external_link_redirect',
   // SEO depth, round two (issue 14)
-  'duplicate_h2', 'pagination_broken', 'canonical_unlinked', 'follow_and_nofollow_inlinks',
+  'duplicate_h2', 'pagination_broken', 'canonical_unlinked', 'follow_and_nofollow_inlinks', 'sitemap_multiple',
 ] as const;
 export type SiteCheckCode = (typeof SITE_CHECK_CODES)[number];
 
@@ -866,6 +866,12 @@ const SITE: Record<SiteCheckCode, Entry> = {
     description: 'A page names a canonical URL that no crawled page links to.',
     why: 'A canonical is a hint; a target that the site never links to looks unimportant and search engines may pick another URL instead.',
     fix: 'Link internally to the canonical URL (menus, listings, sitemaps) rather than to its variants.',
+  },
+  sitemap_multiple: {
+    category: 'sitemap', severity: 'notice', title: 'URL in several sitemaps',
+    description: 'The same URL is listed in more than one sitemap.',
+    why: 'Duplicate entries make sitemap reports harder to read and often mean two generators (or a stale sitemap) list the same pages.',
+    fix: 'List each URL in exactly one sitemap, and remove stale or overlapping sitemaps from the index and robots.txt.',
   },
   follow_and_nofollow_inlinks: {
     category: 'links', severity: 'notice', title: 'Followed and nofollowed internal links',

@@ -10,7 +10,7 @@ import { hreflangAlternates } from './hreflang';
 import { INLINK_QUERIES, canonicalUnlinked, followAndNofollowInlinks } from './inlinks';
 import { LINK_QUERIES, brokenInternalLink, internalLinkToRedirect, nofollowToIndexable } from './links';
 import { PAGINATION_QUERIES, paginationBroken } from './pagination';
-import { SITEMAP_QUERIES, notInSitemap, robotsTxt, sitemapEntries } from './sitemap';
+import { SITEMAP_QUERIES, notInSitemap, robotsTxt, sitemapEntries, sitemapMultiple } from './sitemap';
 import { STRUCTURE_QUERIES, deepPage, orphanPage } from './structure';
 import type { Db, SiteCheck, SiteQuery } from './types';
 
@@ -39,6 +39,7 @@ export const SITE_CHECKS: SiteCheck[] = [
   paginationBroken,
   canonicalUnlinked,
   followAndNofollowInlinks,
+  sitemapMultiple,
 ];
 
 /** The joins over page_links / page_audits / frontier that fell into nested loops on stale statistics. */
