@@ -8,6 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import { failedPageRecord } from '../audit/records';
+import { blockedResourcesFinding, withFinding } from '../audit/checks/robots';
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import { headersFor } from '../crawl/credentials';
@@ -139,7 +140,10 @@ export function createAuditActivities(deps: ActivityDeps) {
       lang: analysis.lang,
       contentHash: analysis.contentHash,
       simhash: analysis.simhash,
-      issues: analysis.findings,
+      // Resources robots.txt blocks (analyzePage has no robots rules): a caller-added finding.
+      issues: options.respectRobots && run.robots.found
+        ? withFinding(analysis.findings, blockedResourcesFinding(analysis.resources, (r) => run.robots.isAllowed(r, options.userAgent)))
+        : analysis.findings,
       data: {
         hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}),
         // For the site-level duplicate_h2 and pagination_broken checks; absent keys keep rows small.

@@ -47,6 +47,8 @@ export interface PageAnalysis {
   /** Absolute normalized <link rel=next/prev> targets (site-level pagination checks). */
   relNext: string | null;
   relPrev: string | null;
+  /** Scripts, stylesheets, images and frames on the page's own host, normalized (at most MAX_RESOURCES), for the caller's robots.txt check. */
+  resources: string[];
   /** sha1 hex of the normalized main text (lower-cased words, single spaces); null without text. */
   contentHash: string | null;
   /** 64-bit SimHash of main-text word 3-shingles, 16 hex chars; null without text. */
@@ -59,6 +61,18 @@ export interface PageAnalysis {
 }
 
 const GENERIC_ROBOTS = ['robots', 'googlebot', 'bingbot'];
+const MAX_RESOURCES = 100;
+
+/** Distinct normalized resource URLs on `host` (robots.txt governs its own host only). */
+function ownResources(raw: readonly string[], base: string, host: string): string[] {
+  const out = new Set<string>();
+  for (const r of raw) {
+    if (out.size >= MAX_RESOURCES) break;
+    const url = normalize(r, base);
+    if (url !== null && hostOfHref(url) === host) out.add(url);
+  }
+  return [...out];
+}
 
 export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalysis {
   const t = resolveThresholds(opts.thresholds);
@@ -72,7 +86,7 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
 
   const result: PageAnalysis = {
     title: null, description: null, h1: null, h1Count: 0, lang: null, canonical: null, indexable: false,
-    noindex: false, nofollow: false, wordCount: 0, h2: null, relNext: null, relPrev: null, contentHash: null, simhash: null, hreflang: [], outlinks: [],
+    noindex: false, nofollow: false, wordCount: 0, h2: null, relNext: null, relPrev: null, resources: [], contentHash: null, simhash: null, hreflang: [], outlinks: [],
     imageCount: 0, jsonLdTypes: [], findings: [],
   };
 
@@ -162,6 +176,7 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
     result.contentHash = sha1Hex(ws.join(' '));
     result.simhash = simhash64(ws);
   }
+  result.resources = ownResources(facts.resources, base, self === null ? '' : hostOfHref(self));
   result.hreflang = hreflang;
   result.outlinks = outlinks;
   result.imageCount = facts.images.length;

@@ -60,7 +60,7 @@ export const PAGE_CHECK_CODES = [
 export type PageCheckCode = (typeof PAGE_CHECK_CODES)[number];
 
 /** Page-scope codes the caller adds itself (the fetcher knows, the HTML does not). */
-export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots'] as const;
+export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots', 'resource_blocked_by_robots'] as const;
 
 /** Codes computed after the crawl across pages (site-level analysis). */
 export const SITE_CHECK_CODES = [
@@ -688,6 +688,12 @@ const PAGE: Record<PageCheckCode | (typeof CALLER_PAGE_CHECK_CODES)[number], Ent
     description: 'The page\'s hreflang annotations give more than one URL for the same language (or x-default).',
     why: 'Search engines cannot tell which URL to show for that language and may ignore the annotations.',
     fix: 'Give each language-region code exactly one URL across the hreflang set.',
+  },
+  resource_blocked_by_robots: {
+    category: 'crawl', severity: 'warning', title: 'Resources blocked by robots.txt',
+    description: 'Scripts, stylesheets, images or frames on the page\'s own host are disallowed by robots.txt (checked when the run respects robots.txt).',
+    why: 'Search engines render pages with their resources; blocked scripts or styles can hide content and links, or make the page look broken or not mobile-friendly.',
+    fix: 'Allow crawlers to fetch the CSS, JavaScript and images pages need (narrow the Disallow rules or add Allow rules for them).',
   },
   canonical_to_hreflang_alternate: {
     category: 'canonical', severity: 'warning', title: 'Canonical to another language version',

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { analyzePage, type AnalyzeOptions, type PageAnalysis } from '../../src/audit/analyzePage';
 import { CHECKS_BY_CODE, PAGE_CHECK_CODES } from '../../src/audit/catalogue';
 import { extractFacts } from '../../src/audit/checks/extract';
+import { blockedResourcesFinding, withFinding } from '../../src/audit/checks/robots';
 import { titlePixelWidth, descriptionPixelWidth } from '../../src/audit/pixelWidth';
 import type { FetchedPage } from '../../src/audit/types';
 
@@ -831,6 +832,16 @@ void describe('SEO depth, round two (issue 14)', () => {
     silent('canonical_to_hreflang_alternate', { head });
     // A parameter variant canonicalised to its clean URL is not in the hreflang set itself: fine.
     silent('canonical_to_hreflang_alternate', { head }, { url: `${URL_}?ref=x`, finalUrl: `${URL_}?ref=x` });
+  });
+  void test('resource_blocked_by_robots (caller-added): own-host resources robots.txt disallows', () => {
+    const r = analyze({ head: '<script src="/private/app.js"></script><link rel="stylesheet" href="https://cdn.example.net/x.css">',
+      body: '<img src="/img/a.png" alt="a" width="1" height="1">' });
+    assert.deepEqual(r.resources.sort(), ['https://example.com/img/a.png', 'https://example.com/img/diagram.png', 'https://example.com/private/app.js']);
+    const f = blockedResourcesFinding(r.resources, (u) => !u.includes('/private/'));
+    assert.deepEqual(f, { code: 'resource_blocked_by_robots', severity: 'warning', detail: '1 resource, e.g. /private/app.js' });
+    assert.equal(blockedResourcesFinding(r.resources, () => true), null);
+    const merged = withFinding([{ code: 'a_first', severity: 'notice' }, { code: 'z_last', severity: 'notice' }], f).map((x) => x.code);
+    assert.deepEqual(merged, ['a_first', 'resource_blocked_by_robots', 'z_last']);
   });
   void test('pagination and h2 are kept for the site-level checks', () => {
     const r = analyze({ head: '<link rel="next" href="/guides/seo-basics?page=2"><link rel="prev" href="https://example.com/guides/">' });
