@@ -6,6 +6,7 @@ import { analyzePage, type AnalyzeOptions, type PageAnalysis } from '../../src/a
 import { CHECKS_BY_CODE, PAGE_CHECK_CODES } from '../../src/audit/catalogue';
 import { extractFacts } from '../../src/audit/checks/extract';
 import { blockedResourcesFinding, withFinding } from '../../src/audit/checks/robots';
+import { paginationProblem } from '../../src/activities/siteChecks/pagination';
 import { titlePixelWidth, descriptionPixelWidth } from '../../src/audit/pixelWidth';
 import type { FetchedPage } from '../../src/audit/types';
 
@@ -688,6 +689,8 @@ void describe('main content: the page own text, not navigation, link text or a h
     // ...while the same words as the whole heading are one.
     fires('soft_404', { h1: '<h1>404</h1>', text: '<p>Short intro.</p>' });
     fires('soft_404', { title: '<title>Not Found | Example Shop</title>', text: '<p>Short intro.</p>' });
+    // A heading part that is only an error label wins over words that would otherwise mean "about errors".
+    fires('soft_404', { title: '<title>404 error | How to find what you need</title>', text: '<p>Short intro.</p>' });
   });
   void test('soft_404: error phrases in links, navigation or sub-headings are not the page text', () => {
     silent('soft_404', { text: '<p>Short intro.</p>', links: '<a href="/help/x">The page you are looking for does not exist: what to do</a>' });
@@ -842,6 +845,16 @@ void describe('SEO depth, round two (issue 14)', () => {
     assert.equal(blockedResourcesFinding(r.resources, () => true), null);
     const merged = withFinding([{ code: 'a_first', severity: 'notice' }, { code: 'z_last', severity: 'notice' }], f).map((x) => x.code);
     assert.deepEqual(merged, ['a_first', 'resource_blocked_by_robots', 'z_last']);
+  });
+  void test('pagination_broken (site): which rel=next/prev links break the sequence', () => {
+    const row = { url: 'https://e.com/p2', dir: 'next' as const, target: 'https://e.com/p3', t_state: 'ok', t_status: 200, t_reason: null, back: 'https://e.com/p2' };
+    assert.equal(paginationProblem(row), null);
+    assert.equal(paginationProblem({ ...row, back: 'https://e.com/p1' }), "next: the target's rel=prev points elsewhere");
+    assert.equal(paginationProblem({ ...row, dir: 'prev', back: null }), 'prev: the target has no rel=next');
+    assert.equal(paginationProblem({ ...row, t_status: 404 }), 'next: HTTP 404');
+    assert.equal(paginationProblem({ ...row, t_status: 301 }), 'next: HTTP 301');
+    assert.equal(paginationProblem({ ...row, t_state: 'failed', t_status: null, t_reason: 'timeout' }), 'next: timeout');
+    assert.equal(paginationProblem({ ...row, t_state: 'failed', t_status: null, t_reason: 'robots_disallowed' }), null);
   });
   void test('pagination and h2 are kept for the site-level checks', () => {
     const r = analyze({ head: '<link rel="next" href="/guides/seo-basics?page=2"><link rel="prev" href="https://example.com/guides/">' });

@@ -80,11 +80,15 @@ const ABOUT_A_PROBLEM = /\b(?:how|why|fix(?:es|ed|ing)?|guide|tips|avoid(?:ing)?
 const MENTIONS_AN_ERROR = /\b(?:404|not found|errors?|missing|broken|dead|gone)\b/i;
 const SOFT_404_MAX_WORDS = 300;
 
+const quotes = (s: string): string => s.replace(/[’‘]/g, "'").trim();
+
+/** A heading with a part that is only an error label ("404", "Not Found | Shop"): an error page whatever else it says. */
+function isErrorLabel(s: string | null): boolean {
+  return s !== null && quotes(s).split(HEADING_PARTS).some((part) => BARE_NOT_FOUND.test(part.replace(/[!.]+$/, '').trim()));
+}
+
 function readsNotFound(s: string | null): boolean {
-  if (s === null) return false;
-  const normalized = s.replace(/[’‘]/g, "'").trim();
-  if (NOT_FOUND_PHRASES.test(normalized)) return true;
-  return normalized.split(HEADING_PARTS).some((part) => BARE_NOT_FOUND.test(part.replace(/[!.]+$/, '').trim()));
+  return s !== null && (NOT_FOUND_PHRASES.test(quotes(s)) || isErrorLabel(s));
 }
 
 /** H2 checks: more than one, and the longest over h2MaxChars. */
@@ -131,7 +135,10 @@ export function checkContent(
   // talks about the problem ("How to fix 404 errors") marks a page about errors, not an error page. The text matched
   // is the page's own prose: no headings, no link texts, no navigation.
   const about = (s: string | null): boolean => s !== null && ABOUT_A_PROBLEM.test(s) && MENTIONS_AN_ERROR.test(s);
-  if (wordCount < SOFT_404_MAX_WORDS && !about(summary.title) && !about(summary.h1)) {
+  if (wordCount >= SOFT_404_MAX_WORDS) return;
+  if (isErrorLabel(summary.title)) sink.add('soft_404', `title: ${truncate(summary.title ?? '', 80)}`);
+  else if (isErrorLabel(summary.h1)) sink.add('soft_404', `h1: ${truncate(summary.h1 ?? '', 80)}`);
+  else if (!about(summary.title) && !about(summary.h1)) {
     if (readsNotFound(summary.title)) sink.add('soft_404', `title: ${truncate(summary.title ?? '', 80)}`);
     else if (readsNotFound(summary.h1)) sink.add('soft_404', `h1: ${truncate(summary.h1 ?? '', 80)}`);
     else if (NOT_FOUND_PHRASES.test(f.proseText.replace(/[’‘]/g, "'"))) sink.add('soft_404', 'page text');
