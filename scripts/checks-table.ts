@@ -1,10 +1,16 @@
-// Prints the check catalogue as a Markdown table (pasted into README.md; GET /api/checks serves the same data).
-import { CHECKS } from '../src/audit/catalogue';
+// The check catalogue as the README's Markdown table. `npm run docs:checks` rewrites the table in README.md; without
+// --write it prints the table. test/unit/checks.readme.test.ts fails when the README and the catalogue differ.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { checksMarkdownTable, replaceChecksTable } from '../src/audit/checksTable';
 
-const rows = [...CHECKS].sort((a, b) => a.scope.localeCompare(b.scope) || a.category.localeCompare(b.category) || a.code.localeCompare(b.code));
-console.log('| code | scope | category | severity | what it finds | default threshold |');
-console.log('|---|---|---|---|---|---|');
-for (const c of rows) {
-  const t = c.threshold ? `\`${String(c.threshold.key)}\` ${c.threshold.default} ${c.threshold.unit}` : '';
-  console.log(`| \`${c.code}\` | ${c.scope} | ${c.category} | ${c.severity} | ${c.description.replace(/\|/g, '\\|')} | ${t} |`);
+const table = checksMarkdownTable();
+if (process.argv.includes('--write')) {
+  const file = path.join(__dirname, '..', 'README.md');
+  const before = readFileSync(file, 'utf8');
+  const after = replaceChecksTable(before, table);
+  if (after !== before) writeFileSync(file, after);
+  console.log(after === before ? 'README.md check table is up to date' : 'README.md check table rewritten');
+} else {
+  console.log(table);
 }

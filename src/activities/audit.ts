@@ -8,6 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import { failedPageRecord } from '../audit/records';
+import { blockedResourcesFinding, withFinding } from '../audit/checks/robots';
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import { headersFor } from '../crawl/credentials';
@@ -169,8 +170,18 @@ export function createAuditActivities(deps: ActivityDeps) {
       lang: analysis.lang,
       contentHash: analysis.contentHash,
       simhash: analysis.simhash,
-      issues: analysis.findings,
-      data: { hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}), ...(rendered ? { render: rendered.render } : {}) },
+      // Resources robots.txt blocks (analyzePage has no robots rules): a caller-added finding.
+      issues: options.respectRobots && run.robots.found
+        ? withFinding(analysis.findings, blockedResourcesFinding(analysis.resources, (r) => run.robots.isAllowed(r, options.userAgent)))
+        : analysis.findings,
+      data: {
+        hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}),
+        // For the site-level duplicate_h2 and pagination_broken checks; absent keys keep rows small.
+        ...(analysis.h2 !== null ? { h2: analysis.h2 } : {}),
+        ...(analysis.relNext !== null ? { relNext: analysis.relNext } : {}),
+        ...(analysis.relPrev !== null ? { relPrev: analysis.relPrev } : {}),
+          ...(rendered ? { render: rendered.render } : {}),
+      },
       failureReason: res.failureReason,
       failureDetail: res.failureDetail ?? null,
       attempts: res.attempts,

@@ -15,6 +15,8 @@ import type { DiscoverInput, DiscoverResult } from './types';
 
 const MAX_SITEMAPS = 50;
 const MAX_SITEMAP_BYTES = 50 * 1024 * 1024;
+/** URLs kept for the sitemap_multiple finding (the run row holds them). */
+const MAX_SITEMAP_DUPLICATES = 10_000;
 
 export function createDiscoverActivities(deps: ActivityDeps) {
   const { db, fetcher, crawl, log } = deps;
@@ -62,6 +64,10 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       const candidates: FrontierCandidate[] = [{ url: seed, urlHash: urlHash(seed), depth: 0, source: 'seed', inSitemap: false }];
       let sitemapsFetched = 0;
       let sitemapUrls = 0;
+      // Which sitemap listed each URL first (index into `listing`), and every sitemap of the URLs listed more than once.
+      const listing: string[] = [];
+      const firstListedIn = new Map<string, number>();
+      const listedIn = new Map<string, Set<number>>();
       if (options.useSitemaps) {
         const queue = [...new Set([...robots.sitemaps, new URL('/sitemap.xml', seed).toString(), ...(options.sitemaps ?? [])])];
         const seen = new Set<string>();
@@ -82,6 +88,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
             }
           }
           sitemapsFetched++;
+          const sitemapIndex = listing.push(sm) - 1;
           const parsed = parseSitemap(buf.toString('utf8'));
           for (const child of parsed.sitemaps) {
             const n = normalizeUrl(child, sm);
@@ -91,12 +98,22 @@ export function createDiscoverActivities(deps: ActivityDeps) {
             const n = normalizeUrl(entry.loc, sm, options.stripParams?.length ? { stripParams: options.stripParams } : undefined);
             if (!n || !scope.inScope(n)) continue;
             sitemapUrls++;
+            const first = firstListedIn.get(n);
+            if (first === undefined) firstListedIn.set(n, sitemapIndex);
+            else if (first !== sitemapIndex) {
+              let set = listedIn.get(n);
+              if (!set) listedIn.set(n, (set = new Set([first])));
+              set.add(sitemapIndex);
+            }
             candidates.push({ url: n, urlHash: urlHash(n), depth: 1, source: 'sitemap', inSitemap: true });
           }
         }
       }
       // The seed is itself in a sitemap when listed there.
       if (candidates.slice(1).some((c) => c.urlHash === candidates[0].urlHash)) candidates[0].inSitemap = true;
+
+      const duplicates = [...listedIn].slice(0, MAX_SITEMAP_DUPLICATES).map(([url, ids]) => ({ url, sitemaps: [...ids].map((i) => listing[i]) }));
+      await db.query(`UPDATE audit_runs SET sitemap_duplicates = $2 WHERE id = $1`, [input.runId, duplicates.length > 0 ? JSON.stringify(duplicates) : null]);
 
       const discovered = await db.transaction(async (tx) => {
         await lockRun(tx, input.runId);

@@ -1,15 +1,17 @@
 // Per-page SEO analysis: pure, synchronous, no I/O. Takes what the fetcher returned and produces the
 // compact record the audit keeps (extracted fields, outlinks, findings). Every kept string is copied out
 // of the page's HTML so the HTML can be garbage-collected as soon as this returns.
-import { checkCanonical, checkHreflang, parseLinkHeader } from './checks/canonical';
-import { checkContent, checkDocument, checkTitleAndDescription } from './checks/content';
+import { checkCanonical, checkCanonicalToHreflangAlternate, checkHreflang, checkHreflangDuplicateLang, parseLinkHeader } from './checks/canonical';
+import { checkContent, checkDocument, checkReadability, checkTitleAndDescription } from './checks/content';
 import { extractFacts } from './checks/extract';
-import { checkImages, checkInsecureReferences, checkLinks, checkStructuredData } from './checks/links';
+import { checkImages, checkInsecureReferences, checkLinks, checkProtocolRelative, checkStructuredData } from './checks/links';
 import { checkIndexing } from './checks/robots';
-import { checkCsp, checkResponse, isHtmlMediaType, looksLikeHtml, mediaTypeOf } from './checks/response';
+import {
+  checkCsp, checkFormOnHttp, checkFrameOptions, checkReferrerPolicy, checkResponse, isHtmlMediaType, looksLikeHtml, mediaTypeOf,
+} from './checks/response';
 import { FindingSink } from './checks/sink';
 import { documentBase, hostOfHref, normalize } from './checks/urls';
-import { collapseWhitespace, copyString, sha1Hex, simhash64, words } from './text';
+import { collapseWhitespace, copyString, sha1Hex, simhash64, truncate, words } from './text';
 import { resolveThresholds, type Thresholds } from './thresholds';
 import type { FetchedPage, Finding, HreflangLink, Outlink } from './types';
 
@@ -40,6 +42,13 @@ export interface PageAnalysis {
   nofollow: boolean;
   /** Words of the main content. */
   wordCount: number;
+  /** First non-empty H2 (site-level duplicate_h2). */
+  h2: string | null;
+  /** Absolute normalized <link rel=next/prev> targets (site-level pagination checks). */
+  relNext: string | null;
+  relPrev: string | null;
+  /** Scripts, stylesheets, images and frames on the page's own host, normalized (at most MAX_RESOURCES), for the caller's robots.txt check. */
+  resources: string[];
   /** sha1 hex of the normalized main text (lower-cased words, single spaces); null without text. */
   contentHash: string | null;
   /** 64-bit SimHash of main-text word 3-shingles, 16 hex chars; null without text. */
@@ -52,6 +61,18 @@ export interface PageAnalysis {
 }
 
 const GENERIC_ROBOTS = ['robots', 'googlebot', 'bingbot'];
+const MAX_RESOURCES = 100;
+
+/** Distinct normalized resource URLs on `host` (robots.txt governs its own host only). */
+function ownResources(raw: readonly string[], base: string, host: string): string[] {
+  const out = new Set<string>();
+  for (const r of raw) {
+    if (out.size >= MAX_RESOURCES) break;
+    const url = normalize(r, base);
+    if (url !== null && hostOfHref(url) === host) out.add(url);
+  }
+  return [...out];
+}
 
 export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalysis {
   const t = resolveThresholds(opts.thresholds);
@@ -65,7 +86,7 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
 
   const result: PageAnalysis = {
     title: null, description: null, h1: null, h1Count: 0, lang: null, canonical: null, indexable: false,
-    noindex: false, nofollow: false, wordCount: 0, contentHash: null, simhash: null, hreflang: [], outlinks: [],
+    noindex: false, nofollow: false, wordCount: 0, h2: null, relNext: null, relPrev: null, resources: [], contentHash: null, simhash: null, hreflang: [], outlinks: [],
     imageCount: 0, jsonLdTypes: [], findings: [],
   };
 
@@ -102,17 +123,22 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   const facts = extractFacts(body, agents);
   const idx = checkIndexing(sink, facts.robotsMeta, page.headers['x-robots-tag'], agents, now);
   checkCsp(sink, page, facts.cspMeta);
+  checkFrameOptions(sink, page);
+  checkReferrerPolicy(sink, page, facts);
 
   const summary = checkTitleAndDescription(sink, facts, t);
   const mainText = collapseWhitespace(facts.mainText);
   const ws = words(mainText);
   checkContent(sink, facts, summary, mainText, ws.length, t);
   checkDocument(sink, facts, t);
+  checkReadability(sink, facts, t);
 
   const base = documentBase(facts.baseHref, page.finalUrl);
   const canon = checkCanonical(sink, facts.canonicals, headerCanonical, self, base);
   const selfUrls = [self, canon.canonical].filter((u): u is string => u !== null);
   const hreflang = checkHreflang(sink, facts.hreflang, headerHreflang, selfUrls, facts.htmlLang, base, page.finalUrl);
+  checkHreflangDuplicateLang(sink, hreflang);
+  checkCanonicalToHreflangAlternate(sink, canon.canonical, self, hreflang);
 
   const lang = facts.htmlLang?.trim() ?? '';
   const https = page.finalUrl.startsWith('https:');
@@ -124,7 +150,10 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
     siteHost: opts.siteHost,
     subdomainsInternal: opts.subdomainsInternal === true,
     lang: lang.toLowerCase().split(/[-_]/)[0],
+    pageNofollow: idx.nofollow,
   }, t);
+  checkProtocolRelative(sink, facts);
+  checkFormOnHttp(sink, facts, https);
   checkImages(sink, facts, t);
   checkInsecureReferences(sink, facts, https, base);
   const jsonLdTypes = checkStructuredData(sink, facts);
@@ -139,10 +168,15 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   result.nofollow = idx.nofollow;
   result.indexable = !idx.noindex && !idx.expired && canon.selfOrMissing;
   result.wordCount = ws.length;
+  const h2 = facts.h2Texts.find((h) => h !== '');
+  if (h2 !== undefined) result.h2 = copyString(truncate(h2, 300));
+  if (facts.relNext !== null) result.relNext = normalize(facts.relNext, base);
+  if (facts.relPrev !== null) result.relPrev = normalize(facts.relPrev, base);
   if (ws.length > 0) {
     result.contentHash = sha1Hex(ws.join(' '));
     result.simhash = simhash64(ws);
   }
+  result.resources = ownResources(facts.resources, base, self === null ? '' : hostOfHref(self));
   result.hreflang = hreflang;
   result.outlinks = outlinks;
   result.imageCount = facts.images.length;

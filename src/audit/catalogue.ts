@@ -52,11 +52,15 @@ export const PAGE_CHECK_CODES = [
   'url_underscore', 'url_space', 'url_multiple_slashes', 'url_uppercase', 'url_too_long', 'url_query_params',
   'http_page', 'mixed_content', 'form_to_http', 'missing_hsts', 'missing_csp', 'missing_nosniff', 'target_blank_no_noopener',
   'jsonld_invalid', 'og_title_missing', 'og_description_missing', 'og_image_missing',
+  // SEO depth, round two (issue 14)
+  'h2_multiple', 'h2_too_long', 'readability_difficult', 'head_invalid_element', 'missing_x_frame_options', 'missing_referrer_policy',
+  'form_on_http', 'url_non_ascii', 'url_repetitive_path', 'url_internal_search', 'internal_link_tracking_params',
+  'external_link_followed', 'protocol_relative_link', 'hreflang_duplicate_lang', 'canonical_to_hreflang_alternate',
 ] as const;
 export type PageCheckCode = (typeof PAGE_CHECK_CODES)[number];
 
 /** Page-scope codes the caller adds itself (the fetcher knows, the HTML does not). */
-export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots', 'js_rendered_content_differs'] as const;
+export const CALLER_PAGE_CHECK_CODES = ['blocked_by_robots', 'js_rendered_content_differs', 'resource_blocked_by_robots'] as const;
 
 /** Codes computed after the crawl across pages (site-level analysis). */
 export const SITE_CHECK_CODES = [
@@ -66,6 +70,8 @@ export const SITE_CHECK_CODES = [
   'hreflang_no_return', 'hreflang_to_redirect', 'hreflang_to_error', 'hreflang_to_noindex', 'hreflang_to_non_canonical', 'nofollow_to_indexable',
   'sitemap_non_200', 'sitemap_noindex', 'sitemap_blocked', 'sitemap_non_canonical', 'not_in_sitemap',
   'robots_txt_unreachable', 'robots_txt_invalid', 'external_link_broken', 'external_link_redirect',
+  // SEO depth, round two (issue 14)
+  'duplicate_h2', 'pagination_broken', 'canonical_unlinked', 'follow_and_nofollow_inlinks', 'sitemap_multiple',
 ] as const;
 export type SiteCheckCode = (typeof SITE_CHECK_CODES)[number];
 
@@ -602,6 +608,105 @@ const PAGE: Record<PageCheckCode | (typeof CALLER_PAGE_CHECK_CODES)[number], Ent
     why: 'Shared links without an image get much less attention in feeds and chats.',
     fix: 'Add <meta property="og:image" content="https://…"> with an image of at least 1200×630 px.',
   },
+  // ── SEO depth, round two (issue 14) ──
+  h2_multiple: {
+    category: 'headings', severity: 'notice', title: 'Multiple H2',
+    description: 'The page has more than one non-empty <h2>.',
+    why: 'Several H2s are normal on long pages; on short ones they often mean headings used for styling, which blurs the outline search engines read.',
+    fix: 'Keep one <h2> per real section and style other text with CSS instead of heading tags.',
+  },
+  h2_too_long: {
+    category: 'headings', severity: 'notice', title: 'H2 too long',
+    description: 'The longest <h2> is longer than the limit.',
+    why: 'Long subheadings are hard to scan and read more like paragraphs than section labels.',
+    fix: 'Shorten the heading to a concise label for its section and move the detail into the text below.',
+    threshold: ['h2MaxChars', 'chars'],
+  },
+  readability_difficult: {
+    category: 'content', severity: 'notice', title: 'Hard to read (Flesch)',
+    description: 'English main text scores below the limit on Flesch reading ease (long sentences, long words); pages in other languages are not scored.',
+    why: 'Text that is hard to read loses visitors before it answers their question, which shows in engagement and conversions.',
+    fix: 'Use shorter sentences and plainer words, split long paragraphs, and explain jargon.',
+    threshold: ['fleschMinScore', 'Flesch score'],
+  },
+  head_invalid_element: {
+    category: 'html', severity: 'warning', title: 'Invalid element in <head>',
+    description: 'An element that does not belong in <head> (img, div, iframe, text…) ends the head early; the tags after it land in the body.',
+    why: 'Browsers and Google close the head at the first invalid element, so a title, meta robots, canonical or hreflang tag after it is ignored.',
+    fix: 'Move the element into <body> (or remove it) and keep only title, meta, link, base, script, style, noscript and template in <head>.',
+  },
+  missing_x_frame_options: {
+    category: 'security', severity: 'notice', title: 'Missing X-Frame-Options',
+    description: 'The page sends neither an X-Frame-Options header nor a Content-Security-Policy header with frame-ancestors.',
+    why: 'Any site can load the page in a frame and trick users into clicking on it (clickjacking).',
+    fix: 'Send X-Frame-Options: SAMEORIGIN (or DENY), or Content-Security-Policy: frame-ancestors \'self\'.',
+  },
+  missing_referrer_policy: {
+    category: 'security', severity: 'notice', title: 'Missing Referrer-Policy',
+    description: 'The page sends no Referrer-Policy header and has no <meta name="referrer">.',
+    why: 'Without a policy, older browsers send full URLs (with their query strings) to other sites as the referrer.',
+    fix: 'Send Referrer-Policy: strict-origin-when-cross-origin (or stricter) from the server.',
+  },
+  form_on_http: {
+    category: 'security', severity: 'warning', title: 'Form on an http page',
+    description: 'A page served over plain http contains a <form>.',
+    why: 'What users type travels unencrypted, and browsers mark such forms as not secure.',
+    fix: 'Serve the site over https and redirect http to https.',
+  },
+  url_non_ascii: {
+    category: 'url', severity: 'notice', title: 'Non-ASCII characters in URL',
+    description: 'The URL path or query contains characters outside ASCII (percent-encoded in requests).',
+    why: 'Such URLs are shown percent-encoded in many places, are easy to mistype or break when shared, and may be encoded differently by different tools.',
+    fix: 'Use ASCII slugs (transliterate or translate), and keep any non-ASCII URLs consistently encoded in links and sitemaps.',
+  },
+  url_repetitive_path: {
+    category: 'url', severity: 'notice', title: 'Repeated path segments',
+    description: 'A path segment or a run of segments repeats right after itself (/shop/shop/, /a/b/a/b/).',
+    why: 'Repeats usually come from relative links resolved against the wrong directory, which create endless duplicate URLs for crawlers.',
+    fix: 'Make the links root-relative or absolute, and redirect the repeated URLs to the right ones.',
+  },
+  url_internal_search: {
+    category: 'url', severity: 'notice', title: 'Internal search URL',
+    description: 'The crawled URL looks like a site-search result page (a /search path or a q, s, query, search or keyword parameter).',
+    why: 'Search result pages are endless, thin and near-duplicate; crawling them wastes crawl budget and Google asks sites to keep them out.',
+    fix: 'Disallow the search path in robots.txt or mark search pages noindex, and do not link to search results.',
+  },
+  internal_link_tracking_params: {
+    category: 'links', severity: 'notice', title: 'Internal link with tracking parameters',
+    description: 'An internal link carries analytics parameters (utm_*, gclid, fbclid…).',
+    why: 'Clicking it starts a new analytics session with the wrong source, and crawlers see another URL variant of the page.',
+    fix: 'Link internally to clean URLs; keep campaign parameters for links from outside the site.',
+  },
+  external_link_followed: {
+    category: 'links', severity: 'notice', title: 'Followed external links',
+    description: 'The page has external links without rel="nofollow", "sponsored" or "ugc" (informational).',
+    why: 'Followed links pass signals to other sites. That is right for editorial links, wrong for paid or user-generated ones.',
+    fix: 'Nothing to do for editorial links; mark paid links rel="sponsored" and user-generated ones rel="ugc".',
+  },
+  protocol_relative_link: {
+    category: 'security', severity: 'notice', title: 'Protocol-relative link',
+    description: 'A link or resource URL starts with // (no scheme).',
+    why: 'On any http copy of the page it loads over http, and it is an outdated pattern that tools resolve inconsistently.',
+    fix: 'Write absolute https:// URLs (or root-relative ones for the same site).',
+  },
+  hreflang_duplicate_lang: {
+    category: 'hreflang', severity: 'warning', title: 'Several URLs for one hreflang language',
+    description: 'The page\'s hreflang annotations give more than one URL for the same language (or x-default).',
+    why: 'Search engines cannot tell which URL to show for that language and may ignore the annotations.',
+    fix: 'Give each language-region code exactly one URL across the hreflang set.',
+  },
+  resource_blocked_by_robots: {
+    category: 'crawl', severity: 'warning', title: 'Resources blocked by robots.txt',
+    description: 'Scripts, stylesheets, images or frames on the page\'s own host are disallowed by robots.txt (checked when the run respects robots.txt).',
+    why: 'Search engines render pages with their resources; blocked scripts or styles can hide content and links, or make the page look broken or not mobile-friendly.',
+    fix: 'Allow crawlers to fetch the CSS, JavaScript and images pages need (narrow the Disallow rules or add Allow rules for them).',
+  },
+  canonical_to_hreflang_alternate: {
+    category: 'canonical', severity: 'warning', title: 'Canonical to another language version',
+    description: 'The canonical points at another of the page\'s hreflang alternates (Lighthouse\'s rule).',
+    why: 'The canonical tells search engines to drop this language version in favour of another, defeating the hreflang set.',
+    fix: 'Make each language version canonical to itself and connect them only with hreflang.',
+  },
 };
 
 const SITE: Record<SiteCheckCode, Entry> = {
@@ -773,6 +878,37 @@ const SITE: Record<SiteCheckCode, Entry> = {
     description: 'A page links to an external URL that redirects (checked when checkExternalLinks is on).',
     why: 'Redirected links are slower for users and may end somewhere other than intended.',
     fix: 'Link directly to the redirect\'s final URL.',
+  },
+  // ── SEO depth, round two (issue 14) ──
+  duplicate_h2: {
+    category: 'headings', severity: 'notice', title: 'Duplicate H2',
+    description: 'Several indexable pages share the same first H2 (per language).',
+    why: 'Repeated subheadings across pages suggest templated or duplicate sections and give search engines less to tell the pages apart.',
+    fix: 'Write subheadings specific to each page\'s content, or move template text out of heading tags.',
+  },
+  pagination_broken: {
+    category: 'links', severity: 'warning', title: 'Broken pagination sequence',
+    description: 'A rel="next"/"prev" link points at a page that is an error or redirect, or the target does not point back (its prev/next is not this page).',
+    why: 'A broken sequence hides the later pages of a series from crawlers that walk it, and tells them the pages are not one series.',
+    fix: 'Point rel next/prev at the neighbouring pages\' final URLs and make each pair point at each other.',
+  },
+  canonical_unlinked: {
+    category: 'canonical', severity: 'warning', title: 'Canonical target not linked',
+    description: 'A page names a canonical URL that no crawled page links to.',
+    why: 'A canonical is a hint; a target that the site never links to looks unimportant and search engines may pick another URL instead.',
+    fix: 'Link internally to the canonical URL (menus, listings, sitemaps) rather than to its variants.',
+  },
+  sitemap_multiple: {
+    category: 'sitemap', severity: 'notice', title: 'URL in several sitemaps',
+    description: 'The same URL is listed in more than one sitemap.',
+    why: 'Duplicate entries make sitemap reports harder to read and often mean two generators (or a stale sitemap) list the same pages.',
+    fix: 'List each URL in exactly one sitemap, and remove stale or overlapping sitemaps from the index and robots.txt.',
+  },
+  follow_and_nofollow_inlinks: {
+    category: 'links', severity: 'notice', title: 'Followed and nofollowed internal links',
+    description: 'A page receives internal links both with and without rel="nofollow".',
+    why: 'Mixed signals: the nofollowed links waste link equity and suggest the page should not be crawled while other links say it should.',
+    fix: 'Remove rel="nofollow" from internal links, or nofollow every internal link to pages you really want to keep crawlers from.',
   },
 };
 

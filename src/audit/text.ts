@@ -31,11 +31,11 @@ export function truncate(s: string, max: number): string {
   return cps.length <= max ? s : `${cps.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
-// Han and kana scripts do not separate words with spaces: each character counts as a word there, which
-// keeps thin_content meaningful on Chinese and Japanese pages.
-const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
-const WORD_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+/gu;
+// Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): splitting on whitespace
+// would count a Thai sentence as one word. Only text containing one of them pays for Intl.Segmenter's dictionaries.
+const NO_SPACE_SCRIPTS = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uaa60-\uaa7f]/;
 const HAS_WORD_CHAR = /[\p{L}\p{N}]/u;
+let segmenter: Intl.Segmenter | null = null;
 
 /** Letters, digits and anything non-ASCII except general and CJK punctuation. */
 function isWordChar(c: number): boolean {
@@ -56,15 +56,29 @@ function trimToken(token: string): string {
   return HAS_WORD_CHAR.test(w) ? w : '';
 }
 
+/** Whether `text` contains a script written without spaces (so words() segments it with Intl.Segmenter). */
+export function hasNoSpaceScript(text: string): boolean {
+  return NO_SPACE_SCRIPTS.test(text);
+}
+
 /**
  * Lower-cased words of `text`: whitespace-separated tokens trimmed of surrounding punctuation, keeping those
- * with a letter or digit.
+ * with a letter or digit; in text with Thai, Lao, Khmer, Burmese, Chinese or Japanese, the word-like segments of
+ * Intl.Segmenter (ICU's dictionary word breaks) instead.
  */
 export function words(text: string): string[] {
   const lower = text.toLowerCase();
-  const tokens = CJK.test(lower) ? (lower.match(WORD_RE) ?? []) : lower.split(/\s/);
   const out: string[] = [];
-  for (const t of tokens) {
+  if (NO_SPACE_SCRIPTS.test(lower)) {
+    segmenter ??= new Intl.Segmenter('und', { granularity: 'word' });
+    for (const s of segmenter.segment(lower)) {
+      if (!s.isWordLike) continue;
+      const w = trimToken(s.segment);
+      if (w !== '') out.push(w);
+    }
+    return out;
+  }
+  for (const t of lower.split(/\s/)) {
     const w = trimToken(t);
     if (w !== '') out.push(w);
   }
@@ -73,6 +87,104 @@ export function words(text: string): string[] {
 
 export function countWords(text: string): number {
   return words(text).length;
+}
+
+// Common English function words: English prose has a third or more of them, other languages (and placeholder
+// gibberish) almost none, so they tell English text from text that merely sits under lang="en".
+const ENGLISH_FUNCTION_WORDS = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'with', 'is', 'are', 'was',
+  'were', 'be', 'it', 'this', 'that', 'as', 'by', 'from', 'you', 'we', 'they', 'he', 'she', 'not', 'but', 'have', 'has', 'can', 'will', 'your', 'our']);
+
+const isVowel = (c: number): boolean => c === 97 || c === 101 || c === 105 || c === 111 || c === 117 || c === 121; // a e i o u y
+
+/**
+ * English syllables of a lower-case ASCII word, the usual estimate: vowel runs, minus a silent final e (or the e of
+ * a final -es/-ed after a consonant other than l), at least one; words of up to 3 letters have one.
+ */
+export function englishSyllables(word: string): number {
+  return syllablesIn(word, 0, word.length);
+}
+
+/** englishSyllables of s[start, end), on char codes (no substring): letters are folded to lower case. */
+function syllablesIn(s: string, start: number, end: number): number {
+  const n = end - start;
+  if (n <= 3) return 1;
+  let groups = 0;
+  let prevVowel = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i) | 0x20;
+    const v = isVowel(c) && !(i === start && c === 121); // a leading y is a consonant
+    if (v && !prevVowel) groups++;
+    prevVowel = v;
+  }
+  const last = s.charCodeAt(end - 1) | 0x20;
+  const e = last === 101 ? end - 1 : (last === 115 || last === 100) && (s.charCodeAt(end - 2) | 0x20) === 101 ? end - 2 : -1;
+  if (e > start && groups > 1) {
+    const before = s.charCodeAt(e - 1) | 0x20;
+    if (!isVowel(before) && before !== 108) groups--;
+  }
+  return Math.max(1, groups);
+}
+
+const MAX_READABILITY_CHARS = 30_000;
+
+export interface Readability {
+  /** Flesch reading ease: 206.835 − 1.015 × words/sentence − 84.6 × syllables/word (higher is easier). */
+  score: number;
+  words: number;
+  sentences: number;
+}
+
+/**
+ * Flesch reading ease of English text, or null when the text is too short or does not read as English (too few
+ * English function words). Sentences end at . ! ? before a space or the end, and at line breaks (block boundaries
+ * in extracted text). One pass over the characters: it runs on every English page.
+ */
+export function fleschReadingEase(fullText: string, minWords = 100): Readability | null {
+  // A sample is enough for a reading score: long pages cost no more than about 5,000 words.
+  const text = fullText.length > MAX_READABILITY_CHARS ? fullText.slice(0, MAX_READABILITY_CHARS) : fullText;
+  let sentences = 0;
+  let nWords = 0;
+  let syllables = 0;
+  let functionWords = 0;
+  let inSentence = 0;
+  let start = -1; // start of the current word (letters, digits, apostrophes, hyphens)
+  let letters = false;
+  const endWord = (end: number): void => {
+    if (start >= 0 && letters) {
+      inSentence++;
+      syllables += syllablesIn(text, start, end);
+      if (end - start <= 4 && ENGLISH_FUNCTION_WORDS.has(text.slice(start, end).toLowerCase())) functionWords++;
+    }
+    start = -1;
+    letters = false;
+  };
+  const endSentence = (): void => {
+    if (inSentence > 0) {
+      sentences++;
+      nWords += inSentence;
+      inSentence = 0;
+    }
+  };
+  for (let i = 0; i <= text.length; i++) {
+    const raw = i < text.length ? text.charCodeAt(i) : 10;
+    const letter = (raw >= 97 && raw <= 122) || (raw >= 65 && raw <= 90);
+    // Digits belong to words; an apostrophe or hyphen inside one too ("don't", "well-known").
+    if (letter || (raw >= 48 && raw <= 57) || (start >= 0 && (raw === 39 || raw === 45 || raw === 0x2019))) {
+      if (start < 0) start = i;
+      if (letter) letters = true;
+      continue;
+    }
+    endWord(i);
+    if (raw === 10) endSentence();
+    else if (raw === 46 || raw === 33 || raw === 63) {
+      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
+      if (next === 32 || next === 10 || next === 9 || next === 13 || next === 160) endSentence();
+    }
+  }
+  endSentence();
+  if (nWords < minWords || functionWords < nWords * 0.15) return null;
+  const score = 206.835 - 1.015 * (nWords / sentences) - 84.6 * (syllables / nWords);
+  return { score: Math.round(score * 10) / 10, words: nWords, sentences };
 }
 
 export function sha1Hex(s: string): string {

@@ -15,6 +15,10 @@ export interface Thresholds {
   /** Estimated width in Arial 14px (results-page snippet font) above this: description_too_wide. */
   readonly descriptionMaxPx: number;
   readonly h1MaxChars: number;
+  /** Longest H2 above this many characters: h2_too_long. */
+  readonly h2MaxChars: number;
+  /** Flesch reading ease of English main text below this: readability_difficult (Screaming Frog: < 30 very difficult). */
+  readonly fleschMinScore: number;
   /** Fewer main-content words than this: thin_content. */
   readonly thinContentWords: number;
   /** Time to first byte above this: slow_response. */
@@ -38,6 +42,8 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   descriptionMaxChars: 155,
   descriptionMaxPx: 985,
   h1MaxChars: 70,
+  h2MaxChars: 70,
+  fleschMinScore: 30,
   thinContentWords: 200,
   slowResponseMs: 800,
   maxPageBytes: 2_000_000,
@@ -60,6 +66,8 @@ export const thresholdsSchema = z
     descriptionMaxChars: limit,
     descriptionMaxPx: limit,
     h1MaxChars: limit,
+    h2MaxChars: limit,
+    fleschMinScore: limit,
     thinContentWords: limit,
     slowResponseMs: limit,
     maxPageBytes: limit,

@@ -1,6 +1,7 @@
 // URL normalization and site membership. Runs for every link of every page, so it avoids
 // URLSearchParams (which would re-encode untouched params) and works on the serialized href.
 import { createHash } from 'node:crypto';
+import { getDomain } from 'tldts';
 
 export interface NormalizeOptions {
   /** Extra query params to drop: strings match the key exactly (case-insensitive), RegExps are tested against the key. */
@@ -22,6 +23,18 @@ function isTrackingKey(key: string, extra: readonly (string | RegExp)[] | undefi
         if (p.test(key)) return true;
       }
     }
+  }
+  return false;
+}
+
+/** Whether a raw href carries a click/campaign tracking param (utm_*, gclid, fbclid…) in its query. */
+export function hasTrackingParam(href: string): boolean {
+  const q = href.indexOf('?');
+  if (q < 0) return false;
+  const hash = href.indexOf('#', q);
+  for (const part of href.slice(q + 1, hash < 0 ? undefined : hash).split('&')) {
+    const eq = part.indexOf('=');
+    if (part !== '' && isTrackingKey(decodeKey(eq < 0 ? part : part.slice(0, eq)), undefined)) return true;
   }
   return false;
 }
@@ -97,7 +110,7 @@ export function siteHostOf(url: string): string | null {
 }
 
 export interface SameSiteOptions {
-  /** Count subdomains of the site host (and the bare domain of a `www.` site host) as the same site. */
+  /** Count every host of the site's registrable domain (public suffix list) as the same site: example.com, www. and blog. */
   subdomainsInternal?: boolean;
 }
 
@@ -108,10 +121,28 @@ function splitHost(host: string): [hostname: string, port: string] {
   return [host, ''];
 }
 
+// A run asks about one site host for every link: its registrable domain is computed once per host.
+const siteDomains = new Map<string, string>();
+
+/**
+ * The registrable domain of a hostname by the public suffix list, private suffixes included (user.github.io is a
+ * site of its own, shop.example.co.uk belongs to example.co.uk); the hostname itself for IPs, localhost and names
+ * without a known suffix.
+ */
+export function registrableDomain(hostname: string): string {
+  let d = siteDomains.get(hostname);
+  if (d === undefined) {
+    d = getDomain(hostname, { allowPrivateDomains: true, extractHostname: false }) ?? hostname;
+    if (siteDomains.size > 1000) siteDomains.clear();
+    siteDomains.set(hostname, d);
+  }
+  return d;
+}
+
 /**
  * Whether `url` belongs to the site `siteHost` (as returned by siteHostOf). Exact host equality, or with
- * `subdomainsInternal` any subdomain of the site's domain; `www.` counts as a subdomain, so www.example.com
- * and example.com are the same site only when subdomains are internal.
+ * `subdomainsInternal` any host under the site's registrable domain (public suffix list): www.example.com,
+ * example.com and blog.example.com are one site then, example.co.uk and other.co.uk never are.
  */
 export function isSameSite(url: string, siteHost: string, opts?: SameSiteOptions): boolean {
   const host = siteHostOf(url);
@@ -122,7 +153,7 @@ export function isSameSite(url: string, siteHost: string, opts?: SameSiteOptions
   const [hostname, port] = splitHost(host);
   const [siteHostname, sitePort] = splitHost(site);
   if (port !== sitePort) return false;
-  // A www. site host stands for its domain, so example.com and blog.example.com count too.
-  const domain = siteHostname.startsWith('www.') ? siteHostname.slice(4) : siteHostname;
+  // A host under a registrable domain has that domain as its own: a suffix test, no list lookup per URL.
+  const domain = registrableDomain(siteHostname);
   return hostname === domain || hostname.endsWith(`.${domain}`);
 }

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { analyzePage, simhashSimilarity } from '../../src/audit/analyzePage';
 import { descriptionPixelWidth, textPixelWidth, titlePixelWidth } from '../../src/audit/pixelWidth';
-import { charLength, copyString, countWords, simhash64, words } from '../../src/audit/text';
+import { charLength, copyString, countWords, englishSyllables, fleschReadingEase, hasNoSpaceScript, simhash64, words } from '../../src/audit/text';
 import type { FetchedPage } from '../../src/audit/types';
 
 const URL_ = 'https://example.com/blog/post';
@@ -174,10 +174,34 @@ void describe('responses without an HTML body', () => {
 });
 
 void describe('text helpers', () => {
-  void test('words: punctuation trimmed, symbols dropped, CJK characters count one each', () => {
+  void test('words: punctuation trimmed, symbols dropped', () => {
     assert.deepEqual(words('Hello, World! — 42 “quoted” ->'), ['hello', 'world', '42', 'quoted']);
-    assert.equal(countWords('日本語のテキスト and two'), 10);
     assert.equal(countWords(''), 0);
+  });
+  void test('words: scripts without spaces are segmented into words (Intl.Segmenter), not one word per sentence', () => {
+    // "I go to school every day with my friend at home": 11 words, no spaces (whitespace splitting counts 1).
+    assert.equal(countWords('ฉันไปโรงเรียนทุกวันกับเพื่อนของฉันที่บ้าน'), 11);
+    assert.deepEqual(words('日本語のテキスト and two'), ['日本語', 'の', 'テキスト', 'and', 'two']);
+    assert.equal(countWords('我喜欢在周末和朋友一起去公园散步'), 9);
+    assert.ok(countWords('ຂ້ອຍມັກກິນເຂົ້າ') > 1, 'Lao');
+    assert.ok(countWords('ខ្ញុំចូលចិត្តញ៉ាំបាយ') > 1, 'Khmer');
+    assert.ok(countWords('ကျွန်တော်ထမင်းစားချင်တယ်') > 1, 'Burmese');
+    // Punctuation segments are not words; a Thai sentence next to English keeps both.
+    assert.equal(countWords('สวัสดี, hello world!'), 3);
+    assert.equal(hasNoSpaceScript('plain English text'), false);
+    assert.equal(hasNoSpaceScript('ภาษาไทย'), true);
+  });
+  void test('fleschReadingEase: English only, enough words, sentences at . ! ? and line breaks', () => {
+    const easy = Array.from({ length: 30 }, () => 'The cat sat on the mat.').join(' ');
+    const r = fleschReadingEase(easy);
+    assert.ok(r !== null && r.score > 90, JSON.stringify(r));
+    assert.equal(r?.sentences, 30);
+    assert.equal(fleschReadingEase('The cat sat on the mat.'), null, 'too short to score');
+    // Made-up words with no English function words: not scored at all.
+    assert.equal(fleschReadingEase(Array.from({ length: 120 }, () => 'bolamika').join(' ')), null);
+    assert.equal(englishSyllables('cat'), 1);
+    assert.equal(englishSyllables('readability'), 5);
+    assert.equal(englishSyllables('make'), 1);
   });
   void test('charLength counts code points', () => {
     assert.equal(charLength('a😀b'), 3);

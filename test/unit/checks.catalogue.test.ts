@@ -60,7 +60,7 @@ void test('thresholds in the catalogue name real keys with their defaults', () =
 void test('default thresholds', () => {
   assert.deepEqual({ ...DEFAULT_THRESHOLDS }, {
     titleMinChars: 30, titleMaxChars: 60, titleMaxPx: 561, descriptionMinChars: 70, descriptionMaxChars: 155, descriptionMaxPx: 985,
-    h1MaxChars: 70, thinContentWords: 200, slowResponseMs: 800, maxPageBytes: 2_000_000, maxDomNodes: 1500, imgAltMaxChars: 100,
+    h1MaxChars: 70, h2MaxChars: 70, fleschMinScore: 30, thinContentWords: 200, slowResponseMs: 800, maxPageBytes: 2_000_000, maxDomNodes: 1500, imgAltMaxChars: 100,
     maxLinks: 100, urlMaxChars: 115, redirectChainMaxHops: 1,
   });
 });

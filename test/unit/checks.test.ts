@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { analyzePage, type AnalyzeOptions, type PageAnalysis } from '../../src/audit/analyzePage';
 import { CHECKS_BY_CODE, PAGE_CHECK_CODES } from '../../src/audit/catalogue';
 import { extractFacts } from '../../src/audit/checks/extract';
+import { blockedResourcesFinding, withFinding } from '../../src/audit/checks/robots';
+import { paginationProblem } from '../../src/activities/siteChecks/pagination';
 import { titlePixelWidth, descriptionPixelWidth } from '../../src/audit/pixelWidth';
 import type { FetchedPage } from '../../src/audit/types';
 
@@ -34,7 +36,7 @@ function prose(n: number): string {
   return Array.from({ length: n }, (_, i) => vocab[(i * 7) % vocab.length]).join(' ');
 }
 
-// 200 words of main content: 190 of text plus the h1 (2 words), h2 (2), link (3) and a 3-word paragraph.
+// 200 words of main content: 193 of text plus the h1 (2 words), h2 (2) and a 3-word paragraph (link text is not content).
 const CLEAN: Parts = {
   lang: 'en',
   title: `<title>${TITLE}</title>`,
@@ -45,7 +47,7 @@ const CLEAN: Parts = {
   head: '',
   h1: '<h1>SEO basics</h1>',
   h2: '<h2>First steps</h2>',
-  text: `<p>${prose(190)}</p><p>Read our guide.</p>`,
+  text: `<p>${prose(193)}</p><p>Read our guide.</p>`,
   links: '<a href="/guides/other-topic">Other topic guide</a>',
   img: '<img src="/img/diagram.png" alt="A diagram" width="10" height="10">',
   body: '',
@@ -64,6 +66,8 @@ const GOOD_HEADERS: Record<string, string> = {
   'strict-transport-security': 'max-age=31536000',
   'content-security-policy': "default-src 'self'",
   'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'strict-origin-when-cross-origin',
 };
 
 function fetched(body: string | null, over: Partial<FetchedPage> = {}): FetchedPage {
@@ -411,15 +415,15 @@ void describe('headings', () => {
 void describe('content', () => {
   void test('thin_content: fewer than thinContentWords (200) main-content words', () => {
     silent('thin_content'); // exactly 200
-    const r = analyze({ text: `<p>${prose(189)}</p><p>Read our guide.</p>` });
+    const r = analyze({ text: `<p>${prose(192)}</p><p>Read our guide.</p>` });
     assert.equal(detail(r, 'thin_content'), '199 words');
-    silent('thin_content', { text: `<p>${prose(189)}</p><p>Read our guide.</p>` }, {}, { thresholds: { thinContentWords: 150 } });
+    silent('thin_content', { text: `<p>${prose(192)}</p><p>Read our guide.</p>` }, {}, { thresholds: { thinContentWords: 150 } });
   });
   void test('thin_content ignores navigation, header, footer, aside, scripts and templates', () => {
     const boiler = `<nav>${prose(50)}</nav><aside>${prose(50)}</aside><script>var a = "${prose(50)}";</script>`
       + `<noscript>${prose(50)}</noscript><template><p>${prose(50)}</p></template><style>p{}</style>`;
     const r = analyze({ text: `<p>${prose(100)}</p>`, body: boiler });
-    assert.equal(r.wordCount, 107); // 100 + h1, h2 and link text
+    assert.equal(r.wordCount, 104); // 100 + h1 and h2 (link text is not content)
     assert.ok(r.findings.some((f) => f.code === 'thin_content'));
   });
   void test('placeholder_text: lorem ipsum', () => {
@@ -675,6 +679,188 @@ void describe('structured data', () => {
     for (const code of ['og_title_missing', 'og_description_missing', 'og_image_missing']) assert.ok(c.includes(code), code);
     silent('og_image_missing', { og: CLEAN.og.replace('property="og:image"', 'property="og:image:secure_url"') });
     fires('og_title_missing', { og: CLEAN.og.replace('content="SEO basics"', 'content=""') });
+  });
+});
+
+void describe('main content: the page own text, not navigation, link text or a heading about a problem (issue 14)', () => {
+  void test('soft_404: a heading that talks about 404 errors is not an error page', () => {
+    silent('soft_404', { title: '<title>How to fix 404 errors</title>', h1: '<h1>How to fix 404 errors</h1>', text: '<p>Short intro.</p>' });
+    silent('soft_404', { h1: '<h1>404 errors explained</h1>', text: '<p>Short intro.</p>' });
+    // ...while the same words as the whole heading are one.
+    fires('soft_404', { h1: '<h1>404</h1>', text: '<p>Short intro.</p>' });
+    fires('soft_404', { title: '<title>Not Found | Example Shop</title>', text: '<p>Short intro.</p>' });
+    // A heading part that is only an error label wins over words that would otherwise mean "about errors".
+    fires('soft_404', { title: '<title>404 error | How to find what you need</title>', text: '<p>Short intro.</p>' });
+  });
+  void test('soft_404: error phrases in links, navigation or sub-headings are not the page text', () => {
+    silent('soft_404', { text: '<p>Short intro.</p>', links: '<a href="/help/x">The page you are looking for does not exist: what to do</a>' });
+    silent('soft_404', { text: '<p>Short intro.</p>', body: '<aside>Page not found? Try the search.</aside>' });
+    silent('soft_404', { text: '<h3>When a page could not be found</h3><p>Short intro.</p>' });
+    fires('soft_404', { text: '<p>The page you are looking for does not exist.</p>' });
+  });
+  void test('placeholder_text: a hub linking to an article titled "Lorem ipsum…" has no placeholder text', () => {
+    silent('placeholder_text', { links: '<a href="/posts/lorem">Lorem ipsum dolor sit amet</a>' });
+    silent('placeholder_text', { body: '<nav>Lorem ipsum</nav><footer>lorem ipsum</footer>' });
+    fires('placeholder_text', { text: `<p>${prose(193)} lorem ipsum</p>` });
+    fires('placeholder_text', { h2: '<h2>Lorem ipsum</h2>' });
+  });
+  void test('thin_content: main/article text only when the page has one; link text never counts', () => {
+    const r = analyze({ text: `<p>${prose(193)}</p><p>Read our guide.</p>`, links: `<p><a href="/x">${prose(50)}</a></p>` });
+    assert.equal(r.wordCount, 200);
+    // Body text outside <main> is not content when there is a <main>...
+    const page = (body: string) => analyzePage(fetched(`<!doctype html><html lang="en"><head><title>${TITLE}</title></head><body>${body}</body></html>`),
+      { siteHost: 'example.com' });
+    assert.equal(page(`<div>${prose(300)}</div><main><p>${prose(20)}</p></main>`).wordCount, 20);
+    assert.equal(page(`<div>${prose(300)}</div><article><p>${prose(20)}</p></article><article><p>${prose(5)}</p></article>`).wordCount, 25);
+    assert.equal(page(`<div>${prose(300)}</div><div role="main"><p>${prose(20)}</p></div>`).wordCount, 20);
+    // ...else the body minus nav, header, footer and aside; an empty <main> (an app shell) falls back to the body.
+    assert.equal(page(`<header>${prose(9)}</header><div>${prose(30)}</div><footer>${prose(9)}</footer>`).wordCount, 30);
+    assert.equal(page(`<main></main><div>${prose(30)}</div>`).wordCount, 30);
+    // Thai main text counts its words, not its sentences.
+    silent('thin_content', { lang: 'th', text: `<p>${'ฉันไปโรงเรียนทุกวันกับเพื่อนของฉันที่บ้าน '.repeat(18)}</p>` });
+    fires('thin_content', { lang: 'th', text: `<p>${'ฉันไปโรงเรียนทุกวันกับเพื่อนของฉันที่บ้าน '.repeat(17)}</p>` });
+  });
+});
+
+void describe('SEO depth, round two (issue 14)', () => {
+  void test('h2_multiple: more than one non-empty h2', () => {
+    silent('h2_multiple');
+    silent('h2_multiple', { h2: '<h2>First steps</h2><h2></h2>' });
+    const r = analyze({ h2: '<h2>First steps</h2><h2>Next steps</h2>' });
+    assert.equal(detail(r, 'h2_multiple'), '2 h2s');
+  });
+  void test('h2_too_long: longest h2 over h2MaxChars (70)', () => {
+    silent('h2_too_long', { h2: `<h2>${chars(70)}</h2>` });
+    fires('h2_too_long', { h2: `<h2>${chars(71)}</h2>` });
+    silent('h2_too_long', { h2: `<h2>${chars(71)}</h2>` }, {}, { thresholds: { h2MaxChars: 71 } });
+    assert.equal(analyze({ h2: `<h2>${chars(71)}</h2>` }).h2, chars(71));
+  });
+  void test('readability_difficult: Flesch reading ease of English text under fleschMinScore (30)', () => {
+    const hard = Array.from({ length: 12 }, () => 'Comprehensive organizational documentation necessitates considerable administrative responsibility and '
+      + 'the institutionalization of interdepartmental communication methodologies for the organization.').join(' ');
+    const easy = Array.from({ length: 30 }, () => 'The cat sat on the mat and it was fun for all of us.').join(' ');
+    fires('readability_difficult', { text: `<p>${hard}</p>` });
+    silent('readability_difficult', { text: `<p>${easy}</p>` });
+    silent('readability_difficult', { text: `<p>${hard}</p>`, lang: 'de' });
+    silent('readability_difficult'); // not English prose (no function words): not scored
+    // The boundary, from the score itself: fires strictly below the threshold.
+    const score = Number(/Flesch (-?[\d.]+)/.exec(detail(analyze({ text: `<p>${easy}</p>` }, {}, { thresholds: { fleschMinScore: 1000 } }), 'readability_difficult') ?? '')![1]);
+    silent('readability_difficult', { text: `<p>${easy}</p>` }, {}, { thresholds: { fleschMinScore: score } });
+    fires('readability_difficult', { text: `<p>${easy}</p>` }, {}, { thresholds: { fleschMinScore: score + 0.1 } });
+  });
+  void test('head_invalid_element: an element that ends <head> early', () => {
+    const r = analyze({ head: '<img src="/pixel.gif" alt=""><meta name="robots" content="noindex"><link rel="alternate" hreflang="de" href="/de">' });
+    assert.equal(detail(r, 'head_invalid_element'), '<img> ends the head before 2 tags');
+    fires('head_invalid_element', { head: '<div>Banner</div>' });
+    fires('head_invalid_element', { head: 'stray text' });
+    silent('head_invalid_element', { head: '<noscript><img src="/pixel.gif"></noscript><script>var a;</script><style>p{}</style><template><div>x</div></template>' });
+    silent('head_invalid_element', { body: '<img src="/x.png" alt="x" width="1" height="1">' });
+    silent('head_invalid_element');
+  });
+  void test('missing_x_frame_options: neither X-Frame-Options nor CSP frame-ancestors', () => {
+    const { 'x-frame-options': _x, ...noXfo } = GOOD_HEADERS;
+    fires('missing_x_frame_options', {}, { headers: noXfo });
+    silent('missing_x_frame_options', {}, { headers: { ...noXfo, 'content-security-policy': "default-src 'self'; frame-ancestors 'none'" } });
+    silent('missing_x_frame_options', {}, { headers: { ...noXfo, 'x-frame-options': 'DENY' } });
+    silent('missing_x_frame_options', {}, { statusCode: 404, headers: noXfo });
+  });
+  void test('missing_referrer_policy: no header and no meta referrer', () => {
+    const { 'referrer-policy': _r, ...noRp } = GOOD_HEADERS;
+    fires('missing_referrer_policy', {}, { headers: noRp });
+    silent('missing_referrer_policy', { head: '<meta name="referrer" content="no-referrer">' }, { headers: noRp });
+    silent('missing_referrer_policy', { head: '<meta name="referrer" content="">' }, {});
+    fires('missing_referrer_policy', { head: '<meta name="referrer" content="">' }, { headers: noRp });
+  });
+  void test('form_on_http: any form on a plain-http page', () => {
+    const http = { url: 'http://example.com/guides/seo-basics', finalUrl: 'http://example.com/guides/seo-basics' };
+    fires('form_on_http', { canonical: '', body: '<form><input name="q"></form>' }, http);
+    silent('form_on_http', { canonical: '' }, http);
+    silent('form_on_http', { body: '<form><input name="q"></form>' });
+  });
+  void test('url_non_ascii: non-ASCII path or query, not the IDN host', () => {
+    const at = (u: string): Partial<FetchedPage> => ({ url: u, finalUrl: u });
+    fires('url_non_ascii', { canonical: '' }, at('https://example.com/caf%C3%A9'));
+    fires('url_non_ascii', { canonical: '' }, at('https://example.com/s?name=%E6%97%A5'));
+    silent('url_non_ascii', { canonical: '' }, at('https://example.com/cafe%20x'));
+    silent('url_non_ascii', { canonical: '' }, at('https://xn--caf-dma.example/cafe'));
+    assert.equal(detail(analyze({ canonical: '' }, at('https://example.com/caf%C3%A9')), 'url_non_ascii'), '/café');
+  });
+  void test('url_repetitive_path: a segment or a run repeated right after itself; numbers are not repeats', () => {
+    const at = (u: string): Partial<FetchedPage> => ({ url: u, finalUrl: u });
+    fires('url_repetitive_path', { canonical: '' }, at('https://example.com/shop/shop/item'));
+    fires('url_repetitive_path', { canonical: '' }, at('https://example.com/a/b/a/b/'));
+    silent('url_repetitive_path', { canonical: '' }, at('https://example.com/a/b/a/'));
+    silent('url_repetitive_path', { canonical: '' }, at('https://example.com/2024/01/01/post'));
+    silent('url_repetitive_path');
+  });
+  void test('url_internal_search: /search paths and search params with a value', () => {
+    const at = (u: string): Partial<FetchedPage> => ({ url: u, finalUrl: u });
+    fires('url_internal_search', { canonical: '' }, at('https://example.com/search/shoes'));
+    fires('url_internal_search', { canonical: '' }, at('https://example.com/?s=shoes'));
+    fires('url_internal_search', { canonical: '' }, at('https://example.com/products?q=red'));
+    silent('url_internal_search', { canonical: '' }, at('https://example.com/?s='));
+    silent('url_internal_search', { canonical: '' }, at('https://example.com/research/searching'));
+    silent('url_internal_search', { canonical: '' }, at('https://example.com/products?page=2'));
+  });
+  void test('internal_link_tracking_params: internal links with utm_*, gclid, fbclid', () => {
+    fires('internal_link_tracking_params', { links: '<a href="/guides/other-topic?utm_source=nav">Other topic guide</a>' });
+    fires('internal_link_tracking_params', { links: '<a href="https://example.com/x?id=1&gclid=abc">Other topic guide</a>' });
+    silent('internal_link_tracking_params', { links: '<a href="/guides/other-topic?id=2">Other topic guide</a><a href="https://other.example/?utm_source=us">Partner site</a>' });
+    // The outlink itself is stored normalized, without the tracking parameter.
+    assert.deepEqual(analyze({ links: '<a href="/guides/other-topic?utm_source=nav">Other topic guide</a>' }).outlinks.map((o) => o.url).sort(),
+      ['https://example.com/', 'https://example.com/guides/other-topic']);
+  });
+  void test('external_link_followed: external links without nofollow, sponsored or ugc (informational)', () => {
+    const r = analyze({ body: '<a href="https://other.example/a">Partner site</a><a href="https://other.example/b">Another partner</a>' });
+    assert.equal(detail(r, 'external_link_followed'), '2 links');
+    for (const rel of ['nofollow', 'sponsored', 'ugc']) silent('external_link_followed', { body: `<a href="https://other.example/a" rel="${rel}">Partner site</a>` });
+    silent('external_link_followed', { head: '<meta name="robots" content="nofollow">', body: '<a href="https://other.example/a">Partner site</a>' });
+    silent('external_link_followed');
+  });
+  void test('protocol_relative_link: // links and resources', () => {
+    fires('protocol_relative_link', { body: '<a href="//cdn.example.com/x">CDN page link</a>' });
+    fires('protocol_relative_link', { head: '<script src="//cdn.example.com/a.js"></script>' });
+    silent('protocol_relative_link', { body: '<a href="/x/y">Root relative link</a><a href="https://cdn.example.com/x">Absolute link</a>' });
+  });
+  void test('hreflang_duplicate_lang: one language, several URLs', () => {
+    const tags = (xs: Array<[string, string]>) => ({ head: xs.map(([l, h]) => `<link rel="alternate" hreflang="${l}" href="${h}">`).join('') });
+    fires('hreflang_duplicate_lang', tags([['en', URL_], ['en', 'https://example.com/en/other'], ['x-default', URL_]]));
+    fires('hreflang_duplicate_lang', tags([['en', URL_], ['EN', 'https://example.com/en/other'], ['x-default', URL_]]));
+    silent('hreflang_duplicate_lang', tags([['en', URL_], ['en-GB', 'https://example.com/en-gb/x'], ['x-default', URL_], ['en', URL_]]));
+  });
+  void test('canonical_to_hreflang_alternate: canonical names another language version', () => {
+    const de = 'https://example.com/de/seo-basics';
+    const head = `<link rel="alternate" hreflang="en" href="${URL_}"><link rel="alternate" hreflang="de" href="${de}"><link rel="alternate" hreflang="x-default" href="${URL_}">`;
+    fires('canonical_to_hreflang_alternate', { head, canonical: `<link rel="canonical" href="${de}">` });
+    silent('canonical_to_hreflang_alternate', { head });
+    // A parameter variant canonicalised to its clean URL is not in the hreflang set itself: fine.
+    silent('canonical_to_hreflang_alternate', { head }, { url: `${URL_}?ref=x`, finalUrl: `${URL_}?ref=x` });
+  });
+  void test('resource_blocked_by_robots (caller-added): own-host resources robots.txt disallows', () => {
+    const r = analyze({ head: '<script src="/private/app.js"></script><link rel="stylesheet" href="https://cdn.example.net/x.css">',
+      body: '<img src="/img/a.png" alt="a" width="1" height="1">' });
+    assert.deepEqual(r.resources.sort(), ['https://example.com/img/a.png', 'https://example.com/img/diagram.png', 'https://example.com/private/app.js']);
+    const f = blockedResourcesFinding(r.resources, (u) => !u.includes('/private/'));
+    assert.deepEqual(f, { code: 'resource_blocked_by_robots', severity: 'warning', detail: '1 resource, e.g. /private/app.js' });
+    assert.equal(blockedResourcesFinding(r.resources, () => true), null);
+    const merged = withFinding([{ code: 'a_first', severity: 'notice' }, { code: 'z_last', severity: 'notice' }], f).map((x) => x.code);
+    assert.deepEqual(merged, ['a_first', 'resource_blocked_by_robots', 'z_last']);
+  });
+  void test('pagination_broken (site): which rel=next/prev links break the sequence', () => {
+    const row = { url: 'https://e.com/p2', dir: 'next' as const, target: 'https://e.com/p3', t_state: 'ok', t_status: 200, t_reason: null, back: 'https://e.com/p2' };
+    assert.equal(paginationProblem(row), null);
+    assert.equal(paginationProblem({ ...row, back: 'https://e.com/p1' }), "next: the target's rel=prev points elsewhere");
+    assert.equal(paginationProblem({ ...row, dir: 'prev', back: null }), 'prev: the target has no rel=next');
+    assert.equal(paginationProblem({ ...row, t_status: 404 }), 'next: HTTP 404');
+    assert.equal(paginationProblem({ ...row, t_status: 301 }), 'next: HTTP 301');
+    assert.equal(paginationProblem({ ...row, t_state: 'failed', t_status: null, t_reason: 'timeout' }), 'next: timeout');
+    assert.equal(paginationProblem({ ...row, t_state: 'failed', t_status: null, t_reason: 'robots_disallowed' }), null);
+  });
+  void test('pagination and h2 are kept for the site-level checks', () => {
+    const r = analyze({ head: '<link rel="next" href="/guides/seo-basics?page=2"><link rel="prev" href="https://example.com/guides/">' });
+    assert.equal(r.relNext, 'https://example.com/guides/seo-basics?page=2');
+    assert.equal(r.relPrev, 'https://example.com/guides/');
+    assert.equal(r.h2, 'First steps');
   });
 });
 

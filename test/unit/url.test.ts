@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSameSite, normalizeUrl, siteHostOf, urlHash } from '../../src/audit/url';
+import { isSameSite, normalizeUrl, registrableDomain, siteHostOf, urlHash } from '../../src/audit/url';
 
 const BASE = 'https://example.com/dir/page.html?x=1';
 
@@ -102,4 +102,22 @@ void test('normalizeUrl: fast enough for every link of every page', () => {
   const perLinkUs = ((performance.now() - t0) * 1000) / links.length;
   // Generous bound (a few µs is typical): catches an accidental O(n²) or per-call allocation blow-up.
   assert.ok(perLinkUs < 50, `${perLinkUs.toFixed(2)} µs per link`);
+});
+
+void test('isSameSite with subdomains: the registrable domain by the public suffix list, not by stripping www.', () => {
+  const on = { subdomainsInternal: true };
+  // A site on a subdomain covers its whole registrable domain.
+  assert.equal(isSameSite('https://example.co.uk/a', 'shop.example.co.uk', on), true);
+  assert.equal(isSameSite('https://blog.example.co.uk/a', 'shop.example.co.uk', on), true);
+  assert.equal(isSameSite('https://other.co.uk/a', 'example.co.uk', on), false, 'co.uk is a public suffix, not a site');
+  assert.equal(isSameSite('https://www2.shop.example.com/a', 'shop.example.com', on), true);
+  // Private suffixes: one user's github.io site is not another's.
+  assert.equal(isSameSite('https://bob.github.io/a', 'alice.github.io', on), false);
+  assert.equal(isSameSite('https://docs.alice.github.io/a', 'alice.github.io', on), true);
+  // IPs and localhost: only the host itself (and its port must match).
+  assert.equal(isSameSite('http://127.0.0.1:8080/a', '127.0.0.1:8080', on), true);
+  assert.equal(isSameSite('http://127.0.0.1:8081/a', '127.0.0.1:8080', on), false);
+  assert.equal(isSameSite('http://sub.localhost/a', 'localhost', on), true);
+  assert.equal(registrableDomain('www.example.com'), 'example.com');
+  assert.equal(registrableDomain('a.b.example.com.au'), 'example.com.au');
 });

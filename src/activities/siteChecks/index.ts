@@ -5,9 +5,12 @@ import type { SiteIssue } from '../../workflows/contracts';
 import { CANONICAL_QUERIES, canonicalTargets } from './canonical';
 import { DUPLICATE_QUERIES, duplicateContent, duplicateDescription, duplicateH1, duplicateTitle, nearDuplicate } from './duplicates';
 import { EXTERNAL_QUERIES, externalLinks } from './external';
+import { HEADING_QUERIES, duplicateH2 } from './headings';
 import { hreflangAlternates } from './hreflang';
+import { INLINK_QUERIES, canonicalUnlinked, followAndNofollowInlinks } from './inlinks';
 import { LINK_QUERIES, brokenInternalLink, internalLinkToRedirect, nofollowToIndexable } from './links';
-import { SITEMAP_QUERIES, notInSitemap, robotsTxt, sitemapEntries } from './sitemap';
+import { PAGINATION_QUERIES, paginationBroken } from './pagination';
+import { SITEMAP_QUERIES, notInSitemap, robotsTxt, sitemapEntries, sitemapMultiple } from './sitemap';
 import { STRUCTURE_QUERIES, deepPage, orphanPage } from './structure';
 import type { Db, SiteCheck, SiteQuery } from './types';
 
@@ -31,10 +34,17 @@ export const SITE_CHECKS: SiteCheck[] = [
   notInSitemap,
   robotsTxt,
   externalLinks,
+  // SEO depth, round two (issue 14)
+  duplicateH2,
+  paginationBroken,
+  canonicalUnlinked,
+  followAndNofollowInlinks,
+  sitemapMultiple,
 ];
 
 /** The joins over page_links / page_audits / frontier that fell into nested loops on stale statistics. */
-export const HOT_SITE_QUERIES: SiteQuery[] = [...LINK_QUERIES, ...STRUCTURE_QUERIES, ...CANONICAL_QUERIES, ...SITEMAP_QUERIES, ...DUPLICATE_QUERIES, ...EXTERNAL_QUERIES];
+export const HOT_SITE_QUERIES: SiteQuery[] = [...LINK_QUERIES, ...STRUCTURE_QUERIES, ...CANONICAL_QUERIES, ...SITEMAP_QUERIES, ...DUPLICATE_QUERIES, ...EXTERNAL_QUERIES,
+  ...HEADING_QUERIES, ...PAGINATION_QUERIES, ...INLINK_QUERIES];
 
 /**
  * Fresh planner statistics for the run's tables. A run's rows are new when it is summarized: before autovacuum has

@@ -94,6 +94,20 @@ export const robotsTxt: SiteCheck = {
   },
 };
 
+/** URLs that more than one sitemap lists (recorded by discovery); the sitemaps are the sources. */
+export const sitemapMultiple: SiteCheck = {
+  name: 'sitemap_multiple',
+  codes: ['sitemap_multiple'],
+  async run(db, runId) {
+    const [run]: Array<{ sitemap_duplicates: Array<{ url: string; sitemaps: string[] }> | null }> =
+      await db.query(`SELECT sitemap_duplicates FROM audit_runs WHERE id = $1`, [runId]);
+    const list = [...(run?.sitemap_duplicates ?? [])].sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+    return pageList('sitemap_multiple', list.map((d) => d.url), {
+      sources: list.flatMap((d) => [...d.sitemaps].sort().map((sm) => ({ from: sm, to: d.url, text: '' }))),
+    });
+  },
+};
+
 export const SITEMAP_QUERIES: SiteQuery[] = [
   { name: 'sitemap_entries', sql: LISTED_SQL },
   { name: 'not_in_sitemap', sql: NOT_IN_SITEMAP_SQL },

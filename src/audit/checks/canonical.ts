@@ -160,3 +160,32 @@ export function checkHreflang(
   }
   return links;
 }
+
+/** One language (x-default included) given more than one URL: search engines cannot tell which one to show. */
+export function checkHreflangDuplicateLang(sink: FindingSink, links: readonly HreflangLink[]): void {
+  const byLang = new Map<string, string>();
+  for (const l of links) {
+    const lang = l.lang.toLowerCase();
+    const first = byLang.get(lang);
+    if (first === undefined) byLang.set(lang, l.href);
+    else if (first !== l.href) {
+      sink.add('hreflang_duplicate_lang', `${lang}: ${first}, ${l.href}`);
+      return;
+    }
+  }
+}
+
+/**
+ * The canonical names another language version of the page (Lighthouse's rule: the page and its canonical are both
+ * hreflang alternates, and differ), which tells search engines to drop this language version.
+ */
+export function checkCanonicalToHreflangAlternate(sink: FindingSink, canonical: string | null, self: string | null, links: readonly HreflangLink[]): void {
+  if (canonical === null || self === null || canonical === self) return;
+  let selfListed = false;
+  let canonicalListed = false;
+  for (const l of links) {
+    if (l.href === self) selfListed = true;
+    if (l.href === canonical) canonicalListed = true;
+  }
+  if (selfListed && canonicalListed) sink.add('canonical_to_hreflang_alternate', canonical);
+}

@@ -1,6 +1,6 @@
 // Title, meta description, headings, content and document-level HTML checks.
 import { descriptionPixelWidth, titlePixelWidth } from '../pixelWidth';
-import { charLength, truncate } from '../text';
+import { charLength, fleschReadingEase, truncate } from '../text';
 import type { Thresholds } from '../thresholds';
 import type { PageFacts } from './extract';
 import type { FindingSink } from './sink';
@@ -46,6 +46,7 @@ export function checkTitleAndDescription(sink: FindingSink, f: PageFacts, t: Thr
   for (const h of f.h1Texts) longest = Math.max(longest, charLength(h));
   if (longest > t.h1MaxChars) sink.add('h1_too_long', `${longest} chars`);
   if (f.h2Count === 0) sink.add('h2_missing');
+  checkH2(sink, f, t);
   for (let i = 1; i < f.headingLevels.length; i++) {
     const prev = f.headingLevels[i - 1];
     const cur = f.headingLevels[i];
@@ -71,15 +72,44 @@ const NOT_FOUND_PHRASES = new RegExp(
   ].join('|'),
   'i',
 );
-/** In a title or H1, a bare "404" or "not found" is enough when the heading is short ("404", "Not Found | Shop"). */
-const SHORT_HEADING_NOT_FOUND = /\b(?:404|not found)\b/i;
+/** A title or H1 part that is only an error label: "404", "Error 404", "Not Found" (as in "Not Found | Shop"). */
+const BARE_NOT_FOUND = /^(?:(?:error|http)\s*)?404(?:\s*error)?$|^(?:404\s+)?(?:page\s+)?not\s+found$|^error\s+404\s*[-–:]?\s*not\s+found$/i;
+const HEADING_PARTS = /\s+[|–—·•:-]\s+|\s*[|–—·•]\s*/;
+/** Headings that talk about an error rather than report one ("How to fix 404 errors", "404 pages explained"). */
+const ABOUT_A_PROBLEM = /\b(?:how|why|fix(?:es|ed|ing)?|guide|tips|avoid(?:ing)?|handling|troubleshoot\w*|explained|understanding|errors)\b/i;
+const MENTIONS_AN_ERROR = /\b(?:404|not found|errors?|missing|broken|dead|gone)\b/i;
 const SOFT_404_MAX_WORDS = 300;
 
+const quotes = (s: string): string => s.replace(/[’‘]/g, "'").trim();
+
+/** A heading with a part that is only an error label ("404", "Not Found | Shop"): an error page whatever else it says. */
+function isErrorLabel(s: string | null): boolean {
+  return s !== null && quotes(s).split(HEADING_PARTS).some((part) => BARE_NOT_FOUND.test(part.replace(/[!.]+$/, '').trim()));
+}
+
 function readsNotFound(s: string | null): boolean {
-  if (s === null) return false;
-  const normalized = s.replace(/[’‘]/g, "'");
-  if (NOT_FOUND_PHRASES.test(normalized)) return true;
-  return normalized.split(/\s+/).length <= 6 && SHORT_HEADING_NOT_FOUND.test(normalized);
+  return s !== null && (NOT_FOUND_PHRASES.test(quotes(s)) || isErrorLabel(s));
+}
+
+/** H2 checks: more than one, and the longest over h2MaxChars. */
+export function checkH2(sink: FindingSink, f: PageFacts, t: Thresholds): void {
+  let n = 0;
+  let longest = 0;
+  for (const h of f.h2Texts) {
+    if (h === '') continue;
+    n++;
+    longest = Math.max(longest, charLength(h));
+  }
+  if (n > 1) sink.add('h2_multiple', plural(n, 'h2'));
+  if (longest > t.h2MaxChars) sink.add('h2_too_long', `${longest} chars`);
+}
+
+/** Flesch reading ease of English main text below fleschMinScore (pages in other languages are skipped). */
+export function checkReadability(sink: FindingSink, f: PageFacts, t: Thresholds): void {
+  const lang = (f.htmlLang ?? '').trim().toLowerCase();
+  if (lang !== 'en' && !lang.startsWith('en-')) return;
+  const r = fleschReadingEase(f.mainText);
+  if (r !== null && r.score < t.fleschMinScore) sink.add('readability_difficult', `Flesch ${r.score} (${r.words} words, ${r.sentences} sentences)`);
 }
 
 const LOREM = /\blorem ipsum\b/i;
@@ -101,11 +131,17 @@ export function checkContent(
     }
   }
 
-  // Error pages are short; the word bar keeps articles about 404 errors from matching.
-  if (wordCount < SOFT_404_MAX_WORDS) {
+  // Error pages are short; the word bar keeps long articles about 404 errors from matching, and a title or H1 that
+  // talks about the problem ("How to fix 404 errors") marks a page about errors, not an error page. The text matched
+  // is the page's own prose: no headings, no link texts, no navigation.
+  const about = (s: string | null): boolean => s !== null && ABOUT_A_PROBLEM.test(s) && MENTIONS_AN_ERROR.test(s);
+  if (wordCount >= SOFT_404_MAX_WORDS) return;
+  if (isErrorLabel(summary.title)) sink.add('soft_404', `title: ${truncate(summary.title ?? '', 80)}`);
+  else if (isErrorLabel(summary.h1)) sink.add('soft_404', `h1: ${truncate(summary.h1 ?? '', 80)}`);
+  else if (!about(summary.title) && !about(summary.h1)) {
     if (readsNotFound(summary.title)) sink.add('soft_404', `title: ${truncate(summary.title ?? '', 80)}`);
     else if (readsNotFound(summary.h1)) sink.add('soft_404', `h1: ${truncate(summary.h1 ?? '', 80)}`);
-    else if (NOT_FOUND_PHRASES.test(mainText.replace(/[’‘]/g, "'"))) sink.add('soft_404', 'page text');
+    else if (NOT_FOUND_PHRASES.test(f.proseText.replace(/[’‘]/g, "'"))) sink.add('soft_404', 'page text');
   }
 }
 
@@ -114,10 +150,22 @@ export function checkDocument(sink: FindingSink, f: PageFacts, t: Thresholds): v
   if (f.metaInBody > 0) sink.add('meta_in_body', plural(f.metaInBody, 'tag'));
   if (f.duplicateIds.length > 0) sink.add('duplicate_id', `${plural(f.duplicateIds.length, 'id')}, e.g. #${truncate(f.duplicateIds[0], 60)}`);
 
+  checkHeadInvalidElement(sink, f);
+
   const lang = f.htmlLang?.trim() ?? '';
   if (lang === '') sink.add('lang_missing');
   else if (!isValidLanguageTag(lang)) sink.add('lang_invalid', truncate(lang, 40));
   if (!f.viewport) sink.add('viewport_missing');
+}
+
+/**
+ * An element that does not belong in <head> (img, div, an iframe, stray text) ends the head where it stands when
+ * browsers and Google parse the page: the meta, link and title tags after it land in the body and are ignored.
+ */
+export function checkHeadInvalidElement(sink: FindingSink, f: PageFacts): void {
+  if (f.headInvalid === null) return;
+  const moved = f.headTagsAfterInvalid;
+  sink.add('head_invalid_element', moved > 0 ? `${f.headInvalid} ends the head before ${plural(moved, 'tag')}` : f.headInvalid);
 }
 
 /** Syntactic BCP 47 validity, as the runtime's Intl implementation (ICU) checks it. */

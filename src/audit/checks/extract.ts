@@ -56,8 +56,29 @@ export interface PageFacts {
   /** Text of each h1, collapsed (image alt included). */
   h1Texts: string[];
   h2Count: number;
-  /** Main content text (script, style, noscript, template, nav, header, footer, aside, head excluded). */
+  /** Text of each h2, collapsed. */
+  h2Texts: string[];
+  /**
+   * The page's own main content: the text of <main>/<article>/[role=main] when the page has any, else of the body;
+   * nav, header, footer, aside, head, script and the like excluded, and link text excluded (a hub page is not the
+   * articles it links to). Block boundaries are newlines.
+   */
   mainText: string;
+  /** mainText without heading text: what the page says, not what its headings are about (soft-404 phrases). */
+  proseText: string;
+  /** <form> elements. */
+  formCount: number;
+  /** <link rel=next/prev> hrefs (first of each). */
+  relNext: string | null;
+  relPrev: string | null;
+  /** <meta name="referrer"> with a value. */
+  referrerMeta: boolean;
+  /** The first element (or "text") inside <head> that is not allowed there and so ends the head early, if any. */
+  headInvalid: string | null;
+  /** head metadata elements (meta, link, title, base) that come after it and so land in the body. */
+  headTagsAfterInvalid: number;
+  /** Links and resources written protocol-relative ("//host/x"). */
+  protocolRelative: number;
   elementCount: number;
   duplicateIds: string[];
   images: ImageFacts[];
@@ -83,12 +104,19 @@ const HEADINGS = new Map<string, number>([['h1', 1], ['h2', 2], ['h3', 3], ['h4'
 /** Lighthouse: these only belong on an <a> that has an href. */
 const HREF_ASSOCIATED = ['target', 'download', 'ping', 'rel', 'hreflang', 'type', 'referrerpolicy'];
 
+const MAIN_CONTENT = new Set(['main', 'article']);
+/** Elements of the head a parser moves to the body once the head has ended early. */
+const HEAD_METADATA = new Set(['meta', 'link', 'title', 'base']);
+const isProtocolRelative = (v: string): boolean => v.charCodeAt(0) === 47 && v.charCodeAt(1) === 47 || /^\s+\/\//.test(v);
+
 const SVG_BIT = 1;
 const NOT_MAIN_BIT = 2;
 const ANCHOR_BIT = 4;
 const HEADING_BIT = 8;
 const PICTURE_BIT = 16;
 const BLOCK_BIT = 32;
+const MAIN_BIT = 64;
+const HEAD_BIT = 128;
 
 interface Collector {
   parts: string[];
@@ -119,10 +147,18 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
   const f: PageFacts = {
     htmlLang: null, titles: [], descriptions: [], robotsMeta: [], viewport: false, cspMeta: false, metaInBody: 0,
     ogTitle: false, ogDescription: false, ogImage: false, baseHref: null, canonicals: [], hreflang: [],
-    headingLevels: [], h1Texts: [], h2Count: 0, mainText: '', elementCount: 0, duplicateIds: [], images: [],
+    headingLevels: [], h1Texts: [], h2Count: 0, h2Texts: [], mainText: '', proseText: '', formCount: 0, relNext: null, relPrev: null,
+    referrerMeta: false, headInvalid: null, headTagsAfterInvalid: 0, protocolRelative: 0, elementCount: 0, duplicateIds: [], images: [],
     picturesWithoutImg: 0, anchors: [], resources: [], formActions: [], jsonLd: [],
   };
-  const main: string[] = [];
+  // Body text (minus the NOT_MAIN subtrees and links), the part of it inside main/article, and both without headings.
+  const body: string[] = [];
+  const inMain: string[] = [];
+  const bodyProse: string[] = [];
+  const mainProse: string[] = [];
+  let mainDepth = 0;
+  let sawMain = false;
+  let headDepth = 0;
   const ids = new Set<string>();
   const dupIds = new Set<string>();
   const anchorStack: AnchorCollector[] = [];
@@ -134,7 +170,14 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
   let sawHtml = false;
 
   const pushText = (s: string): void => {
-    if (notMain === 0) main.push(s);
+    if (notMain === 0 && anchorStack.length === 0) {
+      body.push(s);
+      if (mainDepth > 0) inMain.push(s);
+      if (headingStack.length === 0) {
+        bodyProse.push(s);
+        if (mainDepth > 0) mainProse.push(s);
+      }
+    }
     if (anchorStack.length > 0) anchorStack[anchorStack.length - 1].parts.push(s);
     if (headingStack.length > 0) headingStack[headingStack.length - 1].parts.push(s);
   };
@@ -153,11 +196,14 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
 
     if (exitBits >= 0) {
       if (exitBits & SVG_BIT) svg--;
+      if (exitBits & MAIN_BIT) mainDepth--;
+      if (exitBits & HEAD_BIT) headDepth--;
       if (exitBits & NOT_MAIN_BIT) notMain--;
-      if (exitBits & BLOCK_BIT) pushText(' ');
+      if (exitBits & BLOCK_BIT) pushText('\n');
       if (exitBits & HEADING_BIT) {
         const h = headingStack.pop() as HeadingCollector;
         if (h.level === 1) f.h1Texts.push(collapse(h.parts.join('')));
+        else if (h.level === 2) f.h2Texts.push(collapse(h.parts.join('')));
       }
       if (exitBits & ANCHOR_BIT) {
         const a = anchorStack.pop() as AnchorCollector;
@@ -187,7 +233,10 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
 
     if (node.type === 'text') {
       const data = node.data;
-      if (!headEnded && /\S/.test(data)) headEnded = true;
+      if (!headEnded && /\S/.test(data)) {
+        headEnded = true;
+        if (headDepth > 0 && f.headInvalid === null) f.headInvalid = 'text';
+      }
       pushText(data);
       continue;
     }
@@ -199,7 +248,12 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
     f.elementCount++;
     let bits = 0;
 
-    if (!headEnded && !HEAD_OK.has(name)) headEnded = true;
+    if (!headEnded && !HEAD_OK.has(name)) {
+      headEnded = true;
+      if (headDepth > 0 && f.headInvalid === null) f.headInvalid = `<${name}>`;
+    } else if (f.headInvalid !== null && headDepth > 0 && HEAD_METADATA.has(name)) {
+      f.headTagsAfterInvalid++;
+    }
 
     switch (name) {
       case 'html':
@@ -228,6 +282,7 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
           else if (prop === 'og:image' || prop === 'og:image:url' || prop === 'og:image:secure_url') f.ogImage = true;
         }
         if (attr['http-equiv']?.trim().toLowerCase() === 'content-security-policy' && content.trim() !== '') f.cspMeta = true;
+        if (metaName === 'referrer' && content.trim() !== '') f.referrerMeta = true;
         break;
       }
       case 'base':
@@ -239,6 +294,10 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
         if (rel.includes(' canonical ')) f.canonicals.push({ href: attr.href ?? null, inHead: !headEnded });
         if (rel.includes(' alternate ') && attr.hreflang !== undefined) f.hreflang.push({ lang: attr.hreflang, href: attr.href ?? null });
         if (rel.includes(' stylesheet ') && attr.href) f.resources.push(attr.href);
+        if (attr.href) {
+          if (f.relNext === null && rel.includes(' next ')) f.relNext = attr.href;
+          if (f.relPrev === null && (rel.includes(' prev ') || rel.includes(' previous '))) f.relPrev = attr.href;
+        }
         break;
       }
       case 'script': {
@@ -262,13 +321,19 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
         if (attr.src) f.resources.push(attr.src);
         break;
       case 'form':
+        f.formCount++;
         if (attr.action !== undefined) f.formActions.push(attr.action);
         break;
       case 'picture':
         bits |= PICTURE_BIT;
         pictureStack.push(false);
         break;
+      case 'head':
+        bits |= HEAD_BIT;
+        headDepth++;
+        break;
       case 'a':
+        if (attr.href !== undefined && isProtocolRelative(attr.href)) f.protocolRelative++;
         bits |= ANCHOR_BIT;
         anchorStack.push({ parts: [], alts: [], el });
         break;
@@ -280,6 +345,12 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
         bits |= SVG_BIT;
         svg++;
         break;
+    }
+
+    if (MAIN_CONTENT.has(name) || attr.role === 'main') {
+      bits |= MAIN_BIT;
+      mainDepth++;
+      sawMain = true;
     }
 
     const level = HEADINGS.get(name);
@@ -315,7 +386,12 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
     }
   }
 
-  f.mainText = main.join('');
+  // A main/article that holds no text (an app shell filled by scripts) does not hide the rest of the body.
+  const mainJoined = sawMain ? inMain.join('') : '';
+  const useMain = /\S/.test(mainJoined);
+  f.mainText = useMain ? mainJoined : body.join('');
+  f.proseText = (useMain ? mainProse : bodyProse).join('');
+  for (const r of f.resources) if (isProtocolRelative(r)) f.protocolRelative++;
   f.duplicateIds = [...dupIds];
   return f;
 }

@@ -1,5 +1,5 @@
 // Links, images, insecure references, structured data and Open Graph tags.
-import { isSameSite } from '../url';
+import { hasTrackingParam, isSameSite } from '../url';
 import type { Outlink } from '../types';
 import { charLength, copyString, truncate } from '../text';
 import type { Thresholds } from '../thresholds';
@@ -19,6 +19,8 @@ export interface LinkContext {
   subdomainsInternal: boolean;
   /** Primary language subtag of the page, for the non-descriptive link text lists. */
   lang: string;
+  /** The page says nofollow for all its links (robots meta or X-Robots-Tag). */
+  pageNofollow?: boolean;
 }
 
 // Generic link texts (Lighthouse's link-text audit idea, with a few common additions), by language.
@@ -67,6 +69,9 @@ export function checkLinks(sink: FindingSink, f: PageFacts, ctx: LinkContext, t:
   let toHttp = 0;
   let toLocalhost = 0;
   let blankNoOpener = 0;
+  let tracking = 0;
+  let firstTracking = '';
+  let externalFollow = 0;
 
   for (const a of f.anchors) {
     const raw = a.href === null ? null : a.href.trim();
@@ -118,6 +123,11 @@ export function checkLinks(sink: FindingSink, f: PageFacts, ctx: LinkContext, t:
 
     if (text === '') emptyText++;
     if (info.internal && nofollow) internalNofollow++;
+    if (info.internal && raw.includes('?') && hasTrackingParam(raw)) {
+      tracking++;
+      if (firstTracking === '') firstTracking = raw;
+    }
+    if (!info.internal && !nofollow && !ctx.pageNofollow && !a.rel.includes(' sponsored ') && !a.rel.includes(' ugc ')) externalFollow++;
     if (ctx.https && info.http) toHttp++;
     if (info.loopback) toLocalhost++;
     if (a.target === '_blank' && !info.internal && !a.rel.includes(' noopener ') && !a.rel.includes(' noreferrer ')) blankNoOpener++;
@@ -138,6 +148,8 @@ export function checkLinks(sink: FindingSink, f: PageFacts, ctx: LinkContext, t:
   if (toHttp > 0) sink.add('link_to_http', `${toHttp} ${toHttp === 1 ? 'link' : 'links'}`);
   if (toLocalhost > 0) sink.add('link_to_localhost', `${toLocalhost} ${toLocalhost === 1 ? 'link' : 'links'}`);
   if (blankNoOpener > 0) sink.add('target_blank_no_noopener', `${blankNoOpener} ${blankNoOpener === 1 ? 'link' : 'links'}`);
+  checkTrackingLinks(sink, tracking, firstTracking);
+  checkExternalFollow(sink, externalFollow);
   if (outlinks.size > t.maxLinks) sink.add('too_many_links', `${outlinks.size} links`);
   let internalOut = 0;
   for (const o of outlinks.values()) if (o.internal && o.url !== ctx.self) internalOut++;
@@ -149,6 +161,23 @@ export function checkLinks(sink: FindingSink, f: PageFacts, ctx: LinkContext, t:
     list.push({ url: copyString(o.url), text: copyString(truncate(o.text, MAX_LINK_TEXT)), nofollow: o.nofollow, internal: o.internal });
   }
   return { outlinks: list };
+}
+
+const links = (n: number): string => `${n} ${n === 1 ? 'link' : 'links'}`;
+
+/** Internal links with utm_*, gclid, fbclid…: every click resets the visit's attribution and crawlers see URL variants. */
+export function checkTrackingLinks(sink: FindingSink, count: number, first: string): void {
+  if (count > 0) sink.add('internal_link_tracking_params', `${links(count)}, e.g. ${truncate(first, 100)}`);
+}
+
+/** Followed links to other sites (informational: most are fine, paid or user-generated ones need a rel). */
+export function checkExternalFollow(sink: FindingSink, count: number): void {
+  if (count > 0) sink.add('external_link_followed', links(count));
+}
+
+/** href/src written as "//host/path": fetched over http from any http copy of the page. */
+export function checkProtocolRelative(sink: FindingSink, f: PageFacts): void {
+  if (f.protocolRelative > 0) sink.add('protocol_relative_link', `${f.protocolRelative} ${f.protocolRelative === 1 ? 'reference' : 'references'}`);
 }
 
 export function checkImages(sink: FindingSink, f: PageFacts, t: Thresholds): void {

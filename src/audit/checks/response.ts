@@ -2,6 +2,7 @@
 // headers. They need no body, so they run for every fetched page.
 import type { Thresholds } from '../thresholds';
 import type { FetchedPage } from '../types';
+import type { PageFacts } from './extract';
 import type { FindingSink } from './sink';
 
 export function mediaTypeOf(page: FetchedPage): string {
@@ -126,4 +127,83 @@ export function checkUrlShape(sink: FindingSink, url: string, t: Thresholds): vo
   // Percent-escapes are upper-case by convention; only letters the author wrote count.
   if (/[A-Z]/.test(path.replace(/%[0-9A-Fa-f]{2}/g, ''))) sink.add('url_uppercase');
   if (u.search.length > 1) sink.add('url_query_params', `${u.search.slice(1).split('&').filter(Boolean).length} params`);
+  checkUrlNonAscii(sink, u);
+  checkUrlRepetitivePath(sink, path);
+  checkUrlInternalSearch(sink, u);
+}
+
+/** Non-ASCII characters in path or query (percent-encoded UTF-8 in the normalized URL; the host's IDN is the site's name). */
+export function checkUrlNonAscii(sink: FindingSink, u: URL): void {
+  const m = /%[89a-f][0-9a-f]/i.exec(u.pathname + u.search);
+  if (m === null) return;
+  let shown: string;
+  try {
+    shown = decodeURIComponent(u.pathname + u.search);
+  } catch {
+    shown = u.pathname + u.search;
+  }
+  sink.add('url_non_ascii', shown);
+}
+
+/**
+ * A path segment, or a run of segments, repeated right after itself (/shop/shop/, /a/b/a/b/): the mark of relative
+ * links resolving against the wrong directory, which spawn endless URL variants. Numeric segments (/2024/01/01/) are
+ * dates and pages, not repeats.
+ */
+export function checkUrlRepetitivePath(sink: FindingSink, path: string): void {
+  const segs = path.split('/').filter((x) => x !== '');
+  for (let len = 1; len * 2 <= segs.length; len++) {
+    for (let i = 0; i + 2 * len <= segs.length; i++) {
+      let same = true;
+      for (let k = 0; k < len && same; k++) same = segs[i + k] === segs[i + len + k];
+      if (!same) continue;
+      if (len === 1 && /^\d+$/.test(segs[i])) continue;
+      sink.add('url_repetitive_path', `/${segs.slice(i, i + len).join('/')}/ repeated`);
+      return;
+    }
+  }
+}
+
+/** Site-search result pages: crawlable endless variants of thin, duplicate listings. */
+const SEARCH_KEYS = new Set(['q', 's', 'query', 'search', 'search_query', 'searchterm', 'keyword', 'keywords']);
+const SEARCH_SEGMENTS = new Set(['search', 'suche', 'recherche', 'buscar', 'busca', 'ricerca', 'zoeken', 'searchresults', 'search-results']);
+
+export function checkUrlInternalSearch(sink: FindingSink, u: URL): void {
+  for (const seg of u.pathname.toLowerCase().split('/')) {
+    if (SEARCH_SEGMENTS.has(seg)) {
+      sink.add('url_internal_search', `path /${seg}`);
+      return;
+    }
+  }
+  if (u.search.length <= 1) return;
+  for (const part of u.search.slice(1).split('&')) {
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).toLowerCase();
+    // A search key with a value; "?s=" alone is an empty form, "?page=2&s=" is not a search either.
+    if (SEARCH_KEYS.has(key) && eq >= 0 && eq < part.length - 1) {
+      sink.add('url_internal_search', `param ${key}`);
+      return;
+    }
+  }
+}
+
+/** Clickjacking protection: X-Frame-Options, or CSP frame-ancestors (only the header form counts; meta CSP cannot). */
+export function checkFrameOptions(sink: FindingSink, page: FetchedPage): void {
+  if (!is2xx(page.statusCode)) return;
+  const xfo = (page.headers['x-frame-options'] ?? '').trim();
+  if (xfo !== '') return;
+  if (/(?:^|;)\s*frame-ancestors\s/i.test(page.headers['content-security-policy'] ?? '')) return;
+  sink.add('missing_x_frame_options');
+}
+
+/** Referrer-Policy header or <meta name="referrer">. */
+export function checkReferrerPolicy(sink: FindingSink, page: FetchedPage, f: PageFacts): void {
+  if (!is2xx(page.statusCode)) return;
+  if ((page.headers['referrer-policy'] ?? '').trim() !== '' || f.referrerMeta) return;
+  sink.add('missing_referrer_policy');
+}
+
+/** Any form on a page served over plain http: what users type into it travels unencrypted. */
+export function checkFormOnHttp(sink: FindingSink, f: PageFacts, https: boolean): void {
+  if (!https && f.formCount > 0) sink.add('form_on_http', `${f.formCount} ${f.formCount === 1 ? 'form' : 'forms'}`);
 }

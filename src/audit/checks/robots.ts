@@ -1,6 +1,9 @@
 // Indexing directives from robots meta tags and X-Robots-Tag headers. Like Lighthouse's is-crawlable, a
 // directive counts when it is generic or addressed to Googlebot, Bingbot or our own crawler's token: the
 // most restrictive one wins, as search engines combine them.
+import { CHECKS_BY_CODE } from '../catalogue';
+import { truncate } from '../text';
+import type { Finding } from '../types';
 import type { FindingSink } from './sink';
 
 export interface Directive {
@@ -132,4 +135,31 @@ export function checkIndexing(
     }
   }
   return result;
+}
+
+/**
+ * The caller's resource_blocked_by_robots finding (analyzePage has no robots.txt): scripts, styles, images or frames
+ * of the page that the site's robots.txt disallows, which search engines then cannot use to render the page.
+ */
+export function blockedResourcesFinding(resources: readonly string[], isAllowed: (url: string) => boolean): Finding | null {
+  const blocked = resources.filter((r) => !isAllowed(r));
+  if (blocked.length === 0) return null;
+  let example = blocked[0];
+  try {
+    const u = new URL(example);
+    example = u.pathname + u.search;
+  } catch {
+    // keep the URL as it is
+  }
+  return {
+    code: 'resource_blocked_by_robots',
+    severity: CHECKS_BY_CODE.resource_blocked_by_robots.severity,
+    detail: `${blocked.length} ${blocked.length === 1 ? 'resource' : 'resources'}, e.g. ${truncate(example, 120)}`,
+  };
+}
+
+/** `findings` with `extra` added, still sorted by code (as FindingSink sorts them). */
+export function withFinding(findings: readonly Finding[], extra: Finding | null): Finding[] {
+  if (extra === null) return [...findings];
+  return [...findings, extra].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }

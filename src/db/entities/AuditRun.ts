@@ -20,6 +20,8 @@ export class AuditRun {
   @Column({ type: 'text', nullable: true }) error!: string | null;
   @Column({ name: 'robots_txt', type: 'text', nullable: true }) robotsTxt!: string | null;
   @Column({ name: 'robots_status', type: 'int', nullable: true }) robotsStatus!: number | null;
+  /** URLs listed by more than one sitemap, with those sitemaps (capped; site finding sitemap_multiple). */
+  @Column({ name: 'sitemap_duplicates', type: 'jsonb', nullable: true }) sitemapDuplicates!: Array<{ url: string; sitemaps: string[] }> | null;
   @Column({ name: 'batch_id', type: 'uuid', nullable: true }) batchId!: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;

@@ -6,6 +6,7 @@ import { SiteIssues1700000008000 } from './1700000008000-SiteIssues';
 import { HostSlots1700000009000 } from './1700000009000-HostSlots';
 import { AiBatches1700000010000 } from './1700000010000-AiBatches';
 import { AiProviderBatches1700000011000 } from './1700000011000-AiProviderBatches';
+import { SitemapDuplicates1700000013000 } from './1700000013000-SitemapDuplicates';
 import { LeanPageLinks1700000015000 } from './1700000015000-LeanPageLinks';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
@@ -18,5 +19,6 @@ export const migrations = [
   HostSlots1700000009000,
   AiBatches1700000010000,
   AiProviderBatches1700000011000,
+  SitemapDuplicates1700000013000,
   LeanPageLinks1700000015000,
 ];
