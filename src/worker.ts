@@ -4,7 +4,7 @@ import { loadConfig } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger } from './logger';
 import { startMetricsServer } from './metrics';
-import { ensureSearchAttributes } from './stack/temporalServer';
+import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { connectWorker } from './temporal/connection';
 import { createSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
