@@ -1,7 +1,7 @@
 // Contracts shared by workflows, activities, the API, the CLI and the dashboard.
 // Deterministic, dependency-free: safe to import from workflow code.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AuditStage, ProgressView, RunSummary } from '../audit/records';
+import type { ProgressView, RunSummary } from '../audit/records';
 
 // Progress and summary types are shared with the pure audit layer: they live in src/audit/records.ts.
 export type { AuditStage, ProgressView, RunDelta, RunSummary, SiteIssue } from '../audit/records';
