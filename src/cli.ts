@@ -24,7 +24,7 @@ import { openDatabase } from './db/dataSource';
 import { createLogger, maskUrl } from './logger';
 import { bringUpStack, ensureSearchAttributes, type Stack } from './stack';
 import { connectClient, connectWorker } from './temporal/connection';
-import { createSitesweepWorker } from './temporal/createWorker';
+import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
 import { installSdkRuntime } from './temporal/runtime';
@@ -156,14 +156,9 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
     await stack.stop().catch(() => {});
     throw new StackUpError(explainStackFailure('temporal', err), { cause: err });
   }
-  const { worker, fetcher, politeness, analyzePool } = created;
-  const workerDone = worker.run();
+  const running = runSitesweepWorker(created);
   const stopWorker = async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await workerDone.catch(() => {});
-    await politeness.close().catch(() => {});
-    await analyzePool.close().catch(() => {});
-    await fetcher.close();
+    await running.stop();
     await connection.close();
   };
   return {
