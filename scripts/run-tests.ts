@@ -7,8 +7,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../src/logger';
-import { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type LocalPostgres, type TemporalDevServer } from '../src/stack';
-import { buildWorkflowBundle } from './build-workflow-bundle';
+import type { LocalPostgres, TemporalDevServer } from '../src/stack';
 
 function testFiles(root: string, filter: string[]): string[] {
   const all = (readdirSync(root, { recursive: true }) as string[])
@@ -38,6 +37,9 @@ async function main(): Promise<number> {
   if (unit) return runNodeTests(root, files, { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 
   const t0 = Date.now();
+  // Loaded only now: the stack and the bundler (webpack, the Temporal worker) take seconds to import.
+  const { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer } = await import('../src/stack/index.js');
+  const { buildWorkflowBundle } = await import('./build-workflow-bundle.js');
   const cli = await findOrBuildTemporalCli({ log });
   if (cli) log.info({ cli }, 'temporal CLI');
   else log.warn('no temporal CLI binary: falling back to the Temporal SDK download');
