@@ -55,6 +55,29 @@ test('termination rule: a lane that finds nothing while another lane is busy wai
   assert.equal(desc.status.name, 'COMPLETED');
 });
 
+test('termination rule: a deferred URL (open circuit) is waited for, not dropped', async () => {
+  const graph = { '/': ['/a'] };
+  const frontier = new FakeFrontier(graph);
+  frontier.defer('/late');
+  const { activities, calls } = mockActivities(frontier, graph);
+  const answers: Array<number | null> = [];
+  const crawl = activities.crawlBatch;
+  activities.crawlBatch = async (input) => {
+    const r = await crawl(input);
+    answers.push(r.claimed === 0 ? r.retryInMs : -1);
+    return r;
+  };
+  const env = await startMockWorker(activities);
+  envs.push(env);
+  const result = (await (await env.start({ auditBatchSize: 1, parallelBatches: 1 })).result()) as SiteAuditResult;
+
+  assert.ok(frontier.audited.includes('/late'), 'the deferred URL was audited once the lane had waited for it');
+  assert.equal(result.pagesAudited, 3);
+  assert.ok(answers.some((a) => a !== null && a >= 0), 'a claim found only a deferred URL, and the lane waited');
+  assert.equal(answers.at(-1), null, 'the crawl ended on a claim with nothing deferred');
+  assert.equal(calls.summarize, 1);
+});
+
 test('a failed batch: retried up to the policy, then its URLs are recorded as failed and the run goes on', async () => {
   const graph = fanOut(7);
   const frontier = new FakeFrontier(graph);

@@ -21,6 +21,8 @@ export class FakeFrontier {
   readonly claims = new Map<string, string[]>();
   readonly audited: string[] = [];
   readonly failed = new Map<string, string>();
+  /** URLs deferred (an open circuit): claimable only after a claim has reported them as waiting (value: reported). */
+  readonly deferred = new Map<string, boolean>();
   constructor(private readonly graph: Record<string, string[]>, start = ['/']) {
     this.enqueue(start);
   }
@@ -34,7 +36,25 @@ export class FakeFrontier {
     }
     return n;
   }
+  /** Queue `path` as deferred, as the real frontier does for a host whose circuit is open. */
+  defer(path: string): void {
+    this.seen.add(path);
+    this.deferred.set(path, false);
+  }
+  /** With nothing claimable: how long until a deferred URL may be claimed (null: none waits). */
+  retryInMs(): number | null {
+    if (this.deferred.size === 0) return null;
+    for (const u of this.deferred.keys()) this.deferred.set(u, true);
+    return 100;
+  }
   claim(token: string, size: number): string[] {
+    // Deferred URLs come back once a lane has been told to wait for them: no clock, so no race with the test.
+    for (const [u, reported] of this.deferred) {
+      if (reported) {
+        this.deferred.delete(u);
+        this.pending.push(u);
+      }
+    }
     let urls = this.claims.get(token);
     if (!urls) {
       urls = this.pending.splice(0, size);
@@ -53,7 +73,7 @@ export class FakeFrontier {
       claimed,
       deferred: 0,
       enqueued,
-      retryInMs: null,
+      retryInMs: claimed === 0 ? this.retryInMs() : null,
       counters: { discovered: this.seen.size, audited: this.audited.length, failed: this.failed.size, persisted: done },
       failReasons: reasons,
     };
