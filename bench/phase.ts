@@ -13,7 +13,7 @@ import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/dataSource';
 import { createLogger } from '../src/logger';
-import { createSitesweepWorker } from '../src/temporal/createWorker';
+import { createSitesweepWorker, runSitesweepWorker } from '../src/temporal/createWorker';
 import type { SiteAuditResult } from '../src/workflows/contracts';
 import { runBaseline, type BaselineMode } from './baseline';
 import { profileMainThread, type ProfileSummary } from './cpuProfile';
@@ -128,9 +128,9 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
   const log = createLogger('warn', 'bench-worker');
   const db = await openDatabase({ url: input.databaseUrl, poolSize: config.databasePoolSize });
   const nativeConnection = await NativeConnection.connect({ address: input.temporalAddress });
-  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection: nativeConnection, config, db, log });
-  if (s.experiments.includes('hb-throttle')) throttleHeartbeats(worker, 1_000);
-  const running = worker.run();
+  const parts = await createSitesweepWorker({ connection: nativeConnection, config, db, log });
+  if (s.experiments.includes('hb-throttle')) throttleHeartbeats(parts.worker, 1_000);
+  const running = runSitesweepWorker(parts);
   // A whole execution's history can exceed gRPC's default 4 MB message cap (records travel through it).
   const connection = await Connection.connect({ address: input.temporalAddress, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -223,11 +223,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     };
   } finally {
     await new Promise((r) => server.close(r));
-    worker.shutdown();
-    await running.catch(() => {});
-    await politeness.close().catch(() => {});
-    await analyzePool.close().catch(() => {});
-    await fetcher.close();
+    await running.stop();
     await nativeConnection.close();
     await connection.close();
     await db.destroy();

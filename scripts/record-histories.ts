@@ -18,7 +18,7 @@ import { loadConfig, type Config } from '../src/config';
 import { openDatabase } from '../src/db/dataSource';
 import { createLogger } from '../src/logger';
 import { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type TemporalDevServer } from '../src/stack';
-import { createSitesweepWorker } from '../src/temporal/createWorker';
+import { createSitesweepWorker, runSitesweepWorker } from '../src/temporal/createWorker';
 import { aiJobWorkflowId, type AiJobInput, type AiJobResult } from '../src/workflows/aiContracts';
 import { DEFAULT_POLICIES, progressQuery, resolveOptions, type SiteAuditInput, type SiteAuditResult } from '../src/workflows/contracts';
 import { startFakeAnthropic } from '../test/fixtures/fakeProviders';
@@ -51,19 +51,14 @@ async function workerOn(server: TemporalDevServer, db: DataSource, bundlePath: s
     ...extraEnv,
   });
   const connection = await NativeConnection.connect({ address: server.address });
-  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'record-worker') });
-  const running = worker.run();
+  const running = runSitesweepWorker(await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'record-worker') }));
   const clientConnection = await Connection.connect({ address: server.address });
   const client = new Client({ connection: clientConnection });
   return {
     config,
     client,
     async stop() {
-      worker.shutdown();
-      await running.catch(() => {});
-      await fetcher.close();
-      await politeness.close();
-      await analyzePool.close().catch(() => {});
+      await running.stop();
       await connection.close();
       await clientConnection.close();
     },

@@ -1,13 +1,13 @@
 // The test harness behind `npm test` (after typecheck and lint): brings up a REAL Temporal dev server and a REAL
 // PostgreSQL once (or uses DATABASE_URL / TEMPORAL_CLI_PATH when given), prebuilds the workflow bundle, then runs every
 // test/**/*.test.ts with node's test runner. Tests create their own databases and task queues on these servers.
+// `--unit` (npm run test:unit) runs only test/unit/**, pure tests, and starts nothing: no Temporal, no PostgreSQL.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../src/logger';
-import { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type LocalPostgres, type TemporalDevServer } from '../src/stack';
-import { buildWorkflowBundle } from './build-workflow-bundle';
+import type { LocalPostgres, TemporalDevServer } from '../src/stack';
 
 function testFiles(root: string, filter: string[]): string[] {
   const all = (readdirSync(root, { recursive: true }) as string[])
@@ -17,13 +17,29 @@ function testFiles(root: string, filter: string[]): string[] {
   return filter.length ? all.filter((f) => filter.some((x) => f.includes(x))) : all;
 }
 
+function runNodeTests(root: string, files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env, cwd: root });
+    child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
+  });
+}
+
 async function main(): Promise<number> {
   const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'test-harness');
   const root = path.join(__dirname, '..');
-  const files = testFiles(path.join(root, 'test'), process.argv.slice(2));
+  const args = process.argv.slice(2);
+  const unit = args.includes('--unit');
+  const filter = args.filter((a) => a !== '--unit');
+  const files = testFiles(path.join(root, unit ? 'test/unit' : 'test'), filter);
   if (files.length === 0) throw new Error('no test files matched');
+  // Unit tests are pure: the stack's variables stay unset, so a test that needs it fails loudly instead of starting it.
+  if (unit) return runNodeTests(root, files, { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 
   const t0 = Date.now();
+  // Loaded only now: the stack and the bundler (webpack, the Temporal worker) take seconds to import.
+  const { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer } = await import('../src/stack/index.js');
+  const { buildWorkflowBundle } = await import('./build-workflow-bundle.js');
   const cli = await findOrBuildTemporalCli({ log });
   if (cli) log.info({ cli }, 'temporal CLI');
   else log.warn('no temporal CLI binary: falling back to the Temporal SDK download');
@@ -47,12 +63,7 @@ async function main(): Promise<number> {
       WORKFLOW_BUNDLE_PATH: bundle,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
-    const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env, cwd: root });
-      child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
-    });
-    return code;
+    return await runNodeTests(root, files, env);
   } finally {
     await temporal?.stop().catch(() => {});
     await pg?.dispose().catch(() => {});

@@ -12,10 +12,10 @@ import { registerServiceCommands } from './cliCommands';
 import { sendBudgetEvent } from './alerts/cliEvents';
 import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
-import { HttpError, parseOr400 } from './api/errors';
 import { assertRenderAvailable, findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
 import { startRunSchema } from './api/schemas';
 import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunReport } from './api/reports';
+import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
 import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { CHECKS_BY_CODE } from './audit/catalogue';
@@ -24,7 +24,7 @@ import { openDatabase } from './db/dataSource';
 import { createLogger, maskUrl } from './logger';
 import { bringUpStack, ensureSearchAttributes, type Stack } from './stack';
 import { connectClient, connectWorker } from './temporal/connection';
-import { createSitesweepWorker } from './temporal/createWorker';
+import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
 import { installSdkRuntime } from './temporal/runtime';
@@ -156,14 +156,9 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
     await stack.stop().catch(() => {});
     throw new StackUpError(explainStackFailure('temporal', err), { cause: err });
   }
-  const { worker, fetcher, politeness, analyzePool } = created;
-  const workerDone = worker.run();
+  const running = runSitesweepWorker(created);
   const stopWorker = async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await workerDone.catch(() => {});
-    await politeness.close().catch(() => {});
-    await analyzePool.close().catch(() => {});
-    await fetcher.close();
+    await running.stop();
     await connection.close();
   };
   return {
@@ -213,7 +208,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   const fromCli = (attr: string) => (cmd.getOptionValueSource(attr) === 'cli' ? cmd.getOptionValue(attr) : undefined);
   const { config: file } = readConfigFile(o.config, process.cwd());
   const settings = resolveRunSettings({ get: fromCli }, process.env, file, urlArg);
-  if (!settings.url) throw new HttpError(400, 'invalid_request', 'url: give the site to audit as an argument, SITESWEEP_URL or "url" in the config file', []);
+  if (!settings.url) throw invalidInput('url: give the site to audit as an argument, SITESWEEP_URL or "url" in the config file', []);
   if (settings.output.length && !settings.outputDir) settings.outputDir = '.';
   const options = { ...settings.options, ...readCredentials(process.env, process.cwd()) };
   const budgets = settings.budgets;
@@ -402,10 +397,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`sitesweep: ${err.message}\n`);
       return 1;
     }
-    if (err instanceof HttpError) {
+    if (err instanceof DomainError) {
       process.stderr.write(`sitesweep: ${err.message}\n`);
-      // A refusal of the input (4xx) is exit 2; a server-side failure (database unreachable: 503) is 1.
-      return err.status >= 500 ? 1 : 2;
+      // A refusal of the input is exit 2; a dependency that is unavailable (database unreachable) is 1.
+      return err.kind === 'unavailable' ? 1 : 2;
     }
     process.stderr.write(`sitesweep: ${err?.message ?? err}\n`);
     return 1;

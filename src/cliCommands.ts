@@ -1,6 +1,6 @@
 // `sitesweep batch|report|compare|export|cancel|runs|worker|api`: what the HTTP API does, from the command line. Each
 // is a thin call to the service the API route calls (src/api/runService.ts, batches.ts, reports.ts), so validation,
-// errors and results are the same; a refusal is an HttpError, which main() prints as one line (exit 2 for 4xx).
+// errors and results are the same; a refusal is a DomainError, which main() prints as one line (exit 2, or 1 when unavailable).
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,10 +9,10 @@ import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
 import { batchView, findBatchRow, startBatch, type BatchView } from './api/batches';
-import { HttpError, parseOr400 } from './api/errors';
 import { buildHtmlReport, buildRunReport, compareQuerySchema, compareRunView, EXPORT_TYPES, exportQuerySchema, writeExport, type ExportType } from './api/reports';
 import { cancelRun, findRunRow, listRuns } from './api/runService';
 import { listRunsQuerySchema } from './api/schemas';
+import { invalidInput, parseOr400 } from './errors';
 import { readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS } from './cliConfig';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/dataSource';
@@ -179,7 +179,7 @@ async function compareCommand(runId: string, o: Record<string, any>): Promise<nu
 async function exportCommand(runId: string, o: Record<string, any>): Promise<number> {
   const types: string[] = o.type ?? (o.outputDir ? [...EXPORT_TYPES] : ['pages']);
   const queries = types.map((type) => parseOr400(exportQuerySchema, { type, ...(o.format ? { format: o.format } : {}) }));
-  if (!o.outputDir && queries.length > 1) throw new HttpError(400, 'invalid_request', '--type: one type at a time to stdout; give --output-dir for several');
+  if (!o.outputDir && queries.length > 1) throw invalidInput('--type: one type at a time to stdout; give --output-dir for several');
   return withDb(async ({ db }) => {
     const run = await findRunRow(db, runId);
     if (o.outputDir) await mkdir(o.outputDir, { recursive: true });
@@ -226,7 +226,7 @@ async function cancelCommand(runId: string, o: Record<string, any>): Promise<num
 /** The long-running processes: the same modules `npm run worker` / `npm run api` run, loaded on demand. */
 async function serveCommand(which: 'worker' | 'api', o: Record<string, any>): Promise<number> {
   if (!process.env.DATABASE_URL) {
-    throw new HttpError(400, 'invalid_request', `DATABASE_URL: required for \`sitesweep ${which}\` (a shared PostgreSQL; \`sitesweep stack\` runs everything locally instead)`);
+    throw invalidInput(`DATABASE_URL: required for \`sitesweep ${which}\` (a shared PostgreSQL; \`sitesweep stack\` runs everything locally instead)`);
   }
   if (o.port !== undefined) process.env.API_PORT = String(o.port);
   if (o.host !== undefined) process.env.API_HOST = o.host;

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { budgetsSchema, type Budgets } from './audit/budgets';
-import { HttpError, parseOr400 } from './api/errors';
 import { runOptionsSchema } from './api/schemas';
+import { DomainError, invalidInput, parseOr400 } from './errors';
 
 export const CONFIG_FILE_NAME = 'sitesweep.config.json';
 export const OUTPUT_FORMATS = ['json', 'csv', 'html'] as const;
@@ -63,7 +63,7 @@ export const RUN_FLAGS: RunFlag[] = [
 
 export const envName = (key: string) => `SITESWEEP_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-const badInput = (field: string, message: string) => new HttpError(400, 'invalid_request', `${field}: ${message}`, [{ field, message }]);
+const badInput = (field: string, message: string) => invalidInput(`${field}: ${message}`, [{ field, message }]);
 
 function parseThresholds(items: string[], field: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -114,7 +114,7 @@ export function readConfigFile(explicit: string | undefined, cwd: string): { fil
   try {
     return { file, config: parseOr400(configFileSchema, json) };
   } catch (err) {
-    if (err instanceof HttpError) throw new HttpError(400, 'invalid_request', `${file}: ${err.message}`, err.details);
+    if (err instanceof DomainError) throw invalidInput(`${file}: ${err.message}`, err.details);
     throw err;
   }
 }

@@ -4,9 +4,9 @@ import { loadConfig } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger } from './logger';
 import { startMetricsServer } from './metrics';
-import { ensureSearchAttributes } from './stack/temporalServer';
+import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { connectWorker } from './temporal/connection';
-import { createSitesweepWorker } from './temporal/createWorker';
+import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
 import { installSdkRuntime } from './temporal/runtime';
 
@@ -21,22 +21,18 @@ async function run() {
   const connection = await connectWorker(config);
   // Temporal Cloud forbids this (PermissionDenied): warned with the tcld / Cloud UI steps, not fatal.
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
-  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log });
+  const parts = await createSitesweepWorker({ connection, config, db, log });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // The worker's own Prometheus endpoint: pages audited, failures by reason, audit and persist latency.
   const metrics = config.metrics.port !== undefined ? await startMetricsServer(config.metrics.port, config.metrics.host) : null;
   if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
   try {
-    await worker.run();
+    await runSitesweepWorker(parts, log).done;
   } catch (err) {
     alerts().error(err, { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, phase: 'run' });
     throw err;
   } finally {
     await metrics?.close();
-    // Hand this worker's host slots to the other workers now rather than when their leases expire.
-    await politeness.close().catch((err: unknown) => log.warn({ err: String(err) }, 'could not release host slots'));
-    await analyzePool.close().catch(() => {});
-    await fetcher.close();
     await db.destroy();
     await connection.close();
     // Spans of the last activities and workflow tasks (exported in batches each second otherwise).

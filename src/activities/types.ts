@@ -1,6 +1,9 @@
 // Inputs and outputs of the site-audit activities. Plain JSON, kept compact: they travel through workflow history.
-import type { Finding, RedirectHop } from '../audit/types';
+import type { ClaimedUrl, LinkRecord, PageRecord } from '../audit/records';
 import type { AuditStage, RunCounters, RunSummary, SiteAuditOptions } from '../workflows/contracts';
+
+// Page records are shared with the pure audit layer: they live in src/audit/records.ts.
+export type { ClaimedUrl, LinkRecord, PageRecord };
 
 export interface InitRunInput {
   workflowId: string;
@@ -22,12 +25,6 @@ export interface DiscoverResult {
   robotsStatus: number | null;
   sitemapsFetched: number;
   sitemapUrls: number;
-}
-
-export interface ClaimedUrl {
-  url: string;
-  urlHash: string;
-  depth: number;
 }
 
 /** One lane step: claim a batch under `claimToken`, audit it, persist it as it goes. */
@@ -61,51 +58,6 @@ export interface FailClaimInput {
   claimToken: string;
   reason: string;
   detail: string;
-}
-
-export interface LinkRecord {
-  url: string;
-  urlHash: string;
-  text: string;
-  nofollow: boolean;
-}
-
-/** One audited (or failed) URL. No HTML: only what the database and the summary need. */
-export interface PageRecord {
-  url: string;
-  urlHash: string;
-  depth: number;
-  status: 'ok' | 'failed';
-  statusCode: number | null;
-  finalUrl: string | null;
-  contentType: string | null;
-  ttfbMs: number | null;
-  durationMs: number | null;
-  bytes: number | null;
-  redirectChain: RedirectHop[];
-  title: string | null;
-  description: string | null;
-  h1: string | null;
-  h1Count: number | null;
-  canonical: string | null;
-  indexable: boolean | null;
-  noindex: boolean | null;
-  wordCount: number | null;
-  lang: string | null;
-  contentHash: string | null;
-  simhash: string | null;
-  issues: Finding[];
-  data: Record<string, unknown>;
-  failureReason: string | null;
-  failureDetail: string | null;
-  attempts: number;
-  /** Internal outlinks (the crawl follows these); external ones are counted in data. */
-  links: LinkRecord[];
-  /**
-   * Canonical, hreflang and redirect targets of the page on the site: fetched even when no link reaches them or they
-   * lie beyond maxDepth (then not crawled further), so the findings about them are complete.
-   */
-  targets?: Array<{ url: string; urlHash: string }>;
 }
 
 export interface SetStageInput {

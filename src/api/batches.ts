@@ -21,7 +21,8 @@ import {
   type DomainStatus,
 } from '../workflows/contracts';
 import type { AppDeps } from './app';
-import { HttpError, notFound, parseOr400, unstorableInput } from './errors';
+import { DomainError, invalidInput } from '../errors';
+import { notFound, parseOr400, unstorableInput } from './errors';
 import { sealRunOptions } from './reports';
 import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, findRunRow, newRunKey, optionTargets, startSiteRun, webUiUrl } from './runService';
 import { batchIdParamSchema, listBatchesQuerySchema, retryRunSchema, runIdParamSchema, startBatchSchema, type StartRunBody } from './schemas';
@@ -42,7 +43,7 @@ function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const details = r.error.issues.map((i) => ({ field: fieldName(i.path), message: i.message }));
   const shown = details.slice(0, 10).map((d) => `${d.field}: ${d.message}`);
   if (details.length > 10) shown.push(`… and ${details.length - 10} more`);
-  throw new HttpError(400, 'invalid_request', shown.join('; '), details);
+  throw invalidInput(shown.join('; '), details);
 }
 
 /** Entries → normalized site URLs, one per host (a batch audits each site once); bad entries → 400 naming them. */
@@ -58,7 +59,7 @@ export function normalizeDomains(entries: string[]): { domains: string[]; duplic
     const host = normalized ? siteHostOf(normalized) : null;
     if (!normalized || !host) {
       const message = 'must be an http(s) URL or a host name';
-      throw new HttpError(400, 'invalid_request', `domains[${i}]: ${message}`, [{ field: `domains[${i}]`, message }]);
+      throw invalidInput(`domains[${i}]: ${message}`, [{ field: `domains[${i}]`, message }]);
     }
     if (hosts.has(host)) return;
     hosts.add(host);
@@ -280,7 +281,7 @@ export function createBatchRouter(deps: AppDeps): express.Router {
   router.post('/api/batches/:id/cancel', async (req, res) => {
     const { id } = parseOr400(batchIdParamSchema, req.params);
     const row = await findBatchRow(db, id);
-    if (!LIVE.includes(row.status)) throw new HttpError(409, 'not_running', `batch is ${row.status}`);
+    if (!LIVE.includes(row.status)) throw new DomainError('conflict', 'not_running', `batch is ${row.status}`);
     try {
       await client.workflow.getHandle(row.workflow_id).cancel();
     } catch (err) {
@@ -297,7 +298,7 @@ export function createBatchRouter(deps: AppDeps): express.Router {
     const { id } = parseOr400(runIdParamSchema, req.params);
     const body = parseBody(retryRunSchema, req.body ?? {});
     const run = await findRunRow(db, id);
-    if (LIVE.includes(run.status)) throw new HttpError(409, 'still_running', `run is ${run.status}: cancel it before retrying`);
+    if (LIVE.includes(run.status)) throw new DomainError('conflict', 'still_running', `run is ${run.status}: cancel it before retrying`);
     const started = await startSiteRun({ db, client, config }, { url: run.site_url, idempotencyKey: body.idempotencyKey, options: run.options as StartRunBody['options'] });
     log.info({ retryOf: run.id, runId: started.runId, created: started.created }, 'run retried');
     res.status(started.created ? 202 : 200).json({ ...started, retryOf: run.id });

@@ -1,23 +1,47 @@
 // API errors: one JSON shape, `{ error: { code, message, details } }`, for every refusal.
 import type { ErrorRequestHandler } from 'express';
 import { alerts } from '../alerts/sentry';
-import { z } from 'zod';
+import { DomainError, RETRY_AFTER_SECONDS, type ErrorKind } from '../errors';
 import type { Logger } from '../logger';
 
-export class HttpError extends Error {
+// The domain errors and input validation live in src/errors.ts (shared with the CLI); re-exported for the API's files.
+export { DomainError, notFound, parseOr400, RETRY_AFTER_SECONDS, unstorableInput, validationError } from '../errors';
+
+/**
+ * A refusal that only the HTTP edge knows (authentication, method, media type) or that names its status directly.
+ * A DomainError like any other, so the CLI, which shares the services, handles it without knowing HTTP.
+ */
+export class HttpError extends DomainError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
-    readonly details?: unknown,
+    details?: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(status >= 500 ? 'unavailable' : (KIND_OF_STATUS[status] ?? 'invalid'), code, message, details);
   }
 }
 
-/** Seconds a client should wait before retrying after a 503 (Retry-After). */
-export const RETRY_AFTER_SECONDS = 5;
+/** The HTTP status of each kind of domain error: the one place the services' errors become HTTP. */
+const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  not_allowed: 405,
+  conflict: 409,
+  unsupported: 415,
+  unavailable: 503,
+};
+const KIND_OF_STATUS: Record<number, ErrorKind> = Object.fromEntries(Object.entries(STATUS_OF_KIND).map(([k, v]) => [v, k as ErrorKind]));
+
+/** Status and headers of a domain error: its own for an HttpError; else by kind, with Retry-After when unavailable. */
+function httpAnswer(err: DomainError): { status: number; headers: Record<string, string> } {
+  if (err instanceof HttpError) return { status: err.status, headers: err.headers };
+  const status = STATUS_OF_KIND[err.kind];
+  return { status, headers: err.kind === 'unavailable' ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {} };
+}
 
 const PG_UNAVAILABLE_CODES = new Set([
   // Class 08 (connection exception), 57P01-03 (admin/crash shutdown, cannot connect now), 53300 (too many connections).
@@ -45,10 +69,8 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
-export const databaseUnavailable = () =>
-  new HttpError(503, 'database_unavailable', 'The database is unreachable; retry shortly', null, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
-export const temporalUnavailable = () =>
-  new HttpError(503, 'temporal_unavailable', 'The Temporal server is unreachable; retry shortly', null, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+export const databaseUnavailable = () => new DomainError('unavailable', 'database_unavailable', 'The database is unreachable; retry shortly', null);
+export const temporalUnavailable = () => new DomainError('unavailable', 'temporal_unavailable', 'The Temporal server is unreachable; retry shortly', null);
 
 /** PostgreSQL data exceptions (class 22: NUL byte, bad encoding, out-of-range number): input it cannot store. */
 function isPgDataException(err: unknown): boolean {
@@ -56,56 +78,9 @@ function isPgDataException(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('22');
 }
 
-export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
-
-/** A zod failure as a 400 whose message names every offending field (`options.maxPages: must be >= 1`). */
-export function validationError(err: z.ZodError, prefix = ''): HttpError {
-  const details = err.issues.map((i) => ({ field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', message: i.message }));
-  const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
-  return new HttpError(400, 'invalid_request', message, details);
-}
-
-// eslint-disable-next-line no-control-regex
-const NUL = /\u0000/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * The first string (key or value, at any depth) that PostgreSQL cannot store — a NUL byte, or a lone UTF-16
- * surrogate (not encodable as UTF-8) — as a 400 naming its field; null when there is none.
- */
-export function unstorableInput(value: unknown, field = ''): HttpError | null {
-  // Iterative with a depth cap: a 100k-deep body must not overflow the stack (the schema refuses such nesting anyway).
-  const stack: Array<[unknown, string, number]> = [[value, field, 0]];
-  while (stack.length > 0) {
-    const [v, f, depth] = stack.pop()!;
-    const name = f || '(body)';
-    if (typeof v === 'string') {
-      if (NUL.test(v)) return new HttpError(400, 'invalid_request', `${name}: must not contain NUL bytes`, [{ field: name, message: 'must not contain NUL bytes' }]);
-      if (LONE_SURROGATE.test(v)) return new HttpError(400, 'invalid_request', `${name}: must be valid Unicode (UTF-8)`, [{ field: name, message: 'must be valid Unicode (UTF-8)' }]);
-      continue;
-    }
-    if (!v || typeof v !== 'object' || depth >= 32) continue;
-    const entries = Array.isArray(v) ? v.map((x, i) => [`${f}[${i}]`, x, null] as const) : Object.entries(v).map(([k, x]) => [f ? `${f}.${k}` : k, x, k] as const);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [childField, child, key] = entries[i];
-      stack.push([child, childField, depth + 1]);
-      if (key !== null) stack.push([key, childField, depth + 1]);
-    }
-  }
-  return null;
-}
-
-export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
-  const bad = unstorableInput(value, prefix);
-  if (bad) throw bad;
-  const r = schema.safeParse(value);
-  if (!r.success) throw validationError(r.error, prefix);
-  return r.data;
-}
-
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    if (!(err instanceof HttpError)) {
+    if (!(err instanceof DomainError)) {
       // Known conditions get their own answer; only the unknown is a 500.
       if (isDatabaseUnavailable(err)) {
         log.warn({ err: String(err?.message ?? err) }, 'database unavailable');
@@ -119,9 +94,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         err = new HttpError(400, 'invalid_request', 'a value in the request cannot be stored (out of range or invalid encoding)', null);
       }
     }
-    if (err instanceof HttpError) {
-      res.set(err.headers);
-      res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details ?? null } });
+    if (err instanceof DomainError) {
+      const { status, headers } = httpAnswer(err);
+      res.set(headers);
+      res.status(status).json({ error: { code: err.code, message: err.message, details: err.details ?? null } });
       return;
     }
     // body-parser errors: malformed JSON, body too large, wrong charset.

@@ -20,7 +20,8 @@ import {
   type SiteAuditInput,
 } from '../workflows/contracts';
 import { AuditStageKey, SiteHostKey } from '../workflows/searchAttributes';
-import { databaseUnavailable, HttpError, isDatabaseUnavailable, notFound } from './errors';
+import { DomainError, invalidInput } from '../errors';
+import { databaseUnavailable, isDatabaseUnavailable, notFound } from './errors';
 import type { ListRunsQuery, StartRunBody } from './schemas';
 
 export interface RunServiceDeps {
@@ -77,7 +78,7 @@ export async function assertAllowedTarget(config: Config, url: string, field = '
   if (bad === undefined) return;
   const what = bad === hostname ? hostname : `${hostname} (resolves to ${bad})`;
   const message = `target ${what} is a private/blocked address (loopback, private, link-local, unique-local or metadata); ${blockedTargetAdvice(bad)}`;
-  throw new HttpError(403, 'blocked_target', `${field}: ${message}`, [{ field, message }]);
+  throw new DomainError('forbidden', 'blocked_target', `${field}: ${message}`, [{ field, message }]);
 }
 
 /** Every URL of a request through the target policy, a few lookups at a time; the first refusal wins. */
@@ -110,12 +111,12 @@ export function assertValidPatterns(options: { include?: string[]; exclude?: str
           new RegExp(p, 'u');
         } catch (err) {
           const message = `is not a valid regular expression (${(err as Error).message})`;
-          throw new HttpError(400, 'invalid_request', `options.${field}[${i}]: ${message}`, [{ field: `options.${field}[${i}]`, message }]);
+          throw invalidInput(`options.${field}[${i}]: ${message}`, [{ field: `options.${field}[${i}]`, message }]);
         }
       });
     } catch (err) {
-      if (err instanceof HttpError) throw err;
-      if (err instanceof InvalidPatternError) throw new HttpError(400, 'invalid_request', `options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
+      if (err instanceof DomainError) throw err;
+      if (err instanceof InvalidPatternError) throw invalidInput(`options.${field}: ${err.message}`, [{ field: `options.${field}`, message: err.message }]);
       throw err;
     }
   }
@@ -128,7 +129,7 @@ export function assertValidPatterns(options: { include?: string[]; exclude?: str
 export function assertRenderAvailable(config: Config, options: { render?: string } | undefined): void {
   if (options?.render !== 'chromium' || chromiumAvailable(config.render.chromiumPath)) return;
   const message = `chromium rendering was requested but no Chromium executable was found at ${config.render.chromiumPath} (install chromium or set CHROMIUM_PATH)`;
-  throw new HttpError(400, 'render_unavailable', `options.render: ${message}`, [{ field: 'options.render', message }]);
+  throw new DomainError('invalid', 'render_unavailable', `options.render: ${message}`, [{ field: 'options.render', message }]);
 }
 
 /** A fresh run (or batch) key when the client gives no idempotencyKey: time-ordered, with random bits. */
@@ -143,12 +144,12 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
   for (const [field, value] of [['url', body.url], ['options.userAgent', body.options?.userAgent]] as const) {
     if (typeof value === 'string' && (UNSAFE_CHARS.test(value) || LONE_SURROGATE.test(value))) {
       const message = 'must not contain control, invisible or bidirectional-override characters';
-      throw new HttpError(400, 'invalid_request', `${field}: ${message}`, [{ field, message }]);
+      throw invalidInput(`${field}: ${message}`, [{ field, message }]);
     }
   }
   const siteUrl = normalizeUrl(body.url);
   const host = siteUrl ? siteHostOf(siteUrl) : null;
-  if (!siteUrl || !host) throw new HttpError(400, 'invalid_request', 'url: must be an absolute http(s) URL', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
+  if (!siteUrl || !host) throw invalidInput('url: must be an absolute http(s) URL', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
   assertValidPatterns(body.options);
   assertRenderAvailable(config, body.options);
   await assertAllowedTargets(config, [{ url: siteUrl, field: 'url' }, ...optionTargets(body.options)]);
@@ -380,7 +381,7 @@ export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'>, q: L
 /** POST /api/runs/:id/cancel and `sitesweep cancel`: Temporal's own cancellation; 409 when the run is not running. */
 export async function cancelRun(deps: RunServiceDeps, id: string) {
   const run = await findRunRow(deps.db, id);
-  if (!['queued', 'running'].includes(run.status)) throw new HttpError(409, 'not_running', `run is ${run.status}`);
+  if (!['queued', 'running'].includes(run.status)) throw new DomainError('conflict', 'not_running', `run is ${run.status}`);
   await deps.client.workflow.getHandle(run.workflow_id).cancel();
   return { runId: run.id as string, workflowId: run.workflow_id as string, status: 'cancelling' as const };
 }

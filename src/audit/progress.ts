@@ -1,7 +1,7 @@
 // Progress as of the moment it is read: the workflow's query answers what it knew at its last workflow task, which
 // during a polite crawl can be a minute old. Counters take the larger of the query's and the row's (activities bump
 // audit_runs as pages finish), and elapsed time, rate and ETA are computed against `now`. Pure.
-import type { ProgressView } from '../workflows/contracts';
+import type { ProgressView } from './records';
 
 export interface RowCounters {
   discovered: number;

@@ -1,5 +1,127 @@
-// Shape helpers for page records that both the audit activity and the workflow build (pure, deterministic).
-import type { ClaimedUrl, PageRecord } from '../activities/types';
+// The records every layer shares — a page's audit record, a run's progress and summary — and shape helpers for them.
+// Types and pure functions only, importing nothing but the audit layer's own types: the audit layer, activities,
+// workflows, the API and the CLI all use these (activities/types.ts and workflows/contracts.ts re-export them).
+import type { Finding, RedirectHop } from './types';
+
+export interface ClaimedUrl {
+  url: string;
+  urlHash: string;
+  depth: number;
+}
+
+export interface LinkRecord {
+  url: string;
+  urlHash: string;
+  text: string;
+  nofollow: boolean;
+}
+
+/** One audited (or failed) URL. No HTML: only what the database and the summary need. */
+export interface PageRecord {
+  url: string;
+  urlHash: string;
+  depth: number;
+  status: 'ok' | 'failed';
+  statusCode: number | null;
+  finalUrl: string | null;
+  contentType: string | null;
+  ttfbMs: number | null;
+  durationMs: number | null;
+  bytes: number | null;
+  redirectChain: RedirectHop[];
+  title: string | null;
+  description: string | null;
+  h1: string | null;
+  h1Count: number | null;
+  canonical: string | null;
+  indexable: boolean | null;
+  noindex: boolean | null;
+  wordCount: number | null;
+  lang: string | null;
+  contentHash: string | null;
+  simhash: string | null;
+  issues: Finding[];
+  data: Record<string, unknown>;
+  failureReason: string | null;
+  failureDetail: string | null;
+  attempts: number;
+  /** Internal outlinks (the crawl follows these); external ones are counted in data. */
+  links: LinkRecord[];
+  /**
+   * Canonical, hreflang and redirect targets of the page on the site: fetched even when no link reaches them or they
+   * lie beyond maxDepth (then not crawled further), so the findings about them are complete.
+   */
+  targets?: Array<{ url: string; urlHash: string }>;
+}
+
+export type AuditStage = 'queued' | 'discovering' | 'auditing' | 'summarizing' | 'completed' | 'failed' | 'cancelled';
+
+export interface ProgressView {
+  stage: AuditStage;
+  discovered: number;
+  audited: number;
+  failed: number;
+  persisted: number;
+  percent: number;
+  pagesPerMinute: number;
+  startedAt: string;
+  elapsedMs: number;
+  etaMs: number | null;
+  topFailReasons: Array<{ reason: string; count: number }>;
+  paused: boolean;
+  continuedAsNew: number;
+  runId: string | null;
+}
+
+/**
+ * One site-level finding. The full lists live in the `site_issues` table (report, export, compare read them there);
+ * the copy in a run summary is capped (see RunSummary.siteIssues).
+ */
+export interface SiteIssue {
+  code: string;
+  severity: 'critical' | 'warning' | 'notice';
+  /** Pages affected (a group of pages when the finding groups them, e.g. the shared title). */
+  pages: string[];
+  /** How many pages the finding affects (pages.length before any cap). */
+  count: number;
+  detail?: string;
+  sources?: Array<{ from: string; to: string; text: string }>;
+  /** How many sources the finding has when `sources` is a capped list (absent when it is complete). */
+  sourcesCount?: number;
+}
+
+export interface RunSummary {
+  pagesAudited: number;
+  pagesFailed: number;
+  successRate: number;
+  durationMs: number;
+  topFailReasons: Array<{ reason: string; count: number }>;
+  /** Affected pages per code, page and site findings together (over the full site-issue lists). */
+  issuesByCode: Record<string, number>;
+  /**
+   * The top site findings only (critical first, then the most pages), each with at most a few pages and sources, so
+   * the summary and the workflow result stay small whatever the site size. The full lists: `site_issues` table, the
+   * report (`/api/runs/:id/report?code=…`) and the issues export.
+   */
+  siteIssues: SiteIssue[];
+  /** Number of site findings (entries) per code, over the full lists. */
+  siteIssuesByCode: Record<string, number>;
+  /** Number of site findings (entries) in all; more than siteIssues.length when the summary's list was capped. */
+  siteIssuesTotal: number;
+  statusCodes: Record<string, number>;
+  /** Change since the previous completed run of the same site host (absent for a site's first run). */
+  delta?: RunDelta;
+}
+
+/** Findings compared by (code, page) with another run of the same site. */
+export interface RunDelta {
+  previousRunId: string;
+  newFindings: number;
+  fixedFindings: number;
+  persistingFindings: number;
+  pagesAdded: number;
+  pagesRemoved: number;
+}
 
 /** A URL that could not be audited: kept with its reason, so the run goes on and the report says why. */
 export function failedPageRecord(u: ClaimedUrl, reason: string, detail: string, attempts: number): PageRecord {

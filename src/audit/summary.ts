@@ -1,7 +1,7 @@
 // The execution summary, as a function of counts read from the run's rows (pure, unit-tested). It is both the stored
 // audit_runs.summary and the workflow result, so it stays bounded whatever the site size: the site findings are
 // counted over the full lists, but only the top entries are kept, each with a few pages and sources.
-import type { RunSummary, SiteIssue } from '../workflows/contracts';
+import type { RunSummary, SiteIssue } from './records';
 
 export interface SummaryInput {
   pagesAudited: number;

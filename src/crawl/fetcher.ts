@@ -7,6 +7,8 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import { MIMEType } from 'node:util';
 import zlib from 'node:zlib';
 import { Agent } from 'undici';
+import { isHtmlMediaType } from '../audit/checks/response';
+import { truncate } from '../audit/text';
 import type { FailureReason, FetchedPage, RedirectHop } from '../audit/types';
 import { backoffDelay, parseRetryAfter } from './backoff';
 import { CircuitBreaker, type BreakerOptions } from './circuitBreaker';
@@ -83,7 +85,6 @@ interface Failure {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
 /** Failures that say something about the host's health (they feed the circuit breaker). */
 const HOST_FAILURES = new Set<FailureReason>(['timeout', 'dns', 'connection_refused', 'connection_reset', 'tls', 'http_5xx', 'network']);
 /** Failures that say nothing either way (the host was not really asked, or it asked us to slow down). */
@@ -307,7 +308,7 @@ export class Fetcher {
           // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
           const mediaType = parseMediaType(headers['content-type']);
           const accept = opts.accept ?? 'html';
-          const isHtml = mediaType.essence === null || HTML_TYPES.has(mediaType.essence);
+          const isHtml = mediaType.essence === null || isHtmlMediaType(mediaType.essence);
           if (accept === 'html' && !isHtml) {
             // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
             await dump(res.body);
@@ -405,10 +406,6 @@ function finish(url: string, started: number, attempts: number, out: AttemptOutc
 
 const abortedFailure = (): Failure => ({ reason: 'aborted', detail: 'cancelled by caller', retryable: false });
 const timeoutFailure = (ms: number): Failure => ({ reason: 'timeout', detail: `no complete response within ${ms} ms`, retryable: true });
-
-function truncate(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */
 function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {

@@ -13,7 +13,7 @@ export { ensureSearchAttributes, isTemporalReachable, searchAttributesHint, star
 export type { OperatorConnection, TemporalDevServer, TemporalDevServerOptions, TemporalTarget } from './temporalServer';
 export { createDatabase, dropDatabase, startLocalPostgres } from './postgres';
 export type { LocalPostgres, LocalPostgresOptions } from './postgres';
-export { getFreePort, isPortFree, maskUrl, preferPort, silentLogger } from './ports';
+export { closedPort, getFreePort, isPortFree, maskUrl, pidAlive, preferPort, silentLogger } from './ports';
 export type { Logger } from './ports';
 
 export interface BringUpOptions {

@@ -1,5 +1,7 @@
-// Free TCP ports on 127.0.0.1 for the local stack (Temporal dev server, PostgreSQL).
-import net from 'node:net';
+// Helpers of the local stack (Temporal dev server, PostgreSQL): ports, logging, process lifetime.
+
+// Free ports are not dev-stack code (the worker binds its SDK metrics port with them): they live in src/ports.ts.
+export { closedPort, getFreePort, isPortFree, preferPort } from '../ports';
 
 /** Minimal logger shape, satisfied by pino and by console-like objects. */
 export interface Logger {
@@ -11,50 +13,6 @@ export interface Logger {
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
-
-// Ports handed out by this process and not yet reused: a port returned twice in a row before
-// the caller binds it would otherwise collide (the OS may hand the same ephemeral port back).
-const handedOut = new Set<number>();
-
-function listenOnce(port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen({ port, host, exclusive: true }, () => {
-      const addr = srv.address();
-      const got = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(got));
-    });
-  });
-}
-
-/** A port nobody listens on right now (bound then released; a small race remains by nature). */
-export async function getFreePort(host = '127.0.0.1'): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await listenOnce(0, host);
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  return listenOnce(0, host);
-}
-
-/** True when `port` can be bound on `host` (nothing listens there). */
-export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  try {
-    await listenOnce(port, host);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `preferred` if it is free, else a free port. */
-export async function preferPort(preferred: number, host = '127.0.0.1'): Promise<number> {
-  return (await isPortFree(preferred, host)) ? preferred : getFreePort(host);
-}
 
 /** Hide the password of a URL before it is logged: postgres://u:***@h/db. */
 export function maskUrl(url: string): string {
@@ -68,6 +26,16 @@ export function maskUrl(url: string): string {
 }
 
 // --- Process lifetime: child servers must not outlive us. ---
+
+/** True when a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 type AsyncCleanup = () => Promise<void>;
 const cleanups = new Set<AsyncCleanup>();

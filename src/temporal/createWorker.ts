@@ -108,6 +108,39 @@ export async function createSitesweepWorker(opts: {
   return { worker, fetcher, politeness, analyzePool, renderer };
 }
 
+export interface RunningSitesweepWorker {
+  /** Settles once the worker has stopped and released what it holds; rejects with the worker's fatal error. */
+  done: Promise<void>;
+  /** Asks the worker to stop (in-flight activities drain), then waits for `done`; never rejects. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a worker until it stops (stop(), or SIGINT/SIGTERM, which the SDK handles), then releases its host slots, its
+ * analysis threads and its HTTP pool, in that order. The one worker lifecycle of the worker process, the CLI, the
+ * test helpers, the history recorder and the benchmark. The connection and the database stay the caller's.
+ */
+export function runSitesweepWorker(parts: WorkerParts, log?: Logger): RunningSitesweepWorker {
+  const { worker, fetcher, politeness, analyzePool } = parts;
+  const done = (async () => {
+    try {
+      await worker.run();
+    } finally {
+      // Hand this worker's host slots to the other workers now rather than when their leases expire.
+      await politeness.close().catch((err: unknown) => log?.warn({ err: String(err) }, 'could not release host slots'));
+      await analyzePool.close().catch(() => {});
+      await fetcher.close();
+    }
+  })();
+  return {
+    done,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch(() => {});
+    },
+  };
+}
+
 const EVENT_ACTIVITIES = new Set(['deliverEvent', 'reportFailureEvent']);
 
 class AlertingActivityInbound implements ActivityInboundCallsInterceptor {

@@ -5,7 +5,7 @@ import { Runtime, makeTelemetryFilterString, type Logger as SdkLogger, type LogL
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { setSdkMetricsUrl } from '../metrics';
-import { getFreePort } from '../stack/ports';
+import { getFreePort } from '../ports';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 

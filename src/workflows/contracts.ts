@@ -1,6 +1,10 @@
 // Contracts shared by workflows, activities, the API, the CLI and the dashboard.
 // Deterministic, dependency-free: safe to import from workflow code.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ProgressView, RunSummary } from '../audit/records';
+
+// Progress and summary types are shared with the pure audit layer: they live in src/audit/records.ts.
+export type { AuditStage, ProgressView, RunDelta, RunSummary, SiteIssue } from '../audit/records';
 
 export const TASK_QUEUE_DEFAULT = 'sitesweep';
 
@@ -95,8 +99,6 @@ export interface SiteAuditInput extends Partial<SiteAuditOptions> {
   batchId?: string;
 }
 
-export type AuditStage = 'queued' | 'discovering' | 'auditing' | 'summarizing' | 'completed' | 'failed' | 'cancelled';
-
 /** Counters that survive continue-as-new (everything else is re-derived or lives in PostgreSQL). */
 export interface RunCounters {
   discovered: number;
@@ -116,73 +118,6 @@ export interface SiteAuditCarry {
   failReasons: Record<string, number>;
   continuedAsNew: number;
   paused: boolean;
-}
-
-export interface ProgressView {
-  stage: AuditStage;
-  discovered: number;
-  audited: number;
-  failed: number;
-  persisted: number;
-  percent: number;
-  pagesPerMinute: number;
-  startedAt: string;
-  elapsedMs: number;
-  etaMs: number | null;
-  topFailReasons: Array<{ reason: string; count: number }>;
-  paused: boolean;
-  continuedAsNew: number;
-  runId: string | null;
-}
-
-/**
- * One site-level finding. The full lists live in the `site_issues` table (report, export, compare read them there);
- * the copy in a run summary is capped (see RunSummary.siteIssues).
- */
-export interface SiteIssue {
-  code: string;
-  severity: 'critical' | 'warning' | 'notice';
-  /** Pages affected (a group of pages when the finding groups them, e.g. the shared title). */
-  pages: string[];
-  /** How many pages the finding affects (pages.length before any cap). */
-  count: number;
-  detail?: string;
-  sources?: Array<{ from: string; to: string; text: string }>;
-  /** How many sources the finding has when `sources` is a capped list (absent when it is complete). */
-  sourcesCount?: number;
-}
-
-export interface RunSummary {
-  pagesAudited: number;
-  pagesFailed: number;
-  successRate: number;
-  durationMs: number;
-  topFailReasons: Array<{ reason: string; count: number }>;
-  /** Affected pages per code, page and site findings together (over the full site-issue lists). */
-  issuesByCode: Record<string, number>;
-  /**
-   * The top site findings only (critical first, then the most pages), each with at most a few pages and sources, so
-   * the summary and the workflow result stay small whatever the site size. The full lists: `site_issues` table, the
-   * report (`/api/runs/:id/report?code=…`) and the issues export.
-   */
-  siteIssues: SiteIssue[];
-  /** Number of site findings (entries) per code, over the full lists. */
-  siteIssuesByCode: Record<string, number>;
-  /** Number of site findings (entries) in all; more than siteIssues.length when the summary's list was capped. */
-  siteIssuesTotal: number;
-  statusCodes: Record<string, number>;
-  /** Change since the previous completed run of the same site host (absent for a site's first run). */
-  delta?: RunDelta;
-}
-
-/** Findings compared by (code, page) with another run of the same site. */
-export interface RunDelta {
-  previousRunId: string;
-  newFindings: number;
-  fixedFindings: number;
-  persistingFindings: number;
-  pagesAdded: number;
-  pagesRemoved: number;
 }
 
 export interface SiteAuditResult extends RunSummary {

@@ -3,8 +3,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -13,16 +11,9 @@ import type { BatchAuditInput, BatchAuditResult } from '../../src/workflows/cont
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { historyToJson } from '../replay/historyJson';
 import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
+import { closedPort } from '../../src/ports';
 
 const OPTIONS = { maxPages: 6, requestTimeoutMs: 1500, fetchRetries: 0, fetchRetryBaseMs: 50, auditBatchSize: 3, parallelBatches: 2 };
-
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('batches of domains', () => {
   let sites: FixtureSite[] = [];

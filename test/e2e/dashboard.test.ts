@@ -3,27 +3,18 @@
 // rise, opens a report and finds the fixture's known defect, and sees the API's own message when it refuses input.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, type RunningWorker, type TestDb } from '../helpers/stack';
+import { closedPort } from '../../src/ports';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT_DIR = path.join(__dirname, '..', '..', 'test-output');
 const MAX_PAGES = 8;
 const TIMEOUT_MS = 2000;
-
-async function closedPort(): Promise<number> {
-  const srv = http.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('dashboard in headless Chromium', () => {
   const sites: FixtureSite[] = [];

@@ -2,22 +2,13 @@
 // /api/metrics gives the right totals, error rate, throughput and average time; GET /metrics is valid Prometheus text;
 // the worker's own counters (read through its registry and its METRICS_PORT endpoint) match the pages stored.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds, startMetricsServer } from '../../src/metrics';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
+import { closedPort } from '../../src/ports';
 
 const OPTIONS = { maxPages: 8, requestTimeoutMs: 1500, fetchRetries: 0, fetchRetryBaseMs: 50, auditBatchSize: 4, parallelBatches: 2 };
-
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 // Prometheus text exposition format 0.0.4, strictly: HELP/TYPE comments and `name{label="value",...} number`.
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { openDatabase } from '../../src/db/dataSource';
 import { createLogger } from '../../src/logger';
 import { createDatabase, dropDatabase } from '../../src/stack';
-import { createSitesweepWorker } from '../../src/temporal/createWorker';
+import { createSitesweepWorker, runSitesweepWorker } from '../../src/temporal/createWorker';
 
 let runtimeInstalled = false;
 function quietRuntime() {
@@ -76,16 +76,12 @@ export interface RunningWorker {
 export async function startTestWorker(config: Config, db: DataSource, identity?: string): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address! });
-  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'test-worker'), identity });
-  const done = worker.run();
+  const parts = await createSitesweepWorker({ connection, config, db, log: createLogger('warn', 'test-worker'), identity });
+  const running = runSitesweepWorker(parts);
   return {
-    worker,
+    worker: parts.worker,
     stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done.catch(() => {});
-      await politeness.close().catch(() => {});
-      await analyzePool.close().catch(() => {});
-      await fetcher.close();
+      await running.stop();
       await connection.close();
     },
   };

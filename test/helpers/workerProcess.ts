@@ -9,7 +9,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/dataSource';
 import { createLogger } from '../../src/logger';
-import { createSitesweepWorker } from '../../src/temporal/createWorker';
+import { createSitesweepWorker, runSitesweepWorker } from '../../src/temporal/createWorker';
 
 const READY = 'SITESWEEP_WORKER_READY';
 
@@ -85,15 +85,11 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, identity);
   const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const { worker, fetcher, politeness, analyzePool } = await createSitesweepWorker({ connection, config, db, log, identity });
-  const running = worker.run();
+  const running = runSitesweepWorker(await createSitesweepWorker({ connection, config, db, log, identity }));
   process.stdout.write(`${READY} ${identity}\n`);
   try {
-    await running;
+    await running.done;
   } finally {
-    await politeness.close().catch(() => {});
-    await analyzePool.close().catch(() => {});
-    await fetcher.close();
     await db.destroy();
     await connection.close();
   }

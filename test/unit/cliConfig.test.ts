@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { HttpError } from '../../src/api/errors';
+import { DomainError } from '../../src/errors';
 import { configFileSchema, envName, readConfigFile, resolveRunSettings } from '../../src/cliConfig';
 
 const flags = (given: Record<string, unknown> = {}) => ({ get: (attr: string) => given[attr] });
@@ -28,7 +28,7 @@ test('precedence: flag > env > file > defaults, per setting', () => {
 test('config file: an unknown key is an error naming it; a bad env value names the variable', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-cfg-'));
   writeFileSync(path.join(dir, 'sitesweep.config.json'), JSON.stringify({ budgets: { minScore: 50, maxScore: 1 } }));
-  assert.throws(() => readConfigFile(undefined, dir), (e: unknown) => e instanceof HttpError && /sitesweep\.config\.json: budgets: Unrecognized key: "maxScore"/.test(e.message));
+  assert.throws(() => readConfigFile(undefined, dir), (e: unknown) => e instanceof DomainError && /sitesweep\.config\.json: budgets: Unrecognized key: "maxScore"/.test(e.message));
   writeFileSync(path.join(dir, 'top.json'), JSON.stringify({ maxPages: 5 }));
   assert.throws(() => readConfigFile('top.json', dir), /Unrecognized key: "maxPages"/);
   assert.throws(() => readConfigFile('absent.json', dir), /--config: cannot read/);

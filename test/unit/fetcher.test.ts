@@ -3,11 +3,11 @@
 // here opts in with an allowlist or allowPrivateTargets, except the ones testing the default refusal.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { Fetcher, type FetchOptions } from '../../src/crawl/fetcher';
 import { backoffDelay, parseRetryAfter } from '../../src/crawl/backoff';
 import { CircuitBreaker } from '../../src/crawl/circuitBreaker';
 import { startHostileServer, type HostileServer } from '../fixtures/hostileServer';
+import { closedPort } from '../../src/ports';
 
 const MB = 1024 * 1024;
 const base: FetchOptions = { timeoutMs: 5000, maxBytes: 2 * MB, maxRedirects: 5, userAgent: 'SitesweepTest/1.0', retries: 0, retryBaseMs: 10 };
@@ -251,14 +251,6 @@ void test('rate-limited without retries: rate_limited; Retry-After is capped by 
 });
 
 // ---------- connection errors ----------
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 void test('connection refused and reset are classified', async () => {
   const f = makeFetcher({ allowPrivateTargets: true });

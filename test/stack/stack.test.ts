@@ -22,6 +22,7 @@ import {
   getFreePort,
   isTemporalReachable,
   maskUrl,
+  pidAlive,
   SEARCH_ATTRIBUTES,
   startLocalPostgres,
   startTemporalDevServer,
@@ -37,15 +38,6 @@ async function tempDir(prefix: string): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function customAttributes(address: string, namespace: string): Promise<Record<string, unknown>> {
@@ -167,7 +159,7 @@ void describe('temporal dev server', () => {
     assert.equal(server.uiUrl, null);
     assert.equal(server.namespace, 'sitesweep-test');
     const pid1 = server.pid;
-    assert.ok(pid1 && alive(pid1));
+    assert.ok(pid1 && pidAlive(pid1));
 
     const attrs = await customAttributes(server.address, 'sitesweep-test');
     for (const name of SEARCH_ATTRIBUTES) assert.ok(name in attrs, `${name} registered`);
@@ -187,7 +179,7 @@ void describe('temporal dev server', () => {
     const t1 = Date.now();
     await server.restart();
     const restartMs = Date.now() - t1;
-    assert.ok(!alive(pid1), 'old process gone');
+    assert.ok(!pidAlive(pid1), 'old process gone');
     assert.notEqual(server.pid, pid1);
     assert.equal(await isTemporalReachable(server.address, 2_000), true);
 
@@ -212,7 +204,7 @@ void describe('temporal dev server', () => {
 
     const pid2 = server.pid;
     await server.stop();
-    assert.ok(pid2 && !alive(pid2), 'stop() ends the process');
+    assert.ok(pid2 && !pidAlive(pid2), 'stop() ends the process');
     assert.equal(server.pid, null);
     assert.equal(await isTemporalReachable(server.address, 1_000), false);
     console.log(`temporal dev server: start ${startMs} ms, restart ${restartMs} ms`);
