@@ -17,7 +17,7 @@ import type { HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
 import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
-import { claim, defer, MAX_DEFERS } from './frontier';
+import { claim, claimMore, defer, MAX_DEFERS, type ClaimedRow } from './frontier';
 import { persistChunk, persistScope, readCounters } from './persist';
 import type { Scope } from '../audit/scope';
 import { renderAndAnalyze } from './renderPage';
@@ -35,6 +35,13 @@ export interface CrawlHeartbeat {
 
 /** A chunk write that keeps failing (database down) is retried inside the activity this long before giving up. */
 const PERSIST_STALL_MAX_MS = 10 * 60_000;
+/**
+ * A step whose queue runs dry tops its claim up with more URLs (claimMore), up to this many times its batch size and
+ * for at most TOP_UP_FOR_MS, so the last slow URL of a batch does not idle its lane; past that the step ends and the
+ * workflow sees its counts (progress stays fresh).
+ */
+const TOP_UP_FACTOR = 4;
+const TOP_UP_FOR_MS = 15_000;
 /** Audited pages wait at most this long for a chunk to fill before they are persisted (what a killed worker can lose). */
 const FLUSH_AFTER_MS = 1_000;
 
@@ -286,9 +293,31 @@ export function createAuditActivities(deps: ActivityDeps) {
       writer.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
 
       try {
-        await Promise.all(
-          urls.map((u) =>
-            limit(async () => {
+        // The claim's URLs, then more of the frontier's while the queue runs dry (see TOP_UP_FACTOR).
+        const tasks: Array<Promise<void>> = [];
+        let total = urls.length;
+        let toppedUp = 0;
+        let frontierDry = false;
+        let topping: Promise<void> | null = null;
+        const startedAt = Date.now();
+        const topUp = () => {
+          if (topping || frontierDry || signal.aborted || limit.pendingCount > 0) return;
+          const room = Math.max(1, options.auditBatchSize) * TOP_UP_FACTOR - total;
+          if (room <= 0 || Date.now() - startedAt > TOP_UP_FOR_MS) return;
+          topping = untilDatabaseAnswers(() => claimMore(db, runId, claimToken, Math.min(room, Math.max(1, options.auditBatchSize))), signal, claimToken)
+            .then((more) => {
+              total += more.length;
+              toppedUp += more.length;
+              for (const u of more) claimed.add(u.urlHash);
+              for (const u of more) schedule(u);
+              // Nothing queued now: stop asking (the other lanes and the workflow look again after this step).
+              if (more.length === 0) frontierDry = true;
+            }, () => {})
+            .finally(() => { topping = null; });
+        };
+        const schedule = (u: ClaimedRow) => {
+          tasks.push(limit(async () => {
+            try {
               if (signal.aborted) return;
               const endTimer = auditPageSeconds.startTimer();
               const early = provided.get(u.urlHash);
@@ -305,9 +334,19 @@ export function createAuditActivities(deps: ActivityDeps) {
                 return;
               }
               push(rec);
-            }),
-          ),
-        );
+            } finally {
+              topUp();
+            }
+          }));
+        };
+        for (const u of urls) schedule(u);
+        // Wait for every task, including those a top-up added while waiting.
+        for (let done = 0; done < tasks.length || topping; ) {
+          if (topping) await topping;
+          const n = tasks.length;
+          await Promise.all(tasks.slice(done, n));
+          done = n;
+        }
         await Promise.all(targetBuilds);
         auditing = false;
         notify();
@@ -315,7 +354,7 @@ export function createAuditActivities(deps: ActivityDeps) {
         if (signal.aborted) throw signal.reason ?? new Error('cancelled');
         const deferredCount = await untilDatabaseAnswers(() => defer(db, runId, claimToken, deferred, crawl.breaker?.cooldownMs ?? 30_000), signal, claimToken);
         const counters = await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken);
-        return { claimed: held, deferred: deferredCount, enqueued, retryInMs: null, ...counters };
+        return { claimed: held + toppedUp, deferred: deferredCount, enqueued, retryInMs: null, ...counters };
       } finally {
         auditing = false;
         notify();

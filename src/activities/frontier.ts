@@ -12,6 +12,8 @@
 //   rows claims nothing new; it gets back those not completed yet: a retried activity (a lost worker's batch, re-run
 //   by Temporal on another worker) re-claims exactly what its dead predecessor had not finished. That is the whole
 //   re-claim protocol; no lease expiry is needed because Temporal owns the retry.
+// - claimMore: a running step whose queue runs low adds queued rows to its own token (bounded by the caller), so a
+//   slow URL at the end of a batch does not idle the lane; a retry re-claims all of them like any held rows.
 // - complete: marks a token's rows done and says which rows it changed, so counters bumped from that answer are
 //   exact under retries (a second complete of the same rows changes nothing and counts nothing).
 // - defer: puts a token's rows back in the queue with a not-before time; a row deferred MAX_DEFERS times is not
@@ -173,6 +175,20 @@ export async function adopt(tx: Queryable, runId: string, token: string, items: 
     for (const r of rows) held.set(r.url_hash, r.depth);
   }
   return held;
+}
+
+/** Adds up to `size` more queued URLs to a token that is being worked on (see claimMore in the lifecycle above). */
+export async function claimMore(db: Queryable, runId: string, token: string, size: number): Promise<ClaimedRow[]> {
+  if (size <= 0) return [];
+  const rows = returnedRows<{ url: string; url_hash: string; depth: number; defers: number }>(await db.query(
+    `UPDATE frontier SET status = 'claimed', claim_token = $2
+       WHERE id IN (SELECT id FROM frontier
+                     WHERE run_id = $1 AND status = 'queued' AND (not_before IS NULL OR not_before <= now())
+                     ORDER BY depth, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+     RETURNING url, url_hash, depth, defers`,
+    [runId, token, size],
+  ));
+  return rows.map((r) => ({ url: r.url, urlHash: r.url_hash, depth: r.depth, defers: r.defers }));
 }
 
 /** Marks the token's rows among `urlHashes` done; returns the hashes this call changed (none on a repeat). */

@@ -140,8 +140,9 @@ describe('activities', () => {
     const afterFirst = await counts();
     const second = await runIn(new MockActivityEnvironment(), acts.crawlBatch, crawlInput(token, { auditBatchSize: 3, persistBatchSize: 2 }));
     const afterSecond = await counts();
-    assert.equal(first.claimed, 3);
-    assert.equal(second.claimed, 3, 'the retry holds the same claim');
+    // A step tops its claim up while its queue runs dry (at most 4 x its batch size).
+    assert.ok(first.claimed >= 3 && first.claimed <= 12, `claimed ${first.claimed}`);
+    assert.equal(second.claimed, first.claimed, 'the retry holds the same claim');
     assert.deepEqual(afterSecond, afterFirst);
     assert.deepEqual(second.counters, first.counters);
     assert.equal(second.enqueued, 0, 'nothing new the second time');
@@ -149,7 +150,7 @@ describe('activities', () => {
       `SELECT count(*)::int AS n FROM page_audits p JOIN frontier f ON f.run_id = p.run_id AND f.url_hash = p.url_hash WHERE f.claim_token = $1`,
       [token],
     );
-    assert.equal(n, 3);
+    assert.equal(n, first.claimed);
   });
 
   test('URLs refused by an open circuit are deferred to the frontier, not recorded as failed', async () => {
