@@ -115,7 +115,9 @@ async function buildBundle(outFile: string): Promise<string> {
 
 function runPhase(input: PhaseInput): Promise<PhaseResult> {
   const args = ['--import', 'tsx', path.join(BENCH_DIR, 'phase.ts')];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_PHASE: JSON.stringify(input) } });
+  // The phase runs the worker as users do: the worker script, the image and the compose file set MALLOC_ARENA_MAX=2.
+  const env = { MALLOC_ARENA_MAX: '2', ...process.env, BENCH_PHASE: JSON.stringify(input) };
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((resolve, reject) => {
     let result: PhaseResult | null = null;
     createInterface({ input: child.stdout! }).on('line', (l) => {

@@ -37,11 +37,11 @@ export interface CrawlHeartbeat {
 const PERSIST_STALL_MAX_MS = 10 * 60_000;
 /**
  * A step whose queue runs dry tops its claim up with more URLs (claimMore), up to this many times its batch size and
- * for at most TOP_UP_FOR_MS, so the last slow URL of a batch does not idle its lane; past that the step ends and the
- * workflow sees its counts (progress stays fresh).
+ * during its first TOP_UP_FOR_MS, so the last slow URL of a batch does not idle its lane; the window is short because
+ * the workflow's progress (and a re-run's granularity) moves once per step.
  */
-const TOP_UP_FACTOR = 4;
-const TOP_UP_FOR_MS = 15_000;
+const TOP_UP_FACTOR = 2;
+const TOP_UP_FOR_MS = 2_000;
 /** Audited pages wait at most this long for a chunk to fill before they are persisted (what a killed worker can lose). */
 const FLUSH_AFTER_MS = 1_000;
 

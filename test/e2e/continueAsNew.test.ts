@@ -17,7 +17,7 @@ before(async () => {
   tdb = await createTestDatabase('can');
   lowServer = await startTemporalDevServer({
     executable: requireEnv('TEMPORAL_CLI_PATH'),
-    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 },
   });
 });
 
@@ -34,7 +34,7 @@ async function runOn(address: string, key: string) {
   const client = new Client({ connection });
   try {
     const workflowId = `site-audit:can:${key}`;
-    const input = { ...resolveOptions({ siteUrl: site.origin }), siteUrl: site.origin, runKey: key, auditBatchSize: 3, parallelBatches: 2, requestTimeoutMs: 800, fetchRetries: 0 };
+    const input = { ...resolveOptions({ siteUrl: site.origin }), siteUrl: site.origin, runKey: key, auditBatchSize: 2, parallelBatches: 2, requestTimeoutMs: 800, fetchRetries: 0 };
     const result: SiteAuditResult = await client.workflow.execute('siteAuditWorkflow', { workflowId, taskQueue: config.temporal.taskQueue, args: [input] });
     let runs = 0;
     for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs++;
