@@ -7,6 +7,7 @@
 // execution), so a retried activity only sizes what is still missing; the image_too_large site check reads them.
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
+import { contentRangeTotal, intHeader } from '../audit/imageSize';
 import { DEFAULT_THRESHOLDS } from '../audit/thresholds';
 import { siteHostOf, urlHash } from '../audit/url';
 import type { FetchOptions, FetchResult } from '../crawl/fetcher';
@@ -47,19 +48,6 @@ interface Size {
   bytes: number | null;
   method: 'head' | 'range' | null;
   failureReason: string | null;
-}
-
-/** A non-negative integer header value, else null. */
-function intHeader(v: string | undefined): number | null {
-  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return null;
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? n : null;
-}
-
-// The complete length of a Content-Range ("bytes 0-0/12345", or "bytes" then "*/12345" on a 416); null when unknown.
-export function contentRangeTotal(v: string | undefined): number | null {
-  const m = v === undefined ? null : /^\s*bytes\s+(?:\d+-\d+|\*)\/(\d+)\s*$/i.exec(v);
-  return m ? intHeader(m[1]) : null;
 }
 
 export function createImageActivities(deps: ActivityDeps) {
