@@ -59,6 +59,7 @@ export const RUN_FLAGS: RunFlag[] = [
   { flag: '--subdomains', attr: 'subdomains', key: 'subdomainsInternal', kind: 'bool', help: 'treat subdomains as part of the site' },
   { flag: '--follow-nofollow', attr: 'followNofollow', key: 'followNofollow', kind: 'bool', help: 'crawl rel="nofollow" link targets too' },
   { flag: '--check-external-links', attr: 'checkExternalLinks', key: 'checkExternalLinks', kind: 'bool', help: 'check each external link target once' },
+  { flag: '--check-image-sizes', attr: 'checkImageSizes', key: 'checkImageSizes', kind: 'bool', help: 'size each image of the site once (image_too_large over imageMaxBytes)' },
 ];
 
 export const envName = (key: string) => `SITESWEEP_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;

@@ -183,6 +183,8 @@ export function createAuditActivities(deps: ActivityDeps) {
         : analysis.findings,
       data: {
         hreflang: analysis.hreflang, jsonLdTypes: analysis.jsonLdTypes, externalLinks, imageCount: analysis.imageCount, ...(external ? { external } : {}),
+        // The site's image URLs, kept only when the run sizes them after the crawl (image_too_large).
+        ...(options.checkImageSizes && analysis.images.length > 0 ? { images: analysis.images } : {}),
         // For the site-level duplicate_h2 and pagination_broken checks; absent keys keep rows small.
         ...(analysis.h2 !== null ? { h2: analysis.h2 } : {}),
         ...(analysis.relNext !== null ? { relNext: analysis.relNext } : {}),

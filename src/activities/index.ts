@@ -6,6 +6,7 @@ import type { ActivityDeps } from './deps';
 import { createDiscoverActivities } from './discover';
 import { createEventActivities } from './events';
 import { createExternalActivities } from './external';
+import { createImageActivities } from './images';
 import { createRunActivities } from './runs';
 import { createSummarizeActivities } from './summarize';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditActivities(deps),
     ...createSummarizeActivities(deps),
     ...createExternalActivities(deps),
+    ...createImageActivities(deps),
     ...createBatchActivities(deps),
     ...createAiActivities(deps),
     ...createEventActivities(deps),

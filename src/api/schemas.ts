@@ -78,6 +78,7 @@ export const runOptionsSchema = z
     crawlDelayMs: int(0, 60_000),
     followNofollow: z.boolean({ error: 'must be a boolean' }),
     checkExternalLinks: z.boolean({ error: 'must be a boolean' }),
+    checkImageSizes: z.boolean({ error: 'must be a boolean' }),
     stripParams: z.array(z.string().min(1).max(100).regex(/^[^&=#\s\x00]+$/, 'must be a query parameter name'), { error: 'must be an array of strings' }).max(50, 'at most 50 parameters'),
     // Credentials: sealed (AES-256-GCM, SECRETS_KEY) before the workflow starts; never stored or logged in plain text.
     auth: z.object({ username: z.string().min(1).max(200), password: z.string().max(500) }).strict(),

@@ -13,6 +13,7 @@ import { FindingSink } from './checks/sink';
 import { documentBase, hostOfHref, normalize } from './checks/urls';
 import { collapseWhitespace, copyString, sha1Hex, simhash64, truncate, words } from './text';
 import { resolveThresholds, type Thresholds } from './thresholds';
+import { isSameSite } from './url';
 import type { FetchedPage, Finding, HreflangLink, Outlink } from './types';
 
 export { simhashSimilarity } from './text';
@@ -56,12 +57,15 @@ export interface PageAnalysis {
   hreflang: HreflangLink[];
   outlinks: Outlink[];
   imageCount: number;
+  /** Distinct absolute <img src> URLs of the site (same-site rule as internal links), at most MAX_IMAGES: sized after the crawl. */
+  images: string[];
   jsonLdTypes: string[];
   findings: Finding[];
 }
 
 const GENERIC_ROBOTS = ['robots', 'googlebot', 'bingbot'];
 const MAX_RESOURCES = 100;
+const MAX_IMAGES = 50;
 
 /** Distinct normalized resource URLs on `host` (robots.txt governs its own host only). */
 function ownResources(raw: readonly string[], base: string, host: string): string[] {
@@ -70,6 +74,18 @@ function ownResources(raw: readonly string[], base: string, host: string): strin
     if (out.size >= MAX_RESOURCES) break;
     const url = normalize(r, base);
     if (url !== null && hostOfHref(url) === host) out.add(url);
+  }
+  return [...out];
+}
+
+/** Distinct normalized http(s) image URLs of the site (data: URIs and other hosts dropped). */
+function siteImages(srcs: ReadonlyArray<string | null>, base: string, siteHost: string, subdomainsInternal: boolean): string[] {
+  const out = new Set<string>();
+  for (const src of srcs) {
+    if (out.size >= MAX_IMAGES) break;
+    if (src === null || src.trim() === '') continue;
+    const url = normalize(src, base);
+    if (url !== null && !out.has(url) && isSameSite(url, siteHost, { subdomainsInternal })) out.add(copyString(url));
   }
   return [...out];
 }
@@ -87,7 +103,7 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   const result: PageAnalysis = {
     title: null, description: null, h1: null, h1Count: 0, lang: null, canonical: null, indexable: false,
     noindex: false, nofollow: false, wordCount: 0, h2: null, relNext: null, relPrev: null, resources: [], contentHash: null, simhash: null, hreflang: [], outlinks: [],
-    imageCount: 0, jsonLdTypes: [], findings: [],
+    imageCount: 0, images: [], jsonLdTypes: [], findings: [],
   };
 
   const ok = page.statusCode >= 200 && page.statusCode < 300;
@@ -180,6 +196,7 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   result.hreflang = hreflang;
   result.outlinks = outlinks;
   result.imageCount = facts.images.length;
+  result.images = siteImages(facts.images.map((i) => i.src), base, opts.siteHost, opts.subdomainsInternal === true);
   result.jsonLdTypes = jsonLdTypes;
   result.findings = sink.findings();
   return result;

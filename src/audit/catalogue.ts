@@ -71,7 +71,7 @@ export const SITE_CHECK_CODES = [
   'sitemap_non_200', 'sitemap_noindex', 'sitemap_blocked', 'sitemap_non_canonical', 'not_in_sitemap',
   'robots_txt_unreachable', 'robots_txt_invalid', 'external_link_broken', 'external_link_redirect',
   // SEO depth, round two (issue 14)
-  'duplicate_h2', 'pagination_broken', 'canonical_unlinked', 'follow_and_nofollow_inlinks', 'sitemap_multiple',
+  'duplicate_h2', 'pagination_broken', 'canonical_unlinked', 'follow_and_nofollow_inlinks', 'sitemap_multiple', 'image_too_large',
 ] as const;
 export type SiteCheckCode = (typeof SITE_CHECK_CODES)[number];
 
@@ -909,6 +909,13 @@ const SITE: Record<SiteCheckCode, Entry> = {
     description: 'A page receives internal links both with and without rel="nofollow".',
     why: 'Mixed signals: the nofollowed links waste link equity and suggest the page should not be crawled while other links say it should.',
     fix: 'Remove rel="nofollow" from internal links, or nofollow every internal link to pages you really want to keep crawlers from.',
+  },
+  image_too_large: {
+    category: 'images', severity: 'warning', title: 'Image too large',
+    description: 'An image of the site that pages show is bigger than the maximum file size (sized once per run from its Content-Length when checkImageSizes is on).',
+    why: 'Heavy images are most of a slow page\'s bytes: they delay the largest contentful paint and cost mobile visitors data, and page speed is a ranking signal.',
+    fix: 'Compress the image (WebP or AVIF, a sensible quality), resize it to the largest size it is displayed at, and serve smaller variants through srcset.',
+    threshold: ['imageMaxBytes', 'bytes'],
   },
 };
 

@@ -32,6 +32,8 @@ export interface Thresholds {
   readonly urlMaxChars: number;
   /** More redirect hops than this before the final response: redirect_chain. */
   readonly redirectChainMaxHops: number;
+  /** Image file size above this many bytes (site-level, when checkImageSizes is on): image_too_large. */
+  readonly imageMaxBytes: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
@@ -52,6 +54,8 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   maxLinks: 100,
   urlMaxChars: 115,
   redirectChainMaxHops: 1,
+  // Screaming Frog's "over 100 KB" (SEOnaut: 500,000 bytes).
+  imageMaxBytes: 102_400,
 });
 
 const limit = z.number().positive().finite().optional();
@@ -76,6 +80,7 @@ export const thresholdsSchema = z
     maxLinks: limit,
     urlMaxChars: limit,
     redirectChainMaxHops: limit,
+    imageMaxBytes: limit,
   })
   .strict();
 

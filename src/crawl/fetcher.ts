@@ -46,6 +46,8 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** 'html' (default): only (X)HTML bodies are read. 'any': every body is read and returned as rawBody too. */
   accept?: 'html' | 'any';
+  /** GET (default), or HEAD when only the headers matter (image sizes): no body comes back. */
+  method?: 'GET' | 'HEAD';
 }
 
 export type FetchResult = FetchedPage & {
@@ -249,7 +251,7 @@ export class Fetcher {
             res = await this.agent.request({
               origin: current.origin,
               path: `${current.pathname}${current.search}`,
-              method: 'GET',
+              method: opts.method ?? 'GET',
               headers: requestHeaders(opts, start, current),
               signal: ac.signal,
               // undici's own timers as a second line; the attempt deadline above is the hard cap.

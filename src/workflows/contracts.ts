@@ -55,6 +55,8 @@ export interface SiteAuditOptions {
   followNofollow: boolean;
   /** After the crawl, check each distinct external link target once (external_link_broken / _redirect). */
   checkExternalLinks: boolean;
+  /** After the crawl, size each distinct same-site <img> URL once (HEAD, else a ranged GET): image_too_large. */
+  checkImageSizes: boolean;
   /** Extra query parameters (besides utm_* and the usual click ids) stripped from discovered URLs. */
   stripParams?: string[];
   /**
@@ -87,6 +89,7 @@ export const DEFAULT_OPTIONS: SiteAuditOptions = {
   userAgent: 'Sitesweep/0.1 (+https://github.com/sitesweep/sitesweep)',
   followNofollow: false,
   checkExternalLinks: false,
+  checkImageSizes: false,
 };
 
 export interface SiteAuditInput extends Partial<SiteAuditOptions> {

@@ -11,6 +11,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -36,6 +37,9 @@ import { emitEvent } from './events';
 import { AuditStageKey, SiteHostKey } from './searchAttributes';
 
 type Activities = ReturnType<typeof createActivities>;
+
+/** Marker of the image-size step (issue 14). */
+const IMAGE_SIZES_PATCH = 'image-sizes';
 
 /**
  * Named activity-option presets, one per retry policy:
@@ -72,6 +76,12 @@ function activitiesFor(input: SiteAuditInput) {
     heartbeatTimeout: `${Math.max(p.auditHeartbeatTimeoutMs, 30_000)}ms`,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: `${p.persistRetryMaxMs}ms` },
   });
+  // Image sizing waits in the site's politeness gate (Crawl-delay) for up to 5,000 images: a longer budget, heartbeats.
+  const images = proxyActivities<Activities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: `${Math.max(p.auditHeartbeatTimeoutMs, 30_000)}ms`,
+    retry: { initialInterval: `${p.auditRetryInitialMs}ms`, maximumInterval: `${p.auditRetryMaxMs}ms`, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+  });
   return {
     initRun: bookkeeping.initRun,
     setStage: bookkeeping.setStage,
@@ -79,6 +89,7 @@ function activitiesFor(input: SiteAuditInput) {
     crawlBatch: crawl.crawlBatch,
     discover: discovery.discover,
     checkExternalLinks: discovery.checkExternalLinks,
+    checkImageSizes: images.checkImageSizes,
     summarize: summary.summarize,
   };
 }
@@ -253,6 +264,14 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
       await acts.checkExternalLinks({ runId: state.runId, options }).catch((err: unknown) => {
         if (isCancellation(err)) throw err;
         log.warn('external link check gave up', { error: String((err as Error).message ?? err) });
+      });
+    }
+    // Added after histories were recorded: patched() keeps runs started before it replaying the way they ran.
+    if (options.checkImageSizes && patched(IMAGE_SIZES_PATCH)) {
+      // Optional: each distinct image of the site sized once; a failure here costs the findings, not the run.
+      await acts.checkImageSizes({ runId: state.runId, executionId: state.executionId, options }).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        log.warn('image size check gave up', { error: String((err as Error).message ?? err) });
       });
     }
     const summary = await acts.summarize({ runId: state.runId, executionId: state.executionId, startedAt: state.startedAt });

@@ -61,7 +61,7 @@ void test('default thresholds', () => {
   assert.deepEqual({ ...DEFAULT_THRESHOLDS }, {
     titleMinChars: 30, titleMaxChars: 60, titleMaxPx: 561, descriptionMinChars: 70, descriptionMaxChars: 155, descriptionMaxPx: 985,
     h1MaxChars: 70, h2MaxChars: 70, fleschMinScore: 30, thinContentWords: 200, slowResponseMs: 800, maxPageBytes: 2_000_000, maxDomNodes: 1500, imgAltMaxChars: 100,
-    maxLinks: 100, urlMaxChars: 115, redirectChainMaxHops: 1,
+    maxLinks: 100, urlMaxChars: 115, redirectChainMaxHops: 1, imageMaxBytes: 102_400,
   });
 });
 

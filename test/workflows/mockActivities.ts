@@ -125,6 +125,7 @@ export function mockActivities(frontier: FakeFrontier, graph: Record<string, str
       return frontier.result(urls.length, 0);
     },
     async checkExternalLinks(): Promise<void> {},
+    async checkImageSizes(): Promise<void> {},
     async summarize(): Promise<RunSummary> {
       calls.summarize++;
       const r = frontier.result(0, 0);

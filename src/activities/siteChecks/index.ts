@@ -7,6 +7,7 @@ import { DUPLICATE_QUERIES, duplicateContent, duplicateDescription, duplicateH1,
 import { EXTERNAL_QUERIES, externalLinks } from './external';
 import { HEADING_QUERIES, duplicateH2 } from './headings';
 import { hreflangAlternates } from './hreflang';
+import { IMAGE_QUERIES, imageTooLarge } from './images';
 import { INLINK_QUERIES, canonicalUnlinked, followAndNofollowInlinks } from './inlinks';
 import { LINK_QUERIES, brokenInternalLink, internalLinkToRedirect, nofollowToIndexable } from './links';
 import { PAGINATION_QUERIES, paginationBroken } from './pagination';
@@ -40,11 +41,12 @@ export const SITE_CHECKS: SiteCheck[] = [
   canonicalUnlinked,
   followAndNofollowInlinks,
   sitemapMultiple,
+  imageTooLarge,
 ];
 
 /** The joins over page_links / page_audits / frontier that fell into nested loops on stale statistics. */
 export const HOT_SITE_QUERIES: SiteQuery[] = [...LINK_QUERIES, ...STRUCTURE_QUERIES, ...CANONICAL_QUERIES, ...SITEMAP_QUERIES, ...DUPLICATE_QUERIES, ...EXTERNAL_QUERIES,
-  ...HEADING_QUERIES, ...PAGINATION_QUERIES, ...INLINK_QUERIES];
+  ...HEADING_QUERIES, ...PAGINATION_QUERIES, ...INLINK_QUERIES, ...IMAGE_QUERIES];
 
 /**
  * Fresh planner statistics for the run's tables. A run's rows are new when it is summarized: before autovacuum has
@@ -59,7 +61,8 @@ export async function analyzeRunTables(db: Db): Promise<void> {
     `ANALYZE page_audits (run_id, url_hash, url, status, status_code, indexable, canonical, content_hash),
              page_links (run_id, from_hash, to_hash, nofollow),
              frontier (run_id, url_hash, in_sitemap, source),
-             external_links (run_id, url, status_code)`,
+             external_links (run_id, url, status_code),
+             image_sizes (run_id, url_hash, bytes)`,
   );
 }
 

@@ -21,6 +21,8 @@ export interface AnchorFacts {
 }
 
 export interface ImageFacts {
+  /** The src attribute as written (null without one). */
+  src: string | null;
   alt: string | null;
   hasWidth: boolean;
   hasHeight: boolean;
@@ -309,7 +311,7 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
       case 'img': {
         if (attr.src) f.resources.push(attr.src);
         const alt = attr.alt ?? null;
-        f.images.push({ alt, hasWidth: attr.width !== undefined, hasHeight: attr.height !== undefined });
+        f.images.push({ src: attr.src ?? null, alt, hasWidth: attr.width !== undefined, hasHeight: attr.height !== undefined });
         if (pictureStack.length > 0) pictureStack[pictureStack.length - 1] = true;
         if (alt !== null) {
           if (anchorStack.length > 0) anchorStack[anchorStack.length - 1].alts.push(alt);

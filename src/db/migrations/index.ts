@@ -8,6 +8,7 @@ import { AiBatches1700000010000 } from './1700000010000-AiBatches';
 import { AiProviderBatches1700000011000 } from './1700000011000-AiProviderBatches';
 import { SitemapDuplicates1700000013000 } from './1700000013000-SitemapDuplicates';
 import { LeanPageLinks1700000015000 } from './1700000015000-LeanPageLinks';
+import { ImageSizes1700000016000 } from './1700000016000-ImageSizes';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   AiProviderBatches1700000011000,
   SitemapDuplicates1700000013000,
   LeanPageLinks1700000015000,
+  ImageSizes1700000016000,
 ];
