@@ -1,4 +1,4 @@
-// Batches of domains (one parent batchAuditWorkflow, one child site run per domain) and the retry of a failed run.
+// Batches of domains (one parent batchAuditWorkflow, one child site run per domain).
 //
 // GET /api/batches/:id **contract** (DESIGN.md): { batchId, status, totalDomains, completedDomains, failedDomains,
 // progress, domainStatuses: {domain: {status, runId, pagesAudited, error}}, createdAt, updatedAt, startTime, endTime,
@@ -23,8 +23,8 @@ import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
 import { sealRunOptions } from './reports';
-import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, findRunRow, newRunKey, optionTargets, startSiteRun, webUiUrl } from './runService';
-import { batchIdParamSchema, listBatchesQuerySchema, retryRunSchema, runIdParamSchema, startBatchSchema, type StartRunBody } from './schemas';
+import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, newRunKey, optionTargets, webUiUrl } from './runService';
+import { batchIdParamSchema, listBatchesQuerySchema, startBatchSchema } from './schemas';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIVE = ['queued', 'running'];
@@ -273,18 +273,6 @@ export function createBatchRouter(deps: AppDeps): express.Router {
       await db.query(`UPDATE audit_batches SET status = 'cancelled', error = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`, [row.id]);
     }
     res.status(202).json({ batchId: row.id, workflowId: row.workflow_id, status: 'cancelling' });
-  });
-
-  // Failed work is never silent: GET /api/runs?status=failed lists failed runs with their error; this starts a new
-  // run of the same site with the same options (a new runKey, so a new workflow and new rows; the old run stays).
-  router.post('/api/runs/:id/retry', async (req, res) => {
-    const { id } = parseOr400(runIdParamSchema, req.params);
-    const body = parseOr400(retryRunSchema, req.body ?? {});
-    const run = await findRunRow(db, id);
-    if (LIVE.includes(run.status)) throw new DomainError('conflict', 'still_running', `run is ${run.status}: cancel it before retrying`);
-    const started = await startSiteRun({ db, client, config }, { url: run.site_url, idempotencyKey: body.idempotencyKey, options: run.options as StartRunBody['options'] });
-    log.info({ retryOf: run.id, runId: started.runId, created: started.created }, 'run retried');
-    res.status(started.created ? 202 : 200).json({ ...started, retryOf: run.id });
   });
 
   return router;
