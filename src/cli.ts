@@ -18,7 +18,7 @@ import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunRep
 import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
 import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
-import { CHECKS_BY_CODE } from './audit/catalogue';
+import { findCheck } from './audit/catalogue';
 import { loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger, maskUrl } from './logger';
@@ -188,12 +188,13 @@ export function formatSummary(view: RunView): string {
       `  pages audited ${s.pagesAudited}, failed ${s.pagesFailed}, success rate ${(s.successRate * 100).toFixed(1)}%, duration ${fmtMs(s.durationMs)}`,
     );
     if (s.topFailReasons.length) lines.push(`  top failure reasons: ${s.topFailReasons.map((r) => `${r.reason} ×${r.count}`).join(', ')}`);
-    // A table by severity: critical first, most frequent first within each.
+    // A table by severity: critical first, most frequent first within each. A stored summary may hold a code this
+    // version no longer has: it is listed under warning, without a title.
     for (const sev of ['critical', 'warning', 'notice'] as const) {
-      const rows = Object.entries(s.issuesByCode).filter(([code]) => (CHECKS_BY_CODE[code]?.severity ?? 'warning') === sev).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const rows = Object.entries(s.issuesByCode).filter(([code]) => (findCheck(code)?.severity ?? 'warning') === sev).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
       if (rows.length === 0) continue;
       lines.push(`  ${sev.toUpperCase()} (${rows.reduce((n, [, c]) => n + c, 0)})`);
-      for (const [code, n] of rows) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${CHECKS_BY_CODE[code]?.title ?? ''}`);
+      for (const [code, n] of rows) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${findCheck(code)?.title ?? ''}`);
     }
     if (s.delta) lines.push(`  since run ${s.delta.previousRunId}: ${s.delta.newFindings} new, ${s.delta.fixedFindings} fixed findings; ${s.delta.pagesAdded} pages added, ${s.delta.pagesRemoved} removed`);
     for (const si of s.siteIssues.slice(0, 20)) lines.push(`  site: ${si.code} (${si.count})${si.detail ? ` – ${si.detail}` : ''}: ${si.pages.slice(0, 3).join(', ')}`);

@@ -24,11 +24,23 @@ export const invalidInput = (message: string, details?: unknown) => new DomainEr
 
 export const notFound = (what: string) => new DomainError('not_found', 'not_found', `${what} not found`);
 
-/** A zod failure as invalid input whose message names every offending field (`options.maxPages: must be >= 1`). */
+/** Fields a refusal message names; `details` lists every one (a batch of 10,000 bad domains keeps a short message). */
+const MAX_FIELDS_IN_MESSAGE = 10;
+
+/** Field names as a person reads them, like the target-policy refusals: `domains[3]`, `options.sitemaps[1]`. */
+function fieldName(prefix: string, path: PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), prefix) || '(body)';
+}
+
+/**
+ * The one formatter of validation failures (API and CLI): invalid input whose message names the offending fields
+ * (`options.maxPages: must be >= 1`) and whose details list them all.
+ */
 export function validationError(err: z.ZodError, prefix = ''): DomainError {
-  const details = err.issues.map((i) => ({ field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', message: i.message }));
-  const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
-  return invalidInput(message, details);
+  const details = err.issues.map((i) => ({ field: fieldName(prefix, i.path), message: i.message }));
+  const shown = details.slice(0, MAX_FIELDS_IN_MESSAGE).map((d) => `${d.field}: ${d.message}`);
+  if (details.length > MAX_FIELDS_IN_MESSAGE) shown.push(`… and ${details.length - MAX_FIELDS_IN_MESSAGE} more`);
+  return invalidInput(shown.join('; '), details);
 }
 
 // eslint-disable-next-line no-control-regex

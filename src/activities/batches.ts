@@ -7,6 +7,7 @@
 // ran to its end; the audit it produced is a failure). A domain with at least one audited page is `completed`. Every write is idempotent: per-domain results are set by key (jsonb_set,
 // the same value twice changes nothing) and the counters are recomputed from domain_statuses, never incremented.
 import type { BatchAuditResult, BatchStatus, DomainStatus } from '../workflows/contracts';
+import * as runStatus from '../db/runStatusStore';
 import type { ActivityDeps } from './deps';
 
 export interface StartBatchInput {
@@ -65,10 +66,7 @@ export function createBatchActivities({ db }: Pick<ActivityDeps, 'db'>) {
       await db.transaction(async (tx) => {
         if (stored.status === 'failed' && runId) {
           // The child run completed its workflow but audited nothing: its row says failed, like the batch.
-          await tx.query(
-            `UPDATE audit_runs SET status = 'failed', error = COALESCE(error, $2), updated_at = now() WHERE id = $1 AND status = 'completed'`,
-            [runId, stored.error],
-          );
+          await runStatus.markCompletedAsFailed(tx, runId, stored.error);
         }
         await tx.query(
           `UPDATE audit_batches SET domain_statuses = jsonb_set(domain_statuses, ARRAY[$2::text], $3::jsonb, true), updated_at = now() WHERE id = $1`,

@@ -7,6 +7,7 @@ import { runHostLimits, type HostLimits } from '../crawl/politeness';
 import { createScope } from '../audit/scope';
 import { isGzip, parseSitemap } from '../audit/sitemap';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
+import * as runStatus from '../db/runStatusStore';
 import { runHeaders } from './audit';
 import type { ActivityDeps } from './deps';
 import { enqueue, lockRun, type FrontierCandidate } from './frontier';
@@ -118,7 +119,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       const discovered = await db.transaction(async (tx) => {
         await lockRun(tx, input.runId);
         await enqueue(tx, input.runId, candidates, options.maxPages);
-        await tx.query(`UPDATE audit_runs SET stage = 'auditing', updated_at = now() WHERE id = $1`, [input.runId]);
+        await runStatus.markAuditing(tx, input.runId);
         const [{ n }] = await tx.query(`SELECT discovered AS n FROM audit_runs WHERE id = $1`, [input.runId]);
         return n as number;
       });

@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { buildSummary } from '../audit/summary';
 import { compareRuns, previousRunId, replaceSiteIssues } from '../reports';
 import type { RunSummary, SiteIssue } from '../workflows/contracts';
+import * as runStatus from '../db/runStatusStore';
 import type { ActivityDeps } from './deps';
 import { analyzeRunTables, computeSiteIssues } from './siteChecks';
 import type { SummarizeInput, SummarizeResult } from './types';
@@ -91,11 +92,7 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
       // The full lists and the completed run row together: a reader never sees a completed run without its findings.
       await db.transaction(async (tx) => {
         await replaceSiteIssues(tx, runId, siteIssues);
-        await tx.query(
-          `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
-             persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
-          [runId, JSON.stringify(stored), counts.audited, counts.failed],
-        );
+        await runStatus.markCompleted(tx, runId, stored, counts);
       });
       step('stored');
       const slowest = Object.entries(checkMs).sort((a, b) => b[1] - a[1]).slice(0, 3);

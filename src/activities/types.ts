@@ -1,5 +1,5 @@
 // Inputs and outputs of the site-audit activities. Plain JSON, kept compact: they travel through workflow history.
-import type { ClaimedUrl, LinkRecord, PageRecord } from '../audit/records';
+import type { ClaimedUrl, FailureReason, LinkRecord, PageRecord } from '../audit/records';
 import type { AuditStage, RunCounters, RunSummary, SiteAuditOptions } from '../workflows/contracts';
 
 // Page records are shared with the pure audit layer: they live in src/audit/records.ts.
@@ -56,7 +56,7 @@ export interface FailClaimInput {
   runId: string;
   executionId: string;
   claimToken: string;
-  reason: string;
+  reason: FailureReason;
   detail: string;
 }
 

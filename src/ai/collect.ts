@@ -16,7 +16,8 @@ export interface CollectedPage {
   prompt: string;
 }
 
-const EXPLAIN = new Map(CHECKS.map((c) => [c.code, `${c.why} Fix: ${c.fix}`]));
+// Keyed by any string: stored findings may carry a code from an older version, which then goes without explanation.
+const EXPLAIN = new Map<string, string>(CHECKS.map((c) => [c.code, `${c.why} Fix: ${c.fix}`]));
 
 export async function collectPages(db: DataSource, runId: string, f: CollectFilters): Promise<CollectedPage[]> {
   const rows: any[] = await db.query(

@@ -9,17 +9,15 @@ import type { DataSource } from 'typeorm';
 import { CHECKS } from '../audit/catalogue';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { pauseSignal, resumeSignal } from '../workflows/contracts';
 import { createBatchRouter } from './batches';
 import { createExploreRouter } from './explore';
-import { errorHandler, HttpError, parseOr400 } from './errors';
+import { errorHandler, HttpError } from './errors';
 import { docsPage, openApiDocument, ROUTES } from './openapi';
 import { createMetricsRouter } from './metrics';
-import { cancelRun, findRunRow, getRunView, listRuns, startSiteRun } from './runService';
-import { createReportsRouter, sealRunOptions } from './reports';
+import { createReportsRouter } from './reports';
 import { createRecommendationsRouter } from './recommendations';
+import { createRunsRouter } from './runs';
 import { createScheduleRouter } from './schedule';
-import { listRunsQuerySchema, runIdParamSchema, startRunSchema } from './schemas';
 
 export interface AppDeps {
   db: DataSource;
@@ -115,55 +113,14 @@ export function createApp(deps: AppDeps): express.Express {
     },
   }));
 
-  const runDeps = { db, client, config };
-  const runParam = (req: express.Request) => parseOr400(runIdParamSchema, req.params).id;
-
-  app.post('/api/runs', async (req, res) => {
-    const body = parseOr400(startRunSchema, req.body ?? {});
-    const started = await startSiteRun(runDeps, { ...body, options: sealRunOptions(body.options, config) });
-    log.info({ runId: started.runId, workflowId: started.workflowId, created: started.created }, 'run requested');
-    res.status(started.created ? 202 : 200).json(started);
-  });
-
-  app.get('/api/runs', async (req, res) => {
-    const q = parseOr400(listRunsQuerySchema, req.query);
-    res.json(await listRuns(runDeps, q));
-  });
-
-  app.get('/api/runs/:id', async (req, res) => {
-    res.json(await getRunView(runDeps, runParam(req)));
-  });
-
-  app.use(createExploreRouter({ db }));
-  app.use(createReportsRouter({ db, config }));
-
-  app.post('/api/runs/:id/cancel', async (req, res) => {
-    res.status(202).json(await cancelRun(runDeps, runParam(req)));
-  });
-
-  for (const [action, signal] of [['pause', pauseSignal], ['resume', resumeSignal]] as const) {
-    app.post(`/api/runs/:id/${action}`, async (req, res) => {
-      const run = await findRunRow(db, runParam(req));
-      if (!['queued', 'running'].includes(run.status)) throw new HttpError(409, 'not_running', `run is ${run.status}`);
-      await client.workflow.getHandle(run.workflow_id).signal(signal);
-      res.status(202).json({ runId: run.id, workflowId: run.workflow_id, status: action === 'pause' ? 'pausing' : 'resuming' });
-    });
-  }
-
-  app.get('/api/checks', (_req, res) => void res.json({ items: CHECKS }));
-  app.get('/api/openapi.json', (_req, res) => void res.json(openApiDocument()));
-  app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage()));
-  app.use(createBatchRouter(deps));
-  app.use(createRecommendationsRouter(deps));
-  app.use(createScheduleRouter(deps));
-  app.use(createMetricsRouter(deps));
-
   // A known path asked with a method it does not have: 405 with Allow (OPTIONS: 204 with Allow), JSON as always.
+  // Ahead of the routers, so theirs is the answer for every path (an Express router would answer OPTIONS itself).
   const methodsByPath = new Map<string, Set<string>>();
   for (const r of ROUTES) methodsByPath.set(r.path, (methodsByPath.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
   for (const [routePath, methods] of methodsByPath) {
     const allow = [...methods, ...(methods.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
     app.all(routePath, (req, res, next) => {
+      if (methods.has(req.method) || (req.method === 'HEAD' && methods.has('GET'))) return next();
       if (req.method === 'OPTIONS') {
         res.set('Allow', allow).status(204).end();
         return;
@@ -171,6 +128,18 @@ export function createApp(deps: AppDeps): express.Express {
       next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here (allowed: ${allow})`, null, { Allow: allow }));
     });
   }
+
+  // One router per resource: runs, what a run holds (explore, reports, recommendations), batches, schedule, metrics.
+  app.use(createRunsRouter(deps));
+  app.use(createExploreRouter({ db }));
+  app.use(createReportsRouter({ db, config }));
+  app.get('/api/checks', (_req, res) => void res.json({ items: CHECKS }));
+  app.get('/api/openapi.json', (_req, res) => void res.json(openApiDocument()));
+  app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage()));
+  app.use(createBatchRouter(deps));
+  app.use(createRecommendationsRouter(deps));
+  app.use(createScheduleRouter(deps));
+  app.use(createMetricsRouter(deps));
 
   app.use('/', express.static(path.join(__dirname, 'public'), { index: 'index.html' }));
   // Anything else, any method (TRACE, OPTIONS…): a JSON 404, never an HTML page.

@@ -1,4 +1,4 @@
-// Batches of domains (one parent batchAuditWorkflow, one child site run per domain) and the retry of a failed run.
+// Batches of domains (one parent batchAuditWorkflow, one child site run per domain).
 //
 // GET /api/batches/:id **contract** (DESIGN.md): { batchId, status, totalDomains, completedDomains, failedDomains,
 // progress, domainStatuses: {domain: {status, runId, pagesAudited, error}}, createdAt, updatedAt, startTime, endTime,
@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import express from 'express';
-import type { z } from 'zod';
 import { normalizeUrl, siteHostOf } from '../audit/url';
 import {
   DEFAULT_MAX_CONCURRENT_SITES,
@@ -22,29 +21,13 @@ import {
 } from '../workflows/contracts';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
-import { notFound, parseOr400, unstorableInput } from './errors';
+import { notFound, parseOr400 } from './errors';
 import { sealRunOptions } from './reports';
-import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, findRunRow, newRunKey, optionTargets, startSiteRun, webUiUrl } from './runService';
-import { batchIdParamSchema, listBatchesQuerySchema, retryRunSchema, runIdParamSchema, startBatchSchema, type StartRunBody } from './schemas';
+import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, newRunKey, optionTargets, webUiUrl } from './runService';
+import { batchIdParamSchema, listBatchesQuerySchema, startBatchSchema } from './schemas';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIVE = ['queued', 'running'];
-
-/** Field names as a person reads them: `domains[3]`, `options.maxPages`. */
-function fieldName(path: PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(body)';
-}
-
-function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const bad = unstorableInput(value);
-  if (bad) throw bad;
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const details = r.error.issues.map((i) => ({ field: fieldName(i.path), message: i.message }));
-  const shown = details.slice(0, 10).map((d) => `${d.field}: ${d.message}`);
-  if (details.length > 10) shown.push(`… and ${details.length - 10} more`);
-  throw invalidInput(shown.join('; '), details);
-}
 
 /** Entries → normalized site URLs, one per host (a batch audits each site once); bad entries → 400 naming them. */
 export function normalizeDomains(entries: string[]): { domains: string[]; duplicatesRemoved: number; entryIndex: number[] } {
@@ -177,7 +160,7 @@ export interface StartedBatch {
 /** POST /api/batches and `sitesweep batch`: validate, write the row, start the parent workflow (idempotent by key). */
 export async function startBatch(deps: BatchDeps, input0: unknown): Promise<StartedBatch> {
   const { db, client, config } = deps;
-  const body = parseBody(startBatchSchema, input0);
+  const body = parseOr400(startBatchSchema, input0);
   const { domains, duplicatesRemoved, entryIndex } = normalizeDomains(body.domains);
   assertValidPatterns(body.options);
   assertRenderAvailable(config, body.options);
@@ -290,18 +273,6 @@ export function createBatchRouter(deps: AppDeps): express.Router {
       await db.query(`UPDATE audit_batches SET status = 'cancelled', error = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`, [row.id]);
     }
     res.status(202).json({ batchId: row.id, workflowId: row.workflow_id, status: 'cancelling' });
-  });
-
-  // Failed work is never silent: GET /api/runs?status=failed lists failed runs with their error; this starts a new
-  // run of the same site with the same options (a new runKey, so a new workflow and new rows; the old run stays).
-  router.post('/api/runs/:id/retry', async (req, res) => {
-    const { id } = parseOr400(runIdParamSchema, req.params);
-    const body = parseBody(retryRunSchema, req.body ?? {});
-    const run = await findRunRow(db, id);
-    if (LIVE.includes(run.status)) throw new DomainError('conflict', 'still_running', `run is ${run.status}: cancel it before retrying`);
-    const started = await startSiteRun({ db, client, config }, { url: run.site_url, idempotencyKey: body.idempotencyKey, options: run.options as StartRunBody['options'] });
-    log.info({ retryOf: run.id, runId: started.runId, created: started.created }, 'run retried');
-    res.status(started.created ? 202 : 200).json({ ...started, retryOf: run.id });
   });
 
   return router;

@@ -6,8 +6,8 @@
 // page_links is read by its stable columns only (run_id, from_hash, to_hash, to_url, anchor_text, nofollow).
 import express from 'express';
 import type { DataSource } from 'typeorm';
-import { CHECKS_BY_CODE } from '../audit/catalogue';
-import { DELIBERATE_FAILURES } from '../audit/score';
+import { findCheck } from '../audit/catalogue';
+import { DELIBERATE_FAILURES } from '../audit/records';
 import { normalizeUrl, urlHash } from '../audit/url';
 import { notFound, parseOr400 } from './errors';
 import { findRunRow } from './runService';
@@ -134,8 +134,9 @@ export async function pageDetail(db: Db, runId: string, url: string) {
     ),
   ]);
   const { id: _id, url_hash: _h, data, ...rest } = row;
+  // Stored findings: a code from an older version may no longer be in the catalogue; it is shown by its code alone.
   const explain = (code: string) => {
-    const c = CHECKS_BY_CODE[code];
+    const c = findCheck(code);
     return c ? { title: c.title, category: c.category, why: c.why, fix: c.fix } : { title: code };
   };
   return {
@@ -214,7 +215,8 @@ export async function siteHistory(db: Db, run: Record<string, any>, limit: numbe
     const byCode: Record<string, number> = r.summary?.issuesByCode ?? {};
     const findings = { critical: 0, warning: 0, notice: 0, total: 0 };
     for (const [code, n] of Object.entries(byCode)) {
-      const sev = CHECKS_BY_CODE[code]?.severity;
+      // A stored summary may hold a code this version no longer has: counted in the total, under no severity.
+      const sev = findCheck(code)?.severity;
       if (sev) findings[sev] += n;
       findings.total += n;
     }

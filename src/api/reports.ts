@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { CHECKS, CHECKS_BY_CODE, type CheckDefinition } from '../audit/catalogue';
+import { CHECKS, findCheck, type CheckDefinition } from '../audit/catalogue';
 import { pageScore, siteHealthScore, SEVERITY_PENALTY, type ScoredPage } from '../audit/score';
 import type { Finding } from '../audit/types';
 import type { Config } from '../config';
@@ -160,7 +160,8 @@ export async function* exportRows(db: Db, runId: string, type: ExportType): Asyn
 }
 
 function issueRow(url: string, code: string, severity: string, scope: 'page' | 'site', detail: string | undefined): Record<string, unknown> {
-  const c = CHECKS_BY_CODE[code];
+  // Stored findings: a code from an older version may no longer be in the catalogue; the row then names it by its code.
+  const c = findCheck(code);
   return { url, code, severity, category: c?.category ?? '', scope, title: c?.title ?? code, detail: detail ?? '' };
 }
 
@@ -344,7 +345,7 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
 
 /** One check's affected pages: page findings by keyset on page_audits.id, site findings by position in site_issues. */
 export async function affectedPages(db: Db, run: Record<string, any>, code: string, limit: number, cursor: string | undefined) {
-  const check = CHECKS_BY_CODE[code];
+  const check = findCheck(code);
   if (!check) throw notFound(`check ${code}`);
   if (check.scope === 'page') {
     const rows: Array<{ id: string; url: string; issues: Finding[] }> = await db.query(

@@ -10,6 +10,7 @@ import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
 import { chromiumAvailable } from '../crawl/render';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
+import * as runStatus from '../db/runStatusStore';
 import {
   DEFAULT_POLICIES,
   progressQuery,
@@ -159,12 +160,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
   const input: SiteAuditInput = { siteUrl, runKey, ...options, policies: { ...DEFAULT_POLICIES, ...config.policies }, batchId: body.batchId };
 
   // The row exists before the workflow does, so GET /api/runs/:id answers at once, even with no worker polling.
-  const inserted: Array<{ id: string }> = await db.query(
-    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, options, batch_id)
-     VALUES ($1, $2, $3, $4, 'queued', 'queued', $5, $6) ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
-    [workflowId, runKey, siteUrl, host, JSON.stringify(options), body.batchId ?? null],
-  );
-  let created = inserted.length > 0;
+  let created = (await runStatus.insertQueued(db, { workflowId, runKey, siteUrl, siteHost: host, options, batchId: body.batchId })) !== null;
   try {
     await client.workflow.start('siteAuditWorkflow', {
       workflowId,
@@ -181,13 +177,13 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
       staticDetails: `maxPages ${options.maxPages}, maxDepth ${options.maxDepth}, ${options.parallelBatches}×${options.auditBatchSize} pages in flight`,
     });
     if (body.rerun && !created) {
-      await db.query(`UPDATE audit_runs SET status = 'queued', stage = 'queued', updated_at = now() WHERE workflow_id = $1 AND status IN ('completed','failed','cancelled')`, [workflowId]);
+      await runStatus.requeueClosed(db, workflowId);
       created = true;
     }
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
       // Nothing half-written: a run row whose workflow never started is removed again.
-      if (created) await db.query(`DELETE FROM audit_runs WHERE workflow_id = $1 AND status = 'queued'`, [workflowId]);
+      if (created) await runStatus.deleteQueued(db, workflowId);
       throw err;
     }
     created = false;

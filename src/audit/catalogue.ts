@@ -20,7 +20,7 @@ export interface CheckThreshold {
 }
 
 export interface CheckDefinition {
-  code: string;
+  code: CheckCode;
   category: CheckCategory;
   severity: Severity;
   /** page: computed from one fetched page; site: computed after the crawl from all pages. */
@@ -922,7 +922,8 @@ const SITE: Record<SiteCheckCode, Entry> = {
 function build(entries: Record<string, Entry>, scope: CheckScope): CheckDefinition[] {
   return Object.entries(entries).map(([code, e]) => {
     const { threshold, ...rest } = e;
-    const def: CheckDefinition = { code, scope, ...rest };
+    // The keys of PAGE and SITE are CheckCodes (their Record types say so); Object.entries widens them to string.
+    const def: CheckDefinition = { code: code as CheckCode, scope, ...rest };
     if (threshold) def.threshold = { key: threshold[0], default: DEFAULT_THRESHOLDS[threshold[0]], unit: threshold[1] };
     return Object.freeze(def);
   });
@@ -930,6 +931,18 @@ function build(entries: Record<string, Entry>, scope: CheckScope): CheckDefiniti
 
 export const CHECKS: readonly CheckDefinition[] = Object.freeze([...build(PAGE, 'page'), ...build(SITE, 'site')]);
 
-export const CHECKS_BY_CODE: Record<string, CheckDefinition> = Object.freeze(
-  Object.fromEntries(CHECKS.map((c) => [c.code, c])),
+/** Every check by its code. Indexed by CheckCode only: a code known at compile time has a definition, no fallback. */
+export const CHECKS_BY_CODE: Readonly<Record<CheckCode, CheckDefinition>> = Object.freeze(
+  Object.fromEntries(CHECKS.map((c) => [c.code, c])) as Record<CheckCode, CheckDefinition>,
 );
+
+const CHECKS_MAP: ReadonlyMap<string, CheckDefinition> = new Map(CHECKS.map((c) => [c.code, c]));
+
+/**
+ * The check of a code that is not known at compile time: findings and summaries read back from the database (written
+ * by an older version, whose code may since have been renamed or dropped) and codes from a request. Undefined for an
+ * unknown code; every caller says what it shows instead.
+ */
+export function findCheck(code: string): CheckDefinition | undefined {
+  return CHECKS_MAP.get(code);
+}

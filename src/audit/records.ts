@@ -3,6 +3,30 @@
 // workflows, the API and the CLI all use these (activities/types.ts and workflows/contracts.ts re-export them).
 import type { Finding, RedirectHop } from './types';
 
+/**
+ * Why a URL could not be audited (page_audits.failure_reason). Pages with any HTTP answer we could read are audited,
+ * not failed. All but the last come from the fetcher or the audit activity; audit_failed is the workflow's, for URLs
+ * of a batch whose activity failed after its retries.
+ */
+export const FAILURE_REASONS = [
+  'timeout', 'dns', 'connection_refused', 'connection_reset', 'tls', 'http_5xx', 'rate_limited',
+  'too_large', 'robots_disallowed', 'not_html', 'redirect_loop', 'too_many_redirects',
+  'blocked_target', 'circuit_open', 'invalid_url', 'aborted', 'network',
+  'audit_failed',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/**
+ * Failures that are choices (robots.txt said no, the URL is not HTML), not faults of the page: not judged by the
+ * scores, and a link, canonical, hreflang or sitemap entry pointing at such a URL is not broken.
+ */
+export const DELIBERATE_FAILURES = ['robots_disallowed', 'not_html'] as const satisfies readonly FailureReason[];
+
+/** Takes the raw column: rows written by any version, so any string (or null) is accepted. */
+export function isDeliberateFailure(reason: string | null | undefined): boolean {
+  return (DELIBERATE_FAILURES as readonly string[]).includes(reason ?? '');
+}
+
 export interface ClaimedUrl {
   url: string;
   urlHash: string;
@@ -42,7 +66,7 @@ export interface PageRecord {
   simhash: string | null;
   issues: Finding[];
   data: Record<string, unknown>;
-  failureReason: string | null;
+  failureReason: FailureReason | null;
   failureDetail: string | null;
   attempts: number;
   /** Internal outlinks (the crawl follows these); external ones are counted in data. */
@@ -124,7 +148,7 @@ export interface RunDelta {
 }
 
 /** A URL that could not be audited: kept with its reason, so the run goes on and the report says why. */
-export function failedPageRecord(u: ClaimedUrl, reason: string, detail: string, attempts: number): PageRecord {
+export function failedPageRecord(u: ClaimedUrl, reason: FailureReason, detail: string, attempts: number): PageRecord {
   return {
     url: u.url, urlHash: u.urlHash, depth: u.depth, status: 'failed', statusCode: null, finalUrl: null, contentType: null,
     ttfbMs: null, durationMs: null, bytes: null, redirectChain: [], title: null, description: null, h1: null, h1Count: null,

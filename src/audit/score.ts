@@ -12,12 +12,10 @@
 //   share of the run's pages with no critical finding, × 100, rounded to one decimal. "Critical" = any critical
 //   page-level or site-level finding on the page, or an audit failure other than the deliberate skips.
 //   A run with no pages scores 100 (nothing is broken).
+import { isDeliberateFailure } from './records';
 import type { Severity } from './types';
 
 export const SEVERITY_PENALTY: Readonly<Record<Severity, number>> = Object.freeze({ critical: 30, warning: 8, notice: 2 });
-
-/** Failures that are choices (robots.txt said no, the URL is not HTML), not faults of the page. */
-export const DELIBERATE_FAILURES: ReadonlySet<string> = new Set(['robots_disallowed', 'not_html']);
 
 export interface ScoredPage {
   status: 'ok' | 'failed' | string;
@@ -26,7 +24,7 @@ export interface ScoredPage {
 }
 
 function failedForReal(p: ScoredPage): boolean {
-  return p.status === 'failed' && !DELIBERATE_FAILURES.has(p.failureReason ?? '');
+  return p.status === 'failed' && !isDeliberateFailure(p.failureReason);
 }
 
 export function pageScore(p: ScoredPage): number {

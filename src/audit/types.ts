@@ -19,12 +19,6 @@ export interface RedirectHop {
   status: number;
 }
 
-/** Why a URL could not be audited. Pages with any HTTP answer we could read are audited, not failed. */
-export type FailureReason =
-  | 'timeout' | 'dns' | 'connection_refused' | 'connection_reset' | 'tls' | 'http_5xx' | 'rate_limited'
-  | 'too_large' | 'robots_disallowed' | 'not_html' | 'redirect_loop' | 'too_many_redirects'
-  | 'blocked_target' | 'circuit_open' | 'invalid_url' | 'aborted' | 'network';
-
 /** What the fetcher hands the checks: the final response of a URL after redirects were followed by hand. */
 export interface FetchedPage {
   /** The URL that was requested (normalized). */

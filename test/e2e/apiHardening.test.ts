@@ -165,6 +165,12 @@ describe('API hardening', () => {
     const opt = await send(base, 'OPTIONS', '/api/runs');
     assert.equal(opt.status, 204);
     assert.equal(opt.headers.get('allow'), 'POST, GET, HEAD, OPTIONS');
+    // The same answer on paths served by a resource's own router (Express's router would answer 200 itself).
+    for (const [path, allow] of [['/api/batches', 'POST, GET, HEAD, OPTIONS'], [`/api/runs/${runId}/pages`, 'GET, HEAD, OPTIONS']] as const) {
+      const o = await send(base, 'OPTIONS', path);
+      assert.equal(o.status, 204, path);
+      assert.equal(o.headers.get('allow'), allow, path);
+    }
     for (const [method, path] of [['TRACE', '/nope'], ['OPTIONS', '/nope'], ['GET', '/api/nope'], ['GET', '/nope.html'], ['TRACE', '/']] as const) {
       const r = await send(base, method, path);
       assert.equal(r.status, 404, `${method} ${path}`);

@@ -1,5 +1,6 @@
 // Canonical targets that are not a good final page: a redirect, an error, a noindex page, or a page canonicalising on.
-import { NOT_BROKEN_REASONS, pageList, type SiteCheck, type SiteQuery } from './types';
+import { isDeliberateFailure } from '../../audit/records';
+import { pageList, type SiteCheck, type SiteQuery } from './types';
 
 const CANONICAL_SQL = `
   SELECT p.url, p.canonical, t.url AS t_url, t.status AS t_state, t.status_code AS t_status, t.failure_reason AS t_reason,
@@ -16,7 +17,7 @@ export const CANONICAL_CODES = ['canonical_to_redirect', 'canonical_to_error', '
 /** Which canonical finding a (page, canonical target) pair is, if any. */
 function classify(r: Row): (typeof CANONICAL_CODES)[number] | null {
   if (r.t_status !== null && r.t_status >= 300 && r.t_status < 400) return 'canonical_to_redirect';
-  if ((r.t_status !== null && r.t_status >= 400) || (r.t_state === 'failed' && !NOT_BROKEN_REASONS.includes(r.t_reason ?? ''))) return 'canonical_to_error';
+  if ((r.t_status !== null && r.t_status >= 400) || (r.t_state === 'failed' && !isDeliberateFailure(r.t_reason))) return 'canonical_to_error';
   if (r.t_status === 200 && r.t_noindex) return 'canonical_to_noindex';
   if (r.t_status === 200 && r.t_canonical !== null && r.t_canonical !== r.t_url) return 'canonical_chain';
   return null;
@@ -28,7 +29,7 @@ export const canonicalTargets: SiteCheck = {
   codes: CANONICAL_CODES,
   async run(db, runId) {
     const rows: Row[] = await db.query(CANONICAL_SQL, [runId]);
-    const by = new Map<string, Row[]>(CANONICAL_CODES.map((c) => [c, []]));
+    const by = new Map<(typeof CANONICAL_CODES)[number], Row[]>(CANONICAL_CODES.map((c) => [c, []]));
     for (const r of rows) {
       const code = classify(r);
       if (code) by.get(code)!.push(r);

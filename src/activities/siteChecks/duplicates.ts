@@ -1,4 +1,5 @@
 // Duplicate titles, descriptions and H1s, identical main text, near-duplicate text: groups of indexable 200 pages.
+import type { SiteCheckCode } from '../../audit/catalogue';
 import { nearDuplicateClusters } from '../../audit/nearDuplicates';
 import type { SiteIssue } from '../../workflows/contracts';
 import { pageList, severity, type Db, type SiteCheck, type SiteQuery } from './types';
@@ -15,7 +16,7 @@ const duplicateSql = (column: 'title' | 'description' | 'h1') =>
     ORDER BY 1`;
 
 /** Groups of indexable 200 pages sharing a value (per language). */
-function duplicateOf(code: string, column: 'title' | 'description' | 'h1'): SiteCheck {
+function duplicateOf(code: SiteCheckCode, column: 'title' | 'description' | 'h1'): SiteCheck {
   return {
     name: code,
     codes: [code],

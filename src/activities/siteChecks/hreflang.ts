@@ -1,6 +1,8 @@
 // hreflang alternates: targets that are not indexable 200 pages (one code per kind), and alternates that do not link
 // back.
-import { NOT_BROKEN_REASONS, pageList, type SiteCheck } from './types';
+import type { SiteCheckCode } from '../../audit/catalogue';
+import { isDeliberateFailure } from '../../audit/records';
+import { pageList, type SiteCheck } from './types';
 
 // Alternates that were fetched (the crawl fetches every on-site alternate once, linked or not: persist.ts enqueueTargets).
 const HREFLANG_SQL = `
@@ -21,7 +23,7 @@ export const HREFLANG_TARGET_CODES = ['hreflang_to_redirect', 'hreflang_to_error
 /** What is wrong with an alternate's target, if anything (null: an indexable, self-canonical 200 page, or not judgeable). */
 function classify(r: Row): (typeof HREFLANG_TARGET_CODES)[number] | 'ok' | null {
   if (r.t_status !== null && r.t_status >= 300 && r.t_status < 400) return 'hreflang_to_redirect';
-  if ((r.t_status !== null && r.t_status >= 400) || (r.t_state === 'failed' && !NOT_BROKEN_REASONS.includes(r.t_reason ?? ''))) return 'hreflang_to_error';
+  if ((r.t_status !== null && r.t_status >= 400) || (r.t_state === 'failed' && !isDeliberateFailure(r.t_reason))) return 'hreflang_to_error';
   if (r.t_state !== 'ok' || r.t_status !== 200) return null;
   if (r.t_noindex) return 'hreflang_to_noindex';
   if (r.t_canonical !== null && r.t_canonical !== r.t_url) return 'hreflang_to_non_canonical';
@@ -33,7 +35,7 @@ export const hreflangAlternates: SiteCheck = {
   codes: ['hreflang_no_return', ...HREFLANG_TARGET_CODES],
   async run(db, runId) {
     const rows: Row[] = await db.query(HREFLANG_SQL, [runId]);
-    const by = new Map<string, Row[]>(['hreflang_no_return', ...HREFLANG_TARGET_CODES].map((c) => [c, []]));
+    const by = new Map<SiteCheckCode, Row[]>((['hreflang_no_return', ...HREFLANG_TARGET_CODES] as const).map((c) => [c, []]));
     const seen = new Set<string>();
     for (const r of rows) {
       const key = `${r.url} ${r.href}`;
@@ -44,7 +46,7 @@ export const hreflangAlternates: SiteCheck = {
         if (!r.returns) by.get('hreflang_no_return')!.push(r);
       } else if (kind !== null) by.get(kind)!.push(r);
     }
-    const issue = (code: string, list: Row[]) =>
+    const issue = (code: SiteCheckCode, list: Row[]) =>
       pageList(code, [...new Set(list.map((r) => r.url))], { sources: list.map((r) => ({ from: r.url, to: r.href, text: r.lang })) });
     return [...by].flatMap(([code, list]) => issue(code, list));
   },

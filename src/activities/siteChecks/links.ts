@@ -1,7 +1,9 @@
 // Internal link findings, one per link target with its source pages and anchor texts: broken targets, targets that
 // redirect, nofollow links to indexable pages.
 import type { SiteIssue } from '../../workflows/contracts';
-import { MAX_SOURCES_PER_ISSUE, NOT_BROKEN_REASONS, severity, type Source, type SiteCheck, type SiteQuery } from './types';
+import type { SiteCheckCode } from '../../audit/catalogue';
+import { DELIBERATE_FAILURES } from '../../audit/records';
+import { MAX_SOURCES_PER_ISSUE, severity, type Source, type SiteCheck, type SiteQuery } from './types';
 
 interface TargetRow {
   target: string;
@@ -38,7 +40,7 @@ function linkTargetSql(targetCondition: string, linkCondition: string): string {
 }
 
 function linkTargetCheck(
-  code: string,
+  code: SiteCheckCode,
   sql: string,
   detail: (t: TargetRow) => string | undefined,
 ): SiteCheck {
@@ -64,7 +66,7 @@ function linkTargetCheck(
 }
 
 const BROKEN_SQL = linkTargetSql(
-  `t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason NOT IN (${NOT_BROKEN_REASONS.map((r) => `'${r}'`).join(', ')}))`,
+  `t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason NOT IN (${DELIBERATE_FAILURES.map((r) => `'${r}'`).join(', ')}))`,
   'true',
 );
 // The crawler's own redirect → target edges (from a 3xx page) are not links anyone wrote.

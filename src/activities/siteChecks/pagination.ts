@@ -1,6 +1,7 @@
 // rel=next/prev sequences: a link to a page that is not a 200 page, or a neighbour that does not point back. Targets the
 // crawl did not reach cannot be judged and are left out.
-import { NOT_BROKEN_REASONS, pageList, type SiteCheck, type SiteQuery } from './types';
+import { isDeliberateFailure } from '../../audit/records';
+import { pageList, type SiteCheck, type SiteQuery } from './types';
 
 
 const side = (dir: 'next' | 'prev', key: 'relNext' | 'relPrev', backKey: 'relNext' | 'relPrev') => `
@@ -18,7 +19,7 @@ type Row = { url: string; dir: 'next' | 'prev'; target: string; t_state: string;
 
 /** Why a rel=next/prev link breaks the sequence, or null when it holds. */
 export function paginationProblem(r: Row): string | null {
-  if (r.t_state === 'failed') return NOT_BROKEN_REASONS.includes(r.t_reason ?? '') ? null : `${r.dir}: ${r.t_reason ?? 'failed'}`;
+  if (r.t_state === 'failed') return isDeliberateFailure(r.t_reason) ? null : `${r.dir}: ${r.t_reason ?? 'failed'}`;
   if (r.t_status !== 200) return `${r.dir}: HTTP ${r.t_status ?? '?'}`;
   const opposite = r.dir === 'next' ? 'prev' : 'next';
   if (r.back === null) return `${r.dir}: the target has no rel=${opposite}`;

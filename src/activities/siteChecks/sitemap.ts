@@ -2,7 +2,8 @@
 // the sitemaps; robots.txt unreachable or with invalid lines.
 import { parseRobots, type RobotsRules } from '../../audit/robots';
 import type { SiteIssue } from '../../workflows/contracts';
-import { NOT_BROKEN_REASONS, pageList, severity, type Db, type SiteCheck, type SiteQuery } from './types';
+import { isDeliberateFailure } from '../../audit/records';
+import { pageList, severity, type Db, type SiteCheck, type SiteQuery } from './types';
 
 type RunRobots = { robotsUrl: string; robots: RobotsRules; robotsStatus: number | null; userAgent: string };
 
@@ -37,7 +38,7 @@ export const sitemapEntries: SiteCheck = {
         blocked.push(p.url);
         continue;
       }
-      if ((p.status_code !== null && p.status_code !== 200) || (p.state === 'failed' && !NOT_BROKEN_REASONS.includes(p.failure_reason ?? ''))) {
+      if ((p.status_code !== null && p.status_code !== 200) || (p.state === 'failed' && !isDeliberateFailure(p.failure_reason))) {
         non200.push(p.url);
         continue;
       }

@@ -1,5 +1,5 @@
 // What every site-level check shares: the narrow database handle, the registry entry, and the finding builders.
-import { CHECKS_BY_CODE } from '../../audit/catalogue';
+import { CHECKS_BY_CODE, type SiteCheckCode } from '../../audit/catalogue';
 import type { SiteIssue } from '../../workflows/contracts';
 
 export type Db = { query: (sql: string, params?: unknown[]) => Promise<any> };
@@ -8,7 +8,7 @@ export type Db = { query: (sql: string, params?: unknown[]) => Promise<any> };
 export interface SiteCheck {
   /** Registry name (one per finding kind or per family sharing one query). */
   name: string;
-  codes: readonly string[];
+  codes: readonly SiteCheckCode[];
   run(db: Db, runId: string): Promise<SiteIssue[]>;
 }
 
@@ -27,17 +27,15 @@ export interface SiteQuery {
  * graph is in the links export. Per-page findings keep every page.
  */
 export const MAX_SOURCES_PER_ISSUE = 1_000;
-/** Failures that say nothing about the target being broken. */
-export const NOT_BROKEN_REASONS = ['robots_disallowed', 'not_html'];
 
 export type Source = { from: string; text: string };
 
-export function severity(code: string): SiteIssue['severity'] {
-  return CHECKS_BY_CODE[code]?.severity ?? 'warning';
+export function severity(code: SiteCheckCode): SiteIssue['severity'] {
+  return CHECKS_BY_CODE[code].severity;
 }
 
 /** One finding listing several pages (orphans, deep pages, sitemap problems…); none when `pages` is empty. */
-export function pageList(code: string, pages: string[], extra: Partial<SiteIssue> = {}): SiteIssue[] {
+export function pageList(code: SiteCheckCode, pages: string[], extra: Partial<SiteIssue> = {}): SiteIssue[] {
   if (pages.length === 0) return [];
   return [{ code, severity: severity(code), pages, count: pages.length, ...extra }];
 }

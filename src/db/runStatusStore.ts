@@ -1,0 +1,104 @@
+// A run's lifecycle in one place (issue 15): every write of audit_runs.status, stage, finished_at and error goes
+// through these functions. Page counters are written where the pages are (frontier.ts, persist.ts); the final counts
+// go with markCompleted because a completed row and its counts must appear together.
+import type { EntityManager } from 'typeorm';
+import type { AuditStage } from '../audit/records';
+
+/** A DataSource or a transaction's EntityManager. */
+type Queryable = Pick<EntityManager, 'query'>;
+
+const TERMINAL: ReadonlySet<AuditStage> = new Set(['completed', 'failed', 'cancelled']);
+
+export interface NewRunRow {
+  workflowId: string;
+  runKey: string;
+  siteUrl: string;
+  siteHost: string;
+  options: unknown;
+  batchId?: string | null;
+}
+
+/** API: the row exists before its workflow does (queued). Returns its id, or null when the workflow id has one already. */
+export async function insertQueued(db: Queryable, run: NewRunRow): Promise<string | null> {
+  const inserted: Array<{ id: string }> = await db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, options, batch_id)
+     VALUES ($1, $2, $3, $4, 'queued', 'queued', $5, $6) ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
+    [run.workflowId, run.runKey, run.siteUrl, run.siteHost, JSON.stringify(run.options), run.batchId ?? null],
+  );
+  return inserted[0]?.id ?? null;
+}
+
+/** API: an explicit rerun of a closed run shows queued again until its new execution starts. */
+export async function requeueClosed(db: Queryable, workflowId: string): Promise<void> {
+  await db.query(`UPDATE audit_runs SET status = 'queued', stage = 'queued', updated_at = now() WHERE workflow_id = $1 AND status IN ('completed','failed','cancelled')`, [workflowId]);
+}
+
+/** API: a queued row whose workflow never started is removed again. */
+export async function deleteQueued(db: Queryable, workflowId: string): Promise<void> {
+  await db.query(`DELETE FROM audit_runs WHERE workflow_id = $1 AND status = 'queued'`, [workflowId]);
+}
+
+/** initRun without an API-created row: the row is created running (discovering). Returns its id. */
+export async function insertRunning(tx: Queryable, run: NewRunRow & { executionId: string }): Promise<string> {
+  const [row] = await tx.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, options, execution_id, batch_id, started_at)
+     VALUES ($1, $2, $3, $4, 'running', 'discovering', $5, $6, $7, now())
+     ON CONFLICT (workflow_id) DO UPDATE SET updated_at = now() RETURNING id`,
+    [run.workflowId, run.runKey, run.siteUrl, run.siteHost, JSON.stringify(run.options), run.executionId, run.batchId ?? null],
+  );
+  return row.id as string;
+}
+
+/** A new execution of the same workflow id (a rerun) starts the row afresh: no finish time, error, summary or counts. */
+export async function resetForExecution(tx: Queryable, runId: string, executionId: string): Promise<void> {
+  await tx.query(
+    `UPDATE audit_runs SET execution_id = $2, started_at = now(), finished_at = NULL, summary = NULL, error = NULL,
+       discovered = 0, audited = 0, failed = 0, persisted = 0, fail_reasons = '{}'::jsonb WHERE id = $1`,
+    [runId, executionId],
+  );
+}
+
+/** initRun on an existing row: running, discovering, with this execution's options. */
+export async function markRunning(tx: Queryable, runId: string, options: unknown, batchId?: string | null): Promise<void> {
+  await tx.query(
+    `UPDATE audit_runs SET status = 'running', stage = 'discovering', options = $2, batch_id = COALESCE($3, batch_id), updated_at = now() WHERE id = $1`,
+    [runId, JSON.stringify(options), batchId ?? null],
+  );
+}
+
+/** Discovery done (same transaction as its enqueue): the run is auditing. */
+export async function markAuditing(tx: Queryable, runId: string): Promise<void> {
+  await tx.query(`UPDATE audit_runs SET stage = 'auditing', updated_at = now() WHERE id = $1`, [runId]);
+}
+
+/**
+ * The workflow's stage changes. Terminal stages are also the status and set finished_at; any other stage means
+ * running. `runId` is empty until initRun has run: then the row is found by workflow id.
+ */
+export async function setStage(db: Queryable, ref: { runId: string; workflowId?: string }, stage: AuditStage, error?: string): Promise<void> {
+  const terminal = TERMINAL.has(stage);
+  const status = terminal ? stage : 'running';
+  await db.query(
+    `UPDATE audit_runs SET stage = $2, status = $3, error = COALESCE($4, error), updated_at = now(),
+       finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
+     WHERE ($1 <> '' AND id::text = $1) OR ($1 = '' AND workflow_id = $6)`,
+    [ref.runId, stage, status, error ?? null, terminal, ref.workflowId ?? ''],
+  );
+}
+
+/** Summarize: the summary, the final counts and completed, in one statement. */
+export async function markCompleted(tx: Queryable, runId: string, summary: unknown, counts: { audited: number; failed: number }): Promise<void> {
+  await tx.query(
+    `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
+       persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
+    [runId, JSON.stringify(summary), counts.audited, counts.failed],
+  );
+}
+
+/** A batch's child run that completed its workflow but audited nothing: its row says failed, like the batch. */
+export async function markCompletedAsFailed(tx: Queryable, runId: string, error: string | null): Promise<void> {
+  await tx.query(
+    `UPDATE audit_runs SET status = 'failed', error = COALESCE(error, $2), updated_at = now() WHERE id = $1 AND status = 'completed'`,
+    [runId, error],
+  );
+}
