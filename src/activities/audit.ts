@@ -299,7 +299,9 @@ export function createAuditActivities(deps: ActivityDeps) {
         const tasks: Array<Promise<void>> = [];
         let total = urls.length;
         let toppedUp = 0;
-        let frontierDry = false;
+        // Under a crawl delay requests go one at a time anyway: topping up would only make the step (and the
+        // workflow's progress) slower to move.
+        let frontierDry = crawlDelayMs > 0;
         let topping: Promise<void> | null = null;
         const startedAt = Date.now();
         const topUp = () => {
