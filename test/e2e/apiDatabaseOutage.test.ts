@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '../../src/db/dataSource';
+import { progressQuery } from '../../src/workflows/contracts';
 import { startLocalPostgres, type LocalPostgres } from '../../src/stack';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { apiCaller, connectTestClient, startTestApi, startTestWorker, testConfig, uid, waitFor, type RunningWorker } from '../helpers/stack';
@@ -49,6 +50,12 @@ test('PostgreSQL stopped: 503 with Retry-After, and a running run still shows it
   await waitFor(async () => {
     const r = await call('GET', `/api/runs/${runId}`);
     return r.body.progress && r.body.progress.audited >= 3 ? r.body : null;
+  }, 60_000, 100);
+  // The workflow's own counters move once per crawl step (the database's as each chunk commits): stop PostgreSQL only
+  // once a step has reported, so the live view has something to show.
+  await waitFor(async () => {
+    const p = await client.workflow.getHandle(workflowId).query(progressQuery);
+    return p.audited >= 3 ? p : null;
   }, 60_000, 100);
 
   await pg.stop();
