@@ -1,6 +1,6 @@
 // The OpenAPI 3 description of the whole API, generated from the same zod schemas that validate requests
 // (no second hand-kept copy). Served at /api/openapi.json, with a browsable page at /api/docs.
-import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { compareQuerySchema, exportQuerySchema, reportQuerySchema } from './reports';
 import { listRecommendationsQuerySchema, RECOMMENDATION_EXAMPLE, startRecommendationsSchema } from './recommendations';
@@ -130,7 +130,7 @@ const NO_OUTAGE = new Set(['/healthz', '/readyz', '/api/checks', '/api/openapi.j
 
 export const toOpenApiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
-let cached: ReturnType<OpenApiGeneratorV3['generateDocument']> | null = null;
+let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | null = null;
 
 export function openApiDocument() {
   if (cached) return cached;
@@ -150,8 +150,8 @@ export function openApiDocument() {
       responses: { ...r.responses, ...(r.public ? {} : AUTH), ...(NO_OUTAGE.has(r.path) ? {} : OUTAGE) } as never,
     });
   }
-  cached = noNulStrings(new OpenApiGeneratorV3(registry.definitions).generateDocument({
-    openapi: '3.0.3',
+  cached = noNulStrings(new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
     info: { title: 'Sitesweep API', version: '0.1.0', description: 'Durable full-site SEO audits on Temporal. Errors are `{ error: { code, message, details } }`.' },
   }));
   return cached;
@@ -169,7 +169,14 @@ function noNulStrings<T>(doc: T): T {
     if (o.type === 'string' && o.pattern === undefined && o.enum === undefined && o.format === undefined) o.pattern = '^[^\\x00]*$';
     for (const [k, v] of Object.entries(o)) if (k !== 'example' && k !== 'examples') walk(v);
   };
-  walk((doc as any).paths);
+  // Requests only: responses may echo what was refused (an error message naming a field with a NUL in it).
+  for (const item of Object.values((doc as any).paths ?? {})) {
+    for (const op of Object.values(item as Record<string, any>)) {
+      if (!op || typeof op !== 'object') continue;
+      walk(op.parameters);
+      walk(op.requestBody);
+    }
+  }
   return doc;
 }
 
