@@ -13,7 +13,7 @@ import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import { headersFor } from '../crawl/credentials';
 import type { FetchResult } from '../crawl/fetcher';
-import type { HostLimits } from '../crawl/politeness';
+import { hostKey, type HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
 import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
@@ -58,14 +58,6 @@ export function runHeaders(options: { sealedCredentials?: string }, secretsKey: 
 }
 /** A robots.txt Crawl-delay beyond this is capped (a hostile robots.txt must not stall the worker for hours). */
 const MAX_CRAWL_DELAY_MS = 60_000;
-
-function hostKey(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
 
 export function createAuditActivities(deps: ActivityDeps) {
   const { db, fetcher, crawl, log } = deps;

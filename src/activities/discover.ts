@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseRobots } from '../audit/robots';
-import { runHostLimits, type HostLimits } from '../crawl/politeness';
+import { hostKey, runHostLimits, type HostLimits } from '../crawl/politeness';
 import { createScope } from '../audit/scope';
 import { isGzip, parseSitemap } from '../audit/sitemap';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
@@ -24,7 +24,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
 
   // robots.txt and sitemaps go through the same per-host gate as the pages (every hop, shared by all workers).
   async function fetchBody(url: string, input: DiscoverInput, maxBytes: number, limits: HostLimits) {
-    return deps.politeness.run(URL.canParse(url) ? new URL(url).host : url, limits, () => fetcher.fetchPage(url, {
+    return deps.politeness.run(hostKey(url), limits, () => fetcher.fetchPage(url, {
       timeoutMs: input.options.requestTimeoutMs,
       maxBytes,
       maxRedirects: crawl.maxRedirects,

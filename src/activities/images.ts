@@ -11,7 +11,7 @@ import { contentRangeTotal, intHeader } from '../audit/imageSize';
 import { DEFAULT_THRESHOLDS } from '../audit/thresholds';
 import { siteHostOf, urlHash } from '../audit/url';
 import type { FetchOptions, FetchResult } from '../crawl/fetcher';
-import { runHostLimits } from '../crawl/politeness';
+import { hostKey, runHostLimits } from '../crawl/politeness';
 import type { SiteAuditOptions } from '../workflows/contracts';
 import { runHeaders } from './audit';
 import type { ActivityDeps } from './deps';
@@ -88,7 +88,7 @@ export function createImageActivities(deps: ActivityDeps) {
       const keepAlive = setInterval(beat, Math.max(500, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
 
       const request = (url: string, extra: Partial<FetchOptions>): Promise<FetchResult> =>
-        deps.politeness.run(siteHostOf(url) ?? url, limits, () => fetcher.fetchPage(url, {
+        deps.politeness.run(hostKey(url), limits, () => fetcher.fetchPage(url, {
           timeoutMs: Math.min(options.requestTimeoutMs, MAX_TIMEOUT_MS),
           maxBytes: crawl.maxBytes,
           maxRedirects: crawl.maxRedirects,

@@ -17,6 +17,11 @@
 // time of the last request another process made to the host, so the spacing holds across processes too.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
+/** The politeness gate's key for a URL: its host with the port (the same origin shares one gate everywhere). */
+export function hostKey(url: string): string {
+  return URL.canParse(url) ? new URL(url).host : url;
+}
+
 export interface HostLimits {
   /** Max requests in flight to the host (>= 1). */
   concurrency: number;
