@@ -90,10 +90,12 @@ interface HostState {
   remoteTouch: number;
   timer: NodeJS.Timeout | null;
   syncing: boolean;
-  /** A demand change arrived during a sync: sync again right after. */
+  /** An urgent demand change arrived during a sync: sync again right after. */
   dirty: boolean;
   /** Gate-clock time before which a failed sync is not retried early. */
   backoffUntil: number;
+  /** Gate-clock time since which this process has wanted nothing of the host (null: it wants some now). */
+  idleSince: number | null;
 }
 
 /** Effective slot count of a host under `limits`: a crawl delay means one request at a time across all processes. */
@@ -143,7 +145,7 @@ export class HostSlots implements SlotBroker {
     let s = this.hosts.get(host);
     if (!s) {
       if (want === 0) return;
-      s = { held: new Set(), target: 0, want: 0, active: 0, n: 1, validUntil: Number.NEGATIVE_INFINITY, remoteTouch: Number.NEGATIVE_INFINITY, timer: null, syncing: false, dirty: false, backoffUntil: 0 };
+      s = { held: new Set(), target: 0, want: 0, active: 0, n: 1, validUntil: Number.NEGATIVE_INFINITY, remoteTouch: Number.NEGATIVE_INFINITY, timer: null, syncing: false, dirty: false, backoffUntil: 0, idleSince: null };
       this.hosts.set(host, s);
     }
     const n = limits ? slotCount(limits) : s.n;
@@ -153,6 +155,8 @@ export class HostSlots implements SlotBroker {
     s.n = n;
     s.want = newWant;
     s.active = active;
+    if (newWant > 0) s.idleSince = null;
+    else s.idleSince ??= this.now();
     // Holding slots beyond the share that no request uses any more: hand them over now (crawl-delay rotation).
     const shedding = s.held.size > Math.max(s.target, active);
     // Want more than we may use: ask now. Otherwise the regular sync will renew, shed or release when idle.
@@ -188,7 +192,9 @@ export class HostSlots implements SlotBroker {
   private schedule(host: string, s: HostState, delayMs: number): void {
     if (this.closed) return;
     if (s.syncing) {
-      s.dirty = true;
+      // Only an urgent change (hungry, or shedding for another process) syncs again right after; the sync in
+      // progress schedules the regular one anyway (a dirty flag on every demand change kept syncs back to back).
+      if (delayMs === 0) s.dirty = true;
       return;
     }
     if (s.timer !== null) {
@@ -210,7 +216,13 @@ export class HostSlots implements SlotBroker {
     try {
       const { demands, nowMs } = await this.store.demand(host, this.holder, s.want, this.leaseMs);
       const n = s.n;
-      const share = s.want > 0 ? fairShare(this.holder, demands, n, Math.floor(nowMs / this.rotateMs)) : 0;
+      const fair = s.want > 0 ? fairShare(this.holder, demands, n, Math.floor(nowMs / this.rotateMs)) : 0;
+      // Nobody else wants the host: keep what we hold while we are busy (a lane between two steps wants fewer for a
+      // moment; giving slots back then only to take them again a sync later cost the crawl its throughput and the
+      // database thousands of statements). Slots go back when another process asks, or after a whole idle sync.
+      const contended = demands.some((d) => d.holder !== this.holder && d.want > 0);
+      const busy = s.idleSince === null || this.now() - s.idleSince < this.syncMs;
+      const share = contended || !busy ? fair : Math.max(fair, Math.min(n, s.held.size));
       // Never give back a slot a request in flight may be using: keep at least as many as are active.
       const keep = Math.max(share, s.active);
       const excess = [...s.held].sort((a, b) => (a >= n) === (b >= n) ? b - a : a >= n ? -1 : 1).slice(0, Math.max(0, s.held.size - keep));
@@ -244,7 +256,7 @@ export class HostSlots implements SlotBroker {
       }
       usable = 0;
       for (const slot of s.held) if (slot < n) usable++;
-      if (s.want === 0 && s.held.size === 0 && s.active === 0) {
+      if (s.want === 0 && s.held.size === 0 && s.active === 0 && !busy) {
         next = null; // idle: nothing held, demand withdrawn
         if (this.hosts.get(host) === s) this.hosts.delete(host);
       } else if (Math.min(usable, share) < s.want) {

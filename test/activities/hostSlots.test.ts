@@ -99,4 +99,40 @@ describe('HostSlots on PostgreSQL', () => {
     });
     assert.ok(startedAt - leasedAt >= 400 + 150 - 5, `the survivor started ${(startedAt - leasedAt).toFixed(0)} ms after the dead worker's lease began`);
   });
+
+  test('a process alone on a host keeps its slots through a brief dip in demand, and gives them back once idle', async () => {
+    // Counts what the broker asks of the database: a lane between two steps must not cost a release and a re-take.
+    const calls = { take: 0, release: 0, demand: 0 };
+    const pgStore = new PgHostSlotStore(tdb.db);
+    const store: typeof pgStore = Object.assign(Object.create(pgStore), {
+      take: (...a: Parameters<typeof pgStore.take>) => (calls.take++, pgStore.take(...a)),
+      release: (...a: Parameters<typeof pgStore.release>) => (calls.release++, pgStore.release(...a)),
+      demand: (...a: Parameters<typeof pgStore.demand>) => (calls.demand++, pgStore.demand(...a)),
+    });
+    const slots = new HostSlots(store, { holder: 'alone', leaseMs: 5_000, syncMs: 150, hungrySyncMs: 20, rotateMs: 300 });
+    brokers.push(slots);
+    const gate = new PolitenessGate(undefined, slots);
+    const limits = { concurrency: 4, minSpacingMs: 0 };
+    const wave = () => Promise.all(Array.from({ length: 8 }, () => gate.run('alone.test', limits, () => sleep(15))));
+    await wave();
+    const heldAfterFirst = slots.stats('alone.test').held.length;
+    for (let i = 0; i < 5; i++) {
+      await sleep(20); // shorter than a sync: a pause between two batches
+      await wave();
+    }
+    assert.equal(heldAfterFirst, 4);
+    assert.equal(calls.release, 0, 'slots were given back during a brief pause');
+    assert.ok(calls.take <= 2, `${calls.take} take statements for one uncontended host`);
+    // Syncs run on their schedule, not once per change in demand (every request's start and end changes it).
+    const before = calls.demand;
+    const busyFrom = performance.now();
+    await Promise.all(Array.from({ length: 300 }, (_, i) => gate.run('alone.test', limits, () => sleep(3 + (i % 5)))));
+    const periods = Math.ceil((performance.now() - busyFrom) / 150);
+    assert.ok(calls.demand - before <= periods + 2, `${calls.demand - before} syncs in ${periods} sync periods of steady work`);
+    // Idle for longer than a sync: everything goes back.
+    await sleep(600);
+    assert.deepEqual(slots.stats('alone.test').held, []);
+    const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM host_slots WHERE host = 'alone.test' AND holder IS NOT NULL`);
+    assert.equal(n, 0, 'an idle process still holds slots');
+  });
 });
