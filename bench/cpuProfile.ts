@@ -1,5 +1,5 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof) by self time: per package / source file, and the top functions.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
@@ -79,6 +79,8 @@ export async function profileMainThread<T>(fn: () => Promise<T>, top = 20): Prom
   try {
     const value = await fn();
     const { profile } = (await post('Profiler.stop')) as { profile: CpuProfile };
+    // The whole profile too, for call trees (Chrome DevTools' Performance panel opens it).
+    if (process.env.BENCH_PROFILE_OUT) writeFileSync(process.env.BENCH_PROFILE_OUT, JSON.stringify(profile));
     return { value, profile: summarizeProfile(profile, top) };
   } finally {
     session.disconnect();

@@ -19,7 +19,8 @@
 // the best median is the pipeline row; append "+hb-throttle" / "+advisory-lock" to an entry to run it with a
 // bench-only simulation of a proposed src change, see bench/README.md), BENCH_PRELOAD_RUNS (3), BENCH_PRELOAD_PAGES
 // (default BENCH_PAGES), BENCH_FETCH_RETRIES (2: the pipeline's default, used by every variant), BENCH_PROFILE=1
-// (CPU profile of the pipeline worker + SQL timings; slower), BENCH_RESULTS (default bench/results.json).
+// (CPU profile of the pipeline worker + SQL timings; slower; BENCH_PROFILE_OUT=<file> also writes the raw .cpuprofile),
+// BENCH_RESULTS (default bench/results.json).
 // An existing stack instead of a new one (the smoke test): BENCH_TEMPORAL_ADDRESS, BENCH_PG_ADMIN_URL,
 // BENCH_WORKFLOW_BUNDLE.
 import { spawn, type ChildProcess } from 'node:child_process';
