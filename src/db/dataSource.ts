@@ -1,7 +1,6 @@
-// The one place that opens the database: one pg pool per process, schema by migrations only.
-import 'reflect-metadata';
+// The one place that opens the database: one pg pool per process, schema by migrations only. TypeORM gives the
+// DataSource (pool, transactions) and the migration runner; rows are read and written with SQL by src/db/repositories.
 import { DataSource } from 'typeorm';
-import { entities } from './entities';
 import { migrations } from './migrations';
 
 export interface DatabaseOptions {
@@ -15,7 +14,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
   const ds = new DataSource({
     type: 'postgres',
     url: opts.url,
-    entities,
     migrations,
     migrationsTableName: 'sitesweep_migrations',
     synchronize: false,
