@@ -9,6 +9,7 @@ import { batchLimits, createProvider, estimateCostUsd, ProviderError, routeModel
 import { assignParts, REQUEST_OVERHEAD_BYTES, RequestTooLargeError } from '../ai/split';
 import type { AiConfig } from '../config';
 import type { AiJobCounts, AiJobInput, AiJobStatus } from '../workflows/aiContracts';
+import { completedRunIdsOfBatch } from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
 
 /** Lost-response adoption: Anthropic batches created this long before the submit began still count (clock skew). */
@@ -98,8 +99,7 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
 
     /** The completed runs of a batch (the nightly schedule requests recommendations for each). */
     async aiCompletedRunsOfBatch(input: { batchId: string }): Promise<string[]> {
-      const rows = await db.query(`SELECT id FROM audit_runs WHERE batch_id = $1 AND status = 'completed' ORDER BY created_at`, [input.batchId]);
-      return rows.map((r: any) => r.id);
+      return completedRunIdsOfBatch(db, input.batchId);
     },
 
     async aiSetStatus(input: { jobId: string; status: AiJobStatus; error?: string | null }): Promise<void> {

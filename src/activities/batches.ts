@@ -8,6 +8,7 @@
 // the same value twice changes nothing) and the counters are recomputed from domain_statuses, never incremented.
 import type { BatchAuditResult, BatchStatus, DomainStatus } from '../workflows/contracts';
 import * as runStatus from '../db/runStatusStore';
+import { runIdAndAudited } from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
 
 export interface StartBatchInput {
@@ -56,7 +57,7 @@ export function createBatchActivities({ db }: Pick<ActivityDeps, 'db'>) {
       const r = input.result;
       let { runId, pagesAudited } = r;
       if (!runId && r.workflowId) {
-        const [run] = await db.query(`SELECT id, audited FROM audit_runs WHERE workflow_id = $1`, [r.workflowId]);
+        const run = await runIdAndAudited(db, r.workflowId);
         if (run) {
           runId = run.id;
           pagesAudited = Math.max(pagesAudited, run.audited);

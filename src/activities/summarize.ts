@@ -7,6 +7,7 @@ import { buildSummary } from '../audit/summary';
 import { compareRuns, previousRunId, replaceSiteIssues } from '../reports';
 import type { RunSummary, SiteIssue } from '../workflows/contracts';
 import * as runStatus from '../db/runStatusStore';
+import * as runs from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
 import { analyzeRunTables, computeSiteIssues } from './siteChecks';
 import type { SummarizeInput, SummarizeResult } from './types';
@@ -66,8 +67,8 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
         beat(name);
       });
       step('siteChecks');
-      const [run] = await db.query(`SELECT started_at FROM audit_runs WHERE id = $1`, [runId]);
-      const startedAt = run?.started_at ? new Date(run.started_at).getTime() : input.startedAt;
+      const runStarted = await runs.runStartedAt(db, runId);
+      const startedAt = runStarted ? new Date(runStarted).getTime() : input.startedAt;
       const summary = buildSummary({
         pagesAudited: counts.audited,
         pagesFailed: counts.failed,

@@ -19,6 +19,7 @@ import {
   type BatchProgressView,
   type DomainStatus,
 } from '../workflows/contracts';
+import { runsOfBatch } from '../db/repositories/runs';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
@@ -100,10 +101,7 @@ export async function batchView(deps: BatchDeps, row: Record<string, any>): Prom
   if (live) Object.assign(statuses, live.domainStatuses);
   // Domains in flight: their run id and live page count come from their audit_runs rows.
   if (Object.values(statuses).some((s) => LIVE.includes(s.status) || !s.runId)) {
-    const runs: Array<{ id: string; workflow_id: string; status: string; audited: number }> = await db.query(
-      `SELECT id, workflow_id, status, audited FROM audit_runs WHERE batch_id = $1`,
-      [row.id],
-    );
+    const runs = await runsOfBatch(db, row.id);
     const byWorkflow = new Map(runs.map((r) => [r.workflow_id, r]));
     for (const [domain, s] of Object.entries(statuses)) {
       const workflowId = s.workflowId || batchChildWorkflowId(siteHostOf(domain) ?? '', row.id);

@@ -10,6 +10,7 @@ import { findCheck } from '../audit/catalogue';
 import { DELIBERATE_FAILURES } from '../audit/records';
 import { normalizeUrl, urlHash } from '../audit/url';
 import { notFound, parseOr400 } from './errors';
+import { completedRunsOfSite, type RunRow } from '../db/repositories/runs';
 import { findRunRow } from './runService';
 import { historyQuerySchema, linksQuerySchema, listPagesQuerySchema, pageQuerySchema, runIdParamSchema, type ListPagesQuery, type PageSort } from './schemas';
 
@@ -204,12 +205,8 @@ async function runHealth(db: Db, runId: string, finishedAt: string): Promise<{ p
   return value;
 }
 
-export async function siteHistory(db: Db, run: Record<string, any>, limit: number) {
-  const runs: Array<Record<string, any>> = await db.query(
-    `SELECT id, status, summary, created_at, finished_at FROM audit_runs
-      WHERE site_host = $1 AND status = 'completed' ORDER BY created_at DESC LIMIT $2`,
-    [run.site_host, limit],
-  );
+export async function siteHistory(db: Db, run: Pick<RunRow, 'site_host'>, limit: number) {
+  const runs = await completedRunsOfSite(db, run.site_host, limit);
   const items = [];
   for (const r of runs.reverse()) {
     const byCode: Record<string, number> = r.summary?.issuesByCode ?? {};
@@ -222,12 +219,12 @@ export async function siteHistory(db: Db, run: Record<string, any>, limit: numbe
     }
     const health = await runHealth(db, r.id, new Date(r.finished_at ?? r.created_at).toISOString());
     items.push({
-      runId: r.id as string, createdAt: r.created_at, finishedAt: r.finished_at,
+      runId: r.id, createdAt: r.created_at, finishedAt: r.finished_at,
       pagesAudited: r.summary?.pagesAudited ?? health.pages, pagesFailed: r.summary?.pagesFailed ?? 0,
       healthScore: health.healthScore, findings,
     });
   }
-  return { siteHost: run.site_host as string, items };
+  return { siteHost: run.site_host, items };
 }
 
 export function createExploreRouter(deps: { db: DataSource }): express.Router {

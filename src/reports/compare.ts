@@ -1,6 +1,7 @@
 // Comparing two runs of a site by (code, page): used by the summarize activity (the summary's delta) and by
 // GET /api/runs/:id/compare. Reads page findings from page_audits and site findings from site_issues.
 import type { SiteIssue } from '../workflows/contracts';
+import { previousCompletedRunId } from '../db/repositories/runs';
 import { siteFindingPairs, type Db } from './siteIssueStore';
 
 export interface FindingRef {
@@ -20,15 +21,7 @@ export interface RunComparison {
 
 /** The last completed run of the same site host that finished before `runId` started. */
 export async function previousRunId(db: Db, runId: string): Promise<string | null> {
-  const [row] = await db.query(
-    `SELECT o.id FROM audit_runs r
-       JOIN audit_runs o ON o.site_host = r.site_host AND o.id <> r.id AND o.status = 'completed'
-                        AND coalesce(o.finished_at, o.updated_at) <= coalesce(r.started_at, r.created_at)
-      WHERE r.id = $1
-      ORDER BY coalesce(o.finished_at, o.updated_at) DESC LIMIT 1`,
-    [runId],
-  );
-  return row?.id ?? null;
+  return previousCompletedRunId(db, runId);
 }
 
 /** Every (code, page) finding of a run: per-page findings from the rows, site findings from site_issues (or given). */
