@@ -4,7 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import { buildSummary } from '../audit/summary';
-import { compareRuns, previousRunId, replaceSiteIssues } from '../reports';
+import { compareRuns, previousRunId } from '../reports';
+import { replaceSiteIssues } from '../db/repositories/siteIssues';
 import type { RunSummary, SiteIssue } from '../workflows/contracts';
 import * as runStatus from '../db/runStatusStore';
 import * as pages from '../db/repositories/pages';

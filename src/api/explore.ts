@@ -13,6 +13,7 @@ import { notFound, parseOr400 } from './errors';
 import * as links from '../db/repositories/links';
 import * as pages from '../db/repositories/pages';
 import { completedRunsOfSite, type RunRow } from '../db/repositories/runs';
+import { siteFindingsOfPage } from '../db/repositories/siteIssues';
 import { findRunRow } from './runService';
 import { historyQuerySchema, linksQuerySchema, listPagesQuerySchema, pageQuerySchema, runIdParamSchema, type ListPagesQuery } from './schemas';
 
@@ -41,14 +42,7 @@ export async function pageDetail(db: Db, runId: string, url: string) {
   const row = await pages.pageByHashes(db, runId, hashes);
   if (!row) throw notFound(`page ${url} in run ${runId}`);
   const [site, inlinks, outlinks, suggestion] = await Promise.all([
-    db.query(
-      `SELECT s.code, s.severity, s.detail, s.n_pages,
-              (SELECT coalesce(jsonb_agg(v.value), '[]'::jsonb) FROM (
-                 SELECT v.value FROM jsonb_array_elements(coalesce(s.sources, '[]'::jsonb)) v
-                  WHERE v.value->>'to' = $2 OR v.value->>'from' = $2 LIMIT 20) v) AS sources
-         FROM site_issues s WHERE s.run_id = $1 AND s.pages @> jsonb_build_array($2::text) ORDER BY s.ordinal LIMIT 100`,
-      [runId, row.url],
-    ),
+    siteFindingsOfPage(db, runId, row.url),
     links.countInlinks(db, runId, row.url_hash),
     links.countOutlinks(db, runId, row.url_hash),
     db.query(
@@ -69,7 +63,7 @@ export async function pageDetail(db: Db, runId: string, url: string) {
     hreflang: data?.hreflang ?? [],
     findings: [
       ...row.issues.map((f) => ({ scope: 'page', ...f, ...explain(f.code) })),
-      ...site.map((s: any) => ({ scope: 'site', code: s.code, severity: s.severity, detail: s.detail, groupSize: s.n_pages, sources: s.sources, ...explain(s.code) })),
+      ...site.map((s) => ({ scope: 'site', code: s.code, severity: s.severity, detail: s.detail, groupSize: s.n_pages, sources: s.sources, ...explain(s.code) })),
     ],
     inlinks,
     outlinks,

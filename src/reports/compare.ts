@@ -3,7 +3,7 @@
 import type { SiteIssue } from '../workflows/contracts';
 import { pageFindingPairs, pageUrls } from '../db/repositories/pages';
 import { previousCompletedRunId } from '../db/repositories/runs';
-import { siteFindingPairs, type Db } from './siteIssueStore';
+import { siteFindingPairs, type Db } from '../db/repositories/siteIssues';
 
 export interface FindingRef {
   code: string;
