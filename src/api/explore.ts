@@ -10,6 +10,7 @@ import { findCheck } from '../audit/catalogue';
 import { DELIBERATE_FAILURES } from '../audit/records';
 import { normalizeUrl, urlHash } from '../audit/url';
 import { notFound, parseOr400 } from './errors';
+import { latestSuggestionOfPage } from '../db/repositories/aiJobs';
 import * as links from '../db/repositories/links';
 import * as pages from '../db/repositories/pages';
 import { completedRunsOfSite, type RunRow } from '../db/repositories/runs';
@@ -45,11 +46,7 @@ export async function pageDetail(db: Db, runId: string, url: string) {
     siteFindingsOfPage(db, runId, row.url),
     links.countInlinks(db, runId, row.url_hash),
     links.countOutlinks(db, runId, row.url_hash),
-    db.query(
-      `SELECT j.id AS job_id, j.model, i.status, i.result, i.error FROM ai_batch_jobs j JOIN ai_batch_items i ON i.job_id = j.id
-        WHERE j.run_id = $1 AND i.page_id = $2 ORDER BY j.created_at DESC LIMIT 1`,
-      [runId, row.id],
-    ),
+    latestSuggestionOfPage(db, runId, row.id),
   ]);
   const { id: _id, url_hash: _h, data, ...rest } = row;
   // Stored findings: a code from an older version may no longer be in the catalogue; it is shown by its code alone.
@@ -67,7 +64,7 @@ export async function pageDetail(db: Db, runId: string, url: string) {
     ],
     inlinks,
     outlinks,
-    suggestion: suggestion[0] ? { jobId: suggestion[0].job_id, model: suggestion[0].model, status: suggestion[0].status, suggestion: suggestion[0].result, error: suggestion[0].error } : null,
+    suggestion: suggestion ? { jobId: suggestion.job_id, model: suggestion.model, status: suggestion.status, suggestion: suggestion.result, error: suggestion.error } : null,
   };
 }
 
