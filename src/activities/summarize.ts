@@ -1,5 +1,5 @@
 // The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
-// the run's rows (src/activities/siteChecks), store their full lists in site_issues, and write the execution summary,
+// the run's rows (src/db/siteChecks), store their full lists in site_issues, and write the execution summary,
 // which keeps counts and the top entries only (it is also the workflow result, so it must stay small).
 import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
@@ -11,7 +11,7 @@ import * as runStatus from '../db/runStatusStore';
 import * as pages from '../db/repositories/pages';
 import * as runs from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
-import { analyzeRunTables, computeSiteIssues } from './siteChecks';
+import { analyzeRunTables, computeSiteIssues } from '../db/siteChecks';
 import type { SummarizeInput, SummarizeResult } from './types';
 
 /** Heartbeat between steps: a killed worker's summarize is retried after the heartbeat timeout, not its start-to-close. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { computeSiteIssues } from '../../src/activities/siteChecks';
+import { computeSiteIssues } from '../../src/db/siteChecks';
 import { nearDuplicateClusters } from '../../src/audit/nearDuplicates';
 import { readSiteIssues } from '../../src/db/repositories/siteIssues';
 import type { RunSummary, SiteIssue } from '../../src/workflows/contracts';
