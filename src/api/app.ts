@@ -8,6 +8,7 @@ import express, { type RequestHandler } from 'express';
 import type { DataSource } from 'typeorm';
 import { CHECKS } from '../audit/catalogue';
 import type { Config } from '../config';
+import { ping } from '../db/repositories/queryable';
 import type { Logger } from '../logger';
 import { createBatchRouter } from './batches';
 import { createExploreRouter } from './explore';
@@ -49,7 +50,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, boolean> = { database: false, temporal: false };
     try {
-      await db.query('SELECT 1');
+      await ping(db);
       checks.database = true;
     } catch {}
     try {

@@ -3,3 +3,8 @@
 import type { EntityManager } from 'typeorm';
 
 export type Queryable = Pick<EntityManager, 'query'>;
+
+/** The cheapest round trip: throws when the database is unreachable (readiness checks). */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
