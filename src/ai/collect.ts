@@ -1,3 +1,6 @@
+// src/ai: AI recommendations. Which pages get a request (this file), the prompt and its answer schema (prompt.ts),
+// the providers' batch APIs (providers/), splitting requests into provider batches (split.ts), the nightly schedule
+// (schedule.ts). The job's rows are in src/db/repositories/aiJobs.ts; its activities in src/activities/ai.ts.
 // Which pages of a finished run get a recommendation request: audited pages with findings (optionally only some
 // severities or codes), in page order, capped. Shared by the collect activity and the API's dry run.
 import { CHECKS } from '../audit/catalogue';

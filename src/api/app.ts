@@ -1,3 +1,7 @@
+// src/api: the HTTP edge. app.ts mounts one router per resource (runs.ts; what a run holds: explore.ts, reports.ts,
+// recommendations.ts; batches.ts, schedule.ts, metrics.ts); runService.ts is shared with the CLI; schemas.ts (zod)
+// validates and feeds openapi.ts; errors.ts maps DomainErrors to HTTP; public/ is the dashboard. Rows come from
+// src/db/repositories; no SQL here.
 // The Express app: a thin layer over the run service, the database and Temporal. Built by a factory so tests,
 // the CLI's local stack and the server process all mount the same app.
 import { isUtf8 } from 'node:buffer';

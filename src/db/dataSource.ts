@@ -1,5 +1,9 @@
-// The one place that opens the database: one pg pool per process, schema by migrations only. TypeORM gives the
-// DataSource (pool, transactions) and the migration runner; rows are read and written with SQL by src/db/repositories.
+// src/db: everything that speaks SQL. dataSource.ts opens the database (one pg pool per process) and runs the
+// migrations (migrations/, the schema's one source: no TypeORM entities); repositories/ holds typed statements per
+// aggregate; siteChecks/ the site-level findings as set queries; runStatusStore.ts every write of a run's status and
+// stage; hostSlotStore.ts the cross-process politeness leases. The crawl's hot-path writers stay beside their
+// activities (src/activities/persist.ts, frontier.ts).
+// TypeORM gives the DataSource (pool, transactions) and the migration runner.
 import { DataSource } from 'typeorm';
 import { migrations } from './migrations';
 
