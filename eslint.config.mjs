@@ -60,6 +60,21 @@ export default tseslint.config(
     },
   },
   {
+    // SQL lives in src/db (repositories, site checks, run status store): the API, the activities and the report
+    // services call named, typed functions. The crawl's hot-path writers (persist, frontier, audit) and the image
+    // sizing activity keep their statements for now; calls on a Temporal handle (`handle.query(…)`) are not SQL.
+    files: ['src/api/**/*.ts', 'src/activities/**/*.ts', 'src/reports/**/*.ts', 'src/ai/**/*.ts', 'src/metrics.ts'],
+    ignores: ['src/activities/persist.ts', 'src/activities/frontier.ts', 'src/activities/audit.ts', 'src/activities/images.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...[
+        // SQL text handed to any .query(), and any .query() on a database handle (db, tx, deps.db…).
+        "CallExpression[callee.property.name='query'][arguments.0.type=/^(Literal|TemplateLiteral)$/]",
+        "CallExpression[callee.property.name='query'][callee.object.name=/^(db|tx|ds|dataSource|manager|queryRunner)$/]",
+        "CallExpression[callee.property.name='query'][callee.object.property.name=/^(db|dataSource)$/]",
+      ].map((selector) => ({ selector, message: 'No SQL here: add a named function to a repository in src/db/repositories and call it.' }))],
+    },
+  },
+  {
     // The CLI shares the API's services but not its HTTP types: refusals are DomainErrors (src/errors.ts).
     files: ['src/cli*.ts', 'src/aiCli.ts'],
     rules: {

@@ -21,6 +21,7 @@ import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, 
 import { findCheck } from './audit/catalogue';
 import { loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
+import type { RunRow } from './db/repositories/runs';
 import { createLogger, maskUrl } from './logger';
 import { bringUpStack, ensureSearchAttributes, type Stack } from './stack';
 import { connectClient, connectWorker } from './temporal/connection';
@@ -295,7 +296,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
 }
 
 /** --output json,csv,html into --output-dir: the full report JSON, issues/pages CSV, one self-contained HTML. */
-async function writeOutputs(running: Running, run: Record<string, any>, report: RunReport, formats: OutputFormat[], dir: string) {
+async function writeOutputs(running: Running, run: RunRow, report: RunReport, formats: OutputFormat[], dir: string) {
   await mkdir(dir, { recursive: true });
   const wrote = (file: string, what: string) => process.stderr.write(`  wrote ${file}${what ? ` (${what})` : ''}\n`);
   if (formats.includes('json')) {

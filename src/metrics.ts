@@ -15,6 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import * as stats from './db/repositories/stats';
 
 export const workerRegistry = new Registry();
 
@@ -99,7 +100,7 @@ export function createDbMetricsRegistry(db: DataSource): Registry {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const rows: Array<{ status: string; n: number }> = await db.query(`SELECT status, count(*)::int AS n FROM audit_runs GROUP BY status`);
+      const rows = await stats.runsByStatus(db);
       this.reset();
       for (const s of RUN_STATUSES) this.set({ status: s }, 0);
       for (const r of rows) this.set({ status: r.status }, r.n);
@@ -111,7 +112,7 @@ export function createDbMetricsRegistry(db: DataSource): Registry {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const [r] = await db.query(`SELECT COALESCE(sum(audited), 0)::bigint AS ok, COALESCE(sum(failed), 0)::bigint AS failed FROM audit_runs`);
+      const r = await stats.pageTotals(db);
       this.set({ status: 'ok' }, Number(r.ok));
       this.set({ status: 'failed' }, Number(r.failed));
     },
@@ -122,9 +123,7 @@ export function createDbMetricsRegistry(db: DataSource): Registry {
     labelNames: ['reason'] as const,
     registers: [registry],
     async collect() {
-      const rows: Array<{ reason: string; n: number }> = await db.query(
-        `SELECT failure_reason AS reason, count(*)::int AS n FROM page_audits WHERE status = 'failed' AND failure_reason IS NOT NULL GROUP BY failure_reason`,
-      );
+      const rows = await stats.failedPagesByReason(db);
       this.reset();
       for (const r of rows) this.set({ reason: r.reason }, r.n);
     },
@@ -135,7 +134,7 @@ export function createDbMetricsRegistry(db: DataSource): Registry {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const rows: Array<{ status: string; n: number }> = await db.query(`SELECT status, count(*)::int AS n FROM audit_batches GROUP BY status`);
+      const rows = await stats.batchesByStatus(db);
       this.reset();
       for (const s of RUN_STATUSES) this.set({ status: s }, 0);
       for (const r of rows) this.set({ status: r.status }, r.n);

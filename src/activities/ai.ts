@@ -9,6 +9,8 @@ import { batchLimits, createProvider, estimateCostUsd, ProviderError, routeModel
 import { assignParts, REQUEST_OVERHEAD_BYTES, RequestTooLargeError } from '../ai/split';
 import type { AiConfig } from '../config';
 import type { AiJobCounts, AiJobInput, AiJobStatus } from '../workflows/aiContracts';
+import * as aiJobs from '../db/repositories/aiJobs';
+import { completedRunIdsOfBatch } from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
 
 /** Lost-response adoption: Anthropic batches created this long before the submit began still count (clock skew). */
@@ -30,16 +32,13 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
     return createProvider(ai, route.provider);
   };
   const job = async (jobId: string) => {
-    const [row] = await db.query(`SELECT * FROM ai_batch_jobs WHERE id = $1`, [jobId]);
+    const row = await aiJobs.findAiJob(db, jobId);
     if (!row) throw ApplicationFailure.nonRetryable(`AI job ${jobId} not found`, 'NotFound');
     return row;
   };
   /** One provider batch of a job (a part), with the job's model. */
   const partOf = async (jobId: string, part: number) => {
-    const [row] = await db.query(
-      `SELECT b.*, j.model FROM ai_provider_batches b JOIN ai_batch_jobs j ON j.id = b.job_id WHERE b.job_id = $1 AND b.part = $2`,
-      [jobId, part],
-    );
+    const row = await aiJobs.findPart(db, jobId, part);
     if (!row) throw ApplicationFailure.nonRetryable(`AI job ${jobId} has no part ${part}`, 'NotFound');
     return row;
   };
@@ -53,11 +52,10 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
       const route = routeModel(input.model);
       if (!route) throw ApplicationFailure.nonRetryable(`model: unknown model ${input.model}`, 'InvalidInput');
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? input.jobId;
-      await db.query(
-        `INSERT INTO ai_batch_jobs (id, workflow_id, run_id, model, provider, status, options)
-         VALUES ($1, $2, $3, $4, $5, 'collecting', $6) ON CONFLICT (id) DO NOTHING`,
-        [input.jobId, workflowId, input.runId, input.model, route.provider, JSON.stringify({ severities: input.severities ?? null, codes: input.codes ?? null, maxPages: input.maxPages ?? null })],
-      );
+      await aiJobs.ensureAiJob(db, {
+        jobId: input.jobId, workflowId, runId: input.runId, model: input.model, provider: route.provider,
+        options: { severities: input.severities ?? null, codes: input.codes ?? null, maxPages: input.maxPages ?? null },
+      });
       const pages = await collectPages(db, input.runId, input);
       const sizes = pages.map((p) => Buffer.byteLength(p.prompt) + REQUEST_OVERHEAD_BYTES);
       let split: ReturnType<typeof assignParts>;
@@ -68,49 +66,23 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
         throw err;
       }
       if (pages.length) {
-        await db.transaction(async (tx) => {
-          await tx.query(
-            `INSERT INTO ai_batch_items (job_id, custom_id, page_id, url, prompt_hash, prompt, part)
-             SELECT $1, 'p-' || r.page_id, r.page_id::bigint, r.url, r.prompt_hash, r.prompt, r.part
-               FROM jsonb_to_recordset($2::jsonb) AS r(page_id text, url text, prompt_hash text, prompt text, part int)
-             ON CONFLICT (job_id, custom_id) DO NOTHING`,
-            [input.jobId, JSON.stringify(pages.map((p, i) => ({ page_id: p.pageId, url: p.url, prompt_hash: promptHash(p.prompt), prompt: p.prompt, part: split.parts[i] })))],
-          );
-          await tx.query(
-            `INSERT INTO ai_provider_batches (job_id, part, request_count, bytes)
-             SELECT $1, part, count(*)::int, sum(octet_length(prompt) + $2)::bigint FROM ai_batch_items WHERE job_id = $1 GROUP BY part
-             ON CONFLICT (job_id, part) DO NOTHING`,
-            [input.jobId, REQUEST_OVERHEAD_BYTES],
-          );
-        });
+        const items = pages.map((p, i) => ({ page_id: p.pageId, url: p.url, prompt_hash: promptHash(p.prompt), prompt: p.prompt, part: split.parts[i] }));
+        await db.transaction((tx) => aiJobs.insertItemsAndParts(tx, input.jobId, items, REQUEST_OVERHEAD_BYTES));
       }
       const est = estimate(pages);
-      const [{ n, parts }] = await db.query(
-        `SELECT (SELECT count(*)::int FROM ai_batch_items WHERE job_id = $1) AS n, (SELECT count(*)::int FROM ai_provider_batches WHERE job_id = $1) AS parts`,
-        [input.jobId],
-      );
-      await db.query(
-        `UPDATE ai_batch_jobs SET total_pages = $2, estimated_cost_usd = $3, metadata = metadata || jsonb_build_object('providerBatches', $4::int), updated_at = now() WHERE id = $1`,
-        [input.jobId, n, estimateCostUsd(input.model, est.inputTokens, est.outputTokens), parts],
-      );
+      const { n, parts } = await aiJobs.countItemsAndParts(db, input.jobId);
+      await aiJobs.setJobTotals(db, input.jobId, n, estimateCostUsd(input.model, est.inputTokens, est.outputTokens), parts);
       return { total: n, parts };
     },
 
     /** The completed runs of a batch (the nightly schedule requests recommendations for each). */
     async aiCompletedRunsOfBatch(input: { batchId: string }): Promise<string[]> {
-      const rows = await db.query(`SELECT id FROM audit_runs WHERE batch_id = $1 AND status = 'completed' ORDER BY created_at`, [input.batchId]);
-      return rows.map((r: any) => r.id);
+      return completedRunIdsOfBatch(db, input.batchId);
     },
 
     async aiSetStatus(input: { jobId: string; status: AiJobStatus; error?: string | null }): Promise<void> {
       const terminal = ['completed', 'failed', 'cancelled'].includes(input.status);
-      await db.query(
-        `UPDATE ai_batch_jobs SET status = $2, updated_at = now(),
-           completed_at = CASE WHEN $3 THEN COALESCE(completed_at, now()) ELSE completed_at END,
-           metadata = CASE WHEN $4::text IS NULL THEN metadata ELSE metadata || jsonb_build_object('error', $4::text) END
-         WHERE id = $1`,
-        [input.jobId, input.status, terminal, input.error ?? null],
-      );
+      await aiJobs.setJobStatus(db, input.jobId, input.status, terminal, input.error ?? null);
     },
 
     /**
@@ -125,31 +97,15 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
       if (row.provider_batch_id) return { providerBatchId: row.provider_batch_id, adopted: row.adopted };
       const p = provider(row.model);
       const displayName = `${input.jobId}-part${part}`;
-      const items: Array<{ custom_id: string; prompt: string }> = await db.query(
-        `SELECT custom_id, prompt FROM ai_batch_items WHERE job_id = $1 AND part = $2 ORDER BY id`,
-        [input.jobId, part],
-      );
+      const items = await aiJobs.partRequests(db, input.jobId, part);
       const record = async (batch: ProviderBatch, adopted: boolean) => {
-        await db.transaction(async (tx) => {
-          await tx.query(
-            `UPDATE ai_provider_batches SET provider_batch_id = $3, state = 'processing', adopted = $4, submitted_at = COALESCE(submitted_at, now())
-              WHERE job_id = $1 AND part = $2`,
-            [input.jobId, part, batch.id, adopted],
-          );
-          await tx.query(
-            `UPDATE ai_batch_jobs SET provider_batch_id = CASE WHEN $2 = 0 THEN $3 ELSE provider_batch_id END,
-               submitted_at = COALESCE(submitted_at, now()),
-               metadata = metadata || jsonb_build_object('adopted', COALESCE((metadata->>'adopted')::boolean, false) OR $4::boolean), updated_at = now()
-             WHERE id = $1`,
-            [input.jobId, part, batch.id, adopted],
-          );
-        });
+        await db.transaction((tx) => aiJobs.recordPartSubmitted(tx, input.jobId, part, batch.id, adopted));
         return { providerBatchId: batch.id, adopted };
       };
       try {
         if (row.submit_started_at) {
           const since = new Date(new Date(row.submit_started_at).getTime() - ADOPT_SLACK_MS);
-          const known = new Set((await db.query(`SELECT provider_batch_id FROM ai_provider_batches WHERE provider_batch_id IS NOT NULL`)).map((r: any) => r.provider_batch_id));
+          const known = await aiJobs.knownProviderBatchIds(db);
           const matches = (await p.list(since))
             .filter((b) => !known.has(b.id))
             .filter((b) => (p.name === 'gemini' ? b.displayName === displayName : b.requestCount === items.length))
@@ -160,8 +116,7 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
             return await record(matches[0], true);
           }
         }
-        await db.query(`UPDATE ai_provider_batches SET state = 'submitting', submit_started_at = now() WHERE job_id = $1 AND part = $2`, [input.jobId, part]);
-        await db.query(`UPDATE ai_batch_jobs SET submit_started_at = COALESCE(submit_started_at, now()), updated_at = now() WHERE id = $1`, [input.jobId]);
+        await aiJobs.markPartSubmitting(db, input.jobId, part);
         const batch = await p.create(row.model, items.map((i) => ({ customId: i.custom_id, prompt: i.prompt, maxTokens: PROMPT_MAX_OUTPUT_TOKENS })), displayName);
         return await record(batch, false);
       } catch (err) {
@@ -172,10 +127,8 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
     async aiPoll(input: { jobId: string; part?: number }): Promise<{ state: ProviderBatch['state']; terminal: string | null }> {
       const row = await partOf(input.jobId, input.part ?? 0);
       try {
-        const b = await provider(row.model).get(row.provider_batch_id);
-        if (b.state === 'ended' && row.state !== 'ended') {
-          await db.query(`UPDATE ai_provider_batches SET state = 'ended', ended_at = now() WHERE job_id = $1 AND part = $2`, [input.jobId, row.part]);
-        }
+        const b = await provider(row.model).get(row.provider_batch_id!);
+        if (b.state === 'ended' && row.state !== 'ended') await aiJobs.markPartEnded(db, input.jobId, row.part);
         return { state: b.state, terminal: b.terminal ?? null };
       } catch (err) {
         throw toFailure(err);
@@ -185,13 +138,10 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
     /** Cancels every submitted part that has not ended. */
     async aiCancelBatch(input: { jobId: string }): Promise<void> {
       const row = await job(input.jobId);
-      const parts: Array<{ provider_batch_id: string }> = await db.query(
-        `SELECT provider_batch_id FROM ai_provider_batches WHERE job_id = $1 AND provider_batch_id IS NOT NULL AND state <> 'ended' ORDER BY part`,
-        [input.jobId],
-      );
-      for (const part of parts) {
+      const open = await aiJobs.openProviderBatchIds(db, input.jobId);
+      for (const providerBatchId of open) {
         try {
-          await provider(row.model).cancel(part.provider_batch_id);
+          await provider(row.model).cancel(providerBatchId);
         } catch (err) {
           // Already ended or gone: nothing left to cancel.
           if (err instanceof ProviderError && (err.status === 404 || err.status === 409 || err.status === 400)) continue;
@@ -207,10 +157,10 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
     async aiSaveResults(input: { jobId: string; part?: number }): Promise<AiJobCounts> {
       const part = input.part ?? 0;
       const [row, batch] = await Promise.all([job(input.jobId), partOf(input.jobId, part)]);
-      const ids: string[] = (await db.query(`SELECT custom_id FROM ai_batch_items WHERE job_id = $1 AND part = $2 ORDER BY id`, [input.jobId, part])).map((r: any) => r.custom_id);
+      const ids = await aiJobs.partCustomIds(db, input.jobId, part);
       let results;
       try {
-        results = await provider(row.model).results(batch.provider_batch_id, ids);
+        results = await provider(row.model).results(batch.provider_batch_id!, ids);
       } catch (err) {
         throw toFailure(err);
       }
@@ -222,32 +172,11 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
           ? { custom_id: r.customId, status: 'succeeded', result: parsed.value, error: null, inp: r.inputTokens ?? null, out: r.outputTokens ?? null }
           : { custom_id: r.customId, status: 'errored', result: null, error: parsed.error, inp: r.inputTokens ?? null, out: r.outputTokens ?? null };
       });
-      await db.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE ai_batch_items i SET status = u.status, result = u.result, error = u.error, input_tokens = u.inp, output_tokens = u.out
-             FROM jsonb_to_recordset($2::jsonb) AS u(custom_id text, status text, result jsonb, error text, inp int, out int)
-            WHERE i.job_id = $1 AND i.part = $3 AND i.custom_id = u.custom_id`,
-          [input.jobId, JSON.stringify(updates), part],
-        );
-        // A submitted request with no result line is a fault of the batch: recorded, never silently dropped.
-        await tx.query(
-          `UPDATE ai_batch_items SET status = 'errored', error = 'no result returned for this request' WHERE job_id = $1 AND part = $2 AND status = 'pending'`,
-          [input.jobId, part],
-        );
-      });
-      const [c] = await db.query(
-        `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE status = 'errored')::int AS errored,
-                count(*) FILTER (WHERE status = 'expired')::int AS expired, count(*) FILTER (WHERE status = 'canceled')::int AS canceled,
-                COALESCE(sum(input_tokens), 0)::bigint AS inp, COALESCE(sum(output_tokens), 0)::bigint AS out
-           FROM ai_batch_items WHERE job_id = $1`,
-        [input.jobId],
-      );
+      // A submitted request with no result line is a fault of the batch: recorded, never silently dropped.
+      await db.transaction((tx) => aiJobs.storePartResults(tx, input.jobId, part, updates));
+      const c = await aiJobs.countItemOutcomes(db, input.jobId);
       const cost = estimateCostUsd(row.model, Number(c.inp), Number(c.out));
-      await db.query(
-        `UPDATE ai_batch_jobs SET succeeded = $2, errored = $3, expired = $4, canceled = $5, input_tokens = $6, output_tokens = $7,
-           estimated_cost_usd = $8, updated_at = now() WHERE id = $1`,
-        [input.jobId, c.succeeded, c.errored, c.expired, c.canceled, c.inp, c.out, cost],
-      );
+      await aiJobs.setJobCounts(db, input.jobId, c, cost);
       return { succeeded: c.succeeded, errored: c.errored, expired: c.expired, canceled: c.canceled };
     },
   };

@@ -8,6 +8,7 @@ import { createScope } from '../audit/scope';
 import { isGzip, parseSitemap } from '../audit/sitemap';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import * as runStatus from '../db/runStatusStore';
+import * as runs from '../db/repositories/runs';
 import { runHeaders } from './audit';
 import type { ActivityDeps } from './deps';
 import { enqueue, lockRun, type FrontierCandidate } from './frontier';
@@ -54,7 +55,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       const robotsStatus = robotsRes.statusCode || null;
       const robotsText = robotsRes.statusCode >= 200 && robotsRes.statusCode < 300 && robotsRes.rawBody ? robotsRes.rawBody.toString('utf8') : null;
       const robots = parseRobots(robotsUrl, robotsText, robotsStatus);
-      await db.query(`UPDATE audit_runs SET robots_txt = $2, robots_status = $3, updated_at = now() WHERE id = $1`, [input.runId, robotsText, robotsStatus]);
+      await runs.storeRobots(db, input.runId, robotsText, robotsStatus);
       forgetRunContext(input.runId);
       const limits = runHostLimits(
         options.perHostConcurrency,
@@ -114,14 +115,13 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       if (candidates.slice(1).some((c) => c.urlHash === candidates[0].urlHash)) candidates[0].inSitemap = true;
 
       const duplicates = [...listedIn].slice(0, MAX_SITEMAP_DUPLICATES).map(([url, ids]) => ({ url, sitemaps: [...ids].map((i) => listing[i]) }));
-      await db.query(`UPDATE audit_runs SET sitemap_duplicates = $2 WHERE id = $1`, [input.runId, duplicates.length > 0 ? JSON.stringify(duplicates) : null]);
+      await runs.storeSitemapDuplicates(db, input.runId, duplicates);
 
       const discovered = await db.transaction(async (tx) => {
         await lockRun(tx, input.runId);
         await enqueue(tx, input.runId, candidates, options.maxPages);
         await runStatus.markAuditing(tx, input.runId);
-        const [{ n }] = await tx.query(`SELECT discovered AS n FROM audit_runs WHERE id = $1`, [input.runId]);
-        return n as number;
+        return runs.discoveredCount(tx, input.runId);
       });
       log.info({ runId: input.runId, discovered, sitemapsFetched, sitemapUrls, robotsStatus }, 'discovery done');
       return { discovered, robotsStatus, sitemapsFetched, sitemapUrls };

@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { urlHash } from '../audit/url';
+import * as externalLinks from '../db/repositories/externalLinks';
 import type { SiteAuditOptions } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 
@@ -31,17 +32,8 @@ export function createExternalActivities({ db, fetcher, crawl, log }: ActivityDe
     async checkExternalLinks(input: ExternalCheckInput): Promise<ExternalCheckResult> {
       const ctx = Context.current();
       const { runId, options } = input;
-      const targets: Array<{ url: string }> = await db.query(
-        `SELECT DISTINCT e->>'url' AS url
-           FROM page_audits p
-          CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(p.data->'external') = 'array' THEN p.data->'external' ELSE '[]'::jsonb END) e
-          WHERE p.run_id = $1 AND e->>'url' ~ '^https?://'
-          ORDER BY 1 LIMIT $2`,
-        [runId, MAX_EXTERNAL_URLS],
-      );
-      const known = new Set<string>(
-        (await db.query(`SELECT url_hash FROM external_links WHERE run_id = $1`, [runId])).map((r: { url_hash: string }) => r.url_hash),
-      );
+      const targets = await externalLinks.externalTargets(db, runId, MAX_EXTERNAL_URLS);
+      const known = await externalLinks.checkedExternalHashes(db, runId);
       const todo = targets.map((t) => ({ url: t.url, hash: urlHash(t.url) })).filter((t) => !known.has(t.hash));
       const limit = pLimit(CONCURRENCY);
       let done = 0;
@@ -61,22 +53,15 @@ export function createExternalActivities({ db, fetcher, crawl, log }: ActivityDe
               accept: 'html',
             });
             if (res.failureReason === 'aborted') return;
-            await db.query(
-              `INSERT INTO external_links (run_id, url_hash, url, status_code, final_url, redirect_chain, failure_reason)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, url_hash) DO NOTHING`,
-              [runId, t.hash, t.url, res.statusCode || null, res.finalUrl || null, JSON.stringify(res.redirectChain),
-                res.statusCode ? null : (res.failureReason ?? 'failed')],
-            );
+            await externalLinks.insertExternalCheck(db, runId, {
+              urlHash: t.hash, url: t.url, statusCode: res.statusCode || null, finalUrl: res.finalUrl || null, redirectChain: res.redirectChain,
+              failureReason: res.statusCode ? null : (res.failureReason ?? 'failed'),
+            });
             ctx.heartbeat(++done);
           }),
         ),
       );
-      const [c] = await db.query(
-        `SELECT count(*) FILTER (WHERE status_code IS NULL OR status_code >= 400)::int AS broken,
-                count(*) FILTER (WHERE status_code < 400 AND jsonb_array_length(redirect_chain) > 0)::int AS redirected
-           FROM external_links WHERE run_id = $1`,
-        [runId],
-      );
+      const c = await externalLinks.externalCounts(db, runId);
       log.info({ runId, distinct: targets.length, checked: done, broken: c.broken, redirected: c.redirected }, 'external links checked');
       return { distinct: targets.length, checked: done, broken: c.broken, redirected: c.redirected };
     },

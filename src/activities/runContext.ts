@@ -1,6 +1,7 @@
 // Per-run facts every audit batch needs (robots rules, site host), loaded once per worker process and cached.
 import { parseRobots, type RobotsRules } from '../audit/robots';
 import { siteHostOf } from '../audit/url';
+import { runRobots } from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
 
 export interface RunContext {
@@ -14,7 +15,7 @@ const TTL_MS = 10 * 60_000;
 export async function loadRunContext({ db }: Pick<ActivityDeps, 'db'>, runId: string): Promise<RunContext> {
   const hit = cache.get(runId);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.ctx;
-  const [row] = await db.query(`SELECT site_url, robots_txt, robots_status FROM audit_runs WHERE id = $1`, [runId]);
+  const row = await runRobots(db, runId);
   if (!row) throw new Error(`run ${runId} not found`);
   const siteHost = siteHostOf(row.site_url) ?? '';
   const robotsUrl = new URL('/robots.txt', row.site_url).toString();

@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import type { InitRunInput, SetStageInput } from './types';
 import { siteHostOf } from '../audit/url';
 import * as runStatus from '../db/runStatusStore';
+import * as runs from '../db/repositories/runs';
 
 export function createRunActivities({ db }: ActivityDeps) {
   return {
@@ -13,7 +14,7 @@ export function createRunActivities({ db }: ActivityDeps) {
     async initRun(input: InitRunInput): Promise<string> {
       return db.transaction(async (tx) => {
         const host = siteHostOf(input.siteUrl) ?? '';
-        const [existing] = await tx.query(`SELECT id, execution_id FROM audit_runs WHERE workflow_id = $1 FOR UPDATE`, [input.workflowId]);
+        const existing = await runs.lockRunByWorkflowId(tx, input.workflowId);
         if (!existing) {
           return runStatus.insertRunning(tx, {
             workflowId: input.workflowId, runKey: input.runKey, siteUrl: input.siteUrl, siteHost: host,
@@ -21,12 +22,11 @@ export function createRunActivities({ db }: ActivityDeps) {
           });
         }
         if (existing.execution_id !== input.executionId) {
-          await tx.query(`DELETE FROM frontier WHERE run_id = $1`, [existing.id]);
-          await tx.query(`DELETE FROM page_links WHERE run_id = $1`, [existing.id]);
+          await runs.clearExecutionState(tx, existing.id);
           await runStatus.resetForExecution(tx, existing.id, input.executionId);
         }
         await runStatus.markRunning(tx, existing.id, input.options, input.batchId);
-        return existing.id as string;
+        return existing.id;
       });
     },
 

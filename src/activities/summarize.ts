@@ -1,14 +1,17 @@
 // The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
-// the run's rows (src/activities/siteChecks), store their full lists in site_issues, and write the execution summary,
+// the run's rows (src/db/siteChecks), store their full lists in site_issues, and write the execution summary,
 // which keeps counts and the top entries only (it is also the workflow result, so it must stay small).
 import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import { buildSummary } from '../audit/summary';
-import { compareRuns, previousRunId, replaceSiteIssues } from '../reports';
+import { compareRuns, previousRunId } from '../reports';
+import { replaceSiteIssues } from '../db/repositories/siteIssues';
 import type { RunSummary, SiteIssue } from '../workflows/contracts';
 import * as runStatus from '../db/runStatusStore';
+import * as pages from '../db/repositories/pages';
+import * as runs from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
-import { analyzeRunTables, computeSiteIssues } from './siteChecks';
+import { analyzeRunTables, computeSiteIssues } from '../db/siteChecks';
 import type { SummarizeInput, SummarizeResult } from './types';
 
 /** Heartbeat between steps: a killed worker's summarize is retried after the heartbeat timeout, not its start-to-close. */
@@ -33,29 +36,17 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
         t = now;
         beat(name);
       };
-      await db.query(`DELETE FROM page_audits WHERE run_id = $1 AND execution_id IS DISTINCT FROM $2`, [runId, executionId]);
+      await pages.deleteStalePages(db, runId, executionId);
       step('stale');
       // Plans of the site queries must not depend on autovacuum having seen this run yet.
       await db.transaction((tx) => analyzeRunTables(tx));
       step('analyzed');
       // The counts the summary needs, in one statement (one round trip).
-      const [agg] = await db.query(
-        `SELECT count(*) FILTER (WHERE status = 'ok')::int AS audited, count(*) FILTER (WHERE status = 'failed')::int AS failed,
-                (SELECT coalesce(jsonb_object_agg(r, n), '{}') FROM (SELECT failure_reason r, count(*)::int n FROM page_audits
-                  WHERE run_id = $1 AND failure_reason IS NOT NULL GROUP BY 1) x) AS reasons,
-                (SELECT coalesce(jsonb_agg(jsonb_build_array(c, n)), '[]') FROM (SELECT status_code c, count(*)::int n FROM page_audits
-                  WHERE run_id = $1 GROUP BY 1) x) AS codes
-           FROM page_audits WHERE run_id = $1`,
-        [runId],
-      );
-      const counts = { audited: agg.audited as number, failed: agg.failed as number };
-      const failReasons = Object.entries(agg.reasons as Record<string, number>).map(([reason, count]) => ({ reason, count }));
-      const statusCodes = (agg.codes as Array<[number | null, number]>).map(([code, count]) => ({ code, count }));
-      const issueCounts = await db.query(
-        `SELECT i->>'code' AS code, count(*)::int AS count FROM page_audits p, jsonb_array_elements(p.issues) i
-          WHERE p.run_id = $1 GROUP BY 1`,
-        [runId],
-      );
+      const agg = await pages.summaryCounts(db, runId);
+      const counts = { audited: agg.audited, failed: agg.failed };
+      const failReasons = Object.entries(agg.reasons).map(([reason, count]) => ({ reason, count }));
+      const statusCodes = agg.codes.map(([code, count]) => ({ code, count }));
+      const issueCounts = await pages.findingCodeCounts(db, runId);
       step('counted');
       const checkMs: Record<string, number> = {};
       let tc = performance.now();
@@ -66,8 +57,8 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
         beat(name);
       });
       step('siteChecks');
-      const [run] = await db.query(`SELECT started_at FROM audit_runs WHERE id = $1`, [runId]);
-      const startedAt = run?.started_at ? new Date(run.started_at).getTime() : input.startedAt;
+      const runStarted = await runs.runStartedAt(db, runId);
+      const startedAt = runStarted ? new Date(runStarted).getTime() : input.startedAt;
       const summary = buildSummary({
         pagesAudited: counts.audited,
         pagesFailed: counts.failed,

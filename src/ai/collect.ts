@@ -1,7 +1,11 @@
+// src/ai: AI recommendations. Which pages get a request (this file), the prompt and its answer schema (prompt.ts),
+// the providers' batch APIs (providers/), splitting requests into provider batches (split.ts), the nightly schedule
+// (schedule.ts). The job's rows are in src/db/repositories/aiJobs.ts; its activities in src/activities/ai.ts.
 // Which pages of a finished run get a recommendation request: audited pages with findings (optionally only some
 // severities or codes), in page order, capped. Shared by the collect activity and the API's dry run.
-import type { DataSource } from 'typeorm';
 import { CHECKS } from '../audit/catalogue';
+import { pagesForPrompts } from '../db/repositories/pages';
+import type { Queryable } from '../db/repositories/queryable';
 import { buildPrompt, estimateTokens, PROMPT_MAX_OUTPUT_TOKENS, type PagePromptInput } from './prompt';
 
 export interface CollectFilters {
@@ -19,13 +23,8 @@ export interface CollectedPage {
 // Keyed by any string: stored findings may carry a code from an older version, which then goes without explanation.
 const EXPLAIN = new Map<string, string>(CHECKS.map((c) => [c.code, `${c.why} Fix: ${c.fix}`]));
 
-export async function collectPages(db: DataSource, runId: string, f: CollectFilters): Promise<CollectedPage[]> {
-  const rows: any[] = await db.query(
-    `SELECT id, url, title, description, h1, word_count, issues FROM page_audits
-      WHERE run_id = $1 AND status = 'ok' AND jsonb_array_length(issues) > 0
-      ORDER BY id LIMIT $2`,
-    [runId, 100_000],
-  );
+export async function collectPages(db: Queryable, runId: string, f: CollectFilters): Promise<CollectedPage[]> {
+  const rows = await pagesForPrompts(db, runId, 100_000);
   const out: CollectedPage[] = [];
   for (const r of rows) {
     const findings = (r.issues as PagePromptInput['findings']).filter(

@@ -1,3 +1,5 @@
+// src/alerts: telling someone. Webhook events (this file: shape, signature, one delivery attempt), events the CLI
+// raises (cliEvents.ts), Sentry (sentry.ts), and redaction (redact.ts, pure, shared with workflow code).
 // Events sent to WEBHOOK_URL: the shape, the signature and one delivery attempt. Pure of Temporal: the delivery
 // activity (src/activities/events.ts) calls deliverWebhook once per attempt and Temporal's retry policy does the rest.
 import { createHmac } from 'node:crypto';

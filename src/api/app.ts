@@ -1,3 +1,7 @@
+// src/api: the HTTP edge. app.ts mounts one router per resource (runs.ts; what a run holds: explore.ts, reports.ts,
+// recommendations.ts; batches.ts, schedule.ts, metrics.ts); runService.ts is shared with the CLI; schemas.ts (zod)
+// validates and feeds openapi.ts; errors.ts maps DomainErrors to HTTP; public/ is the dashboard. Rows come from
+// src/db/repositories; no SQL here.
 // The Express app: a thin layer over the run service, the database and Temporal. Built by a factory so tests,
 // the CLI's local stack and the server process all mount the same app.
 import { isUtf8 } from 'node:buffer';
@@ -8,6 +12,7 @@ import express, { type RequestHandler } from 'express';
 import type { DataSource } from 'typeorm';
 import { CHECKS } from '../audit/catalogue';
 import type { Config } from '../config';
+import { ping } from '../db/repositories/queryable';
 import type { Logger } from '../logger';
 import { createBatchRouter } from './batches';
 import { createExploreRouter } from './explore';
@@ -49,7 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, boolean> = { database: false, temporal: false };
     try {
-      await db.query('SELECT 1');
+      await ping(db);
       checks.database = true;
     } catch {}
     try {

@@ -19,6 +19,9 @@ import {
   type BatchProgressView,
   type DomainStatus,
 } from '../workflows/contracts';
+import * as batches from '../db/repositories/batches';
+import type { BatchRow } from '../db/repositories/batches';
+import { runsOfBatch } from '../db/repositories/runs';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
@@ -77,16 +80,14 @@ export interface BatchView {
 export type BatchDeps = Pick<AppDeps, 'db' | 'client' | 'config'>;
 
 /** The batch row by id or workflow id; 404 when there is none. */
-export async function findBatchRow(db: BatchDeps['db'], id: string): Promise<Record<string, any>> {
-  const rows = UUID_RE.test(id)
-    ? await db.query(`SELECT * FROM audit_batches WHERE id = $1`, [id])
-    : await db.query(`SELECT * FROM audit_batches WHERE workflow_id = $1`, [id]);
-  if (rows.length === 0) throw notFound(`batch ${id}`);
-  return rows[0];
+export async function findBatchRow(db: BatchDeps['db'], id: string): Promise<BatchRow> {
+  const row = UUID_RE.test(id) ? await batches.findBatchById(db, id) : await batches.findBatchByWorkflowId(db, id);
+  if (!row) throw notFound(`batch ${id}`);
+  return row;
 }
 
 /** A batch as GET /api/batches/:id shows it: live from the parent's query while it runs, the row after. */
-export async function batchView(deps: BatchDeps, row: Record<string, any>): Promise<BatchView> {
+export async function batchView(deps: BatchDeps, row: BatchRow): Promise<BatchView> {
   const { db, client, config } = deps;
   let live: BatchProgressView | null = null;
   if (LIVE.includes(row.status)) {
@@ -100,10 +101,7 @@ export async function batchView(deps: BatchDeps, row: Record<string, any>): Prom
   if (live) Object.assign(statuses, live.domainStatuses);
   // Domains in flight: their run id and live page count come from their audit_runs rows.
   if (Object.values(statuses).some((s) => LIVE.includes(s.status) || !s.runId)) {
-    const runs: Array<{ id: string; workflow_id: string; status: string; audited: number }> = await db.query(
-      `SELECT id, workflow_id, status, audited FROM audit_runs WHERE batch_id = $1`,
-      [row.id],
-    );
+    const runs = await runsOfBatch(db, row.id);
     const byWorkflow = new Map(runs.map((r) => [r.workflow_id, r]));
     for (const [domain, s] of Object.entries(statuses)) {
       const workflowId = s.workflowId || batchChildWorkflowId(siteHostOf(domain) ?? '', row.id);
@@ -177,12 +175,9 @@ export async function startBatch(deps: BatchDeps, input0: unknown): Promise<Star
   );
   const metadata = { ...body.metadata, maxConcurrentSites, submittedDomains: body.domains.length, duplicatesRemoved };
   // The row exists before the workflow does, so GET answers at once; the same idempotencyKey finds the same row.
-  const inserted: Array<{ id: string }> = await db.query(
-    `INSERT INTO audit_batches (id, workflow_id, idempotency_key, status, domains, domain_statuses, options, metadata, total_domains)
-     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8) ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
-    [batchId, workflowId, body.idempotencyKey ?? null, JSON.stringify(domains), JSON.stringify(statuses), JSON.stringify(options), JSON.stringify(metadata), domains.length],
-  );
-  let created = inserted.length > 0;
+  let created = await batches.insertQueuedBatch(db, {
+    id: batchId, workflowId, idempotencyKey: body.idempotencyKey ?? null, domains, domainStatuses: statuses, options, metadata,
+  });
   // Whatever this request said, an existing batch runs with what its row holds.
   const row = await findBatchRow(db, workflowId);
   const input: BatchAuditInput = {
@@ -204,7 +199,7 @@ export async function startBatch(deps: BatchDeps, input0: unknown): Promise<Star
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-      if (created) await db.query(`DELETE FROM audit_batches WHERE id = $1 AND status = 'queued'`, [row.id]);
+      if (created) await batches.deleteQueuedBatch(db, row.id);
       throw err;
     }
     created = false;
@@ -232,13 +227,9 @@ export function createBatchRouter(deps: AppDeps): express.Router {
 
   router.get('/api/batches', async (req, res) => {
     const q = parseOr400(listBatchesQuerySchema, req.query);
-    const rows = await db.query(
-      `SELECT id, workflow_id, status, total_domains, completed_domains, failed_domains, error, created_at, started_at, finished_at
-         FROM audit_batches WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2`,
-      [q.status ?? null, q.limit],
-    );
+    const rows = await batches.listBatches(db, { status: q.status, limit: q.limit });
     res.json({
-      items: rows.map((r: any) => ({
+      items: rows.map((r) => ({
         batchId: r.id,
         workflowId: r.workflow_id,
         status: r.status,
@@ -270,7 +261,7 @@ export function createBatchRouter(deps: AppDeps): express.Router {
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // The workflow never started: nothing runs, so the row alone is cancelled.
-      await db.query(`UPDATE audit_batches SET status = 'cancelled', error = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`, [row.id]);
+      await batches.markUnstartedCancelled(db, row.id);
     }
     res.status(202).json({ batchId: row.id, workflowId: row.workflow_id, status: 'cancelling' });
   });

@@ -3,6 +3,7 @@
 import express from 'express';
 import { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import * as stats from '../db/repositories/stats';
 import { createDbMetricsRegistry, mergedMetricsText, processMetricsRegistry, workerRegistry } from '../metrics';
 import type { AppDeps } from './app';
 
@@ -31,19 +32,8 @@ export interface JobMetrics {
 }
 
 export async function computeJobMetrics(db: DataSource): Promise<JobMetrics> {
-  const [r] = await db.query(`
-    SELECT count(*)::int AS total,
-           count(*) FILTER (WHERE status = 'queued')::int AS queued,
-           count(*) FILTER (WHERE status = 'running')::int AS running,
-           count(*) FILTER (WHERE status = 'completed')::int AS completed,
-           count(*) FILTER (WHERE status = 'failed')::int AS failed,
-           count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
-           COALESCE(sum(failed) FILTER (WHERE status IN ('completed', 'failed', 'cancelled')), 0)::bigint AS finished_failed_pages,
-           COALESCE(sum(audited + failed) FILTER (WHERE status IN ('completed', 'failed', 'cancelled')), 0)::bigint AS finished_pages,
-           COALESCE(avg(EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000)
-             FILTER (WHERE status = 'completed' AND started_at IS NOT NULL AND finished_at IS NOT NULL), 0)::float8 AS avg_ms
-      FROM audit_runs`);
-  const [t] = await db.query(`SELECT count(*)::int AS n FROM page_audits WHERE audited_at > now() - interval '60 minutes'`);
+  const r = await stats.jobTotals(db);
+  const lastHour = await stats.pagesAuditedLastHour(db);
   const pages = Number(r.finished_pages);
   return {
     totalJobs: r.total,
@@ -52,7 +42,7 @@ export async function computeJobMetrics(db: DataSource): Promise<JobMetrics> {
     completedJobs: r.completed,
     failedJobs: r.failed,
     cancelledJobs: r.cancelled,
-    throughputPerMinute: Math.round((t.n / 60) * 100) / 100,
+    throughputPerMinute: Math.round((lastHour / 60) * 100) / 100,
     errorRate: pages === 0 ? 0 : Math.round((Number(r.finished_failed_pages) / pages) * 10_000) / 10_000,
     averageProcessingTime: Math.round(Number(r.avg_ms)),
     at: new Date().toISOString(),

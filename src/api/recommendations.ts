@@ -10,6 +10,7 @@ import { aiJobWorkflowId, type AiJobInput } from '../workflows/aiContracts';
 import { AiJobStatusKey } from '../workflows/searchAttributes';
 import type { AppDeps } from './app';
 import { HttpError, parseOr400 } from './errors';
+import * as aiJobs from '../db/repositories/aiJobs';
 import { findRunRow } from './runService';
 import { runIdParamSchema } from './schemas';
 
@@ -40,10 +41,7 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
   const router = express.Router();
   const runParam = (req: express.Request) => parseOr400(runIdParamSchema, req.params).id;
   const latestJob = async (runId: string, jobId?: string) => {
-    const [row] = await db.query(
-      `SELECT * FROM ai_batch_jobs WHERE run_id = $1 AND ($2::text IS NULL OR id = $2) ORDER BY created_at DESC LIMIT 1`,
-      [runId, jobId ?? null],
-    );
+    const row = await aiJobs.latestAiJobOfRun(db, runId, jobId);
     if (!row) throw new HttpError(404, 'not_found', `no recommendations job for run ${runId}`);
     return row;
   };
@@ -74,10 +72,10 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
       ...(body.maxPages ? { maxPages: body.maxPages } : {}),
       pollIntervalMs: config.ai.pollIntervalMs, pollMaxIntervalMs: config.ai.pollMaxIntervalMs, pollMaxMs: config.ai.pollMaxMs,
     };
-    await db.query(
-      `INSERT INTO ai_batch_jobs (id, workflow_id, run_id, model, provider, status, options) VALUES ($1, $2, $3, $4, $5, 'collecting', $6)`,
-      [jobId, aiJobWorkflowId(jobId), run.id, body.model, route.provider, JSON.stringify({ severities: body.severities ?? null, codes: body.codes ?? null, maxPages: body.maxPages ?? null })],
-    );
+    await aiJobs.insertAiJob(db, {
+      jobId, workflowId: aiJobWorkflowId(jobId), runId: run.id, model: body.model, provider: route.provider,
+      options: { severities: body.severities ?? null, codes: body.codes ?? null, maxPages: body.maxPages ?? null },
+    });
     await client.workflow.start('aiRecommendationsWorkflow', {
       taskQueue: config.temporal.taskQueue, workflowId: aiJobWorkflowId(jobId), args: [input],
       typedSearchAttributes: [{ key: AiJobStatusKey, value: 'collecting' }],
@@ -91,27 +89,19 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
     const q = parseOr400(listRecommendationsQuerySchema, req.query);
     const run = await findRunRow(db, id);
     const job = await latestJob(run.id, q.jobId);
-    const items = await db.query(
-      // The page's findings ride along, so a client shows each suggestion beside what it fixes.
-      `SELECT i.id, i.custom_id, i.url, i.status, i.result, i.error, p.issues
-         FROM ai_batch_items i LEFT JOIN page_audits p ON p.id = i.page_id
-        WHERE i.job_id = $1 AND ($2::bigint IS NULL OR i.id > $2) ORDER BY i.id LIMIT $3`,
-      [job.id, q.cursor ?? null, q.limit + 1],
-    );
-    const batches = await db.query(
-      `SELECT part, provider_batch_id, request_count, state, submitted_at, ended_at FROM ai_provider_batches WHERE job_id = $1 ORDER BY part`,
-      [job.id],
-    );
+    // The page's findings ride along, so a client shows each suggestion beside what it fixes.
+    const items = await aiJobs.jobItems(db, job.id, q.cursor ?? null, q.limit + 1);
+    const batches = await aiJobs.jobParts(db, job.id);
     res.json({
       jobId: job.id, runId: run.id, workflowId: job.workflow_id, model: job.model, provider: job.provider, status: job.status,
       providerBatchId: job.provider_batch_id, error: job.metadata?.error ?? null,
-      providerBatches: batches.map((b: any) => ({ part: b.part, providerBatchId: b.provider_batch_id, requests: b.request_count, state: b.state, submittedAt: b.submitted_at, endedAt: b.ended_at })),
+      providerBatches: batches.map((b) => ({ part: b.part, providerBatchId: b.provider_batch_id, requests: b.request_count, state: b.state, submittedAt: b.submitted_at, endedAt: b.ended_at })),
       counts: { total: job.total_pages, succeeded: job.succeeded, errored: job.errored, expired: job.expired, canceled: job.canceled },
       usage: { inputTokens: Number(job.input_tokens), outputTokens: Number(job.output_tokens), estimatedCostUsd: job.estimated_cost_usd },
       submittedAt: job.submitted_at, completedAt: job.completed_at, createdAt: job.created_at,
-      items: items.slice(0, q.limit).map((i: any) => ({
+      items: items.slice(0, q.limit).map((i) => ({
         customId: i.custom_id, url: i.url, status: i.status, suggestion: i.result, error: i.error,
-        findings: (i.issues ?? []).map((f: any) => ({ code: f.code, severity: f.severity, ...(f.detail ? { detail: f.detail } : {}) })),
+        findings: (i.issues ?? []).map((f) => ({ code: f.code, severity: f.severity, ...(f.detail ? { detail: f.detail } : {}) })),
       })),
       nextCursor: items.length > q.limit ? String(items[q.limit - 1].id) : null,
     });

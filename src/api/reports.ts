@@ -10,17 +10,19 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CHECKS, findCheck, type CheckDefinition } from '../audit/catalogue';
 import { pageScore, siteHealthScore, SEVERITY_PENALTY, type ScoredPage } from '../audit/score';
-import type { Finding } from '../audit/types';
 import type { Config } from '../config';
 import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
+import * as pages from '../db/repositories/pages';
+import { outlinksOfPages } from '../db/repositories/links';
+import type { RunRow } from '../db/repositories/runs';
 import { renderHtmlReport, type HtmlReportInput } from '../reports/html';
-import { compareRuns, previousRunId, siteFindingsByUrl, siteIssueBatches, siteIssueItems } from '../reports';
+import { compareRuns, previousRunId } from '../reports';
+import { siteFindingsByUrl, siteIssueBatches, siteIssueItems } from '../db/repositories/siteIssues';
 import type { RunSummary } from '../workflows/contracts';
 import { HttpError, notFound, parseOr400 } from './errors';
 import { findRunRow, webUiUrl } from './runService';
 import { cursorSchema, runIdParamSchema } from './schemas';
 
-const BATCH = 500;
 const SEVERITIES = ['critical', 'warning', 'notice'] as const;
 
 /** Seals auth/headers/cookies of run options before they go anywhere (see src/crawl/credentials.ts); 400 without a key. */
@@ -58,38 +60,6 @@ export const compareQuerySchema = z
 
 type Db = Pick<DataSource, 'query'>;
 
-/** Keyset batches of a run's rows, so exports stream at any size with flat memory. */
-async function* batches<T extends { id: string }>(db: Db, sql: string, runId: string, size = BATCH): AsyncGenerator<T[]> {
-  let cursor = '0';
-  for (;;) {
-    const rows: T[] = await db.query(sql, [runId, cursor, size]);
-    if (rows.length === 0) return;
-    yield rows;
-    cursor = rows[rows.length - 1].id;
-    if (rows.length < size) return;
-  }
-}
-
-interface PageRow {
-  id: string;
-  url: string;
-  status: string;
-  status_code: number | null;
-  final_url: string | null;
-  depth: number;
-  title: string | null;
-  description: string | null;
-  h1: string | null;
-  canonical: string | null;
-  indexable: boolean | null;
-  word_count: number | null;
-  lang: string | null;
-  ttfb_ms: number | null;
-  bytes: number | null;
-  failure_reason: string | null;
-  issues: Finding[];
-}
-
 const PAGE_COLUMNS = ['url', 'status', 'status_code', 'final_url', 'depth', 'title', 'description', 'h1', 'canonical', 'indexable',
   'word_count', 'lang', 'ttfb_ms', 'bytes', 'failure_reason', 'score', 'critical', 'warning', 'notice', 'issues'] as const;
 const ISSUE_COLUMNS = ['url', 'code', 'severity', 'category', 'scope', 'title', 'detail'] as const;
@@ -106,10 +76,7 @@ export function exportColumns(type: ExportType): readonly string[] {
 export async function* exportRows(db: Db, runId: string, type: ExportType): AsyncGenerator<Record<string, unknown>> {
   if (type === 'pages') {
     const siteByUrl = await siteFindingsByUrl(db, runId);
-    for await (const rows of batches<PageRow>(db,
-      `SELECT id, url, status, status_code, final_url, depth, title, description, h1, canonical, indexable, word_count, lang,
-              ttfb_ms, bytes, failure_reason, issues
-         FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, runId)) {
+    for await (const rows of pages.exportPageBatches(db, runId)) {
       for (const r of rows) {
         const findings = [...r.issues, ...(siteByUrl.get(r.url) ?? [])];
         const count = (s: string) => findings.filter((f) => f.severity === s).length;
@@ -126,8 +93,7 @@ export async function* exportRows(db: Db, runId: string, type: ExportType): Asyn
     return;
   }
   if (type === 'issues') {
-    for await (const rows of batches<{ id: string; url: string; issues: Finding[] }>(db,
-      `SELECT id, url, issues FROM page_audits WHERE run_id = $1 AND id > $2 AND jsonb_array_length(issues) > 0 ORDER BY id LIMIT $3`, runId)) {
+    for await (const rows of pages.pagesWithFindingsBatches(db, runId)) {
       for (const r of rows) for (const f of r.issues) yield issueRow(r.url, f.code, f.severity, 'page', f.detail);
     }
     for await (const issues of siteIssueBatches(db, runId)) {
@@ -137,21 +103,15 @@ export async function* exportRows(db: Db, runId: string, type: ExportType): Asyn
   }
   // Links page by page (keyset on page_audits.id), each page's outlinks by (run_id, from_hash): page_links.id is not
   // part of its contract (it may be dropped for write speed).
-  for await (const pages of batches<{ id: string; url: string; url_hash: string }>(db,
-    `SELECT id, url, url_hash FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, runId, 100)) {
-    const links: Array<{ from_hash: string; to_url: string; anchor_text: string; nofollow: boolean; to_status_code: number | null }> = await db.query(
-      `SELECT l.from_hash, l.to_url, l.anchor_text, l.nofollow, t.status_code AS to_status_code
-         FROM page_links l LEFT JOIN page_audits t ON t.run_id = l.run_id AND t.url_hash = l.to_hash
-        WHERE l.run_id = $1 AND l.from_hash = ANY($2::text[])`,
-      [runId, pages.map((p) => p.url_hash)],
-    );
+  for await (const batch of pages.pageHashBatches(db, runId, 100)) {
+    const links = await outlinksOfPages(db, runId, batch.map((p) => p.url_hash));
     const byFrom = new Map<string, typeof links>();
     for (const l of links) {
       const list = byFrom.get(l.from_hash);
       if (list) list.push(l);
       else byFrom.set(l.from_hash, [l]);
     }
-    for (const p of pages) {
+    for (const p of batch) {
       for (const r of (byFrom.get(p.url_hash) ?? []).sort((a, b) => (a.to_url < b.to_url ? -1 : a.to_url > b.to_url ? 1 : 0))) {
         yield { from_url: p.url, to_url: r.to_url, anchor_text: r.anchor_text, nofollow: r.nofollow, to_status_code: r.to_status_code };
       }
@@ -201,16 +161,13 @@ export async function writeExport(db: Db, runId: string, type: ExportType, forma
 }
 
 /** The run's report (what GET /api/runs/:id/report answers): health score, findings by category and severity. */
-export async function buildRunReport(db: Db, config: Config, run: Record<string, any>) {
+export async function buildRunReport(db: Db, config: Config, run: RunRow) {
   const summary = run.summary as RunSummary | null;
   // Counts: the summary's (page and site findings) once completed; the rows' page findings while running.
   let counts: Record<string, number> = summary?.issuesByCode ?? {};
   if (!summary) {
-    const rows: Array<{ code: string; n: number }> = await db.query(
-      `SELECT i->>'code' AS code, count(*)::int AS n FROM page_audits p CROSS JOIN LATERAL jsonb_array_elements(p.issues) i WHERE p.run_id = $1 GROUP BY 1`,
-      [run.id],
-    );
-    counts = Object.fromEntries(rows.map((r) => [r.code, r.n]));
+    const rows = await pages.findingCodeCounts(db, run.id);
+    counts = Object.fromEntries(rows.map((r) => [r.code, r.count]));
   }
   const checks: CheckCount[] = CHECKS.filter((c) => counts[c.code]).map((c) => ({
     ...c,
@@ -231,8 +188,7 @@ export async function buildRunReport(db: Db, config: Config, run: Record<string,
   const siteByUrl = await siteFindingsByUrl(db, run.id);
   const scored: ScoredPage[] = [];
   let scoreSum = 0;
-  for await (const rows of batches<{ id: string; url: string; status: string; failure_reason: string | null; issues: Finding[] }>(db,
-    `SELECT id, url, status, failure_reason, issues FROM page_audits WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`, run.id)) {
+  for await (const rows of pages.scoringPageBatches(db, run.id)) {
     for (const r of rows) {
       const p: ScoredPage = { status: r.status, failureReason: r.failure_reason, findings: [...r.issues, ...(siteByUrl.get(r.url) ?? [])] };
       scored.push({ status: p.status, failureReason: p.failureReason, findings: p.findings.filter((f) => f.severity === 'critical') });
@@ -263,7 +219,7 @@ export async function buildRunReport(db: Db, config: Config, run: Record<string,
 export type RunReport = Awaited<ReturnType<typeof buildRunReport>>;
 
 /** The self-contained HTML report of a run (GET /api/runs/:id/report.html, `sitesweep audit --output html`). */
-export async function buildHtmlReport(db: Db, config: Config, run: Record<string, any>, report?: RunReport): Promise<string> {
+export async function buildHtmlReport(db: Db, config: Config, run: RunRow, report?: RunReport): Promise<string> {
   const rep = report ?? (await buildRunReport(db, config, run));
   const affected: HtmlReportInput['affected'] = {};
   for (const check of rep.issues) {
@@ -274,9 +230,9 @@ export async function buildHtmlReport(db: Db, config: Config, run: Record<string
   let statusCodes = s?.statusCodes ?? {};
   let failureReasons = s?.topFailReasons ?? [];
   if (!s) {
-    const codes: Array<{ code: string; n: number }> = await db.query(`SELECT coalesce(status_code::text, 'none') AS code, count(*)::int AS n FROM page_audits WHERE run_id = $1 GROUP BY 1`, [run.id]);
+    const codes = await pages.statusCodeCounts(db, run.id);
     statusCodes = Object.fromEntries(codes.map((c) => [c.code, c.n]));
-    failureReasons = await db.query(`SELECT failure_reason AS reason, count(*)::int AS count FROM page_audits WHERE run_id = $1 AND failure_reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 20`, [run.id]);
+    failureReasons = await pages.topFailureReasons(db, run.id);
   }
   return renderHtmlReport({
     runId: rep.runId, siteUrl: rep.siteUrl, status: rep.status, healthScore: rep.healthScore, averagePageScore: rep.averagePageScore,
@@ -344,20 +300,12 @@ export function createReportsRouter(deps: { db: DataSource; config: Config }): e
 }
 
 /** One check's affected pages: page findings by keyset on page_audits.id, site findings by position in site_issues. */
-export async function affectedPages(db: Db, run: Record<string, any>, code: string, limit: number, cursor: string | undefined) {
+export async function affectedPages(db: Db, run: RunRow, code: string, limit: number, cursor: string | undefined) {
   const check = findCheck(code);
   if (!check) throw notFound(`check ${code}`);
   if (check.scope === 'page') {
-    const rows: Array<{ id: string; url: string; issues: Finding[] }> = await db.query(
-      `SELECT id, url, issues FROM page_audits
-        WHERE run_id = $1 AND issues @> jsonb_build_array(jsonb_build_object('code', $2::text)) AND id > $3::bigint
-        ORDER BY id LIMIT $4`,
-      [run.id, code, cursor ?? '0', limit + 1],
-    );
-    const [{ n }] = await db.query(
-      `SELECT count(*)::int AS n FROM page_audits WHERE run_id = $1 AND issues @> jsonb_build_array(jsonb_build_object('code', $2::text))`,
-      [run.id, code],
-    );
+    const rows = await pages.pagesWithCode(db, run.id, code, cursor ?? '0', limit + 1);
+    const n = await pages.countPagesWithCode(db, run.id, code);
     return {
       check,
       count: n,
@@ -376,7 +324,7 @@ export async function affectedPages(db: Db, run: Record<string, any>, code: stri
 }
 
 /** GET /api/runs/:id/compare and `sitesweep compare`: new / fixed / persisting findings against another run. */
-export async function compareRunView(db: DataSource, run: Record<string, any>, q: z.infer<typeof compareQuerySchema>) {
+export async function compareRunView(db: DataSource, run: RunRow, q: z.infer<typeof compareQuerySchema>) {
   let baseId: string;
   if (q.with === 'previous') {
     const prev = await previousRunId(db, run.id);

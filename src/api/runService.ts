@@ -11,6 +11,8 @@ import type { Config } from '../config';
 import { chromiumAvailable } from '../crawl/render';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
 import * as runStatus from '../db/runStatusStore';
+import * as runs from '../db/repositories/runs';
+import type { RunRow } from '../db/repositories/runs';
 import {
   DEFAULT_POLICIES,
   progressQuery,
@@ -188,7 +190,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
     }
     created = false;
   }
-  const [row] = await db.query(`SELECT id, status FROM audit_runs WHERE workflow_id = $1`, [workflowId]);
+  const row = (await runs.runIdAndStatus(db, workflowId))!;
   rememberWorkflowId(row.id, workflowId);
   return {
     runId: row.id,
@@ -215,13 +217,11 @@ function rememberWorkflowId(runId: string, workflowId: string): void {
   if (workflowIds.size > WORKFLOW_ID_CACHE_SIZE) workflowIds.delete(workflowIds.keys().next().value!);
 }
 
-export async function findRunRow(db: DataSource, id: string): Promise<Record<string, any>> {
-  const rows = UUID_RE.test(id)
-    ? await db.query(`SELECT * FROM audit_runs WHERE id = $1`, [id])
-    : await db.query(`SELECT * FROM audit_runs WHERE workflow_id = $1`, [id]);
-  if (rows.length === 0) throw notFound(`run ${id}`);
-  rememberWorkflowId(rows[0].id, rows[0].workflow_id);
-  return rows[0];
+export async function findRunRow(db: DataSource, id: string): Promise<RunRow> {
+  const row = UUID_RE.test(id) ? await runs.findRunById(db, id) : await runs.findRunByWorkflowId(db, id);
+  if (!row) throw notFound(`run ${id}`);
+  rememberWorkflowId(row.id, row.workflow_id);
+  return row;
 }
 
 async function workflowPollers(deps: RunServiceDeps): Promise<number | null> {
@@ -307,7 +307,7 @@ async function liveRunViewWithoutDatabase(deps: RunServiceDeps, id: string): Pro
 
 /** A run as the API shows it: live progress from the workflow query while it runs, the database after. */
 export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunView> {
-  let row: Record<string, any>;
+  let row: RunRow;
   try {
     row = await findRunRow(deps.db, id);
   } catch (err) {
@@ -359,17 +359,12 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
 
 /** GET /api/runs and `sitesweep runs`: newest first, filtered by status and site host. */
 export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'>, q: ListRunsQuery) {
-  const rows = await deps.db.query(
-    `SELECT id, workflow_id, site_url, status, stage, error, audited, failed, discovered, created_at, finished_at
-       FROM audit_runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR site_host = $2)
-      ORDER BY created_at DESC LIMIT $3`,
-    [q.status ?? null, q.site ?? null, q.limit],
-  );
+  const rows = await runs.listRuns(deps.db, { status: q.status, siteHost: q.site, limit: q.limit });
   return {
-    items: rows.map((r: any) => ({
-      runId: r.id as string, workflowId: r.workflow_id as string, siteUrl: r.site_url as string, status: r.status as string, stage: r.stage as string, error: r.error as string | null,
-      counters: { discovered: r.discovered as number, audited: r.audited as number, failed: r.failed as number },
-      createdAt: r.created_at as Date, finishedAt: r.finished_at as Date | null, webUiUrl: webUiUrl(deps.config, r.workflow_id),
+    items: rows.map((r) => ({
+      runId: r.id, workflowId: r.workflow_id, siteUrl: r.site_url, status: r.status as string, stage: r.stage as string, error: r.error,
+      counters: { discovered: r.discovered, audited: r.audited, failed: r.failed },
+      createdAt: r.created_at, finishedAt: r.finished_at, webUiUrl: webUiUrl(deps.config, r.workflow_id),
     })),
   };
 }
@@ -379,5 +374,5 @@ export async function cancelRun(deps: RunServiceDeps, id: string) {
   const run = await findRunRow(deps.db, id);
   if (!['queued', 'running'].includes(run.status)) throw new DomainError('conflict', 'not_running', `run is ${run.status}`);
   await deps.client.workflow.getHandle(run.workflow_id).cancel();
-  return { runId: run.id as string, workflowId: run.workflow_id as string, status: 'cancelling' as const };
+  return { runId: run.id, workflowId: run.workflow_id, status: 'cancelling' as const };
 }

@@ -1,3 +1,6 @@
+// src/audit: pure functions of data, no I/O and no layer above it (lint-enforced): page analysis and checks/, the
+// check catalogue and thresholds, URL normalization, robots.txt and sitemap parsing, crawl scope, scores, summary;
+// records.ts holds the types every layer shares.
 // Per-page SEO analysis: pure, synchronous, no I/O. Takes what the fetcher returned and produces the
 // compact record the audit keeps (extracted fields, outlinks, findings). Every kept string is copied out
 // of the page's HTML so the HTML can be garbage-collected as soon as this returns.

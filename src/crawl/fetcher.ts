@@ -1,3 +1,5 @@
+// src/crawl: the HTTP layer of the crawl. This Fetcher, the SSRF guard, the per-host politeness gate (politeness.ts)
+// and its cross-process slots (hostSlots.ts), circuit breaker, backoff, sealed site credentials, Chromium rendering.
 // The crawler's HTTP layer: one undici keep-alive pool per Fetcher, redirects followed by hand (each hop
 // re-checked by the SSRF guard), hard per-attempt deadline, streamed size cap counted after decompression,
 // retries with jittered backoff and Retry-After, and a per-host circuit breaker. Inside a politeness scope

@@ -1,7 +1,10 @@
-// The one place that opens the database: one pg pool per process, schema by migrations only.
-import 'reflect-metadata';
+// src/db: everything that speaks SQL. dataSource.ts opens the database (one pg pool per process) and runs the
+// migrations (migrations/, the schema's one source: no TypeORM entities); repositories/ holds typed statements per
+// aggregate; siteChecks/ the site-level findings as set queries; runStatusStore.ts every write of a run's status and
+// stage; hostSlotStore.ts the cross-process politeness leases. The crawl's hot-path writers stay beside their
+// activities (src/activities/persist.ts, frontier.ts).
+// TypeORM gives the DataSource (pool, transactions) and the migration runner.
 import { DataSource } from 'typeorm';
-import { entities } from './entities';
 import { migrations } from './migrations';
 
 export interface DatabaseOptions {
@@ -15,7 +18,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
   const ds = new DataSource({
     type: 'postgres',
     url: opts.url,
-    entities,
     migrations,
     migrationsTableName: 'sitesweep_migrations',
     synchronize: false,

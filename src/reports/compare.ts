@@ -1,7 +1,9 @@
 // Comparing two runs of a site by (code, page): used by the summarize activity (the summary's delta) and by
 // GET /api/runs/:id/compare. Reads page findings from page_audits and site findings from site_issues.
 import type { SiteIssue } from '../workflows/contracts';
-import { siteFindingPairs, type Db } from './siteIssueStore';
+import { pageFindingPairs, pageUrls } from '../db/repositories/pages';
+import { previousCompletedRunId } from '../db/repositories/runs';
+import { siteFindingPairs, type Db } from '../db/repositories/siteIssues';
 
 export interface FindingRef {
   code: string;
@@ -20,25 +22,13 @@ export interface RunComparison {
 
 /** The last completed run of the same site host that finished before `runId` started. */
 export async function previousRunId(db: Db, runId: string): Promise<string | null> {
-  const [row] = await db.query(
-    `SELECT o.id FROM audit_runs r
-       JOIN audit_runs o ON o.site_host = r.site_host AND o.id <> r.id AND o.status = 'completed'
-                        AND coalesce(o.finished_at, o.updated_at) <= coalesce(r.started_at, r.created_at)
-      WHERE r.id = $1
-      ORDER BY coalesce(o.finished_at, o.updated_at) DESC LIMIT 1`,
-    [runId],
-  );
-  return row?.id ?? null;
+  return previousCompletedRunId(db, runId);
 }
 
 /** Every (code, page) finding of a run: per-page findings from the rows, site findings from site_issues (or given). */
 export async function runFindings(db: Db, runId: string, siteIssues?: SiteIssue[]): Promise<Map<string, FindingRef>> {
   const out = new Map<string, FindingRef>();
-  const rows: Array<{ url: string; code: string; severity: string }> = await db.query(
-    `SELECT p.url, i->>'code' AS code, i->>'severity' AS severity
-       FROM page_audits p CROSS JOIN LATERAL jsonb_array_elements(p.issues) i WHERE p.run_id = $1`,
-    [runId],
-  );
+  const rows = await pageFindingPairs(db, runId);
   for (const r of rows) out.set(`${r.code}\t${r.url}`, r);
   const site = siteIssues
     ? siteIssues.flatMap((s) => s.pages.map((url) => ({ code: s.code, url, severity: s.severity as string })))
@@ -50,7 +40,7 @@ export async function runFindings(db: Db, runId: string, siteIssues?: SiteIssue[
 /** New, fixed and persisting findings of `runId` against `baseRunId`, and pages added or removed. */
 export async function compareRuns(db: Db, runId: string, baseRunId: string, currentSiteIssues?: SiteIssue[]): Promise<RunComparison> {
   const [cur, base] = await Promise.all([runFindings(db, runId, currentSiteIssues), runFindings(db, baseRunId)]);
-  const pages = async (id: string) => new Set<string>((await db.query(`SELECT url FROM page_audits WHERE run_id = $1`, [id])).map((r: { url: string }) => r.url));
+  const pages = async (id: string) => new Set<string>(await pageUrls(db, id));
   const [curPages, basePages] = await Promise.all([pages(runId), pages(baseRunId)]);
   const order = (a: FindingRef, b: FindingRef) => a.code.localeCompare(b.code) || a.url.localeCompare(b.url);
   return {

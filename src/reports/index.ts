@@ -1,3 +1,3 @@
-// Reading a run's findings, shared by the API and the activities (no activity or route code here).
+// Services over a run's findings shared by the API, the CLI and the activities (no activity or route code here):
+// run comparison (compare.ts) and the self-contained HTML report (html.ts). Their rows come from src/db/repositories.
 export * from './compare';
-export * from './siteIssueStore';

@@ -1,3 +1,5 @@
+// src/stack: the dev stack, for the CLI, tests and benchmark only (the worker never imports it): a Temporal dev
+// server (temporalServer.ts, temporalCli.ts), embedded PostgreSQL (postgres.ts), ports and process helpers.
 // The local stack for the CLI: reuse what is configured and reachable, start what is missing.
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -1,3 +1,5 @@
+// src/temporal: what any deployment needs to talk to Temporal: connections (connection.ts, connectionOptions.ts),
+// this worker factory, the SDK runtime (runtime.ts), tracing, search attributes, the CLI worker's queue isolation.
 // Builds the Sitesweep worker: activities from their dependencies, workflows from a prebuilt bundle when one is
 // configured (production, tests) or from source (development).
 import { existsSync } from 'node:fs';

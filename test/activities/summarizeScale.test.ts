@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { HOT_SITE_QUERIES, analyzeRunTables } from '../../src/activities/siteChecks';
+import { HOT_SITE_QUERIES, analyzeRunTables } from '../../src/db/siteChecks';
 import { createSummarizeActivities } from '../../src/activities/summarize';
 import { buildSummary, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
-import { readSiteIssues } from '../../src/reports';
+import { readSiteIssues } from '../../src/db/repositories/siteIssues';
 import type { RunSummary } from '../../src/workflows/contracts';
 import { connectTestClient, createTestDatabase, startTestApi, testConfig, type TestDb } from '../helpers/stack';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { readSiteIssues } from '../../src/reports';
+import { readSiteIssues } from '../../src/db/repositories/siteIssues';
 import type { RunSummary } from '../../src/workflows/contracts';
 import { words } from '../fixtures/site';
 import { apiCaller, createTestDatabase, startServices, testConfig, waitFor, type TestDb, type TestServices } from '../helpers/stack';

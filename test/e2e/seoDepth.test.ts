@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { computeSiteIssues } from '../../src/activities/siteChecks';
+import { computeSiteIssues } from '../../src/db/siteChecks';
 import { nearDuplicateClusters } from '../../src/audit/nearDuplicates';
-import { readSiteIssues } from '../../src/reports';
+import { readSiteIssues } from '../../src/db/repositories/siteIssues';
 import type { RunSummary, SiteIssue } from '../../src/workflows/contracts';
 import { CREDENTIALS, SEO_PAGE_TRUTH, SEO_SITE_TRUTH, startSeoFixture, type SeoFixture } from '../fixtures/seoSite';
 import { startServices, type TestServices, createTestDatabase, startTestApi, testConfig, waitFor, type TestDb } from '../helpers/stack';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { readSiteIssues } from '../../src/reports';
+import { readSiteIssues } from '../../src/db/repositories/siteIssues';
 import type { RunSummary, SiteIssue } from '../../src/workflows/contracts';
 import { GROUND_TRUTH, SITE_TRUTH, startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';

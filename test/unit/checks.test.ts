@@ -6,7 +6,7 @@ import { analyzePage, type AnalyzeOptions, type PageAnalysis } from '../../src/a
 import { findCheck, PAGE_CHECK_CODES } from '../../src/audit/catalogue';
 import { extractFacts } from '../../src/audit/checks/extract';
 import { blockedResourcesFinding, withFinding } from '../../src/audit/checks/robots';
-import { paginationProblem } from '../../src/activities/siteChecks/pagination';
+import { paginationProblem } from '../../src/db/siteChecks/pagination';
 import { titlePixelWidth, descriptionPixelWidth } from '../../src/audit/pixelWidth';
 import type { FetchedPage } from '../../src/audit/types';
 

@@ -1,8 +1,8 @@
 // The full site-level findings of a run, in the `site_issues` table (one row per finding, its complete page list and
 // its sources). Written by the summarize activity; read by the report, the exports and run comparison. The run summary
 // keeps only counts and the top entries (src/audit/summary.ts), so it stays small whatever the site size.
-import type { Finding } from '../audit/types';
-import type { SiteIssue } from '../workflows/contracts';
+import type { Finding } from '../../audit/types';
+import type { SiteIssue } from '../../workflows/contracts';
 
 export type Db = { query: (sql: string, params?: unknown[]) => Promise<any> };
 /** What writing needs: one transaction (a DataSource or an EntityManager both have it). */
@@ -170,4 +170,16 @@ export async function siteIssueItems(db: Db, runId: string, code: string, offset
       sources: r.sources,
     })),
   };
+}
+
+/** The site findings that list one page (at most 100, in order), each with at most 20 of its sources touching it. */
+export async function siteFindingsOfPage(db: Db, runId: string, url: string): Promise<Array<{ code: string; severity: SiteIssue['severity']; detail: string | null; n_pages: number; sources: SiteIssue['sources'] }>> {
+  return db.query(
+    `SELECT s.code, s.severity, s.detail, s.n_pages,
+            (SELECT coalesce(jsonb_agg(v.value), '[]'::jsonb) FROM (
+               SELECT v.value FROM jsonb_array_elements(coalesce(s.sources, '[]'::jsonb)) v
+                WHERE v.value->>'to' = $2 OR v.value->>'from' = $2 LIMIT 20) v) AS sources
+       FROM site_issues s WHERE s.run_id = $1 AND s.pages @> jsonb_build_array($2::text) ORDER BY s.ordinal LIMIT 100`,
+    [runId, url],
+  );
 }
