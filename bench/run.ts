@@ -116,8 +116,11 @@ async function buildBundle(outFile: string): Promise<string> {
 
 function runPhase(input: PhaseInput): Promise<PhaseResult> {
   const args = ['--import', 'tsx', path.join(BENCH_DIR, 'phase.ts')];
-  // The phase runs the worker as users do: the worker script, the image and the compose file set MALLOC_ARENA_MAX=2.
-  const env = { MALLOC_ARENA_MAX: '2', ...process.env, BENCH_PHASE: JSON.stringify(input) };
+  // The phase runs the worker as users do: the worker script, the image and the compose file set MALLOC_ARENA_MAX=2
+  // and a 176 MB old generation for the worker's main thread (NODE_OPTIONS given to the bench comes after, so it wins).
+  // The baselines keep node's defaults.
+  const heap = input.kind === 'pipeline' ? { NODE_OPTIONS: `--max-old-space-size=176 ${process.env.NODE_OPTIONS ?? ''}`.trim() } : {};
+  const env = { MALLOC_ARENA_MAX: '2', ...process.env, ...heap, BENCH_PHASE: JSON.stringify(input) };
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((resolve, reject) => {
     let result: PhaseResult | null = null;
@@ -410,6 +413,10 @@ async function main(): Promise<void> {
       console.log(`  history: ${h.events} events over ${h.executions} execution(s) (max ${h.maxExecutionEvents}), activity payloads ${fmt(h.payloadBytes / 1e6)} MB (max ${fmt(h.maxExecutionPayloadBytes / 1e6)} MB in one execution), ${h.workflowTasks} workflow tasks (${h.workflowTaskMs} ms scheduled→completed)`);
       for (const [type, a] of Object.entries(h.activities).sort((x, y) => y[1].runMs - x[1].runMs)) {
         console.log(`  ${type.padEnd(13)} ×${String(a.count).padStart(4)}  run ${fmt(a.runMs / 1000)} s (mean ${fmt(a.runMs / Math.max(1, a.count), 0)} ms, max ${a.maxRunMs} ms)  queued ${fmt(a.queueMs / 1000)} s  in ${fmt(a.inputBytes / 1e6, 2)} MB  out ${fmt(a.resultBytes / 1e6, 2)} MB${a.attempts > a.count ? `  retries ${a.attempts - a.count}` : ''}`);
+      }
+      if (last.summarizeSteps) {
+        const fmtMs = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v} ms`).join(', ');
+        console.log(`  summarize steps: ${fmtMs(last.summarizeSteps.ms)}; slowest site checks: ${fmtMs(last.summarizeSteps.slowestChecks)}`);
       }
       if (last.sql) {
         console.log('  SQL (wall ms, includes event-loop waits):');
