@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/dataSource';
@@ -80,6 +81,8 @@ export interface PhaseResult {
   rows?: RowCounts;
   /** Temporal's status of the chain's last execution once the result arrived (COMPLETED expected). */
   temporalStatus?: string;
+  /** The summarize activity's own step timings (its 'run summarized' log line): where its share of the run goes. */
+  summarizeSteps?: { ms: Record<string, number>; slowestChecks: Record<string, number> };
 }
 
 function emit(r: PhaseResult): void {
@@ -125,7 +128,15 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     WORKER_CONNECTIONS_PER_HOST: String(s.connectionsPerHost),
     LOG_LEVEL: 'warn',
   });
-  const log = createLogger('warn', 'bench-worker');
+  // Warnings go to stderr as usual; summarize's step timings (an info line) are kept for the report.
+  let summarizeSteps: PhaseResult['summarizeSteps'];
+  const log = pino({ name: 'bench-worker', level: 'info' }, {
+    write(line: string) {
+      const o = JSON.parse(line) as { level: number; msg: string; ms?: Record<string, number>; slowestChecks?: Record<string, number> };
+      if (o.msg === 'run summarized') summarizeSteps = { ms: o.ms ?? {}, slowestChecks: o.slowestChecks ?? {} };
+      else if (o.level >= 40) process.stderr.write(line);
+    },
+  });
   const db = await openDatabase({ url: input.databaseUrl, poolSize: config.databasePoolSize });
   const nativeConnection = await NativeConnection.connect({ address: input.temporalAddress });
   const parts = await createSitesweepWorker({ connection: nativeConnection, config, db, log });
@@ -220,6 +231,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       runId: started.runId,
       rows: rows as RowCounts,
       temporalStatus,
+      ...(summarizeSteps ? { summarizeSteps } : {}),
     };
   } finally {
     await new Promise((r) => server.close(r));
