@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { createTestDatabase, requireEnv, uid, type TestDb } from '../helpers/stack';
+import { connectTestClient, createTestDatabase, requireEnv, testConfig, uid, type TestDb } from '../helpers/stack';
 
 const root = path.join(__dirname, '..', '..');
 const WEBHOOK_SECRET = 'whsec-budget-0123456789abcdef';
@@ -69,6 +69,16 @@ interface OtlpSpan { name: string; traceId: string; spanId: string; parentSpanId
 test('OTEL_EXPORTER_OTLP_ENDPOINT: client, workflow and activity spans reach the OTLP/HTTP receiver in one trace', { timeout: 90_000 }, async () => {
   const res = await cli(audit([]), { OTEL_EXPORTER_OTLP_ENDPOINT: base });
   assert.equal(res.code, 0, res.stderr.slice(-2000));
+  // The workflow span ends when the workflow closes, a workflow task or two after the run's row turned completed: the
+  // CLI keeps its worker until then (once it did not, and the span was lost when the machine was loaded).
+  const workflowId = /started \(workflow ([^)\s]+)\)/.exec(res.stderr)?.[1];
+  assert.ok(workflowId, res.stderr.slice(-2000));
+  const client = await connectTestClient(testConfig());
+  try {
+    assert.equal((await client.workflow.getHandle(workflowId).describe()).status.name, 'COMPLETED', 'the workflow closed before the CLI exited');
+  } finally {
+    await client.connection.close();
+  }
   // Flushed at exit: every span is in by the time the CLI has exited.
   assert.ok(traces.length > 0, 'the exporter posted to /v1/traces');
   const spans: OtlpSpan[] = [];
