@@ -28,6 +28,7 @@ import { connectClient, connectWorker } from './temporal/connection';
 import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
+import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { installSdkRuntime } from './temporal/runtime';
 import type { RunSummary } from './workflows/contracts';
 
@@ -250,6 +251,10 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
       await running.client.workflow.getHandle(started.workflowId).cancel().catch(() => {});
       bar.stop();
       return 130;
+    }
+    // Before this process's worker stops: the workflow closes a task or two after its row (see workflowClosed.ts).
+    if (!(await workflowClosed(running.client, started.workflowId))) {
+      process.stderr.write(`  the run's workflow has not closed ${WORKFLOW_CLOSE_WAIT_MS / 1000} s after its row did; stopping the worker anyway\n`);
     }
     bar.update(view.counters.audited + view.counters.failed, { stage: view.status });
     bar.stop();

@@ -18,6 +18,7 @@ import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
+import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 
 /** What `bringUp` in cli.ts returns that these commands use (a stack, migrations and an in-process worker). */
 export interface RunningStack {
@@ -123,6 +124,8 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
       await running.client.workflow.getHandle(started.workflowId).cancel().catch(() => {});
       return 130;
     }
+    // Before this process's worker stops: the workflow closes a task or two after its row (see workflowClosed.ts).
+    if (!(await workflowClosed(running.client, started.workflowId))) err(`  the batch's workflow has not closed ${WORKFLOW_CLOSE_WAIT_MS / 1000} s after its row did; stopping the worker anyway`);
     if (o.json) json(view);
     else out(formatBatch(view));
     return view.status === 'completed' && view.failedDomains === 0 ? 0 : 1;

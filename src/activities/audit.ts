@@ -5,13 +5,11 @@
 // dead worker stopped, and nothing is written twice.
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import { failedPageRecord } from '../audit/records';
 import { blockedResourcesFinding, withFinding } from '../audit/checks/robots';
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
-import { headersFor } from '../crawl/credentials';
 import type { FetchResult } from '../crawl/fetcher';
 import { hostKey, type HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
@@ -22,7 +20,7 @@ import { persistChunk, persistScope, readCounters } from './persist';
 import type { Scope } from '../audit/scope';
 import { renderAndAnalyze } from './renderPage';
 import { pageTargets } from './targets';
-import { loadRunContext, type RunContext } from './runContext';
+import { crawlFetchOptions, loadRunContext, runHeaders, type RunContext } from './runContext';
 import type { ClaimedUrl, CrawlBatchInput, CrawlBatchResult, FailClaimInput, LinkRecord, PageRecord } from './types';
 
 /** Heartbeat details: small on purpose (the frontier, not the heartbeat, knows what is done). */
@@ -48,14 +46,6 @@ const FLUSH_AFTER_MS = 1_000;
 const MAX_LINKS_PER_PAGE = 1_000;
 const MAX_EXTERNAL_PER_PAGE = 200;
 
-/** Request headers from the run's sealed credentials; a worker without the key fails the batch for good. */
-export function runHeaders(options: { sealedCredentials?: string }, secretsKey: string | undefined): Record<string, string> {
-  try {
-    return headersFor(options.sealedCredentials, secretsKey);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable(`cannot open the run's credentials: ${(err as Error).message}`, 'InvalidInput');
-  }
-}
 /** A robots.txt Crawl-delay beyond this is capped (a hostile robots.txt must not stall the worker for hours). */
 const MAX_CRAWL_DELAY_MS = 60_000;
 
@@ -77,16 +67,8 @@ export function createAuditActivities(deps: ActivityDeps) {
     // The per-host gate shared by every worker (leased slots in PostgreSQL): concurrency and crawl delay hold across
     // batches, runs and worker processes.
     const res: FetchResult = await deps.politeness.run(hostKey(u.url), limits, () => fetcher.fetchPage(u.url, {
-      timeoutMs: options.requestTimeoutMs,
-      maxBytes: crawl.maxBytes,
-      maxRedirects: crawl.maxRedirects,
-      userAgent: options.userAgent,
-      retries: options.fetchRetries,
-      retryBaseMs: options.fetchRetryBaseMs,
-      retryMaxMs: 30_000,
-      signal,
+      ...crawlFetchOptions(options, crawl, signal, runHeaders(options, crawl.secretsKey)),
       accept: 'html',
-      headers: runHeaders(options, crawl.secretsKey),
     }), signal);
     if (res.failureReason && res.statusCode === 0) {
       return failedPageRecord(u, res.failureReason, res.failureDetail ?? res.failureReason, res.attempts);

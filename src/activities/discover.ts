@@ -9,10 +9,9 @@ import { isGzip, parseSitemap } from '../audit/sitemap';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import * as runStatus from '../db/runStatusStore';
 import * as runs from '../db/repositories/runs';
-import { runHeaders } from './audit';
 import type { ActivityDeps } from './deps';
 import { enqueue, lockRun, type FrontierCandidate } from './frontier';
-import { forgetRunContext } from './runContext';
+import { crawlFetchOptions, forgetRunContext, runHeaders } from './runContext';
 import type { DiscoverInput, DiscoverResult } from './types';
 
 const MAX_SITEMAPS = 50;
@@ -26,17 +25,11 @@ export function createDiscoverActivities(deps: ActivityDeps) {
   // robots.txt and sitemaps go through the same per-host gate as the pages (every hop, shared by all workers).
   async function fetchBody(url: string, input: DiscoverInput, maxBytes: number, limits: HostLimits) {
     return deps.politeness.run(hostKey(url), limits, () => fetcher.fetchPage(url, {
-      timeoutMs: input.options.requestTimeoutMs,
-      maxBytes,
-      maxRedirects: crawl.maxRedirects,
-      userAgent: input.options.userAgent,
-      retries: input.options.fetchRetries,
-      retryBaseMs: input.options.fetchRetryBaseMs,
-      retryMaxMs: 30_000,
-      signal: Context.current().cancellationSignal,
-      accept: 'any',
       // Credentials go to the audited site only, never to a sitemap host elsewhere.
-      headers: siteHostOf(url) === siteHostOf(input.siteUrl) ? runHeaders(input.options, crawl.secretsKey) : {},
+      ...crawlFetchOptions(input.options, crawl, Context.current().cancellationSignal,
+        siteHostOf(url) === siteHostOf(input.siteUrl) ? runHeaders(input.options, crawl.secretsKey) : {}),
+      maxBytes,
+      accept: 'any',
     }), Context.current().cancellationSignal);
   }
 

@@ -13,9 +13,8 @@ import { siteHostOf, urlHash } from '../audit/url';
 import type { FetchOptions, FetchResult } from '../crawl/fetcher';
 import { hostKey, runHostLimits } from '../crawl/politeness';
 import type { SiteAuditOptions } from '../workflows/contracts';
-import { runHeaders } from './audit';
 import type { ActivityDeps } from './deps';
-import { loadRunContext } from './runContext';
+import { crawlFetchOptions, loadRunContext, runHeaders } from './runContext';
 
 export interface ImageSizeInput {
   runId: string;
@@ -89,17 +88,10 @@ export function createImageActivities(deps: ActivityDeps) {
 
       const request = (url: string, extra: Partial<FetchOptions>): Promise<FetchResult> =>
         deps.politeness.run(hostKey(url), limits, () => fetcher.fetchPage(url, {
-          timeoutMs: Math.min(options.requestTimeoutMs, MAX_TIMEOUT_MS),
-          maxBytes: crawl.maxBytes,
-          maxRedirects: crawl.maxRedirects,
-          userAgent: options.userAgent,
-          retries: options.fetchRetries,
-          retryBaseMs: options.fetchRetryBaseMs,
-          retryMaxMs: 30_000,
-          signal,
-          accept: 'any',
           // Credentials go to the audited host only (an image on a subdomain gets none).
-          headers: siteHostOf(url) === run.siteHost ? credentials : {},
+          ...crawlFetchOptions(options, crawl, signal, siteHostOf(url) === run.siteHost ? credentials : {}),
+          timeoutMs: Math.min(options.requestTimeoutMs, MAX_TIMEOUT_MS),
+          accept: 'any',
           ...extra,
         }), signal);
 

@@ -2,49 +2,31 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
 import { claim, complete, defer } from '../../src/activities/frontier';
-import { Fetcher } from '../../src/crawl/fetcher';
-import type { Politeness } from '../../src/crawl/politeness';
-import { createLogger } from '../../src/logger';
-import { createSharedPoliteness } from '../../src/temporal/createWorker';
 import { resolveOptions } from '../../src/workflows/contracts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startSlowSite } from '../fixtures/slowSite';
-import { createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
-
-/** MockActivityEnvironment.run with the activity's own types. */
-function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return env.run(fn, ...args) as Promise<R>;
-}
+import { initDiscoveredRun, runIn, startActivityHarness, type ActivityHarness } from '../helpers/activities';
+import { waitFor, type TestDb } from '../helpers/stack';
 
 describe('activities', () => {
   let site: FixtureSite;
   let tdb: TestDb;
-  let fetcher: Fetcher;
-  let politeness: Politeness;
-  let acts: ReturnType<typeof createActivities>;
+  let harness: ActivityHarness;
+  let acts: ActivityHarness['acts'];
   let runId: string;
   const executionId = 'exec-1';
   const options = () => resolveOptions({ siteUrl: site.origin, requestTimeoutMs: 3000, fetchRetries: 0 });
 
   before(async () => {
     site = await startFixtureSite();
-    tdb = await createTestDatabase('acts');
-    const config = testConfig();
-    fetcher = new Fetcher({ connectionsPerHost: 4, allowPrivateTargets: true });
-    politeness = createSharedPoliteness(tdb.db, createLogger('warn'));
-    acts = createActivities({ db: tdb.db, fetcher, politeness, crawl: config.crawl, log: createLogger('warn') });
-    runId = await runIn(new MockActivityEnvironment(), acts.initRun, {
-      workflowId: 'site-audit:test:acts', runKey: 'acts', siteUrl: site.origin, executionId, options: options(),
-    });
-    await runIn(new MockActivityEnvironment(), acts.discover, { runId, siteUrl: site.origin, options: options() });
+    harness = await startActivityHarness('acts');
+    ({ tdb, acts } = harness);
+    runId = await initDiscoveredRun(acts, { workflowId: 'site-audit:test:acts', runKey: 'acts', siteUrl: site.origin, executionId, options: options() });
   });
 
   after(async () => {
-    await politeness?.close();
-    await fetcher?.close();
-    await tdb?.close();
+    await harness?.close();
     await site?.close();
   });
 

@@ -3,41 +3,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
 import { enqueue, lockRun } from '../../src/activities/frontier';
 import { normalizeUrl, urlHash } from '../../src/audit/url';
-import { Fetcher } from '../../src/crawl/fetcher';
-import type { Politeness } from '../../src/crawl/politeness';
-import { createLogger } from '../../src/logger';
-import { createSharedPoliteness } from '../../src/temporal/createWorker';
 import { resolveOptions } from '../../src/workflows/contracts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { createTestDatabase, testConfig, type TestDb } from '../helpers/stack';
-
-function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return env.run(fn, ...args) as Promise<R>;
-}
+import { initDiscoveredRun, runIn, startActivityHarness, type ActivityHarness } from '../helpers/activities';
+import type { TestDb } from '../helpers/stack';
 
 describe('redirect targets', () => {
   let site: FixtureSite;
   let tdb: TestDb;
-  let fetcher: Fetcher;
-  let politeness: Politeness;
-  let acts: ReturnType<typeof createActivities>;
+  let harness: ActivityHarness;
+  let acts: ActivityHarness['acts'];
   let runId: string;
   const executionId = 'exec-redirect';
   const options = () => resolveOptions({ siteUrl: site.origin, requestTimeoutMs: 3000, fetchRetries: 0, perHostConcurrency: 2 });
 
   before(async () => {
     site = await startFixtureSite();
-    tdb = await createTestDatabase('redirect_target');
-    fetcher = new Fetcher({ connectionsPerHost: 4, allowPrivateTargets: true });
-    politeness = createSharedPoliteness(tdb.db, createLogger('warn'));
-    acts = createActivities({ db: tdb.db, fetcher, politeness, crawl: testConfig().crawl, log: createLogger('warn') });
-    runId = await runIn(new MockActivityEnvironment(), acts.initRun, {
-      workflowId: 'site-audit:test:redirect', runKey: 'redirect', siteUrl: site.origin, executionId, options: options(),
-    });
-    await runIn(new MockActivityEnvironment(), acts.discover, { runId, siteUrl: site.origin, options: { ...options(), useSitemaps: false } });
+    harness = await startActivityHarness('redirect_target');
+    ({ tdb, acts } = harness);
+    runId = await initDiscoveredRun(acts, { workflowId: 'site-audit:test:redirect', runKey: 'redirect', siteUrl: site.origin, executionId, options: options() }, { ...options(), useSitemaps: false });
     // Only the two redirecting URLs are queued: /about is reachable only through them.
     await tdb.db.query(`DELETE FROM frontier WHERE run_id = $1`, [runId]);
     await tdb.db.query(`UPDATE audit_runs SET discovered = 0 WHERE id = $1`, [runId]);
@@ -52,9 +38,7 @@ describe('redirect targets', () => {
   });
 
   after(async () => {
-    await politeness?.close();
-    await fetcher?.close();
-    await tdb?.close();
+    await harness?.close();
     await site?.close();
   });
 

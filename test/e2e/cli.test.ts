@@ -1,30 +1,15 @@
 // The `sitesweep audit` command as a user runs it: against the configured Temporal server and PostgreSQL, with a
 // progress display on stderr, the report on stdout, exit 0; bad input gets a message naming the field and exit 2.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { runCli } from '../helpers/cli';
 import { createTestDatabase, requireEnv, uid, type TestDb } from '../helpers/stack';
 
-const root = path.join(__dirname, '..', '..');
 let site: FixtureSite;
 let tdb: TestDb;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
 
 before(async () => {
   site = await startFixtureSite({ slowMs: 50 });

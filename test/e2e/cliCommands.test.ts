@@ -2,16 +2,16 @@
 // them against the test stack's Temporal server and a fresh database: results match what the API answers, bad input
 // is one line naming the field and exit 2.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { getFreePort } from '../../src/stack';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { cliResult, spawnCli as spawnHelperCli } from '../helpers/cli';
 import { createTestDatabase, requireEnv, uid, waitFor, type TestDb } from '../helpers/stack';
 
-const root = path.join(__dirname, '..', '..');
 let site: FixtureSite;
 let tdb: TestDb;
 let queue: string;
@@ -27,20 +27,13 @@ const env = (extra: Record<string, string> = {}) => ({
 });
 
 function spawnCli(args: string[], extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], { cwd: root, env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnHelperCli(args, env(extra));
   children.push(child);
   return child;
 }
 
 function cli(args: string[], extra: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawnCli(args, extra);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return cliResult(spawnCli(args, extra));
 }
 
 before(async () => {

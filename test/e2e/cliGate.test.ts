@@ -2,13 +2,13 @@
 // live in the config file; --output writes report.json, issues/pages CSV and one self-contained HTML report, which
 // headless Chromium renders offline with the fixture's known defects listed.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { cliResult, spawnCli } from '../helpers/cli';
 import { createTestDatabase, requireEnv, uid, type TestDb } from '../helpers/stack';
 
 const root = path.join(__dirname, '..', '..');
@@ -18,19 +18,8 @@ let site: FixtureSite;
 let tdb: TestDb;
 let work: string;
 
-function cli(args: string[], env: Record<string, string> = {}, cwd = root): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], {
-      cwd,
-      env: { ...process.env, TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `gate-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string> = {}, cwd = root) {
+  return cliResult(spawnCli(args, { ...process.env, TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `gate-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0', ...env }, cwd));
 }
 const common = () => ['audit', site.origin, '--allow-private', '--max-pages', '40', '--timeout', '1500', '--retries', '0'];
 

@@ -2,32 +2,22 @@
 // DATABASE_URL), so its in-process worker must not poll the shared task queue: a foreign worker on that queue, bound to
 // another database, must take none of the CLI's workflow or activity tasks, and the run must complete.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { runCli } from '../helpers/cli';
 import { createTestDatabase, requireEnv, startTestWorker, testConfig, uid, type RunningWorker, type TestDb } from '../helpers/stack';
 
-const root = path.join(__dirname, '..', '..');
 let site: FixtureSite;
 let foreignDb: TestDb;
 let foreign: RunningWorker;
 let home: string;
 const sharedQueue = `shared-${uid()}`;
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 before(async () => {
   site = await startFixtureSite();

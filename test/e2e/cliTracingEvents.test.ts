@@ -2,16 +2,14 @@
 // OpenTelemetry spans (client start → workflow run → activities, one trace) over OTLP/HTTP to a local receiver; and a
 // broken budget exits 3 and sends one signed `run.budget_broken` webhook event with its Idempotency-Key.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { createTestDatabase, requireEnv, uid, type TestDb } from '../helpers/stack';
+import { runCli } from '../helpers/cli';
+import { connectTestClient, createTestDatabase, requireEnv, testConfig, uid, type TestDb } from '../helpers/stack';
 
-const root = path.join(__dirname, '..', '..');
 const WEBHOOK_SECRET = 'whsec-budget-0123456789abcdef';
 let site: FixtureSite;
 let tdb: TestDb;
@@ -20,17 +18,8 @@ let base = '';
 const traces: Array<{ path: string; contentType: string; body: string }> = [];
 const hooks: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `trace-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
+function cli(args: string[], env: Record<string, string>) {
+  return runCli(args, { TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `trace-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0', ...env });
 }
 const audit = (extra: string[]) => ['audit', site.origin, '--allow-private', '--max-pages', '10', '--timeout', '1500', '--retries', '0', ...extra];
 
@@ -69,6 +58,16 @@ interface OtlpSpan { name: string; traceId: string; spanId: string; parentSpanId
 test('OTEL_EXPORTER_OTLP_ENDPOINT: client, workflow and activity spans reach the OTLP/HTTP receiver in one trace', { timeout: 90_000 }, async () => {
   const res = await cli(audit([]), { OTEL_EXPORTER_OTLP_ENDPOINT: base });
   assert.equal(res.code, 0, res.stderr.slice(-2000));
+  // The workflow span ends when the workflow closes, a workflow task or two after the run's row turned completed: the
+  // CLI keeps its worker until then (once it did not, and the span was lost when the machine was loaded).
+  const workflowId = /started \(workflow ([^)\s]+)\)/.exec(res.stderr)?.[1];
+  assert.ok(workflowId, res.stderr.slice(-2000));
+  const client = await connectTestClient(testConfig());
+  try {
+    assert.equal((await client.workflow.getHandle(workflowId).describe()).status.name, 'COMPLETED', 'the workflow closed before the CLI exited');
+  } finally {
+    await client.connection.close();
+  }
   // Flushed at exit: every span is in by the time the CLI has exited.
   assert.ok(traces.length > 0, 'the exporter posted to /v1/traces');
   const spans: OtlpSpan[] = [];

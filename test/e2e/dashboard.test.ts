@@ -2,26 +2,24 @@
 // worker → PostgreSQL, crawling fixture sites. A person starts a run and a batch from the forms, watches the counters
 // rise, opens a report and finds the fixture's known defect, and sees the API's own message when it refuses input.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, type RunningWorker, type TestDb } from '../helpers/stack';
+import { SCREENSHOT_DIR as OUT_DIR, startBrowserStack, type BrowserStack } from '../helpers/browser';
+import { apiCaller, startTestApi, testConfig, type TestDb } from '../helpers/stack';
 import { closedPort } from '../../src/ports';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT_DIR = path.join(__dirname, '..', '..', 'test-output');
 const MAX_PAGES = 8;
 const TIMEOUT_MS = 2000;
 
 describe('dashboard in headless Chromium', () => {
   const sites: FixtureSite[] = [];
   let tdb: TestDb;
+  let stack: BrowserStack;
   let client: Client;
-  let worker: RunningWorker;
-  let api: { url: string; close(): Promise<void> };
+  let api: BrowserStack['api'];
   let browser: Browser;
   let page: Page;
 
@@ -48,30 +46,13 @@ describe('dashboard in headless Chromium', () => {
   };
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM}: the dashboard browser tests need Debian's chromium package (apt-get install chromium)`);
-    }
-    mkdirSync(OUT_DIR, { recursive: true });
     for (let i = 0; i < 3; i++) sites.push(await startFixtureSite({ slowMs: 50, hangMs: 10_000 }));
-    tdb = await createTestDatabase('dash');
-    const config = testConfig();
-    client = await connectTestClient(config);
-    worker = await startTestWorker(config, tdb.db);
-    api = await startTestApi(config, tdb.db, client);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(15_000);
+    stack = await startBrowserStack({ dbPrefix: 'dash', viewport: { width: 1280, height: 900 } });
+    ({ tdb, client, api, browser, page } = stack);
   });
 
   after(async () => {
-    await browser?.close().catch(() => {});
-    await api?.close();
-    await worker?.stop();
-    await client?.connection.close();
-    await tdb?.close();
+    await stack?.close();
     for (const s of sites) await s.close();
   });
 

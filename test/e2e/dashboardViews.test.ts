@@ -4,18 +4,17 @@
 // of a fixture whose second version fixes one defect and adds another, compared; the runs-over-time chart; an export
 // downloaded with API_TOKEN set; a running run paused and resumed from its buttons. Screenshots go to test-output/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PAGE_SORTS } from '../../src/api/schemas';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
-import { apiCaller, connectTestClient, createTestDatabase, startTestApi, startTestWorker, testConfig, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { SCREENSHOT_DIR as OUT_DIR, startBrowserStack, type BrowserStack } from '../helpers/browser';
+import { apiCaller, startTestApi, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT_DIR = path.join(__dirname, '..', '..', 'test-output');
 const FIXTURE_OPTIONS = { maxPages: 40, maxDepth: 3, requestTimeoutMs: 1000, fetchRetryBaseMs: 20 };
 const SLOW_PAGES = 150;
 
@@ -23,9 +22,9 @@ describe('dashboard views in headless Chromium', () => {
   let site: FixtureSite;
   let slow: SlowSite;
   let tdb: TestDb;
+  let stack: BrowserStack;
   let client: Client;
-  let worker: RunningWorker;
-  let api: { url: string; close(): Promise<void> };
+  let api: BrowserStack['api'];
   let browser: Browser;
   let page: Page;
   let runA: string;
@@ -49,21 +48,10 @@ describe('dashboard views in headless Chromium', () => {
   const shot = (name: string) => page.screenshot({ path: path.join(OUT_DIR, `dashboard-${name}.png`), fullPage: true });
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: the dashboard browser tests need Debian's chromium package`);
-    mkdirSync(OUT_DIR, { recursive: true });
     site = await startFixtureSite({ slowMs: 50, hangMs: 10_000 });
     slow = await startSlowSite({ pages: SLOW_PAGES, delayMs: 100 });
-    tdb = await createTestDatabase('dashv');
-    const config = testConfig();
-    client = await connectTestClient(config);
-    worker = await startTestWorker(config, tdb.db);
-    api = await startTestApi(config, tdb.db, client);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.setDefaultTimeout(15_000);
+    stack = await startBrowserStack({ dbPrefix: 'dashv', viewport: { width: 1360, height: 900 } });
+    ({ tdb, client, api, browser, page } = stack);
 
     // Version 1 of the fixture, then version 2: /missing-title gets a title (fixed), /about loses its description (new).
     runA = await startRun(site.origin, FIXTURE_OPTIONS);
@@ -81,11 +69,7 @@ describe('dashboard views in headless Chromium', () => {
   });
 
   after(async () => {
-    await browser?.close().catch(() => {});
-    await api?.close();
-    await worker?.stop();
-    await client?.connection.close();
-    await tdb?.close();
+    await stack?.close();
     await site?.close();
     await slow?.close();
   });

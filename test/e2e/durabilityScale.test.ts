@@ -9,7 +9,7 @@ import { startSiteRun } from '../../src/api/runService';
 import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
-import { spawnWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
+import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
 import { assertEveryPageOnce, pendingActivities } from './durability.helpers';
 
 const PAGES = 3_000;
@@ -35,17 +35,7 @@ after(async () => {
 test(`kill -9 of a worker mid-run on a ${PAGES}-page site: no page lost, none duplicated, retried within the heartbeat timeout`, async () => {
   const t0 = Date.now();
   const config = testConfig({ AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS), AUDIT_RETRY_INITIAL_MS: '200', AUDIT_RETRY_MAX_MS: '1000' });
-  const env = {
-    DATABASE_URL: tdb.url,
-    DATABASE_POOL_SIZE: '6',
-    TEMPORAL_ADDRESS: config.temporal.address,
-    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-    WORKFLOW_BUNDLE_PATH: config.worker.bundlePath,
-    ALLOW_PRIVATE_TARGETS: 'true',
-    AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
-    WORKER_CONNECTIONS_PER_HOST: '8',
-    LOG_LEVEL: 'warn',
-  };
+  const env = workerProcessEnv(config, tdb.url, { DATABASE_POOL_SIZE: '6', AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS), WORKER_CONNECTIONS_PER_HOST: '8' });
   const tag = uid();
   workers.push(...(await Promise.all([spawnWorkerProcess(env, `scale-a-${tag}`), spawnWorkerProcess(env, `scale-b-${tag}`)])));
   client = await connectTestClient(config);

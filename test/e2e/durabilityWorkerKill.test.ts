@@ -10,7 +10,7 @@ import { startSiteRun } from '../../src/api/runService';
 import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
-import { spawnWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
+import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
 import { assertEveryPageOnce, pendingActivities, type Pending } from './durability.helpers';
 
 const PAGE_DELAY_MS = 400;
@@ -43,16 +43,7 @@ test('kill -9 of the worker running a crawl batch: the batch resumes from the fr
     AUDIT_RETRY_MAX_MS: '1000',
     PERSIST_RETRY_MAX_MS: '2000',
   });
-  const env = {
-    DATABASE_URL: tdb.url,
-    DATABASE_POOL_SIZE: '4',
-    TEMPORAL_ADDRESS: config.temporal.address,
-    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-    WORKFLOW_BUNDLE_PATH: config.worker.bundlePath,
-    ALLOW_PRIVATE_TARGETS: 'true',
-    AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
-    LOG_LEVEL: 'warn',
-  };
+  const env = workerProcessEnv(config, tdb.url, { AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS) });
   const tag = uid();
   workers.push(...(await Promise.all([spawnWorkerProcess(env, `kill-a-${tag}`), spawnWorkerProcess(env, `kill-b-${tag}`)])));
   const readyMs = Date.now() - t0;

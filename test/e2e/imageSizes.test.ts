@@ -3,13 +3,12 @@
 // are never requested, and image_too_large lists the pages showing each image over imageMaxBytes (boundary: equal is
 // fine). Without the option no image is requested at all.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { readSiteIssues } from '../../src/db/repositories/siteIssues';
 import type { RunSummary } from '../../src/workflows/contracts';
 import { words } from '../fixtures/site';
-import { apiCaller, createTestDatabase, startServices, testConfig, waitFor, type TestDb, type TestServices } from '../helpers/stack';
+import { serveOnLoopback, type LoopbackServer } from '../helpers/loopbackServer';
+import { apiCaller, createTestDatabase, runToCompletion, startServices, testConfig, type TestDb, type TestServices } from '../helpers/stack';
 
 const LIMIT = 100_000;
 /** Image path → its size and how the server tells it. */
@@ -27,7 +26,7 @@ ${(o.images ?? []).map((src, i) => `<img src="${src}" alt="Picture ${i}" width="
 ${(o.links ?? []).map((l) => `<a href="${l}">Go to ${l}</a>`).join(' ')}</main></body></html>`;
 
 describe('image sizes', () => {
-  let server: http.Server;
+  let server: LoopbackServer;
   let origin = '';
   let port = 0;
   let tdb: TestDb;
@@ -37,7 +36,7 @@ describe('image sizes', () => {
   let requests: Array<{ method: string; host: string; path: string; range: string | null }> = [];
 
   before(async () => {
-    server = http.createServer((req, res) => {
+    server = await serveOnLoopback((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path.startsWith('/img/')) {
         requests.push({ method: req.method ?? '', host: req.headers.host ?? '', path, range: req.headers.range ?? null });
@@ -74,28 +73,19 @@ describe('image sizes', () => {
         default: return html('<!doctype html><title>Not found</title>', 404);
       }
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
-    origin = `http://127.0.0.1:${port}`;
+    ({ port, origin } = server);
     tdb = await createTestDatabase('images');
     services = await startServices(testConfig(), tdb.db);
   });
   after(async () => {
     await services?.stop();
     await tdb?.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await server?.close();
   });
 
   const runToEnd = async (options: Record<string, unknown>) => {
-    const started = await call('POST', '/api/runs', { url: `${origin}/`, options: { useSitemaps: false, requestTimeoutMs: 5000, fetchRetries: 0, ...options } });
-    assert.equal(started.status, 202, JSON.stringify(started.body));
-    const done = await waitFor(async () => {
-      const r = await call('GET', `/api/runs/${started.body.runId}`);
-      return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : null;
-    }, 80_000, 300);
-    assert.equal(done.status, 'completed', JSON.stringify(done.error));
-    return { runId: started.body.runId as string, summary: done.summary as RunSummary };
+    const { runId, view } = await runToCompletion(call, { url: `${origin}/`, options: { useSitemaps: false, requestTimeoutMs: 5000, fetchRetries: 0, ...options } });
+    return { runId, summary: view.summary as RunSummary };
   };
   const rel = (u: string) => (u.startsWith(origin) ? u.slice(origin.length) : u);
 

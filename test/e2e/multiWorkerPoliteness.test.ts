@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import { startSiteRun } from '../../src/api/runService';
 import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { connectTestClient, createTestDatabase, testConfig, uid, type TestDb } from '../helpers/stack';
-import { spawnWorkerProcess, type WorkerProcess } from '../helpers/workerProcess';
+import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
 
 interface Hit {
   path: string;
@@ -82,17 +82,8 @@ describe('per-host politeness across three worker processes', () => {
 
   before(async () => {
     tdb = await createTestDatabase('multiw');
-    const env = {
-      DATABASE_URL: tdb.url,
-      DATABASE_POOL_SIZE: '4',
-      TEMPORAL_ADDRESS: config.temporal.address,
-      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-      WORKFLOW_BUNDLE_PATH: config.worker.bundlePath,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      // At most 2 activities per process: the run's 6 parallel batches must spread over all three.
-      WORKER_MAX_CONCURRENT_ACTIVITIES: '2',
-      LOG_LEVEL: 'warn',
-    };
+    // At most 2 activities per process: the run's 6 parallel batches must spread over all three.
+    const env = workerProcessEnv(config, tdb.url, { WORKER_MAX_CONCURRENT_ACTIVITIES: '2' });
     const tag = uid();
     workers.push(...(await Promise.all(['a', 'b', 'c'].map((w) => spawnWorkerProcess(env, `polite-${w}-${tag}`)))));
     client = await connectTestClient(config);

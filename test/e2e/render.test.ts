@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { JS_DESCRIPTION, JS_TITLE, startJsSite, type JsSite } from '../fixtures/jsSite';
-import { apiCaller, createTestDatabase, startServices, startTestApi, testConfig, waitFor, type TestDb, type TestServices } from '../helpers/stack';
+import { apiCaller, createTestDatabase, runToCompletion, startServices, startTestApi, testConfig, type TestDb, type TestServices } from '../helpers/stack';
 
 /** Exact findings. The raw home page: nothing but a script, so no title, description, headings, text or links. */
 const RAW_HOME_CODES = [
@@ -43,18 +43,12 @@ describe('JavaScript rendering end to end', () => {
   const call = apiCaller(() => services.api.url);
 
   const run = async (key: string, render?: 'none' | 'chromium') => {
-    const started = await call('POST', '/api/runs', {
+    const { runId } = await runToCompletion(call, {
       url: `${site.origin}/`, idempotencyKey: key,
       options: { maxPages: 20, useSitemaps: false, requestTimeoutMs: 5000, fetchRetries: 0, auditBatchSize: 5, parallelBatches: 2, ...(render ? { render } : {}) },
     });
-    assert.equal(started.status, 202, JSON.stringify(started.body));
-    const done = await waitFor(async () => {
-      const r = await call('GET', `/api/runs/${started.body.runId}`);
-      return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : null;
-    }, 80_000, 300);
-    assert.equal(done.status, 'completed', JSON.stringify(done.error));
-    const rows: PageRow[] = await tdb.db.query(`SELECT url, status, title, description, word_count, issues, data FROM page_audits WHERE run_id = $1 ORDER BY url`, [started.body.runId]);
-    return { runId: started.body.runId as string, pages: new Map(rows.map((p) => [p.url.slice(site.origin.length), p])) };
+    const rows: PageRow[] = await tdb.db.query(`SELECT url, status, title, description, word_count, issues, data FROM page_audits WHERE run_id = $1 ORDER BY url`, [runId]);
+    return { runId, pages: new Map(rows.map((p) => [p.url.slice(site.origin.length), p])) };
   };
   const codes = (p: PageRow | undefined) => (p?.issues ?? []).map((i) => i.code).sort();
 

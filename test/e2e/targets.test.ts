@@ -2,12 +2,11 @@
 // no page links to. They are fetched once (their own links are not followed), so the canonical and hreflang target
 // findings are complete, and the hreflang finding names its kind (redirect, error, noindex, non-canonical).
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { RunSummary } from '../../src/workflows/contracts';
 import { words } from '../fixtures/site';
-import { apiCaller, createTestDatabase, startServices, testConfig, waitFor, type TestDb, type TestServices } from '../helpers/stack';
+import { serveOnLoopback, type LoopbackServer } from '../helpers/loopbackServer';
+import { apiCaller, createTestDatabase, runToCompletion, startServices, testConfig, type TestDb, type TestServices } from '../helpers/stack';
 
 const page = (o: { title: string; links?: string[]; canonical?: string; noindex?: boolean; hreflang?: Array<[string, string]> }) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${o.title} of the targets fixture site</title>
@@ -17,14 +16,14 @@ ${(o.hreflang ?? []).map(([l, h]) => `<link rel="alternate" hreflang="${l}" href
 <body><main><h1>${o.title}</h1><p>${words(220, o.title)}</p>${(o.links ?? []).map((l) => `<a href="${l}">Go to ${l}</a>`).join(' ')}</main></body></html>`;
 
 describe('canonical and hreflang targets outside the crawl', () => {
-  let server: http.Server;
+  let server: LoopbackServer;
   let origin = '';
   let tdb: TestDb;
   let services: TestServices;
   const call = apiCaller(() => services.api.url);
 
   before(async () => {
-    server = http.createServer((req, res) => {
+    server = await serveOnLoopback((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       const o = origin;
       const html = (body: string, status = 200) => {
@@ -52,27 +51,19 @@ describe('canonical and hreflang targets outside the crawl', () => {
         default: return html('<!doctype html><title>Not found</title>', 404);
       }
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    origin = server.origin;
     tdb = await createTestDatabase('targets');
     services = await startServices(testConfig(), tdb.db);
   });
   after(async () => {
     await services?.stop();
     await tdb?.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await server?.close();
   });
 
   test('targets are fetched once, not crawled further, and judged', async () => {
-    const started = await call('POST', '/api/runs', { url: `${origin}/`, options: { maxDepth: 1, useSitemaps: false, requestTimeoutMs: 5000, fetchRetries: 0 } });
-    assert.equal(started.status, 202, JSON.stringify(started.body));
-    const done = await waitFor(async () => {
-      const r = await call('GET', `/api/runs/${started.body.runId}`);
-      return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : null;
-    }, 80_000, 300);
-    assert.equal(done.status, 'completed', JSON.stringify(done.error));
-    const rows: Array<{ url: string; status_code: number }> = await tdb.db.query(`SELECT url, status_code FROM page_audits WHERE run_id = $1 ORDER BY url`, [started.body.runId]);
+    const { runId, view: done } = await runToCompletion(call, { url: `${origin}/`, options: { maxDepth: 1, useSitemaps: false, requestTimeoutMs: 5000, fetchRetries: 0 } });
+    const rows: Array<{ url: string; status_code: number }> = await tdb.db.query(`SELECT url, status_code FROM page_audits WHERE run_id = $1 ORDER BY url`, [runId]);
     const rel = (u: string) => u.slice(origin.length);
     assert.deepEqual(rows.map((r) => [rel(r.url), r.status_code]), [
       ['/', 200], ['/a', 200], ['/de', 404], ['/es', 301], ['/es/', 200], ['/fr', 200], ['/it', 200], ['/it-canonical', 200], ['/old-a', 301],

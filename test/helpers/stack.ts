@@ -1,5 +1,6 @@
 // Test access to the real stack that scripts/run-tests.ts brought up: a database per test file (migrated), a config,
 // workers on private task queues, and the API on a free port.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -150,4 +151,21 @@ export async function startServices(config: Config, db: DataSource): Promise<Tes
       await client.connection.close();
     },
   };
+}
+
+/** Polls GET /api/runs/:id until the run is completed, failed or cancelled: its view. */
+export function runFinished(call: ReturnType<typeof apiCaller>, runId: string, timeoutMs = 80_000): Promise<any> {
+  return waitFor(async () => {
+    const r = await call('GET', `/api/runs/${runId}`);
+    return ['completed', 'failed', 'cancelled'].includes(r.body.status) ? r.body : null;
+  }, timeoutMs, 300);
+}
+
+/** POST /api/runs with `body`, then waits for the run to finish and asserts it completed: its id and final view. */
+export async function runToCompletion(call: ReturnType<typeof apiCaller>, body: Record<string, unknown>, timeoutMs = 80_000): Promise<{ runId: string; view: any }> {
+  const started = await call('POST', '/api/runs', body);
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const view = await runFinished(call, started.body.runId, timeoutMs);
+  assert.equal(view.status, 'completed', JSON.stringify(view.error));
+  return { runId: started.body.runId as string, view };
 }

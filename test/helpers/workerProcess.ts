@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { openDatabase } from '../../src/db/dataSource';
 import { createLogger } from '../../src/logger';
 import { createSitesweepWorker, runSitesweepWorker } from '../../src/temporal/createWorker';
@@ -24,6 +24,23 @@ export interface WorkerProcess {
   kill9(): Promise<void>;
   /** SIGTERM (the worker drains), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * What a worker process needs to join a test's stack: its database, the config's Temporal server, task queue and
+ * workflow bundle, loopback targets allowed, quiet logs; `extra` on top.
+ */
+export function workerProcessEnv(config: Config, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
+  return {
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '4',
+    TEMPORAL_ADDRESS: config.temporal.address,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    WORKFLOW_BUNDLE_PATH: config.worker.bundlePath,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
 }
 
 export async function spawnWorkerProcess(env: Record<string, string | undefined>, identity: string, readyTimeoutMs = 60_000): Promise<WorkerProcess> {

@@ -1,0 +1,22 @@
+// A CLI command that runs its own worker follows its run through the database row, which turns terminal in the run's
+// last activity; the workflow closes a workflow task or two later (it starts the event delivery, then returns), and only
+// that worker runs those tasks. Stopping the worker first leaves the workflow open and loses what only its close
+// produces (the RunWorkflow span among them), so those commands wait for the close first, within a bound.
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+
+/** How long a command waits for its workflow to close after its row turned terminal, before stopping its worker. */
+export const WORKFLOW_CLOSE_WAIT_MS = 30_000;
+
+/**
+ * True once the workflow (its last run, following continue-as-new) has closed, however it closed; false when it has not
+ * within `timeoutMs` or cannot be asked (the caller goes on either way).
+ */
+export async function workflowClosed(client: Client, workflowId: string, timeoutMs = WORKFLOW_CLOSE_WAIT_MS): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = client.workflow.getHandle(workflowId).result().then(() => true, (err: unknown) => err instanceof WorkflowFailedError);
+  try {
+    return await Promise.race([closed, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
