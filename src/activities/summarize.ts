@@ -49,11 +49,8 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
       const issueCounts = await pages.findingCodeCounts(db, runId);
       step('counted');
       const checkMs: Record<string, number> = {};
-      let tc = performance.now();
-      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId, (name) => {
-        const now = performance.now();
-        checkMs[name] = Math.round(now - tc);
-        tc = now;
+      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId, (name, ms) => {
+        checkMs[name] = ms;
         beat(name);
       });
       step('siteChecks');
