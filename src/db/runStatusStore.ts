@@ -1,11 +1,8 @@
 // A run's lifecycle in one place (issue 15): every write of audit_runs.status, stage, finished_at and error goes
 // through these functions. Page counters are written where the pages are (frontier.ts, persist.ts); the final counts
 // go with markCompleted because a completed row and its counts must appear together.
-import type { EntityManager } from 'typeorm';
 import type { AuditStage } from '../audit/records';
-
-/** A DataSource or a transaction's EntityManager. */
-type Queryable = Pick<EntityManager, 'query'>;
+import type { Queryable } from './repositories/queryable';
 
 const TERMINAL: ReadonlySet<AuditStage> = new Set(['completed', 'failed', 'cancelled']);
 
