@@ -107,8 +107,9 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   };
 
   const ok = page.statusCode >= 200 && page.statusCode < 300;
-  if (!ok) {
-    // Error and redirect responses get status findings only: their bodies are not the page.
+  if (!ok || page.redirectChain.length > 0) {
+    // Error and redirect responses get status findings only: their bodies are not the page. A redirect is judged on its
+    // chain and final status; the final response's headers belong to the target's own record.
     result.findings = sink.findings();
     return result;
   }

@@ -49,6 +49,34 @@ export interface FetchOptions {
   accept?: 'html' | 'any';
   /** GET (default), or HEAD when only the headers matter (image sizes): no body comes back. */
   method?: 'GET' | 'HEAD';
+  /** The run's book of answered URLs: a redirect hop already answered (or being fetched) in the run is not requested again. */
+  hops?: HopBook;
+}
+
+/** What one request to a URL answered: a redirect (its status and absolute Location), or a final response (no body). */
+export type HopAnswer =
+  | { kind: 'redirect'; status: number; location: string }
+  | {
+    kind: 'final'; statusCode: number; headers: Record<string, string>; contentType: string | null; bytes: number; ttfbMs: number;
+    failureReason: FailureReason | null; failureDetail?: string;
+  };
+
+/**
+ * A caller's claim on one request. With `settle` the caller owns the URL: `answer` is what is already known elsewhere
+ * (null: request it), and the caller settles with what it learnt (null: nothing to share). Without `settle` another
+ * request owns it: `answer` resolves to that request's answer, or null when it has none (then the caller requests it).
+ */
+export interface HopTicket {
+  answer: Promise<HopAnswer | null>;
+  settle?: (answer: HopAnswer | null) => void;
+}
+
+/**
+ * Requests of one run, so no URL is requested twice (see src/activities/hopBook.ts). `enter` is called before every
+ * request: `hop` false for the URL the caller asked for (always requested: its body is wanted), true for a redirect hop.
+ */
+export interface HopBook {
+  enter(url: string, hop: boolean): HopTicket;
 }
 
 export type FetchResult = FetchedPage & {
@@ -58,6 +86,8 @@ export type FetchResult = FetchedPage & {
   failureDetail?: string;
   /** The decoded (decompressed) body bytes; only with accept 'any'. */
   rawBody?: Buffer;
+  /** The final response was another request's (FetchOptions.hops): status and headers only, no body. */
+  finalKnown?: boolean;
 };
 
 type Health = 'success' | 'failure' | 'neutral';
@@ -79,6 +109,7 @@ interface AttemptOutcome {
   retryAfterMs: number | null;
   /** False when nothing was sent (guard or breaker refused the first hop). */
   dispatched: boolean;
+  finalKnown?: boolean;
 }
 
 interface Failure {
@@ -224,137 +255,170 @@ export class Fetcher {
       for (;;) {
         const blocked = checkUrlTarget(current, this.policy);
         if (blocked) return fail({ reason: 'blocked_target', detail: blocked.message, retryable: false });
-        let releaseSlot: (() => void) | null = null;
-        if (politeness) {
-          disarm();
-          try {
-            releaseSlot = await politeness.gate.acquire(current.host, politeness.limits, caller);
-          } catch {
-            return fail(abortedFailure()); // acquire only rejects when the caller aborts
-          }
-          if (ac.signal.aborted) {
-            releaseSlot();
-            return fail(abortedFailure());
-          }
-          arm();
-        }
+        // The run's book (opts.hops): a redirect hop another request of the run has answered, or is answering, is not
+        // requested again; its answer stands in for the request. What this hop learns is shared in turn.
+        const ticket = opts.hops?.enter(current.href, current !== start);
+        let share = ticket?.settle ?? null;
+        const shareFinal = (out: AttemptOutcome): AttemptOutcome => {
+          share?.({
+            kind: 'final', statusCode: out.statusCode, headers: out.headers, contentType: out.contentType, bytes: out.bytes, ttfbMs: out.ttfbMs,
+            failureReason: out.failureReason, ...(out.failureDetail !== undefined ? { failureDetail: out.failureDetail } : {}),
+          });
+          share = null;
+          return out;
+        };
         try {
-          trial = this.breaker.state(current.host) === 'half_open';
-          if (!this.breaker.tryAcquire(current.host)) {
-            return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
+          if (ticket) {
+            disarm(); // waiting for another request's answer is not time on the network
+            const known = await settledOrAborted(ticket.answer, ac.signal);
+            if (known === undefined) return fail(abortedFailure());
+            arm();
+            if (known !== null) {
+              share?.(known);
+              share = null;
+              if (known.kind === 'final') {
+                const { kind: _kind, ...response } = known;
+                return { ...failed(current.href, null), ...response, finalUrl: current.href, redirectChain: chain, dispatched, finalKnown: true };
+              }
+              chain.push({ url: current.href, status: known.status });
+              const stop = this.toNext(known.location, visited, chain, opts, fail);
+              if (typeof stop !== 'string') return stop;
+              current = new URL(stop);
+              continue;
+            }
           }
-          permitHost = current.host;
-
-          const hopStart = performance.now();
-          dispatched = true;
-          let res: Awaited<ReturnType<Agent['request']>>;
-          try {
-            res = await this.agent.request({
-              origin: current.origin,
-              path: `${current.pathname}${current.search}`,
-              method: opts.method ?? 'GET',
-              headers: requestHeaders(opts, start, current),
-              signal: ac.signal,
-              // undici's own timers as a second line; the attempt deadline above is the hard cap.
-              headersTimeout: opts.timeoutMs,
-              bodyTimeout: opts.timeoutMs,
-            });
-          } catch (err) {
-            return failFromError(err);
-          }
-          const ttfbMs = performance.now() - hopStart;
-          const status = res.statusCode;
-          const headers = flattenHeaders(res.headers);
-          const response: Partial<AttemptOutcome> = {
-            finalUrl: current.href,
-            statusCode: status,
-            headers,
-            ttfbMs,
-            contentType: headers['content-type'] ?? null,
-          };
-
-          const location = headers.location;
-          if (REDIRECT_STATUSES.has(status) && location) {
-            await dump(res.body);
-            settle('success');
-            chain.push({ url: current.href, status });
-            let next: URL;
+          let releaseSlot: (() => void) | null = null;
+          if (politeness) {
+            disarm();
             try {
-              next = new URL(location, current);
+              releaseSlot = await politeness.gate.acquire(current.host, politeness.limits, caller);
             } catch {
-              return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
+              return fail(abortedFailure()); // acquire only rejects when the caller aborts
             }
-            if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-              return fail({ reason: 'invalid_url', detail: `redirect to unsupported scheme ${next.protocol}`, retryable: false }, response);
+            if (ac.signal.aborted) {
+              releaseSlot();
+              return fail(abortedFailure());
             }
-            next.hash = '';
-            if (visited.has(next.href)) {
-              return fail({ reason: 'redirect_loop', detail: `redirect loop back to ${truncate(next.href, 100)}`, retryable: false }, response);
-            }
-            if (chain.length > opts.maxRedirects) {
-              return fail({ reason: 'too_many_redirects', detail: `more than ${opts.maxRedirects} redirects`, retryable: false }, response);
-            }
-            visited.add(next.href);
-            current = next;
-            continue;
+            arm();
           }
-
-          if (status >= 500 || status === 429) {
-            await dump(res.body);
-            const retryAfterMs = parseRetryAfter(headers['retry-after']);
-            const f: Failure = status === 429
-              ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
-              : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
-            return fail(f, { ...response, retryAfterMs });
-          }
-
-          // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
-          const mediaType = parseMediaType(headers['content-type']);
-          const accept = opts.accept ?? 'html';
-          const isHtml = mediaType.essence === null || isHtmlMediaType(mediaType.essence);
-          if (accept === 'html' && !isHtml) {
-            // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
-            await dump(res.body);
-            settle('success');
-            return { ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome;
-          }
-
-          const declared = Number(headers['content-length']);
-          const encodings = parseEncodings(headers['content-encoding']);
-          // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
-          if (Number.isFinite(declared) && declared > opts.maxBytes) {
-            res.body.destroy();
-            return fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response);
-          }
-
-          let read: ReadResult;
           try {
-            read = await readCapped(res.body, encodings, opts.maxBytes, { sniffBinary: accept === 'html', charset: mediaType.charset });
-          } catch (err) {
-            return failFromError(err, response);
-          }
-          if (read.kind === 'too_large') {
-            return fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes });
-          }
-          if (read.kind === 'binary') {
-            return fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes });
-          }
+            trial = this.breaker.state(current.host) === 'half_open';
+            if (!this.breaker.tryAcquire(current.host)) {
+              return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
+            }
+            permitHost = current.host;
 
-          const buf = read.buffer;
-          settle('success');
-          const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
-          return {
-            ...failed(current.href, null),
-            ...response,
-            redirectChain: chain,
-            dispatched,
-            bytes: buf.length,
-            body: text,
-            ...(accept === 'any' ? { rawBody: buf } : {}),
-          } as AttemptOutcome;
+            const hopStart = performance.now();
+            dispatched = true;
+            let res: Awaited<ReturnType<Agent['request']>>;
+            try {
+              res = await this.agent.request({
+                origin: current.origin,
+                path: `${current.pathname}${current.search}`,
+                method: opts.method ?? 'GET',
+                headers: requestHeaders(opts, start, current),
+                signal: ac.signal,
+                // undici's own timers as a second line; the attempt deadline above is the hard cap.
+                headersTimeout: opts.timeoutMs,
+                bodyTimeout: opts.timeoutMs,
+              });
+            } catch (err) {
+              return failFromError(err);
+            }
+            const ttfbMs = performance.now() - hopStart;
+            const status = res.statusCode;
+            const headers = flattenHeaders(res.headers);
+            const response: Partial<AttemptOutcome> = {
+              finalUrl: current.href,
+              statusCode: status,
+              headers,
+              ttfbMs,
+              contentType: headers['content-type'] ?? null,
+            };
+
+            const location = headers.location;
+            if (REDIRECT_STATUSES.has(status) && location) {
+              await dump(res.body);
+              settle('success');
+              chain.push({ url: current.href, status });
+              let next: URL;
+              try {
+                next = new URL(location, current);
+              } catch {
+                return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
+              }
+              next.hash = '';
+              if (next.protocol === 'http:' || next.protocol === 'https:') {
+                share?.({ kind: 'redirect', status, location: next.href });
+                share = null;
+              }
+              const stop = this.toNext(next.href, visited, chain, opts, (f) => fail(f, response));
+              if (typeof stop !== 'string') return stop;
+              current = new URL(stop);
+              continue;
+            }
+
+            if (status >= 500 || status === 429) {
+              await dump(res.body);
+              const retryAfterMs = parseRetryAfter(headers['retry-after']);
+              const f: Failure = status === 429
+                ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
+                : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
+              // Only a URL's last answer is shared: an earlier one is retried.
+              const out = fail(f, { ...response, retryAfterMs });
+              return lastAttempt ? shareFinal(out) : out;
+            }
+
+            // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
+            const mediaType = parseMediaType(headers['content-type']);
+            const accept = opts.accept ?? 'html';
+            const isHtml = mediaType.essence === null || isHtmlMediaType(mediaType.essence);
+            if (accept === 'html' && !isHtml) {
+              // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
+              await dump(res.body);
+              settle('success');
+              return shareFinal({ ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome);
+            }
+
+            const declared = Number(headers['content-length']);
+            const encodings = parseEncodings(headers['content-encoding']);
+            // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
+            if (Number.isFinite(declared) && declared > opts.maxBytes) {
+              res.body.destroy();
+              return shareFinal(fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response));
+            }
+
+            let read: ReadResult;
+            try {
+              read = await readCapped(res.body, encodings, opts.maxBytes, { sniffBinary: accept === 'html', charset: mediaType.charset });
+            } catch (err) {
+              return failFromError(err, response);
+            }
+            if (read.kind === 'too_large') {
+              return shareFinal(fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes }));
+            }
+            if (read.kind === 'binary') {
+              return shareFinal(fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes }));
+            }
+
+            const buf = read.buffer;
+            settle('success');
+            const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
+            return shareFinal({
+              ...failed(current.href, null),
+              ...response,
+              redirectChain: chain,
+              dispatched,
+              bytes: buf.length,
+              body: text,
+              ...(accept === 'any' ? { rawBody: buf } : {}),
+            } as AttemptOutcome);
+          } finally {
+            // The slot is given back once this hop's response has been read (or dropped): the next hop queues again.
+            releaseSlot?.();
+          }
         } finally {
-          // The slot is given back once this hop's response has been read (or dropped): the next hop queues again.
-          releaseSlot?.();
+          share?.(null); // nothing to share (a network failure, a cancellation): a waiter requests the URL itself
         }
       }
     } finally {
@@ -363,9 +427,35 @@ export class Fetcher {
       settle('neutral'); // only if an unexpected throw left a permit open
     }
   }
+
+  /** Checks the next hop of a redirect (scheme, loop, hop cap): its href, or the failure that ends the chain. */
+  private toNext(href: string, visited: Set<string>, chain: RedirectHop[], opts: FetchOptions, fail: (f: Failure) => AttemptOutcome): string | AttemptOutcome {
+    const next = new URL(href);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      return fail({ reason: 'invalid_url', detail: `redirect to unsupported scheme ${next.protocol}`, retryable: false });
+    }
+    if (visited.has(next.href)) {
+      return fail({ reason: 'redirect_loop', detail: `redirect loop back to ${truncate(next.href, 100)}`, retryable: false });
+    }
+    if (chain.length > opts.maxRedirects) {
+      return fail({ reason: 'too_many_redirects', detail: `more than ${opts.maxRedirects} redirects`, retryable: false });
+    }
+    visited.add(next.href);
+    return next.href;
+  }
 }
 
 // ---------- result helpers ----------
+
+/** The promise's value, or undefined as soon as `signal` aborts. */
+function settledOrAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => resolve(v), () => resolve(undefined)).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 function failed(url: string, f: Failure | null): AttemptOutcome {
   return {
@@ -404,6 +494,7 @@ function finish(url: string, started: number, attempts: number, out: AttemptOutc
   };
   if (out.failureDetail !== undefined) result.failureDetail = out.failureDetail;
   if (out.rawBody !== undefined) result.rawBody = out.rawBody;
+  if (out.finalKnown) result.finalKnown = true;
   return result;
 }
 
