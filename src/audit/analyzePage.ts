@@ -57,7 +57,10 @@ export interface PageAnalysis {
   hreflang: HreflangLink[];
   outlinks: Outlink[];
   imageCount: number;
-  /** Distinct absolute <img src> URLs of the site (same-site rule as internal links), at most MAX_IMAGES: sized after the crawl. */
+  /**
+   * Distinct absolute image URLs of the site (same-site rule as internal links): <img src>, srcset candidates, CSS
+   * backgrounds in <style> and style attributes; at most MAX_IMAGES, sized after the crawl.
+   */
   images: string[];
   jsonLdTypes: string[];
   findings: Finding[];
@@ -197,7 +200,8 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   result.hreflang = hreflang;
   result.outlinks = outlinks;
   result.imageCount = facts.images.length;
-  result.images = siteImages(facts.images.map((i) => i.src), base, opts.siteHost, opts.subdomainsInternal === true);
+  // <img src> first, then srcset candidates and CSS backgrounds (the per-page cap keeps the plain images).
+  result.images = siteImages([...facts.images.map((i) => i.src), ...facts.moreImages], base, opts.siteHost, opts.subdomainsInternal === true);
   result.jsonLdTypes = jsonLdTypes;
   result.findings = sink.findings();
   return result;
