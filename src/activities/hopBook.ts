@@ -1,7 +1,8 @@
 // No URL is requested twice in a run: the run's book of answered URLs (crawl/fetcher HopBook). Every request of the
 // crawl enters its URL here first. In this process, a URL has at most one request in flight, and its answer (a
 // redirect's Location, or a final response's status and headers, never the body) is kept; a redirect hop whose URL
-// was answered, or is being answered, waits for that answer instead of requesting it again. A hop this process has not
+// was answered, or is being answered, waits for that answer instead of requesting it again, and so does a page URL
+// known to redirect (a redirect's record needs no body). A hop this process has not
 // seen is looked up in the frontier: a URL another activity or worker completed answers from its page row.
 //
 // The rule for a redirect whose chain stops at a known hop: its record keeps its own hops, and the final status (and
@@ -48,8 +49,9 @@ export class RunHopBook implements HopBook {
     const key = url;
     const entry = this.entries.get(key);
     if (entry && hop) return { answer: entry.answer };
-    // The URL a caller asked for is always requested (its body is wanted); it becomes the URL's answer unless one is kept.
-    if (entry) return { answer: Promise.resolve(null), settle: () => {} };
+    // The URL a caller asked for is requested unless it is known to redirect (a redirect's body is not read): a final
+    // answer has no body, and the page's record needs it.
+    if (entry) return { answer: entry.answer.then((a) => (a?.kind === 'redirect' ? a : null)) };
     let resolve!: (a: HopAnswer | null) => void;
     const created: Entry = { answer: new Promise((r) => { resolve = r; }), settled: false };
     this.entries.set(key, created);

@@ -73,7 +73,8 @@ export interface HopTicket {
 
 /**
  * Requests of one run, so no URL is requested twice (see src/activities/hopBook.ts). `enter` is called before every
- * request: `hop` false for the URL the caller asked for (always requested: its body is wanted), true for a redirect hop.
+ * request: `hop` false for the URL the caller asked for (its body is wanted: only a redirect answer may stand in for
+ * it), true for a redirect hop.
  */
 export interface HopBook {
   enter(url: string, hop: boolean): HopTicket;
@@ -281,7 +282,8 @@ export class Fetcher {
                 return { ...failed(current.href, null), ...response, finalUrl: current.href, redirectChain: chain, dispatched, finalKnown: true };
               }
               chain.push({ url: current.href, status: known.status });
-              const stop = this.toNext(known.location, visited, chain, opts, fail);
+              // A chain that ends here (loop, hop cap) reports this hop's redirect status, as when it requested it.
+              const stop = this.toNext(known.location, visited, chain, opts, (f) => fail(f, { statusCode: known.status }));
               if (typeof stop !== 'string') return stop;
               current = new URL(stop);
               continue;

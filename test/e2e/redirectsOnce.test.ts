@@ -1,6 +1,7 @@
 // No URL fetched twice in a run (issue 14 item 4), end to end on the real stack with a fixture site that counts requests
 // per path: two redirects to one unlinked target, two redirect chains through one intermediate redirect, two redirects
-// to one 404, and a target the home page links (fetched first) that a redirect found deeper points at. Every path is
+// to one 404, a target the home page links (fetched first) that a redirect found deeper points at, a redirect loop, and
+// an intermediate hop that a page links too. Every path is
 // requested exactly once (robots.txt aside: discovery reads it), and each redirect's record still has its full chain
 // and the final status of its target.
 import assert from 'node:assert/strict';
@@ -21,12 +22,14 @@ const REDIRECTS: Record<string, string> = {
   '/c1': '/mid', '/c2': '/mid', '/mid': '/final', // two chains through one intermediate hop
   '/g1': '/gone', '/g2': '/gone', // two redirects to a 404
   '/late': '/known', // found at depth 2; /known was linked from the home page
+  '/loop-a': '/loop-b', '/loop-b': '/loop-a', // a loop: each side's chain reads the other's answer
+  '/hop-linked': '/final2', '/via': '/hop-linked', // an intermediate hop that a page links too
 };
 const PAGES: Record<string, string[]> = {
-  '/': ['/known', '/r1', '/r2', '/c1', '/c2', '/g1', '/g2', '/deep'],
+  '/': ['/known', '/r1', '/r2', '/c1', '/c2', '/g1', '/g2', '/deep', '/loop-a', '/via'],
   '/deep': ['/deeper'],
-  '/deeper': ['/late'],
-  '/known': [], '/shared': [], '/final': [],
+  '/deeper': ['/late', '/hop-linked'],
+  '/known': [], '/shared': [], '/final': [], '/final2': [],
 };
 
 describe('no URL fetched twice', () => {
@@ -107,7 +110,14 @@ describe('no URL fetched twice', () => {
       assert.deepEqual(byPath['/g1'], redirect('/g1', '/gone', [], ['status_3xx', 'status_4xx']));
       assert.deepEqual(byPath['/g2'], redirect('/g2', '/gone', [], ['status_3xx', 'status_4xx']));
       assert.deepEqual(byPath['/late'], redirect('/late', '/known', [], ['status_3xx']));
-      for (const p of ['/', '/known', '/shared', '/final', '/deep', '/deeper']) assert.deepEqual(byPath[p], { status: 200, final: p, chain: [], codes: [] }, p);
+      assert.deepEqual(byPath['/via'], redirect('/via', '/final2', ['/hop-linked'], ['redirect_chain', 'status_3xx']));
+      assert.deepEqual(byPath['/hop-linked'], redirect('/hop-linked', '/final2', [], ['status_3xx']));
+      // Each side of the loop: its own hop, the other's (known) answer, and the loop back.
+      assert.deepEqual(byPath['/loop-a'], redirect('/loop-a', '/loop-b', ['/loop-b'], ['redirect_chain', 'redirect_loop', 'status_3xx']));
+      assert.deepEqual(byPath['/loop-b'], redirect('/loop-b', '/loop-a', ['/loop-a'], ['redirect_chain', 'redirect_loop', 'status_3xx']));
+      assert.deepEqual(rows.filter((r) => r.failure_reason !== null).map((r) => [rel(r.url), r.failure_reason]).sort(),
+        [['/loop-a', 'redirect_loop'], ['/loop-b', 'redirect_loop']]);
+      for (const p of ['/', '/known', '/shared', '/final', '/final2', '/deep', '/deeper']) assert.deepEqual(byPath[p], { status: 200, final: p, chain: [], codes: [] }, p);
       assert.deepEqual(byPath['/gone'], { status: 404, final: '/gone', chain: [], codes: ['status_4xx'] });
       assert.equal(done.summary.pagesAudited + done.summary.pagesFailed, everyPath.length - 1);
     });

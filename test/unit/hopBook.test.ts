@@ -1,5 +1,6 @@
 // The run's book of answered URLs (src/activities/hopBook.ts): one owner per URL, waiters get the owner's answer, a
-// URL without an answer is requested again by the next caller, the URL a caller asked for is always requested.
+// URL without an answer is requested again by the next caller, the URL a caller asked for is requested unless it
+// is known to redirect.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RecordShelf, RunHopBook } from '../../src/activities/hopBook';
@@ -28,12 +29,15 @@ void test('no answer (a failed request): the next caller requests the URL itself
   assert.ok(book.enter('http://a.test/t', true).settle, 'the URL is free again');
 });
 
-void test('the URL a caller asked for is always requested; a tracking parameter makes another URL', async () => {
+void test('the URL a caller asked for is requested unless it is known to redirect; a tracking parameter makes another URL', async () => {
   const book = new RunHopBook();
   book.enter('http://a.test/p', true).settle!(final(200));
   const start = book.enter('http://a.test/p', false);
-  assert.ok(start.settle);
   assert.equal(await start.answer, null, 'requested: its body is wanted');
+  assert.equal(start.settle, undefined, 'the known answer stays');
+  const redirect: HopAnswer = { kind: 'redirect', status: 301, location: 'http://a.test/p' };
+  book.enter('http://a.test/old', true).settle!(redirect);
+  assert.deepEqual(await book.enter('http://a.test/old', false).answer, redirect, 'a redirect needs no body: its answer stands');
   assert.ok(book.enter('http://a.test/p?utm_source=x', true).settle, 'not the same request as /p');
 });
 
