@@ -1,9 +1,9 @@
 // No URL is requested twice in a run: the run's book of answered URLs (crawl/fetcher HopBook). Every request of the
 // crawl enters its URL here first. In this process, a URL has at most one request in flight, and its answer (a
-// redirect's Location, or a final response's status and headers, never the body) is kept; a redirect hop whose URL
-// was answered, or is being answered, waits for that answer instead of requesting it again, and so does a page URL
-// known to redirect (a redirect's record needs no body). A hop this process has not
-// seen is looked up in the frontier: a URL another activity or worker completed answers from its page row.
+// redirect's Location, or a final response's status, type and size, never its headers or body) is kept; a redirect
+// hop whose URL was answered, or is being answered, waits for that answer instead of requesting it again, and so does
+// a page URL known to redirect (a redirect's record needs no body). A hop this process has not seen is looked up in
+// the frontier: a URL another activity or worker completed answers from its page row.
 //
 // The rule for a redirect whose chain stops at a known hop: its record keeps its own hops, and the final status (and
 // content type, size, time to first byte, failure) of the known URL's answer; the body is the target's own record.
@@ -101,7 +101,7 @@ export function frontierAnswer(db: Queryable, runId: string, executionId: string
       return location && URL.canParse(location) ? { kind: 'redirect', status: chain[0].status, location } : null;
     }
     return {
-      kind: 'final', statusCode: r.status_code, headers: {}, contentType: r.content_type, bytes: r.bytes ?? 0, ttfbMs: r.ttfb_ms ?? 0,
+      kind: 'final', statusCode: r.status_code, contentType: r.content_type, bytes: r.bytes ?? 0, ttfbMs: r.ttfb_ms ?? 0,
       failureReason: r.failure_reason, ...(r.failure_detail ? { failureDetail: r.failure_detail } : {}),
     };
   };

@@ -53,13 +53,13 @@ export interface FetchOptions {
   hops?: HopBook;
 }
 
-/** What one request to a URL answered: a redirect (its status and absolute Location), or a final response (no body). */
+/**
+ * What one request to a URL answered: a redirect (its status and absolute Location), or a final response without its
+ * body and headers (a redirect's record is judged on its chain and final status; the rest is the target's record).
+ */
 export type HopAnswer =
   | { kind: 'redirect'; status: number; location: string }
-  | {
-    kind: 'final'; statusCode: number; headers: Record<string, string>; contentType: string | null; bytes: number; ttfbMs: number;
-    failureReason: FailureReason | null; failureDetail?: string;
-  };
+  | { kind: 'final'; statusCode: number; contentType: string | null; bytes: number; ttfbMs: number; failureReason: FailureReason | null; failureDetail?: string };
 
 /**
  * A caller's claim on one request. With `settle` the caller owns the URL: `answer` is what is already known elsewhere
@@ -262,7 +262,7 @@ export class Fetcher {
         let share = ticket?.settle ?? null;
         const shareFinal = (out: AttemptOutcome): AttemptOutcome => {
           share?.({
-            kind: 'final', statusCode: out.statusCode, headers: out.headers, contentType: out.contentType, bytes: out.bytes, ttfbMs: out.ttfbMs,
+            kind: 'final', statusCode: out.statusCode, contentType: out.contentType, bytes: out.bytes, ttfbMs: out.ttfbMs,
             failureReason: out.failureReason, ...(out.failureDetail !== undefined ? { failureDetail: out.failureDetail } : {}),
           });
           share = null;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { RecordShelf, RunHopBook } from '../../src/activities/hopBook';
 import type { HopAnswer } from '../../src/crawl/fetcher';
 
-const final = (statusCode: number): HopAnswer => ({ kind: 'final', statusCode, headers: {}, contentType: 'text/html', bytes: 10, ttfbMs: 1, failureReason: null });
+const final = (statusCode: number): HopAnswer => ({ kind: 'final', statusCode, contentType: 'text/html', bytes: 10, ttfbMs: 1, failureReason: null });
 
 void test('a redirect hop waits for the request in flight and takes its answer', async () => {
   const book = new RunHopBook();
