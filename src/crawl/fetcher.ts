@@ -268,159 +268,161 @@ export class Fetcher {
           share = null;
           return out;
         };
-        try {
-          if (ticket) {
-            disarm(); // waiting for another request's answer is not time on the network
-            const known = await settledOrAborted(ticket.answer, ac.signal);
-            if (known === undefined) return fail(abortedFailure());
-            arm();
-            if (known !== null) {
-              share?.(known);
-              share = null;
-              if (known.kind === 'final') {
-                const { kind: _kind, ...response } = known;
-                return { ...failed(current.href, null), ...response, finalUrl: current.href, redirectChain: chain, dispatched, finalKnown: true };
-              }
-              chain.push({ url: current.href, status: known.status });
-              // A chain that ends here (loop, hop cap) reports this hop's redirect status, as when it requested it.
-              const stop = this.toNext(known.location, visited, chain, opts, (f) => fail(f, { statusCode: known.status }));
-              if (typeof stop !== 'string') return stop;
-              current = new URL(stop);
-              continue;
-            }
+        if (ticket) {
+          disarm(); // waiting for another request's answer is not time on the network
+          const known = await settledOrAborted(ticket.answer, ac.signal);
+          if (known === undefined) {
+            share?.(null); // nothing to share: a waiter requests the URL itself
+            return fail(abortedFailure());
           }
-          let releaseSlot: (() => void) | null = null;
-          if (politeness) {
-            disarm();
-            try {
-              releaseSlot = await politeness.gate.acquire(current.host, politeness.limits, caller);
-            } catch {
-              return fail(abortedFailure()); // acquire only rejects when the caller aborts
+          arm();
+          if (known !== null) {
+            share?.(known);
+            share = null;
+            if (known.kind === 'final') {
+              const { kind: _kind, ...response } = known;
+              return { ...failed(current.href, null), ...response, finalUrl: current.href, redirectChain: chain, dispatched, finalKnown: true };
             }
-            if (ac.signal.aborted) {
-              releaseSlot();
-              return fail(abortedFailure());
-            }
-            arm();
+            chain.push({ url: current.href, status: known.status });
+            // A chain that ends here (loop, hop cap) reports this hop's redirect status, as when it requested it.
+            const stop = this.toNext(known.location, visited, chain, opts, (f) => fail(f, { statusCode: known.status }));
+            if (typeof stop !== 'string') return stop;
+            current = new URL(stop);
+            continue;
           }
+        }
+        let releaseSlot: (() => void) | null = null;
+        if (politeness) {
+          disarm();
           try {
-            trial = this.breaker.state(current.host) === 'half_open';
-            if (!this.breaker.tryAcquire(current.host)) {
-              return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
-            }
-            permitHost = current.host;
-
-            const hopStart = performance.now();
-            dispatched = true;
-            let res: Awaited<ReturnType<Agent['request']>>;
-            try {
-              res = await this.agent.request({
-                origin: current.origin,
-                path: `${current.pathname}${current.search}`,
-                method: opts.method ?? 'GET',
-                headers: requestHeaders(opts, start, current),
-                signal: ac.signal,
-                // undici's own timers as a second line; the attempt deadline above is the hard cap.
-                headersTimeout: opts.timeoutMs,
-                bodyTimeout: opts.timeoutMs,
-              });
-            } catch (err) {
-              return failFromError(err);
-            }
-            const ttfbMs = performance.now() - hopStart;
-            const status = res.statusCode;
-            const headers = flattenHeaders(res.headers);
-            const response: Partial<AttemptOutcome> = {
-              finalUrl: current.href,
-              statusCode: status,
-              headers,
-              ttfbMs,
-              contentType: headers['content-type'] ?? null,
-            };
-
-            const location = headers.location;
-            if (REDIRECT_STATUSES.has(status) && location) {
-              await dump(res.body);
-              settle('success');
-              chain.push({ url: current.href, status });
-              let next: URL;
-              try {
-                next = new URL(location, current);
-              } catch {
-                return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
-              }
-              next.hash = '';
-              if (next.protocol === 'http:' || next.protocol === 'https:') {
-                share?.({ kind: 'redirect', status, location: next.href });
-                share = null;
-              }
-              const stop = this.toNext(next.href, visited, chain, opts, (f) => fail(f, response));
-              if (typeof stop !== 'string') return stop;
-              current = new URL(stop);
-              continue;
-            }
-
-            if (status >= 500 || status === 429) {
-              await dump(res.body);
-              const retryAfterMs = parseRetryAfter(headers['retry-after']);
-              const f: Failure = status === 429
-                ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
-                : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
-              // Only a URL's last answer is shared: an earlier one is retried.
-              const out = fail(f, { ...response, retryAfterMs });
-              return lastAttempt ? shareFinal(out) : out;
-            }
-
-            // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
-            const mediaType = parseMediaType(headers['content-type']);
-            const accept = opts.accept ?? 'html';
-            const isHtml = mediaType.essence === null || isHtmlMediaType(mediaType.essence);
-            if (accept === 'html' && !isHtml) {
-              // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
-              await dump(res.body);
-              settle('success');
-              return shareFinal({ ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome);
-            }
-
-            const declared = Number(headers['content-length']);
-            const encodings = parseEncodings(headers['content-encoding']);
-            // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
-            if (Number.isFinite(declared) && declared > opts.maxBytes) {
-              res.body.destroy();
-              return shareFinal(fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response));
-            }
-
-            let read: ReadResult;
-            try {
-              read = await readCapped(res.body, encodings, opts.maxBytes, { sniffBinary: accept === 'html', charset: mediaType.charset });
-            } catch (err) {
-              return failFromError(err, response);
-            }
-            if (read.kind === 'too_large') {
-              return shareFinal(fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes }));
-            }
-            if (read.kind === 'binary') {
-              return shareFinal(fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes }));
-            }
-
-            const buf = read.buffer;
-            settle('success');
-            const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
-            return shareFinal({
-              ...failed(current.href, null),
-              ...response,
-              redirectChain: chain,
-              dispatched,
-              bytes: buf.length,
-              body: text,
-              ...(accept === 'any' ? { rawBody: buf } : {}),
-            } as AttemptOutcome);
-          } finally {
-            // The slot is given back once this hop's response has been read (or dropped): the next hop queues again.
-            releaseSlot?.();
+            releaseSlot = await politeness.gate.acquire(current.host, politeness.limits, caller);
+          } catch {
+            share?.(null);
+            return fail(abortedFailure()); // acquire only rejects when the caller aborts
           }
+          if (ac.signal.aborted) {
+            releaseSlot();
+            share?.(null);
+            return fail(abortedFailure());
+          }
+          arm();
+        }
+        try {
+          trial = this.breaker.state(current.host) === 'half_open';
+          if (!this.breaker.tryAcquire(current.host)) {
+            return fail({ reason: 'circuit_open', detail: `circuit open for ${current.host}`, retryable: false });
+          }
+          permitHost = current.host;
+
+          const hopStart = performance.now();
+          dispatched = true;
+          let res: Awaited<ReturnType<Agent['request']>>;
+          try {
+            res = await this.agent.request({
+              origin: current.origin,
+              path: `${current.pathname}${current.search}`,
+              method: opts.method ?? 'GET',
+              headers: requestHeaders(opts, start, current),
+              signal: ac.signal,
+              // undici's own timers as a second line; the attempt deadline above is the hard cap.
+              headersTimeout: opts.timeoutMs,
+              bodyTimeout: opts.timeoutMs,
+            });
+          } catch (err) {
+            return failFromError(err);
+          }
+          const ttfbMs = performance.now() - hopStart;
+          const status = res.statusCode;
+          const headers = flattenHeaders(res.headers);
+          const response: Partial<AttemptOutcome> = {
+            finalUrl: current.href,
+            statusCode: status,
+            headers,
+            ttfbMs,
+            contentType: headers['content-type'] ?? null,
+          };
+
+          const location = headers.location;
+          if (REDIRECT_STATUSES.has(status) && location) {
+            await dump(res.body);
+            settle('success');
+            chain.push({ url: current.href, status });
+            let next: URL;
+            try {
+              next = new URL(location, current);
+            } catch {
+              return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
+            }
+            next.hash = '';
+            if (next.protocol === 'http:' || next.protocol === 'https:') {
+              share?.({ kind: 'redirect', status, location: next.href });
+              share = null;
+            }
+            const stop = this.toNext(next.href, visited, chain, opts, (f) => fail(f, response));
+            if (typeof stop !== 'string') return stop;
+            current = new URL(stop);
+            continue;
+          }
+
+          if (status >= 500 || status === 429) {
+            await dump(res.body);
+            const retryAfterMs = parseRetryAfter(headers['retry-after']);
+            const f: Failure = status === 429
+              ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
+              : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
+            // Only a URL's last answer is shared: an earlier one is retried.
+            const out = fail(f, { ...response, retryAfterMs });
+            return lastAttempt ? shareFinal(out) : out;
+          }
+
+          // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
+          const mediaType = parseMediaType(headers['content-type']);
+          const accept = opts.accept ?? 'html';
+          const isHtml = mediaType.essence === null || isHtmlMediaType(mediaType.essence);
+          if (accept === 'html' && !isHtml) {
+            // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
+            await dump(res.body);
+            settle('success');
+            return shareFinal({ ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome);
+          }
+
+          const declared = Number(headers['content-length']);
+          const encodings = parseEncodings(headers['content-encoding']);
+          // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
+          if (Number.isFinite(declared) && declared > opts.maxBytes) {
+            res.body.destroy();
+            return shareFinal(fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response));
+          }
+
+          let read: ReadResult;
+          try {
+            read = await readCapped(res.body, encodings, opts.maxBytes, { sniffBinary: accept === 'html', charset: mediaType.charset });
+          } catch (err) {
+            return failFromError(err, response);
+          }
+          if (read.kind === 'too_large') {
+            return shareFinal(fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes }));
+          }
+          if (read.kind === 'binary') {
+            return shareFinal(fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes }));
+          }
+
+          const buf = read.buffer;
+          settle('success');
+          const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
+          return shareFinal({
+            ...failed(current.href, null),
+            ...response,
+            redirectChain: chain,
+            dispatched,
+            bytes: buf.length,
+            body: text,
+            ...(accept === 'any' ? { rawBody: buf } : {}),
+          } as AttemptOutcome);
         } finally {
-          share?.(null); // nothing to share (a network failure, a cancellation): a waiter requests the URL itself
+          // The slot is given back once this hop's response has been read (or dropped): the next hop queues again.
+          releaseSlot?.();
+          share?.(null); // nothing shared (a network failure, a cancellation): a waiter requests the URL itself
         }
       }
     } finally {
@@ -449,13 +451,13 @@ export class Fetcher {
 
 // ---------- result helpers ----------
 
-/** The promise's value, or undefined as soon as `signal` aborts. */
-function settledOrAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+/** The answer (null when it failed: the URL is requested), or undefined as soon as `signal` aborts. */
+function settledOrAborted<T>(p: Promise<T | null>, signal: AbortSignal): Promise<T | null | undefined> {
   if (signal.aborted) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const onAbort = (): void => resolve(undefined);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then((v) => resolve(v), () => resolve(undefined)).finally(() => signal.removeEventListener('abort', onAbort));
+    p.then((v) => resolve(v), () => resolve(null)).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
