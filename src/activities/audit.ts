@@ -10,12 +10,13 @@ import { failedPageRecord } from '../audit/records';
 import { blockedResourcesFinding, withFinding } from '../audit/checks/robots';
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
-import type { FetchResult } from '../crawl/fetcher';
+import type { FetchResult, HopBook } from '../crawl/fetcher';
 import { hostKey, type HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
 import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
 import { claim, claimMore, defer, MAX_DEFERS, type ClaimedRow } from './frontier';
+import { frontierAnswer, runHopBook, runRecordShelf } from './hopBook';
 import { persistChunk, persistScope, readCounters } from './persist';
 import type { Scope } from '../audit/scope';
 import { renderAndAnalyze } from './renderPage';
@@ -59,7 +60,7 @@ export function createAuditActivities(deps: ActivityDeps) {
    */
   async function auditOne(
     u: ClaimedUrl, options: CrawlBatchInput['options'], run: RunContext, signal: AbortSignal, limits: HostLimits,
-    onTarget?: { scope: Scope; offer: (target: ClaimedUrl, build: () => Promise<PageRecord>) => void },
+    onTarget?: { scope: Scope; offer: (target: ClaimedUrl, build: () => Promise<PageRecord>) => void }, hops?: HopBook,
   ): Promise<PageRecord> {
     if (options.respectRobots && !run.robots.isAllowed(u.url, options.userAgent)) {
       return failedPageRecord(u, 'robots_disallowed', 'Disallowed by robots.txt', 0);
@@ -69,12 +70,14 @@ export function createAuditActivities(deps: ActivityDeps) {
     const res: FetchResult = await deps.politeness.run(hostKey(u.url), limits, () => fetcher.fetchPage(u.url, {
       ...crawlFetchOptions(options, crawl, signal, runHeaders(options, crawl.secretsKey)),
       accept: 'html',
+      hops,
     }), signal);
     if (res.failureReason && res.statusCode === 0) {
       return failedPageRecord(u, res.failureReason, res.failureDetail ?? res.failureReason, res.attempts);
     }
     const redirected = res.redirectChain.length > 0;
-    if (redirected && onTarget && options.followLinks && !res.failureReason && res.statusCode > 0 && u.depth + 1 <= options.maxDepth) {
+    // A chain that stopped at a URL the run already answered has no body to offer: that URL has (or gets) its own record.
+    if (redirected && !res.finalKnown && onTarget && options.followLinks && !res.failureReason && res.statusCode > 0 && u.depth + 1 <= options.maxDepth) {
       const url = normalizeUrl(res.finalUrl);
       if (url && url !== u.url && siteHostOf(url) === run.siteHost && onTarget.scope.inScope(url)
           && (!options.respectRobots || run.robots.isAllowed(url, options.userAgent))) {
@@ -195,6 +198,10 @@ export function createAuditActivities(deps: ActivityDeps) {
       setMaxListeners(0, signal);
       const scope = persistScope(input.siteUrl, options);
       const target = { runId, executionId, claimToken };
+      // No URL requested twice in the run (hopBook.ts): shared by every step of the run in this process.
+      const hops = runHopBook(`${runId}:${executionId}`, frontierAnswer(db, runId, executionId));
+      // Targets a chain read while another step held them: that step takes the record instead of fetching.
+      const shelf = runRecordShelf<PageRecord>(`${runId}:${executionId}`);
       const chunkSize = Math.max(1, options.persistBatchSize);
 
       let persisted = 0;
@@ -223,7 +230,9 @@ export function createAuditActivities(deps: ActivityDeps) {
             provided.set(t.urlHash, build());
           } else if (!adopted.has(t.urlHash)) {
             adopted.add(t.urlHash);
-            targetBuilds.push(build().then((rec) => { if (!signal.aborted) push(rec); }, () => { adopted.delete(t.urlHash); }));
+            const built = build();
+            shelf.put(t.urlHash, built);
+            targetBuilds.push(built.then((rec) => { if (!signal.aborted) push(rec); }, () => { adopted.delete(t.urlHash); }));
           }
         },
       };
@@ -298,11 +307,11 @@ export function createAuditActivities(deps: ActivityDeps) {
             try {
               if (signal.aborted) return;
               const endTimer = auditPageSeconds.startTimer();
-              const early = provided.get(u.urlHash);
+              const early = provided.get(u.urlHash) ?? shelf.take(u.urlHash);
               started.add(u.urlHash);
               const rec = early
-                ? await early.then((r) => ({ ...r, url: u.url, urlHash: u.urlHash, depth: u.depth }), () => auditOne(u, options, run, signal, limits, onTarget))
-                : await auditOne(u, options, run, signal, limits, onTarget);
+                ? await early.then((r) => ({ ...r, url: u.url, urlHash: u.urlHash, depth: u.depth }), () => auditOne(u, options, run, signal, limits, onTarget, hops))
+                : await auditOne(u, options, run, signal, limits, onTarget, hops);
               endTimer();
               // Cut short by cancellation (or a dying worker): not a finding about the page; the retry fetches it.
               if (signal.aborted || rec.failureReason === 'aborted') return;

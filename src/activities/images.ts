@@ -1,5 +1,5 @@
-// Optional image sizes (option checkImageSizes), after the crawl and before the summary: every distinct same-site <img>
-// URL the audited pages show is sized once per run. HEAD first (Content-Length); when HEAD gives no length (or the
+// Optional image sizes (option checkImageSizes), after the crawl and before the summary: every distinct same-site image
+// URL the audited pages show (<img src>, srcset candidates, CSS backgrounds: analyzePage.images) is sized once per run. HEAD first (Content-Length); when HEAD gives no length (or the
 // server refuses HEAD: 405/501), one GET with `Range: bytes=0-0` (Content-Range's total; a server that ignores Range
 // answers 200 and its Content-Length or, lacking one, its body counted up to a cap). Every request goes through the
 // crawler's Fetcher (target policy, timeouts, size caps) inside the run's per-host politeness gate (concurrency and

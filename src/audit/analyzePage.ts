@@ -60,7 +60,10 @@ export interface PageAnalysis {
   hreflang: HreflangLink[];
   outlinks: Outlink[];
   imageCount: number;
-  /** Distinct absolute <img src> URLs of the site (same-site rule as internal links), at most MAX_IMAGES: sized after the crawl. */
+  /**
+   * Distinct absolute image URLs of the site (same-site rule as internal links): <img src>, srcset candidates, CSS
+   * backgrounds in <style> and style attributes; at most MAX_IMAGES, sized after the crawl.
+   */
   images: string[];
   jsonLdTypes: string[];
   findings: Finding[];
@@ -110,8 +113,9 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   };
 
   const ok = page.statusCode >= 200 && page.statusCode < 300;
-  if (!ok) {
-    // Error and redirect responses get status findings only: their bodies are not the page.
+  if (!ok || page.redirectChain.length > 0) {
+    // Error and redirect responses get status findings only: their bodies are not the page. A redirect is judged on its
+    // chain and final status; the final response's headers belong to the target's own record.
     result.findings = sink.findings();
     return result;
   }
@@ -199,7 +203,8 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   result.hreflang = hreflang;
   result.outlinks = outlinks;
   result.imageCount = facts.images.length;
-  result.images = siteImages(facts.images.map((i) => i.src), base, opts.siteHost, opts.subdomainsInternal === true);
+  // <img src> first, then srcset candidates and CSS backgrounds (the per-page cap keeps the plain images).
+  result.images = siteImages([...facts.images.map((i) => i.src), ...facts.moreImages], base, opts.siteHost, opts.subdomainsInternal === true);
   result.jsonLdTypes = jsonLdTypes;
   result.findings = sink.findings();
   return result;

@@ -51,6 +51,35 @@ export interface FetchOptions {
   accept?: 'html' | 'any';
   /** GET (default), or HEAD when only the headers matter (image sizes): no body comes back. */
   method?: 'GET' | 'HEAD';
+  /** The run's book of answered URLs: a redirect hop already answered (or being fetched) in the run is not requested again. */
+  hops?: HopBook;
+}
+
+/**
+ * What one request to a URL answered: a redirect (its status and absolute Location), or a final response without its
+ * body and headers (a redirect's record is judged on its chain and final status; the rest is the target's record).
+ */
+export type HopAnswer =
+  | { kind: 'redirect'; status: number; location: string }
+  | { kind: 'final'; statusCode: number; contentType: string | null; bytes: number; ttfbMs: number; failureReason: FailureReason | null; failureDetail?: string };
+
+/**
+ * A caller's claim on one request. With `settle` the caller owns the URL: `answer` is what is already known elsewhere
+ * (null: request it), and the caller settles with what it learnt (null: nothing to share). Without `settle` another
+ * request owns it: `answer` resolves to that request's answer, or null when it has none (then the caller requests it).
+ */
+export interface HopTicket {
+  answer: Promise<HopAnswer | null>;
+  settle?: (answer: HopAnswer | null) => void;
+}
+
+/**
+ * Requests of one run, so no URL is requested twice (see src/activities/hopBook.ts). `enter` is called before every
+ * request: `hop` false for the URL the caller asked for (its body is wanted: only a redirect answer may stand in for
+ * it), true for a redirect hop.
+ */
+export interface HopBook {
+  enter(url: string, hop: boolean): HopTicket;
 }
 
 export type FetchResult = FetchedPage & {
@@ -60,6 +89,8 @@ export type FetchResult = FetchedPage & {
   failureDetail?: string;
   /** The decoded (decompressed) body bytes; only with accept 'any'. */
   rawBody?: Buffer;
+  /** The final response was another request's (FetchOptions.hops): status and headers only, no body. */
+  finalKnown?: boolean;
 };
 
 type Health = 'success' | 'failure' | 'neutral';
@@ -81,6 +112,7 @@ interface AttemptOutcome {
   retryAfterMs: number | null;
   /** False when nothing was sent (guard or breaker refused the first hop). */
   dispatched: boolean;
+  finalKnown?: boolean;
 }
 
 interface Failure {
@@ -226,16 +258,53 @@ export class Fetcher {
       for (;;) {
         const blocked = checkUrlTarget(current, this.policy);
         if (blocked) return fail({ reason: 'blocked_target', detail: blocked.message, retryable: false });
+        // The run's book (opts.hops): a redirect hop another request of the run has answered, or is answering, is not
+        // requested again; its answer stands in for the request. What this hop learns is shared in turn.
+        const ticket = opts.hops?.enter(current.href, current !== start);
+        let share = ticket?.settle ?? null;
+        const shareFinal = (out: AttemptOutcome): AttemptOutcome => {
+          share?.({
+            kind: 'final', statusCode: out.statusCode, contentType: out.contentType, bytes: out.bytes, ttfbMs: out.ttfbMs,
+            failureReason: out.failureReason, ...(out.failureDetail !== undefined ? { failureDetail: out.failureDetail } : {}),
+          });
+          share = null;
+          return out;
+        };
+        if (ticket) {
+          disarm(); // waiting for another request's answer is not time on the network
+          const known = await settledOrAborted(ticket.answer, ac.signal);
+          if (known === undefined) {
+            share?.(null); // nothing to share: a waiter requests the URL itself
+            return fail(abortedFailure());
+          }
+          arm();
+          if (known !== null) {
+            share?.(known);
+            share = null;
+            if (known.kind === 'final') {
+              const { kind: _kind, ...response } = known;
+              return { ...failed(current.href, null), ...response, finalUrl: current.href, redirectChain: chain, dispatched, finalKnown: true };
+            }
+            chain.push({ url: current.href, status: known.status });
+            // A chain that ends here (loop, hop cap) reports this hop's redirect status, as when it requested it.
+            const stop = this.toNext(known.location, visited, chain, opts, (f) => fail(f, { statusCode: known.status }));
+            if (typeof stop !== 'string') return stop;
+            current = new URL(stop);
+            continue;
+          }
+        }
         let releaseSlot: (() => void) | null = null;
         if (politeness) {
           disarm();
           try {
             releaseSlot = await politeness.gate.acquire(current.host, politeness.limits, caller);
           } catch {
+            share?.(null);
             return fail(abortedFailure()); // acquire only rejects when the caller aborts
           }
           if (ac.signal.aborted) {
             releaseSlot();
+            share?.(null);
             return fail(abortedFailure());
           }
           arm();
@@ -286,18 +355,14 @@ export class Fetcher {
             } catch {
               return fail({ reason: 'invalid_url', detail: `bad redirect location ${truncate(location, 100)}`, retryable: false }, response);
             }
-            if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-              return fail({ reason: 'invalid_url', detail: `redirect to unsupported scheme ${next.protocol}`, retryable: false }, response);
-            }
             next.hash = '';
-            if (visited.has(next.href)) {
-              return fail({ reason: 'redirect_loop', detail: `redirect loop back to ${truncate(next.href, 100)}`, retryable: false }, response);
+            if (next.protocol === 'http:' || next.protocol === 'https:') {
+              share?.({ kind: 'redirect', status, location: next.href });
+              share = null;
             }
-            if (chain.length > opts.maxRedirects) {
-              return fail({ reason: 'too_many_redirects', detail: `more than ${opts.maxRedirects} redirects`, retryable: false }, response);
-            }
-            visited.add(next.href);
-            current = next;
+            const stop = this.toNext(next.href, visited, chain, opts, (f) => fail(f, response));
+            if (typeof stop !== 'string') return stop;
+            current = new URL(stop);
             continue;
           }
 
@@ -307,7 +372,9 @@ export class Fetcher {
             const f: Failure = status === 429
               ? { reason: 'rate_limited', detail: `HTTP 429${retryAfterMs !== null ? `, Retry-After ${headers['retry-after']}` : ''}`, retryable: true }
               : { reason: 'http_5xx', detail: `HTTP ${status}`, retryable: true };
-            return fail(f, { ...response, retryAfterMs });
+            // Only a URL's last answer is shared: an earlier one is retried.
+            const out = fail(f, { ...response, retryAfterMs });
+            return lastAttempt ? shareFinal(out) : out;
           }
 
           // The final response: an audited page whatever its status (2xx, 3xx without Location, 4xx).
@@ -318,7 +385,7 @@ export class Fetcher {
             // Not ours to parse: the caller sees status and content type and decides (images, PDFs…).
             await dump(res.body);
             settle('success');
-            return { ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome;
+            return shareFinal({ ...failed(current.href, null), ...response, redirectChain: chain, dispatched } as AttemptOutcome);
           }
 
           const declared = Number(headers['content-length']);
@@ -326,7 +393,7 @@ export class Fetcher {
           // Content-Length counts encoded bytes; with compression the decoded body is at least as big.
           if (Number.isFinite(declared) && declared > opts.maxBytes) {
             res.body.destroy();
-            return fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response);
+            return shareFinal(fail({ reason: 'too_large', detail: `Content-Length ${declared} > ${opts.maxBytes}`, retryable: false }, response));
           }
 
           let read: ReadResult;
@@ -336,16 +403,16 @@ export class Fetcher {
             return failFromError(err, response);
           }
           if (read.kind === 'too_large') {
-            return fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes });
+            return shareFinal(fail({ reason: 'too_large', detail: `body over ${opts.maxBytes} bytes (decoded)`, retryable: false }, { ...response, bytes: read.bytes }));
           }
           if (read.kind === 'binary') {
-            return fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes });
+            return shareFinal(fail({ reason: 'not_html', detail: 'labelled HTML but the body is binary', retryable: false }, { ...response, bytes: read.bytes }));
           }
 
           const buf = read.buffer;
           settle('success');
           const text = accept === 'html' || isTextual(mediaType.essence) ? decodeText(buf, mediaType.charset) : null;
-          return {
+          return shareFinal({
             ...failed(current.href, null),
             ...response,
             redirectChain: chain,
@@ -353,10 +420,11 @@ export class Fetcher {
             bytes: buf.length,
             body: text,
             ...(accept === 'any' ? { rawBody: buf } : {}),
-          } as AttemptOutcome;
+          } as AttemptOutcome);
         } finally {
           // The slot is given back once this hop's response has been read (or dropped): the next hop queues again.
           releaseSlot?.();
+          share?.(null); // nothing shared (a network failure, a cancellation): a waiter requests the URL itself
         }
       }
     } finally {
@@ -365,9 +433,35 @@ export class Fetcher {
       settle('neutral'); // only if an unexpected throw left a permit open
     }
   }
+
+  /** Checks the next hop of a redirect (scheme, loop, hop cap): its href, or the failure that ends the chain. */
+  private toNext(href: string, visited: Set<string>, chain: RedirectHop[], opts: FetchOptions, fail: (f: Failure) => AttemptOutcome): string | AttemptOutcome {
+    const next = new URL(href);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      return fail({ reason: 'invalid_url', detail: `redirect to unsupported scheme ${next.protocol}`, retryable: false });
+    }
+    if (visited.has(next.href)) {
+      return fail({ reason: 'redirect_loop', detail: `redirect loop back to ${truncate(next.href, 100)}`, retryable: false });
+    }
+    if (chain.length > opts.maxRedirects) {
+      return fail({ reason: 'too_many_redirects', detail: `more than ${opts.maxRedirects} redirects`, retryable: false });
+    }
+    visited.add(next.href);
+    return next.href;
+  }
 }
 
 // ---------- result helpers ----------
+
+/** The answer (null when it failed: the URL is requested), or undefined as soon as `signal` aborts. */
+function settledOrAborted<T>(p: Promise<T | null>, signal: AbortSignal): Promise<T | null | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => resolve(v), () => resolve(null)).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 function failed(url: string, f: Failure | null): AttemptOutcome {
   return {
@@ -406,6 +500,7 @@ function finish(url: string, started: number, attempts: number, out: AttemptOutc
   };
   if (out.failureDetail !== undefined) result.failureDetail = out.failureDetail;
   if (out.rawBody !== undefined) result.rawBody = out.rawBody;
+  if (out.finalKnown) result.finalKnown = true;
   return result;
 }
 

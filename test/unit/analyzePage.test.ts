@@ -171,6 +171,15 @@ void describe('responses without an HTML body', () => {
     const r = analyzePage(page(null, { statusCode: 0, ttfbMs: 0, headers: {} }), opts);
     assert.deepEqual(r.findings, []);
   });
+  void test("a followed redirect is judged on its chain and final status, not on the final response's headers", () => {
+    const chain = [{ url: 'https://example.com/old', status: 301 }];
+    // The final response (no security headers, a noindex header) belongs to the target's own record.
+    const bare = analyzePage(page(null, { statusCode: 200, headers: { 'x-robots-tag': 'noindex' }, redirectChain: chain }), opts);
+    assert.deepEqual(bare.findings.map((f) => f.code), ['status_3xx']);
+    assert.equal(bare.noindex, false);
+    const broken = analyzePage(page(null, { statusCode: 404, headers: {}, redirectChain: chain }), opts);
+    assert.deepEqual(broken.findings.map((f) => f.code).sort(), ['status_3xx', 'status_4xx'], 'the final status still counts');
+  });
 });
 
 void describe('text helpers', () => {

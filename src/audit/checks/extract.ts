@@ -3,6 +3,7 @@
 // page's HTML: whatever ends up in a result is copied by the caller.
 import { parseDocument } from 'htmlparser2';
 import type { AnyNode, Element } from 'domhandler';
+import { cssImageUrls, srcsetUrls } from '../imageSize';
 
 export interface AnchorFacts {
   /** Raw href attribute, null when absent. */
@@ -84,6 +85,8 @@ export interface PageFacts {
   elementCount: number;
   duplicateIds: string[];
   images: ImageFacts[];
+  /** Image URLs beyond <img src>: srcset candidates, CSS backgrounds of <style> blocks and style attributes (raw). */
+  moreImages: string[];
   picturesWithoutImg: number;
   anchors: AnchorFacts[];
   /** src/href of img, script, iframe and stylesheet links. */
@@ -139,6 +142,13 @@ function textOf(el: Element): string {
   return s;
 }
 
+/** Bound on moreImages per page (analyzePage keeps at most MAX_IMAGES of all image URLs anyway). */
+const MAX_MORE_IMAGES = 200;
+
+function pushAll(to: string[], items: string[]): void {
+  for (const i of items) to.push(i);
+}
+
 function relTokens(v: string | undefined): string {
   return v ? ` ${v.toLowerCase().replace(/\s+/g, ' ').trim()} ` : ' ';
 }
@@ -151,7 +161,7 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
     ogTitle: false, ogDescription: false, ogImage: false, baseHref: null, canonicals: [], hreflang: [],
     headingLevels: [], h1Texts: [], h2Count: 0, h2Texts: [], mainText: '', proseText: '', formCount: 0, relNext: null, relPrev: null,
     referrerMeta: false, headInvalid: null, headTagsAfterInvalid: 0, protocolRelative: 0, elementCount: 0, duplicateIds: [], images: [],
-    picturesWithoutImg: 0, anchors: [], resources: [], formActions: [], jsonLd: [],
+    moreImages: [], picturesWithoutImg: 0, anchors: [], resources: [], formActions: [], jsonLd: [],
   };
   // Body text (minus the NOT_MAIN subtrees and links), the part of it inside main/article, and both without headings.
   const body: string[] = [];
@@ -257,6 +267,8 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
       f.headTagsAfterInvalid++;
     }
 
+    if (attr.style !== undefined && f.moreImages.length < MAX_MORE_IMAGES) pushAll(f.moreImages, cssImageUrls(attr.style));
+
     switch (name) {
       case 'html':
         if (!sawHtml) {
@@ -308,8 +320,15 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
         if (type === 'application/ld+json') f.jsonLd.push(textOf(el));
         break;
       }
+      case 'style':
+        if (f.moreImages.length < MAX_MORE_IMAGES) pushAll(f.moreImages, cssImageUrls(textOf(el)));
+        break;
+      case 'source':
+        if (pictureStack.length > 0 && attr.srcset !== undefined && f.moreImages.length < MAX_MORE_IMAGES) pushAll(f.moreImages, srcsetUrls(attr.srcset));
+        break;
       case 'img': {
         if (attr.src) f.resources.push(attr.src);
+        if (attr.srcset !== undefined && f.moreImages.length < MAX_MORE_IMAGES) pushAll(f.moreImages, srcsetUrls(attr.srcset));
         const alt = attr.alt ?? null;
         f.images.push({ src: attr.src ?? null, alt, hasWidth: attr.width !== undefined, hasHeight: attr.height !== undefined });
         if (pictureStack.length > 0) pictureStack[pictureStack.length - 1] = true;

@@ -97,7 +97,8 @@ export function checkResponse(sink: FindingSink, page: FetchedPage, t: Threshold
   checkUrlShape(sink, page.url, t);
 
   if (final && final.protocol === 'http:' && statusCode > 0) sink.add('http_page');
-  if (is2xx(statusCode)) {
+  // Security headers of the final response are judged on that URL's own record, not on each redirect to it.
+  if (is2xx(statusCode) && hops === 0) {
     const h = page.headers;
     if (final?.protocol === 'https:') {
       const hsts = h['strict-transport-security'];

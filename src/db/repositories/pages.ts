@@ -1,6 +1,7 @@
 // The page_audits aggregate, read side: one row per audited URL of a run. Pages are written by
 // src/activities/persist.ts (bulk upserts on the crawl's hot path, kept there); everything that reads them — the
 // dashboard's tables, reports, exports, run comparison, summaries, AI prompts — goes through here.
+import type { FailureReason } from '../../audit/records';
 import type { Finding } from '../../audit/types';
 import type { Queryable } from './queryable';
 
@@ -300,4 +301,27 @@ export async function pagesForPrompts(db: Queryable, runId: string, cap: number)
       ORDER BY id LIMIT $2`,
     [runId, cap],
   );
+}
+
+/** What a completed URL of an execution answered (its response, no body), for the crawl's no-second-fetch book. */
+export interface CompletedAnswerRow {
+  status_code: number | null;
+  redirect_chain: Array<{ url: string; status: number }> | null;
+  final_url: string | null;
+  content_type: string | null;
+  bytes: number | null;
+  ttfb_ms: number | null;
+  failure_reason: FailureReason | null;
+  failure_detail: string | null;
+}
+
+/** The answer of `urlHash` if the frontier has it done in this execution (null: not completed, or another execution's). */
+export async function completedAnswer(db: Queryable, runId: string, executionId: string, urlHash: string): Promise<CompletedAnswerRow | null> {
+  const [r] = (await db.query(
+    `SELECT p.status_code, p.redirect_chain, p.final_url, p.content_type, p.bytes, p.ttfb_ms, p.failure_reason, p.failure_detail
+       FROM frontier f JOIN page_audits p ON p.run_id = f.run_id AND p.url_hash = f.url_hash
+      WHERE f.run_id = $1 AND f.url_hash = $2 AND f.status = 'done' AND p.execution_id = $3`,
+    [runId, urlHash, executionId],
+  )) as CompletedAnswerRow[];
+  return r ?? null;
 }
