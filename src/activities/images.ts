@@ -12,6 +12,7 @@ import { DEFAULT_THRESHOLDS } from '../audit/thresholds';
 import { siteHostOf, urlHash } from '../audit/url';
 import type { FetchOptions, FetchResult } from '../crawl/fetcher';
 import { hostKey, runHostLimits } from '../crawl/politeness';
+import * as imageSizes from '../db/repositories/imageSizes';
 import type { SiteAuditOptions } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 import { crawlFetchOptions, loadRunContext, runHeaders } from './runContext';
@@ -60,18 +61,9 @@ export function createImageActivities(deps: ActivityDeps) {
       // The same reading as the image_too_large check (a junk override falls back to the default instead of failing).
       const override = options.thresholds?.imageMaxBytes;
       const maxBytes = typeof override === 'number' && override > 0 ? override : DEFAULT_THRESHOLDS.imageMaxBytes;
-      const targets: Array<{ url: string }> = await db.query(
-        `SELECT DISTINCT i.url
-           FROM page_audits p
-          CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(p.data->'images') = 'array' THEN p.data->'images' ELSE '[]'::jsonb END) i(url)
-          WHERE p.run_id = $1 AND p.execution_id = $2 AND i.url ~ '^https?://'
-          ORDER BY 1 LIMIT $3`,
-        [runId, executionId, MAX_IMAGES],
-      );
-      const known = new Set<string>(
-        (await db.query(`SELECT url_hash FROM image_sizes WHERE run_id = $1 AND execution_id = $2`, [runId, executionId])).map((r: { url_hash: string }) => r.url_hash),
-      );
-      const todo = targets.map((t) => ({ url: t.url, hash: urlHash(t.url) })).filter((t) => !known.has(t.hash));
+      const targets = await imageSizes.imageUrlsOfExecution(db, runId, executionId, MAX_IMAGES);
+      const known = await imageSizes.sizedHashes(db, runId, executionId);
+      const todo = targets.map((url) => ({ url, hash: urlHash(url) })).filter((t) => !known.has(t.hash));
 
       const run = await loadRunContext(deps, runId);
       const limits = runHostLimits(
@@ -128,13 +120,7 @@ export function createImageActivities(deps: ActivityDeps) {
               if (signal.aborted) return;
               const size = await sizeOf(t.url);
               if (size === null) return;
-              await db.query(
-                `INSERT INTO image_sizes (run_id, url_hash, url, execution_id, status_code, bytes, method, failure_reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (run_id, url_hash) DO UPDATE SET execution_id = EXCLUDED.execution_id, status_code = EXCLUDED.status_code,
-                   bytes = EXCLUDED.bytes, method = EXCLUDED.method, failure_reason = EXCLUDED.failure_reason, checked_at = now()`,
-                [runId, t.hash, t.url, executionId, size.statusCode, size.bytes, size.method, size.failureReason],
-              );
+              await imageSizes.saveImageSize(db, runId, executionId, t.url, t.hash, size);
               sized++;
               beat();
             }),
@@ -143,11 +129,8 @@ export function createImageActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(keepAlive);
       }
-      const [c] = await db.query(
-        `SELECT count(*) FILTER (WHERE bytes > $3)::int AS oversized FROM image_sizes WHERE run_id = $1 AND execution_id = $2`,
-        [runId, executionId, maxBytes],
-      );
-      const result = { distinct: targets.length, sized, heads, rangedGets, oversized: c.oversized as number };
+      const oversized = await imageSizes.countOversized(db, runId, executionId, maxBytes);
+      const result = { distinct: targets.length, sized, heads, rangedGets, oversized };
       log.info({ runId, ...result }, 'image sizes checked');
       return result;
     },
