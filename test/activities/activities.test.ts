@@ -153,4 +153,19 @@ describe('activities', () => {
     const retried = await claim(tdb.db, runId, `${executionId}:retry-deferred`, 100);
     assert.ok(urls.every((d) => retried.urls.some((u) => u.urlHash === d.urlHash && u.defers === 1)), 'claimable again once due');
   });
+
+  test("a new execution of a run starts without the previous one's external link checks; a retry of initRun keeps them", async () => {
+    const init = (exec: string) => runIn(new MockActivityEnvironment(), acts.initRun, {
+      workflowId: 'site-audit:test:rerun-external', runKey: 'rerun-external', siteUrl: site.origin, executionId: exec, options: options(),
+    });
+    const rerunId = await init('exec-a');
+    const cache = async () => (await tdb.db.query(`SELECT url FROM external_links WHERE run_id = $1`, [rerunId])).map((r: { url: string }) => r.url);
+    await tdb.db.query(
+      `INSERT INTO external_links (run_id, url_hash, url, status_code) VALUES ($1, 'h1', 'https://ext.example/gone', 404)`, [rerunId]);
+    assert.equal(await init('exec-a'), rerunId);
+    assert.deepEqual(await cache(), ['https://ext.example/gone'], 'a retried initRun of the same execution keeps its checks');
+    // A re-run checks external links again: a link fixed since must not stay broken from the earlier run's answer.
+    assert.equal(await init('exec-b'), rerunId);
+    assert.deepEqual(await cache(), []);
+  });
 });

@@ -85,10 +85,14 @@ export async function lockRunByWorkflowId(tx: Queryable, workflowId: string): Pr
   return rows[0];
 }
 
-/** A rerun's new execution starts without the previous execution's frontier and links (page rows stay). */
+/**
+ * A rerun's new execution starts without the previous execution's frontier, links and external link answers (page
+ * rows stay; image sizes are stamped with their execution).
+ */
 export async function clearExecutionState(tx: Queryable, runId: string): Promise<void> {
   await tx.query(`DELETE FROM frontier WHERE run_id = $1`, [runId]);
   await tx.query(`DELETE FROM page_links WHERE run_id = $1`, [runId]);
+  await tx.query(`DELETE FROM external_links WHERE run_id = $1`, [runId]);
 }
 
 /** What every audit batch needs of its run: the site and its stored robots.txt. */
