@@ -43,7 +43,7 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
     return row;
   };
 
-  return {
+  const activities = {
     /**
      * Creates (or finds) the job row and its items: one per page with findings; idempotent on (job, custom id). Items
      * are split into parts that each fit one provider batch (same items, same split: a retry changes nothing).
@@ -180,4 +180,34 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
       return { succeeded: c.succeeded, errored: c.errored, expired: c.expired, canceled: c.canceled };
     },
   };
+  // Provider calls (uploads, polls, downloads) can take minutes: they heartbeat, so a worker that dies mid-call is
+  // noticed within the heartbeat timeout (the workflow's provider preset), not after the 5-minute start-to-close.
+  return {
+    ...activities,
+    aiSubmit: heartbeating(activities.aiSubmit),
+    aiPoll: heartbeating(activities.aiPoll),
+    aiCancelBatch: heartbeating(activities.aiCancelBatch),
+    aiSaveResults: heartbeating(activities.aiSaveResults),
+  };
 }
+
+const PROVIDER_HEARTBEAT_MS = 5_000;
+
+function heartbeating<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    let ctx: Context | null = null;
+    try {
+      ctx = Context.current();
+    } catch {
+      // Called outside an activity (tests, scripts): nothing to tell.
+    }
+    ctx?.heartbeat();
+    const timer = ctx ? setInterval(() => ctx.heartbeat(), PROVIDER_HEARTBEAT_MS) : null;
+    try {
+      return await fn(...args);
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  };
+}
+

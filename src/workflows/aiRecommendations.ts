@@ -28,6 +28,8 @@ const db = proxyActivities<Activities>({
 /** Provider calls: retryable errors (429 honouring retry-after, 5xx, 529) back off; rejections fail at once. */
 const provider = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  // The activities heartbeat every 5 s: a worker killed mid-call is noticed in 30 s.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 8, nonRetryableErrorTypes: ['ProviderRejected', 'MissingKey', 'InvalidInput', 'TooLarge', 'NotFound'] },
 });
 

@@ -229,7 +229,9 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
         const r = await h.result();
         assert.equal(r.status, 'completed', r.error ?? '');
         assert.equal(r.succeeded, PAGES);
-        assert.ok(r.polls >= 13);
+        // Polling went on after the restart until the provider's 13th answer; the workflow counts the polls it got an
+        // answer for, so one lost with the killed worker may be missing from its count.
+        assert.ok(r.polls >= 12, `${r.polls} polls counted`);
       } finally {
         await second.stop();
       }
