@@ -1,6 +1,7 @@
 // Site-level findings: a registry of small set queries over one run's rows, run once after the crawl (the summarizing
 // stage), one check per finding kind (or per family sharing one query). Each finding lists the affected pages and, for
 // link findings, the source pages with their anchor texts. Order here is the order of the findings in `site_issues`.
+import pLimit from 'p-limit';
 import type { SiteIssue } from '../../workflows/contracts';
 import { CANONICAL_QUERIES, canonicalTargets } from './canonical';
 import { DUPLICATE_QUERIES, duplicateContent, duplicateDescription, duplicateH1, duplicateTitle, nearDuplicate } from './duplicates';
@@ -74,15 +75,12 @@ const SITE_CHECK_CONCURRENCY = 3;
 
 /** Every site-level finding of a run, in registry order; `onCheckDone` gets each check's own wall time. */
 export async function computeSiteIssues(db: Db, runId: string, onCheckDone: (name: string, ms: number) => void = () => {}): Promise<SiteIssue[]> {
-  const results: SiteIssue[][] = new Array(SITE_CHECKS.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let i = next++; i < SITE_CHECKS.length; i = next++) {
-      const started = performance.now();
-      results[i] = await SITE_CHECKS[i].run(db, runId);
-      onCheckDone(SITE_CHECKS[i].name, Math.round(performance.now() - started));
-    }
-  };
-  await Promise.all(Array.from({ length: SITE_CHECK_CONCURRENCY }, lane));
+  const limit = pLimit(SITE_CHECK_CONCURRENCY);
+  const results = await Promise.all(SITE_CHECKS.map((check) => limit(async () => {
+    const started = performance.now();
+    const issues = await check.run(db, runId);
+    onCheckDone(check.name, Math.round(performance.now() - started));
+    return issues;
+  })));
   return results.flat();
 }
