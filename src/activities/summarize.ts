@@ -1,17 +1,17 @@
 // The summarizing stage: drop rows of pages a re-run no longer found, compute site-level findings as set queries over
-// the run's rows (src/db/siteChecks), store their full lists in site_issues, and write the execution summary,
-// which keeps counts and the top entries only (it is also the workflow result, so it must stay small).
+// the run's rows (src/db/siteChecks) and store their full lists in site_issues chunk by chunk, then write the execution
+// summary, which keeps counts and the top entries only (it is also the workflow result, so it must stay small). Memory
+// stays flat whatever the site size: neither the findings nor the comparison with the previous run are held whole.
 import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
-import { buildSummary } from '../audit/summary';
-import { compareRuns, previousRunId } from '../reports';
-import { replaceSiteIssues } from '../db/repositories/siteIssues';
-import type { RunSummary, SiteIssue } from '../workflows/contracts';
+import { buildSummary, SiteIssueTally } from '../audit/summary';
+import { previousRunId } from '../reports';
+import type { RunSummary } from '../workflows/contracts';
 import * as runStatus from '../db/runStatusStore';
 import * as pages from '../db/repositories/pages';
 import * as runs from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
-import { analyzeRunTables, computeSiteIssues } from '../db/siteChecks';
+import { analyzeRunTables, storeSiteIssues } from '../db/siteChecks';
 import type { SummarizeInput, SummarizeResult } from './types';
 
 /** Heartbeat between steps: a killed worker's summarize is retried after the heartbeat timeout, not its start-to-close. */
@@ -48,8 +48,10 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
       const statusCodes = agg.codes.map(([code, count]) => ({ code, count }));
       const issueCounts = await pages.findingCodeCounts(db, runId);
       step('counted');
+      // Each check's findings go to site_issues as they come; the summary keeps their tally (counts, top entries).
       const checkMs: Record<string, number> = {};
-      const siteIssues: SiteIssue[] = await computeSiteIssues(db, runId, (name, ms) => {
+      const siteIssues = new SiteIssueTally();
+      await storeSiteIssues(db, runId, (issues, firstOrdinal) => siteIssues.add(issues, firstOrdinal), (name, ms) => {
         checkMs[name] = ms;
         beat(name);
       });
@@ -70,18 +72,10 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
       // summary (API, CLI, dashboard) but not into the workflow result, which stays a function of this run alone.
       const stored: RunSummary = { ...summary };
       const previous = await previousRunId(db, runId);
-      if (previous) {
-        const c = await compareRuns(db, runId, previous, siteIssues);
-        stored.delta = {
-          previousRunId: previous, newFindings: c.newFindings.length, fixedFindings: c.fixedFindings.length,
-          persistingFindings: c.persistingFindings.length, pagesAdded: c.pagesAdded.length, pagesRemoved: c.pagesRemoved.length,
-        };
-      }
-      // The full lists and the completed run row together: a reader never sees a completed run without its findings.
-      await db.transaction(async (tx) => {
-        await replaceSiteIssues(tx, runId, siteIssues);
-        await runStatus.markCompleted(tx, runId, stored, counts);
-      });
+      if (previous) stored.delta = { previousRunId: previous, ...(await pages.comparisonCounts(db, runId, previous)) };
+      step('compared');
+      // After the findings are stored: a reader never sees a completed run without its findings.
+      await runStatus.markCompleted(db, runId, stored, counts);
       step('stored');
       const slowest = Object.entries(checkMs).sort((a, b) => b[1] - a[1]).slice(0, 3);
       log?.info({ runId, ms: steps, slowestChecks: Object.fromEntries(slowest) }, 'run summarized');

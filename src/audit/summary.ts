@@ -10,8 +10,8 @@ export interface SummaryInput {
   failReasons: Array<{ reason: string; count: number }>;
   issueCounts: Array<{ code: string; count: number }>;
   statusCodes: Array<{ code: number | null; count: number }>;
-  /** The full site-level findings (the summary keeps the top ones). */
-  siteIssues: SiteIssue[];
+  /** The site-level findings: the full list, or its tally when they were counted chunk by chunk. */
+  siteIssues: SiteIssue[] | SiteIssueTally;
 }
 
 /** Site findings kept in the summary, pages and sources kept per finding, longest string kept, byte budget. */
@@ -38,33 +38,72 @@ function trimIssue(s: SiteIssue): SiteIssue {
   return out;
 }
 
+type Ranked = { s: SiteIssue; i: number };
+
 /** The most important findings first: critical before warning before notice, then the most pages, then by code. */
-export function topSiteIssues(issues: SiteIssue[]): SiteIssue[] {
-  const ranked = issues
-    .map((s, i) => ({ s, i }))
-    .sort((a, b) =>
-      (SEVERITY_RANK[a.s.severity] ?? 3) - (SEVERITY_RANK[b.s.severity] ?? 3) || b.s.count - a.s.count ||
-      a.s.code.localeCompare(b.s.code) || (a.s.detail ?? '').localeCompare(b.s.detail ?? '') || a.i - b.i);
-  const out: SiteIssue[] = [];
-  let bytes = 0;
-  for (const { s } of ranked.slice(0, SUMMARY_SITE_ISSUES)) {
-    const t = trimIssue(s);
-    bytes += JSON.stringify(t).length;
-    if (bytes > SUMMARY_SITE_ISSUES_BYTES) break;
-    out.push(t);
+function rank(a: Ranked, b: Ranked): number {
+  return (SEVERITY_RANK[a.s.severity] ?? 3) - (SEVERITY_RANK[b.s.severity] ?? 3) || b.s.count - a.s.count ||
+    a.s.code.localeCompare(b.s.code) || (a.s.detail ?? '').localeCompare(b.s.detail ?? '') || a.i - b.i;
+}
+
+/**
+ * Counts and top entries of a run's site findings, fed one chunk at a time: summarize writes each check's findings to
+ * the database as they come and keeps only this (a 100k-page site has thousands of findings with up to a thousand
+ * sources each). `add` takes each finding's position in the run's order (its ordinal), which breaks ties in the top list.
+ */
+export class SiteIssueTally {
+  /** Findings per code (site findings are one per target or group) and affected pages per code. */
+  readonly findingsByCode: Record<string, number> = {};
+  readonly pagesByCode: Record<string, number> = {};
+  total = 0;
+  // Candidates for the top list, trimmed (lists capped) but ranked on their full counts; pruned to the top when it grows.
+  private candidates: Ranked[] = [];
+
+  add(issues: readonly SiteIssue[], firstOrdinal: number): void {
+    for (let k = 0; k < issues.length; k++) {
+      const s = issues[k];
+      this.pagesByCode[s.code] = (this.pagesByCode[s.code] ?? 0) + s.count;
+      this.findingsByCode[s.code] = (this.findingsByCode[s.code] ?? 0) + 1;
+      this.total++;
+      // The rank reads severity, count, code and the full detail: keep the full detail next to the trimmed copy.
+      const t = trimIssue(s);
+      this.candidates.push({ s: s.detail !== undefined ? { ...t, detail: s.detail } : t, i: firstOrdinal + k });
+    }
+    if (this.candidates.length > 4 * SUMMARY_SITE_ISSUES) this.candidates = this.candidates.sort(rank).slice(0, SUMMARY_SITE_ISSUES);
   }
-  return out;
+
+  /** The top findings, with capped lists, within the summary's byte budget. */
+  top(): SiteIssue[] {
+    const out: SiteIssue[] = [];
+    let bytes = 0;
+    for (const { s } of [...this.candidates].sort(rank).slice(0, SUMMARY_SITE_ISSUES)) {
+      const t = s.detail !== undefined ? { ...s, detail: cap(s.detail) } : s;
+      bytes += JSON.stringify(t).length;
+      if (bytes > SUMMARY_SITE_ISSUES_BYTES) break;
+      out.push(t);
+    }
+    return out;
+  }
+}
+
+/** The top findings of a complete list (see SiteIssueTally.top). */
+export function topSiteIssues(issues: SiteIssue[]): SiteIssue[] {
+  const tally = new SiteIssueTally();
+  tally.add(issues, 0);
+  return tally.top();
 }
 
 export function buildSummary(input: SummaryInput): RunSummary {
   const total = input.pagesAudited + input.pagesFailed;
+  let tally: SiteIssueTally;
+  if (input.siteIssues instanceof SiteIssueTally) tally = input.siteIssues;
+  else {
+    tally = new SiteIssueTally();
+    tally.add(input.siteIssues, 0);
+  }
   const issuesByCode: Record<string, number> = {};
   for (const { code, count } of [...input.issueCounts].sort((a, b) => a.code.localeCompare(b.code))) issuesByCode[code] = count;
-  const siteIssuesByCode: Record<string, number> = {};
-  for (const s of input.siteIssues) {
-    issuesByCode[s.code] = (issuesByCode[s.code] ?? 0) + s.count;
-    siteIssuesByCode[s.code] = (siteIssuesByCode[s.code] ?? 0) + 1;
-  }
+  for (const [code, pages] of Object.entries(tally.pagesByCode)) issuesByCode[code] = (issuesByCode[code] ?? 0) + pages;
   const statusCodes: Record<string, number> = {};
   for (const { code, count } of input.statusCodes) statusCodes[code === null ? 'none' : String(code)] = count;
   const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
@@ -75,9 +114,9 @@ export function buildSummary(input: SummaryInput): RunSummary {
     durationMs: Math.max(0, Math.round(input.durationMs)),
     topFailReasons: [...input.failReasons].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)).slice(0, 10),
     issuesByCode: sorted(issuesByCode),
-    siteIssues: topSiteIssues(input.siteIssues),
-    siteIssuesByCode: sorted(siteIssuesByCode),
-    siteIssuesTotal: input.siteIssues.length,
+    siteIssues: tally.top(),
+    siteIssuesByCode: sorted(tally.findingsByCode),
+    siteIssuesTotal: tally.total,
     statusCodes,
   };
 }

@@ -1,6 +1,6 @@
-// Comparing two runs of a site by (code, page): used by the summarize activity (the summary's delta) and by
-// GET /api/runs/:id/compare. Reads page findings from page_audits and site findings from site_issues.
-import type { SiteIssue } from '../workflows/contracts';
+// Comparing two runs of a site by (code, page), for GET /api/runs/:id/compare and `sitesweep compare` (the summary's
+// delta is the same comparison counted in the database: pages.comparisonCounts). Page findings come from page_audits,
+// site findings from site_issues.
 import { pageFindingPairs, pageUrls } from '../db/repositories/pages';
 import { previousCompletedRunId } from '../db/repositories/runs';
 import { siteFindingPairs, type Db } from '../db/repositories/siteIssues';
@@ -25,21 +25,18 @@ export async function previousRunId(db: Db, runId: string): Promise<string | nul
   return previousCompletedRunId(db, runId);
 }
 
-/** Every (code, page) finding of a run: per-page findings from the rows, site findings from site_issues (or given). */
-export async function runFindings(db: Db, runId: string, siteIssues?: SiteIssue[]): Promise<Map<string, FindingRef>> {
+/** Every (code, page) finding of a run: per-page findings from the rows, site findings from site_issues. */
+export async function runFindings(db: Db, runId: string): Promise<Map<string, FindingRef>> {
   const out = new Map<string, FindingRef>();
   const rows = await pageFindingPairs(db, runId);
   for (const r of rows) out.set(`${r.code}\t${r.url}`, r);
-  const site = siteIssues
-    ? siteIssues.flatMap((s) => s.pages.map((url) => ({ code: s.code, url, severity: s.severity as string })))
-    : await siteFindingPairs(db, runId);
-  for (const s of site) out.set(`${s.code}\t${s.url}`, { code: s.code, url: s.url, severity: s.severity });
+  for (const s of await siteFindingPairs(db, runId)) out.set(`${s.code}\t${s.url}`, { code: s.code, url: s.url, severity: s.severity });
   return out;
 }
 
 /** New, fixed and persisting findings of `runId` against `baseRunId`, and pages added or removed. */
-export async function compareRuns(db: Db, runId: string, baseRunId: string, currentSiteIssues?: SiteIssue[]): Promise<RunComparison> {
-  const [cur, base] = await Promise.all([runFindings(db, runId, currentSiteIssues), runFindings(db, baseRunId)]);
+export async function compareRuns(db: Db, runId: string, baseRunId: string): Promise<RunComparison> {
+  const [cur, base] = await Promise.all([runFindings(db, runId), runFindings(db, baseRunId)]);
   const pages = async (id: string) => new Set<string>(await pageUrls(db, id));
   const [curPages, basePages] = await Promise.all([pages(runId), pages(baseRunId)]);
   const order = (a: FindingRef, b: FindingRef) => a.code.localeCompare(b.code) || a.url.localeCompare(b.url);

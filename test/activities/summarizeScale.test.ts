@@ -121,7 +121,8 @@ describe('summarize at scale', () => {
     await tdb.db.transaction((tx) => analyzeRunTables(tx));
     assert.ok(HOT_SITE_QUERIES.length >= 8);
     for (const q of HOT_SITE_QUERIES) {
-      const [row] = await tdb.db.query(`EXPLAIN (FORMAT JSON) ${q.sql}`, [bigRun, ...(q.params ?? [])]);
+      const params = q.paramsFor ? await q.paramsFor(tdb.db, bigRun) : (q.params ?? []);
+      const [row] = await tdb.db.query(`EXPLAIN (FORMAT JSON) ${q.sql}`, [bigRun, ...params]);
       const plan = (row['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan;
       assert.deepEqual(badNestedLoops(plan), [], `${q.name}: ${JSON.stringify(plan)}`);
     }
@@ -132,7 +133,7 @@ describe('summarize at scale', () => {
       await tx.query(`SET LOCAL enable_mergejoin = off`);
       await tx.query(`SET LOCAL enable_indexscan = off`);
       await tx.query(`SET LOCAL enable_bitmapscan = off`);
-      const [r] = await tx.query(`EXPLAIN (FORMAT JSON) ${links.sql}`, [bigRun, ...(links.params ?? [])]);
+      const [r] = await tx.query(`EXPLAIN (FORMAT JSON) ${links.sql}`, [bigRun, ...(await links.paramsFor!(tx, bigRun))]);
       return (r['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan;
     });
     assert.ok(badNestedLoops(forced).some((b) => /Seq Scan on page_(links|audits)/.test(b)), JSON.stringify(forced));

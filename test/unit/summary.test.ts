@@ -1,7 +1,8 @@
 // The run summary stays bounded whatever the number and size of site findings (it is also the workflow result).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildSummary, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
+import { buildSummary, SiteIssueTally, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
+import { mulberry32 } from '../fixtures/random';
 import type { SiteIssue } from '../../src/workflows/contracts';
 
 const base = { pagesAudited: 3, pagesFailed: 1, durationMs: 10, failReasons: [], statusCodes: [], issueCounts: [{ code: 'title_missing', count: 2 }] };
@@ -51,4 +52,40 @@ test('20,000 findings with long URLs and many sources: under 100 KB, lists cappe
   // Ordinary URLs: the whole top 50 fits.
   const small = buildSummary({ ...base, siteIssues: issues.map((i, n) => ({ ...i, pages: [`https://example.com/${n}`], detail: 'x', sources: [] })) });
   assert.equal(small.siteIssues.length, SUMMARY_SITE_ISSUES);
+});
+
+test('a tally fed chunk by chunk gives the summary of the whole list (ties broken by ordinal, full details ranked)', () => {
+  const random = mulberry32(7);
+  const codes = ['orphan_page', 'broken_internal_link', 'duplicate_title', 'deep_page'];
+  const severities: SiteIssue['severity'][] = ['critical', 'warning', 'notice'];
+  // Many ties (few counts, codes, details), and details that differ only past the summary's string cap.
+  const issues: SiteIssue[] = Array.from({ length: 1_500 }, (_, i) => ({
+    code: codes[Math.floor(random() * codes.length)],
+    severity: severities[Math.floor(random() * severities.length)],
+    pages: Array.from({ length: 1 + Math.floor(random() * 15) }, (_, j) => `https://example.com/${i}/${j}`),
+    count: 1 + Math.floor(random() * 3),
+    ...(random() < 0.5 ? { detail: `${'d'.repeat(1_200)}${Math.floor(random() * 3)}` } : {}),
+    ...(random() < 0.5 ? { sources: [{ from: `https://example.com/s${i}`, to: `https://example.com/${i}/0`, text: 'a' }], sourcesCount: 40 } : {}),
+  }));
+  const whole = buildSummary({ ...base, siteIssues: issues });
+  const tally = new SiteIssueTally();
+  for (let i = 0; i < issues.length;) {
+    const n = 1 + Math.floor(random() * 120);
+    tally.add(issues.slice(i, i + n), i);
+    i += n;
+  }
+  const chunked = buildSummary({ ...base, siteIssues: tally });
+  assert.deepEqual(chunked, whole);
+  // The order, computed independently: severity, most pages, code, full detail, position.
+  const rankOf: Record<string, number> = { critical: 0, warning: 1, notice: 2 };
+  const expected = issues.map((s, i) => ({ s, i })).sort((a, b) => rankOf[a.s.severity] - rankOf[b.s.severity] || b.s.count - a.s.count ||
+    a.s.code.localeCompare(b.s.code) || (a.s.detail ?? '').localeCompare(b.s.detail ?? '') || a.i - b.i);
+  assert.ok(whole.siteIssues.length >= 40, `${whole.siteIssues.length} kept within the byte budget`);
+  assert.deepEqual(whole.siteIssues.map((s) => s.pages[0]), expected.slice(0, whole.siteIssues.length).map((e) => e.s.pages[0]));
+  assert.equal(whole.siteIssuesTotal, 1_500);
+  // Gaps between ordinals (one range per check) keep the order.
+  const gapped = new SiteIssueTally();
+  gapped.add(issues.slice(0, 700), 0);
+  gapped.add(issues.slice(700), 1 << 24);
+  assert.deepEqual(buildSummary({ ...base, siteIssues: gapped }), whole);
 });

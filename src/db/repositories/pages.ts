@@ -281,6 +281,38 @@ export async function pageFindingPairs(db: Queryable, runId: string): Promise<Ar
   );
 }
 
+/**
+ * How two runs' findings differ, counted in the database (summarize's delta: at 100k pages the (code, page) pairs
+ * of two runs are millions, too many to compare in the worker): findings by distinct (code, page), page and site
+ * findings together, and pages by URL. Same sets as compareRuns lists.
+ */
+export async function comparisonCounts(db: Queryable, runId: string, baseRunId: string): Promise<{
+  newFindings: number; fixedFindings: number; persistingFindings: number; pagesAdded: number; pagesRemoved: number;
+}> {
+  const findings = (p: string) => `
+    SELECT i->>'code' AS code, p.url FROM page_audits p CROSS JOIN LATERAL jsonb_array_elements(p.issues) i WHERE p.run_id = ${p}
+    UNION
+    SELECT s.code, u.url FROM site_issues s CROSS JOIN LATERAL jsonb_array_elements_text(s.pages) u(url) WHERE s.run_id = ${p}`;
+  const [row] = await db.query(
+    `WITH f AS (
+       SELECT count(*) FILTER (WHERE b.code IS NULL)::int AS new_findings,
+              count(*) FILTER (WHERE c.code IS NULL)::int AS fixed_findings,
+              count(*) FILTER (WHERE b.code IS NOT NULL AND c.code IS NOT NULL)::int AS persisting_findings
+         FROM (${findings('$1')}) c FULL JOIN (${findings('$2')}) b ON b.code = c.code AND b.url = c.url
+     ), p AS (
+       SELECT count(*) FILTER (WHERE b.url IS NULL)::int AS pages_added, count(*) FILTER (WHERE c.url IS NULL)::int AS pages_removed
+         FROM (SELECT DISTINCT url FROM page_audits WHERE run_id = $1) c
+         FULL JOIN (SELECT DISTINCT url FROM page_audits WHERE run_id = $2) b ON b.url = c.url
+     )
+     SELECT * FROM f, p`,
+    [runId, baseRunId],
+  );
+  return {
+    newFindings: row.new_findings, fixedFindings: row.fixed_findings, persistingFindings: row.persisting_findings,
+    pagesAdded: row.pages_added, pagesRemoved: row.pages_removed,
+  };
+}
+
 export async function pageUrls(db: Queryable, runId: string): Promise<string[]> {
   const rows: Array<{ url: string }> = await db.query(`SELECT url FROM page_audits WHERE run_id = $1`, [runId]);
   return rows.map((r) => r.url);

@@ -35,14 +35,45 @@ function toIssue(r: Row): SiteIssue {
   };
 }
 
-/** Replaces the run's findings (idempotent: a retried or re-run summarize writes the same rows, never duplicates). */
-export async function writeSiteIssues(db: TxDb, runId: string, issues: SiteIssue[]): Promise<void> {
-  await db.transaction((tx) => replaceSiteIssues(tx, runId, issues));
+/**
+ * Ordinals of one site check's findings: check k writes [k·STRIDE, (k+1)·STRIDE), so checks running at once write
+ * their rows independently and the table still reads in registry order (readers order by ordinal; gaps are fine).
+ */
+export const ORDINAL_STRIDE = 1 << 24;
+
+/**
+ * Replaces one check's findings in one transaction, inserting each chunk as it comes (a check's findings are never all
+ * in memory): readers see the check's previous list or its new one, never a part. Idempotent: a retried summarize
+ * writes the same rows. `onChunk` gets each chunk with the ordinal of its first finding.
+ */
+export async function replaceCheckIssues(
+  db: TxDb,
+  runId: string,
+  checkIndex: number,
+  chunks: (tx: Db) => AsyncIterable<SiteIssue[]>,
+  onChunk: (issues: SiteIssue[], firstOrdinal: number) => void = () => {},
+): Promise<number> {
+  const first = checkIndex * ORDINAL_STRIDE;
+  return db.transaction(async (tx) => {
+    await tx.query(`DELETE FROM site_issues WHERE run_id = $1 AND ordinal >= $2 AND ordinal < $3`, [runId, first, first + ORDINAL_STRIDE]);
+    let next = first;
+    for await (const issues of chunks(tx)) {
+      if (next - first + issues.length > ORDINAL_STRIDE) throw new RangeError(`site check ${checkIndex}: more than ${ORDINAL_STRIDE} findings`);
+      await insertIssues(tx, runId, next, issues);
+      onChunk(issues, next);
+      next += issues.length;
+    }
+    return next - first;
+  });
 }
 
-/** Delete + insert of the run's findings, inside the caller's transaction. */
-export async function replaceSiteIssues(tx: Db, runId: string, issues: SiteIssue[]): Promise<void> {
-  await tx.query(`DELETE FROM site_issues WHERE run_id = $1`, [runId]);
+/** Drops findings of checks the registry no longer has (ordinals at or past the last check's range). */
+export async function deleteIssuesFromCheck(db: Db, runId: string, checkIndex: number): Promise<void> {
+  await db.query(`DELETE FROM site_issues WHERE run_id = $1 AND ordinal >= $2`, [runId, checkIndex * ORDINAL_STRIDE]);
+}
+
+/** Inserts findings with consecutive ordinals from `firstOrdinal`, in statements of bounded rows and bytes. */
+async function insertIssues(tx: Db, runId: string, firstOrdinal: number, issues: SiteIssue[]): Promise<void> {
   let chunk: string[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -60,7 +91,7 @@ export async function replaceSiteIssues(tx: Db, runId: string, issues: SiteIssue
   for (let i = 0; i < issues.length; i++) {
     const s = issues[i];
     const json = JSON.stringify({
-      ordinal: i, code: s.code, severity: s.severity, count: s.count, detail: s.detail ?? null, pages: s.pages,
+      ordinal: firstOrdinal + i, code: s.code, severity: s.severity, count: s.count, detail: s.detail ?? null, pages: s.pages,
       sources: s.sources ?? null, sources_count: s.sourcesCount ?? null,
     });
     if (chunk.length >= INSERT_ROWS || (chunk.length > 0 && bytes + json.length > INSERT_BYTES)) await flush();

@@ -15,6 +15,7 @@ import { PAGINATION_QUERIES, paginationBroken } from './pagination';
 import { SITEMAP_QUERIES, notInSitemap, robotsTxt, sitemapEntries, sitemapMultiple } from './sitemap';
 import { STRUCTURE_QUERIES, deepPage, orphanPage } from './structure';
 import type { Db, SiteCheck, SiteQuery } from './types';
+import { deleteIssuesFromCheck, replaceCheckIssues, type TxDb } from '../repositories/siteIssues';
 
 export type { Db, SiteCheck, SiteQuery } from './types';
 export { DEEP_PAGE_CLICKS } from './structure';
@@ -73,14 +74,38 @@ export async function analyzeRunTables(db: Db): Promise<void> {
  */
 const SITE_CHECK_CONCURRENCY = 3;
 
-/** Every site-level finding of a run, in registry order; `onCheckDone` gets each check's own wall time. */
-export async function computeSiteIssues(db: Db, runId: string, onCheckDone: (name: string, ms: number) => void = () => {}): Promise<SiteIssue[]> {
+/** A check's findings chunk by chunk (a single chunk for checks whose findings are few). */
+function checkChunks(check: SiteCheck, db: Db, runId: string): AsyncIterable<SiteIssue[]> {
+  if (check.chunks) return check.chunks(db, runId);
+  return (async function* () {
+    yield await check.run(db, runId);
+  })();
+}
+
+/**
+ * Runs every site check and stores its findings in site_issues, a chunk at a time (each check replaced in its own
+ * transaction), so the full lists are never in memory together: `onFindings` sees each chunk once with the ordinal
+ * of its first finding (the summary's tally), `onCheckDone` each check's wall time. Findings of checks the registry
+ * no longer has are dropped.
+ */
+export async function storeSiteIssues(
+  db: TxDb & Db,
+  runId: string,
+  onFindings: (issues: SiteIssue[], firstOrdinal: number) => void,
+  onCheckDone: (name: string, ms: number) => void = () => {},
+): Promise<void> {
   const limit = pLimit(SITE_CHECK_CONCURRENCY);
-  const results = await Promise.all(SITE_CHECKS.map((check) => limit(async () => {
+  await Promise.all(SITE_CHECKS.map((check, k) => limit(async () => {
     const started = performance.now();
-    const issues = await check.run(db, runId);
+    await replaceCheckIssues(db, runId, k, (tx) => checkChunks(check, tx, runId), onFindings);
     onCheckDone(check.name, Math.round(performance.now() - started));
-    return issues;
   })));
-  return results.flat();
+  await deleteIssuesFromCheck(db, runId, SITE_CHECKS.length);
+}
+
+/** Every site-level finding of a run, in registry order, as one list (tests and tools on small runs). */
+export async function computeSiteIssues(db: Db, runId: string): Promise<SiteIssue[]> {
+  const out: SiteIssue[] = [];
+  for (const check of SITE_CHECKS) for await (const issues of checkChunks(check, db, runId)) out.push(...issues);
+  return out;
 }
