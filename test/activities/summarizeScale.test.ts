@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { HOT_SITE_QUERIES, analyzeRunTables } from '../../src/db/siteChecks';
+import { HOT_SITE_QUERIES, SITE_CHECKS, analyzeRunTables } from '../../src/db/siteChecks';
+import { LINK_TARGET_CHUNK } from '../../src/db/siteChecks/links';
 import { createSummarizeActivities } from '../../src/activities/summarize';
 import { buildSummary, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
-import { readSiteIssues } from '../../src/db/repositories/siteIssues';
+import { ORDINAL_STRIDE, readSiteIssues } from '../../src/db/repositories/siteIssues';
 import type { RunSummary } from '../../src/workflows/contracts';
 import { connectTestClient, createTestDatabase, startTestApi, testConfig, type TestDb } from '../helpers/stack';
 
@@ -179,8 +180,24 @@ describe('summarize at scale', () => {
     assert.equal(big.siteIssues[0].pages.length, SUMMARY_LIST_CAP);
     const [{ bytes }] = await tdb.db.query(`SELECT length(summary::text) AS bytes FROM audit_runs WHERE id = $1`, [manyRun]);
     assert.ok(bytes < 100_000, `stored summary ${bytes} bytes`);
-    // Idempotent: summarizing again rewrites the same rows.
+    // Idempotent: summarizing again rewrites the same rows, and drops a row of a check the registry no longer has.
+    await tdb.db.query(
+      `INSERT INTO site_issues (run_id, ordinal, code, severity, count, pages, n_pages) VALUES ($1, $2, 'retired_check', 'notice', 1, '["x"]', 1)`,
+      [manyRun, SITE_CHECKS.length * ORDINAL_STRIDE + 5],
+    );
     await summarize({ runId: manyRun, executionId: EXEC, startedAt: Date.now() });
+    const [{ retired }] = await tdb.db.query(`SELECT count(*)::int AS retired FROM site_issues WHERE run_id = $1 AND code = 'retired_check'`, [manyRun]);
+    assert.equal(retired, 0);
+    // The broken targets were read and written in chunks of LINK_TARGET_CHUNK: still one row each, in URL order, in one
+    // range of consecutive ordinals.
+    const broken: Array<{ ordinal: number; url: string }> = await tdb.db.query(
+      `SELECT ordinal, pages->>0 AS url FROM site_issues WHERE run_id = $1 AND code = 'broken_internal_link' ORDER BY ordinal`, [manyRun]);
+    assert.ok(broken.length > 10 * LINK_TARGET_CHUNK);
+    assert.equal(new Set(broken.map((b) => b.url)).size, 11_999);
+    const byUrl: Array<{ url: string }> = await tdb.db.query(
+      `SELECT pages->>0 AS url FROM site_issues WHERE run_id = $1 AND code = 'broken_internal_link' ORDER BY pages->>0`, [manyRun]);
+    assert.deepEqual(broken.map((b) => b.url), byUrl.map((b) => b.url));
+    assert.ok(broken.every((b, i) => b.ordinal === broken[0].ordinal + i));
     const full = await readSiteIssues(tdb.db, manyRun);
     assert.equal(full.length, summary.siteIssuesTotal);
     assert.equal(full.find((s) => s.code === 'sitemap_non_200')!.pages.length, 11_999);
