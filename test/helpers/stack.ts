@@ -60,6 +60,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // Tests crawl fixture sites on 127.0.0.1, so they opt in to loopback targets explicitly.
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_LEVEL: 'warn',
+    // Fixture sites are small: one analysis thread per test worker keeps the suite's start-up cost what it was.
+    ANALYZE_THREADS: '1',
     ...overrides,
   });
 }
