@@ -39,6 +39,7 @@ export function workerProcessEnv(config: Config, databaseUrl: string, extra: Rec
     WORKFLOW_BUNDLE_PATH: config.worker.bundlePath,
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_LEVEL: 'warn',
+    ANALYZE_THREADS: String(config.worker.analyzeThreads),
     ...extra,
   };
 }
