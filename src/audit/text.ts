@@ -9,6 +9,14 @@ export function copyString(s: string): string {
   return s.length === 0 ? '' : (' ' + s).slice(1);
 }
 
+/** Whether char code `c` is whitespace as JavaScript's \s means it (WhiteSpace and LineTerminator: Zs, tab, VT, FF, BOM, LF, CR, LS, PS). */
+export function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f
+    || c === 0x3000 || c === 0xfeff;
+}
+
 /** Whitespace runs (including NBSP and newlines) to one space, trimmed. */
 export function collapseWhitespace(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
@@ -78,11 +86,30 @@ export function words(text: string): string[] {
     }
     return out;
   }
-  for (const t of lower.split(/\s/)) {
-    const w = trimToken(t);
-    if (w !== '') out.push(w);
+  // Whitespace-separated tokens found by char codes: no split array, no substring for the whitespace runs.
+  let start = -1;
+  for (let i = 0; i <= lower.length; i++) {
+    if (i < lower.length && !isSpace(lower.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      const w = trimToken(lower.slice(start, i));
+      if (w !== '') out.push(w);
+      start = -1;
+    }
   }
   return out;
+}
+
+/**
+ * words(collapseWhitespace(text)), without building the collapsed copy where it cannot change the result: words()
+ * splits at any whitespace run anyway. It can where Intl.Segmenter runs (its word breaks depend on which whitespace
+ * separates words) and where a BOM (U+FEFF, whitespace to \s but case-ignorable to toLowerCase) decides whether a
+ * Σ is word-final (ς) or not (σ).
+ */
+export function collapsedWords(text: string): string[] {
+  return NO_SPACE_SCRIPTS.test(text) || text.includes('\ufeff') ? words(collapseWhitespace(text)) : words(text);
 }
 
 export function countWords(text: string): number {
