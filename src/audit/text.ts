@@ -121,6 +121,23 @@ export function countWords(text: string): number {
 const ENGLISH_FUNCTION_WORDS = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'with', 'is', 'are', 'was',
   'were', 'be', 'it', 'this', 'that', 'as', 'by', 'from', 'you', 'we', 'they', 'he', 'she', 'not', 'but', 'have', 'has', 'can', 'will', 'your', 'our']);
 
+/**
+ * s[start, end) (at most 4 chars) lower-cased (ASCII letters only, as in a word of fleschReadingEase) as base-128
+ * digits: equal keys for equal short ASCII words, -1 when a char is beyond 'z' (no function word has one).
+ */
+function wordKey(s: string, start: number, end: number): number {
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c > 122) return -1;
+    k = k * 128 + c;
+  }
+  return k;
+}
+
+const FUNCTION_WORD_KEYS: ReadonlySet<number> = new Set([...ENGLISH_FUNCTION_WORDS].map((w) => wordKey(w, 0, w.length)));
+
 const isVowel = (c: number): boolean => c === 97 || c === 101 || c === 105 || c === 111 || c === 117 || c === 121; // a e i o u y
 
 /**
@@ -143,6 +160,12 @@ function syllablesIn(s: string, start: number, end: number): number {
     if (v && !prevVowel) groups++;
     prevVowel = v;
   }
+  return syllablesFromGroups(s, start, end, groups);
+}
+
+/** Syllables of the word s[start, end) (4 letters or more) with `groups` vowel runs: the silent-e rule applied. */
+function syllablesFromGroups(s: string, start: number, end: number, vowelGroups: number): number {
+  let groups = vowelGroups;
   const last = s.charCodeAt(end - 1) | 0x20;
   const e = last === 101 ? end - 1 : (last === 115 || last === 100) && (s.charCodeAt(end - 2) | 0x20) === 101 ? end - 2 : -1;
   if (e > start && groups > 1) {
@@ -168,7 +191,8 @@ export interface Readability {
  */
 export function fleschReadingEase(fullText: string, minWords = 100): Readability | null {
   // A sample is enough for a reading score: long pages cost no more than about 5,000 words.
-  const text = fullText.length > MAX_READABILITY_CHARS ? fullText.slice(0, MAX_READABILITY_CHARS) : fullText;
+  const len = Math.min(fullText.length, MAX_READABILITY_CHARS);
+  const text = fullText;
   let sentences = 0;
   let nWords = 0;
   let syllables = 0;
@@ -176,39 +200,52 @@ export function fleschReadingEase(fullText: string, minWords = 100): Readability
   let inSentence = 0;
   let start = -1; // start of the current word (letters, digits, apostrophes, hyphens)
   let letters = false;
-  const endWord = (end: number): void => {
-    if (start >= 0 && letters) {
-      inSentence++;
-      syllables += syllablesIn(text, start, end);
-      if (end - start <= 4 && ENGLISH_FUNCTION_WORDS.has(text.slice(start, end).toLowerCase())) functionWords++;
+  let groups = 0;
+  let prevVowel = false;
+  // Hot loop (every English page): word and sentence ends inline, no closures; function words looked up by a number
+  // made of their lower-cased char codes instead of a lower-cased substring.
+  for (let i = 0; i <= len; i++) {
+    const raw = i < len ? text.charCodeAt(i) : 10;
+    const lc = raw | 0x20;
+    const letter = lc >= 97 && lc <= 122;
+    // Digits belong to words; an apostrophe or hyphen inside one too ("don't", "well-known").
+    if (letter || (raw >= 48 && raw <= 57) || (start >= 0 && (raw === 39 || raw === 45 || raw === 0x2019))) {
+      // Vowel groups counted on the way, as syllablesIn does (a leading y is a consonant).
+      if (start < 0) {
+        start = i;
+        groups = 0;
+        prevVowel = false;
+      }
+      const v = isVowel(lc) && !(i === start && lc === 121);
+      if (v && !prevVowel) groups++;
+      prevVowel = v;
+      if (letter) letters = true;
+      continue;
     }
-    start = -1;
-    letters = false;
-  };
-  const endSentence = (): void => {
-    if (inSentence > 0) {
+    if (start >= 0) {
+      if (letters) {
+        inSentence++;
+        syllables += i - start <= 3 ? 1 : syllablesFromGroups(text, start, i, groups);
+        if (i - start <= 4 && FUNCTION_WORD_KEYS.has(wordKey(text, start, i))) functionWords++;
+      }
+      start = -1;
+      letters = false;
+    }
+    let end = raw === 10;
+    if (!end && (raw === 46 || raw === 33 || raw === 63)) {
+      const next = i + 1 < len ? text.charCodeAt(i + 1) : 32;
+      end = next === 32 || next === 10 || next === 9 || next === 13 || next === 160;
+    }
+    if (end && inSentence > 0) {
       sentences++;
       nWords += inSentence;
       inSentence = 0;
     }
-  };
-  for (let i = 0; i <= text.length; i++) {
-    const raw = i < text.length ? text.charCodeAt(i) : 10;
-    const letter = (raw >= 97 && raw <= 122) || (raw >= 65 && raw <= 90);
-    // Digits belong to words; an apostrophe or hyphen inside one too ("don't", "well-known").
-    if (letter || (raw >= 48 && raw <= 57) || (start >= 0 && (raw === 39 || raw === 45 || raw === 0x2019))) {
-      if (start < 0) start = i;
-      if (letter) letters = true;
-      continue;
-    }
-    endWord(i);
-    if (raw === 10) endSentence();
-    else if (raw === 46 || raw === 33 || raw === 63) {
-      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
-      if (next === 32 || next === 10 || next === 9 || next === 13 || next === 160) endSentence();
-    }
   }
-  endSentence();
+  if (inSentence > 0) {
+    sentences++;
+    nWords += inSentence;
+  }
   if (nWords < minWords || functionWords < nWords * 0.15) return null;
   const score = 206.835 - 1.015 * (nWords / sentences) - 84.6 * (syllables / nWords);
   return { score: Math.round(score * 10) / 10, words: nWords, sentences };
