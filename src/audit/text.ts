@@ -292,50 +292,67 @@ for (let v = 0; v < 256; v++) {
   }
 }
 
+/** Adds the 16 lane words (4 counts of 8 bits each) to the 64 bit counts. */
+function flushLanes(ones: Int32Array, lanes: Int32Array): void {
+  for (let k = 0; k < 8; k++) {
+    for (let half = 0; half < 2; half++) {
+      const acc = lanes[2 * k + half];
+      for (let lane = 0; lane < 4; lane++) ones[8 * k + 4 * half + lane] += (acc >>> (8 * lane)) & 255;
+    }
+  }
+}
+
 /**
  * 64-bit SimHash (Charikar) of the word 3-shingles of `ws`, as 16 hex chars; null without words.
  * Shingle hashes are combined from per-word hashes, so no shingle string is ever built.
  */
 export function simhash64(ws: readonly string[]): string | null {
   if (ws.length === 0) return null;
-  const wh = new Uint32Array(ws.length);
+  // Int32Array, not Uint32Array: values stay small integers in the hot loops (same bits, so the same hashes).
+  const wh = new Int32Array(ws.length);
   for (let i = 0; i < ws.length; i++) wh[i] = fnv1a(ws[i]);
-  const ones = new Uint32Array(64);
-  const lanes = new Uint32Array(16); // [byte k][low/high nibble], 4 lanes of 8 bits each
+  // The features (two 32-bit halves each): word 3-shingles, or the words themselves when there are fewer than 3.
+  const short = ws.length < 3;
+  const n = short ? wh.length : wh.length - 2;
+  const los = new Int32Array(n);
+  const his = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const lo = short ? fmix32(wh[i]) : fmix32(Math.imul(wh[i], 0x9e3779b1) ^ rotl(wh[i + 1], 11) ^ rotl(wh[i + 2], 22));
+    los[i] = lo;
+    his[i] = short ? fmix32(wh[i] ^ 0x9e3779b9) : fmix32(lo ^ 0x5bd1e995);
+  }
+  const ones = new Int32Array(64);
+  const lanes = new Int32Array(16);
+  // Lane words in locals, unrolled ([byte k][low/high nibble]); flushed before an 8-bit lane can overflow.
+  let l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, l5 = 0, l6 = 0, l7 = 0, l8 = 0, l9 = 0, l10 = 0, l11 = 0, l12 = 0, l13 = 0, l14 = 0, l15 = 0;
   let pending = 0;
-  let n = 0;
-  const flush = (): void => {
-    for (let k = 0; k < 8; k++) {
-      for (let half = 0; half < 2; half++) {
-        const acc = lanes[2 * k + half];
-        for (let lane = 0; lane < 4; lane++) ones[8 * k + 4 * half + lane] += (acc >>> (8 * lane)) & 255;
-      }
-    }
-    lanes.fill(0);
-    pending = 0;
-  };
-  const add = (lo: number, hi: number): void => {
-    for (let k = 0; k < 4; k++) {
-      const a = (lo >>> (8 * k)) & 255;
-      const b = (hi >>> (8 * k)) & 255;
-      lanes[2 * k] += SPREAD_LO[a];
-      lanes[2 * k + 1] += SPREAD_HI[a];
-      lanes[8 + 2 * k] += SPREAD_LO[b];
-      lanes[8 + 2 * k + 1] += SPREAD_HI[b];
-    }
-    n++;
-    if (++pending === 255) flush();
-  };
-  if (ws.length < 3) {
-    // Too short for a shingle: the words themselves are the features.
-    for (let i = 0; i < wh.length; i++) add(fmix32(wh[i]), fmix32(wh[i] ^ 0x9e3779b9));
-  } else {
-    for (let i = 0; i + 2 < wh.length; i++) {
-      const lo = fmix32(Math.imul(wh[i], 0x9e3779b1) ^ rotl(wh[i + 1], 11) ^ rotl(wh[i + 2], 22));
-      add(lo, fmix32(lo ^ 0x5bd1e995));
+  for (let i = 0; i < n; i++) {
+    const lo = los[i];
+    const hi = his[i];
+    let b = lo & 255;
+    l0 = (l0 + SPREAD_LO[b]) | 0; l1 = (l1 + SPREAD_HI[b]) | 0;
+    b = (lo >>> 8) & 255;
+    l2 = (l2 + SPREAD_LO[b]) | 0; l3 = (l3 + SPREAD_HI[b]) | 0;
+    b = (lo >>> 16) & 255;
+    l4 = (l4 + SPREAD_LO[b]) | 0; l5 = (l5 + SPREAD_HI[b]) | 0;
+    b = lo >>> 24;
+    l6 = (l6 + SPREAD_LO[b]) | 0; l7 = (l7 + SPREAD_HI[b]) | 0;
+    b = hi & 255;
+    l8 = (l8 + SPREAD_LO[b]) | 0; l9 = (l9 + SPREAD_HI[b]) | 0;
+    b = (hi >>> 8) & 255;
+    l10 = (l10 + SPREAD_LO[b]) | 0; l11 = (l11 + SPREAD_HI[b]) | 0;
+    b = (hi >>> 16) & 255;
+    l12 = (l12 + SPREAD_LO[b]) | 0; l13 = (l13 + SPREAD_HI[b]) | 0;
+    b = hi >>> 24;
+    l14 = (l14 + SPREAD_LO[b]) | 0; l15 = (l15 + SPREAD_HI[b]) | 0;
+    if (++pending === 255 || i === n - 1) {
+      lanes[0] = l0; lanes[1] = l1; lanes[2] = l2; lanes[3] = l3; lanes[4] = l4; lanes[5] = l5; lanes[6] = l6; lanes[7] = l7;
+      lanes[8] = l8; lanes[9] = l9; lanes[10] = l10; lanes[11] = l11; lanes[12] = l12; lanes[13] = l13; lanes[14] = l14; lanes[15] = l15;
+      flushLanes(ones, lanes);
+      l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = l8 = l9 = l10 = l11 = l12 = l13 = l14 = l15 = 0;
+      pending = 0;
     }
   }
-  flush();
   // A bit is set when more than half of the shingles have it.
   let lo = 0;
   let hi = 0;
