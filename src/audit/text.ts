@@ -177,6 +177,20 @@ function syllablesFromGroups(s: string, start: number, end: number, vowelGroups:
 
 const MAX_READABILITY_CHARS = 30_000;
 
+// fleschReadingEase's character classes of ASCII (one table load instead of a chain of comparisons per char).
+const C_LETTER = 1;
+const C_VOWEL = 2;
+const C_DIGIT = 4;
+const C_INNER = 8; // apostrophe, hyphen (and U+2019): part of a word once it has started
+const C_WORD = C_LETTER | C_DIGIT;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const lc = c | 0x20;
+  if (lc >= 97 && lc <= 122) CHAR_CLASS[c] = C_LETTER | (isVowel(lc) ? C_VOWEL : 0);
+  else if (c >= 48 && c <= 57) CHAR_CLASS[c] = C_DIGIT;
+  else if (c === 39 || c === 45) CHAR_CLASS[c] = C_INNER;
+}
+
 export interface Readability {
   /** Flesch reading ease: 206.835 − 1.015 × words/sentence − 84.6 × syllables/word (higher is easier). */
   score: number;
@@ -204,29 +218,31 @@ export function fleschReadingEase(fullText: string, minWords = 100): Readability
   let prevVowel = false;
   // Hot loop (every English page): word and sentence ends inline, no closures; function words looked up by a number
   // made of their lower-cased char codes instead of a lower-cased substring.
+  let key = 0; // wordKey of the word so far (its first 4 chars), -1 once it has a non-ASCII char
   for (let i = 0; i <= len; i++) {
     const raw = i < len ? text.charCodeAt(i) : 10;
-    const lc = raw | 0x20;
-    const letter = lc >= 97 && lc <= 122;
+    const cls = raw < 128 ? CHAR_CLASS[raw] : raw === 0x2019 ? C_INNER : 0;
     // Digits belong to words; an apostrophe or hyphen inside one too ("don't", "well-known").
-    if (letter || (raw >= 48 && raw <= 57) || (start >= 0 && (raw === 39 || raw === 45 || raw === 0x2019))) {
+    if ((cls & C_WORD) !== 0 || (start >= 0 && cls === C_INNER)) {
       // Vowel groups counted on the way, as syllablesIn does (a leading y is a consonant).
       if (start < 0) {
         start = i;
         groups = 0;
         prevVowel = false;
+        key = 0;
       }
-      const v = isVowel(lc) && !(i === start && lc === 121);
+      const v = (cls & C_VOWEL) !== 0 && !(i === start && (raw | 0x20) === 121);
       if (v && !prevVowel) groups++;
       prevVowel = v;
-      if (letter) letters = true;
+      if ((cls & C_LETTER) !== 0) letters = true;
+      if (key >= 0 && i - start < 4) key = raw < 128 ? key * 128 + (raw | 0x20) : -1;
       continue;
     }
     if (start >= 0) {
       if (letters) {
         inSentence++;
         syllables += i - start <= 3 ? 1 : syllablesFromGroups(text, start, i, groups);
-        if (i - start <= 4 && FUNCTION_WORD_KEYS.has(wordKey(text, start, i))) functionWords++;
+        if (i - start <= 4 && FUNCTION_WORD_KEYS.has(key)) functionWords++;
       }
       start = -1;
       letters = false;
