@@ -86,20 +86,52 @@ export function words(text: string): string[] {
     }
     return out;
   }
-  // Whitespace-separated tokens found by char codes: no split array, no substring for the whitespace runs.
+  spaceSeparatedWords(lower, out, false);
+  return out;
+}
+
+/** A char of NO_SPACE_SCRIPTS (the same ranges, by code unit). */
+function isNoSpaceScriptChar(c: number): boolean {
+  return (c >= 0x0e00 && c <= 0x0eff) || (c >= 0x1000 && c <= 0x109f) || (c >= 0x1780 && c <= 0x17ff) || (c >= 0x19e0 && c <= 0x19ff)
+    || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff)
+    || (c >= 0xaa60 && c <= 0xaa7f);
+}
+
+/**
+ * Appends the words of lower-cased `lower` split at whitespace (trimToken of each token), found by char codes: no
+ * split array, one substring per word. With `bail`, stops and returns false at a char of a script without spaces or
+ * a BOM (collapsedWords then takes the slow path); true when done.
+ */
+function spaceSeparatedWords(lower: string, out: string[], bail: boolean): boolean {
+  const n = lower.length;
   let start = -1;
-  for (let i = 0; i <= lower.length; i++) {
-    if (i < lower.length && !isSpace(lower.charCodeAt(i))) {
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? lower.charCodeAt(i) : 32;
+    if (bail && c >= 0x0e00 && (c === 0xfeff || isNoSpaceScriptChar(c))) return false;
+    if (!isSpace(c)) {
       if (start < 0) start = i;
       continue;
     }
-    if (start >= 0) {
-      const w = trimToken(lower.slice(start, i));
-      if (w !== '') out.push(w);
-      start = -1;
+    if (start < 0) continue;
+    // trimToken on [a, b) without the token's substring.
+    let a = start;
+    let b = i;
+    start = -1;
+    while (a < b && !isWordChar(lower.charCodeAt(a))) a++;
+    while (b > a && !isWordChar(lower.charCodeAt(b - 1))) b--;
+    if (a === b) continue;
+    let ascii = false;
+    for (let j = a; j < b; j++) {
+      if (lower.charCodeAt(j) < 128) {
+        ascii = true;
+        break;
+      }
     }
+    const w = lower.slice(a, b);
+    // Non-ASCII tokens made only of symbols (emoji, arrows) are not words.
+    if (ascii || HAS_WORD_CHAR.test(w)) out.push(w);
   }
-  return out;
+  return true;
 }
 
 /**
@@ -109,7 +141,9 @@ export function words(text: string): string[] {
  * Σ is word-final (ς) or not (σ).
  */
 export function collapsedWords(text: string): string[] {
-  return NO_SPACE_SCRIPTS.test(text) || text.includes('\ufeff') ? words(collapseWhitespace(text)) : words(text);
+  const out: string[] = [];
+  // One scan: it gives up at the first char that needs the slow path (scripts and case mapping are unaffected by toLowerCase).
+  return spaceSeparatedWords(text.toLowerCase(), out, true) ? out : words(collapseWhitespace(text));
 }
 
 export function countWords(text: string): number {

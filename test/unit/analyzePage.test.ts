@@ -212,6 +212,14 @@ void describe('text helpers', () => {
       'ภาษา\n\nไทย and  English', 'a\u200bb c\u180ed \u0085e',
     ];
     for (const t of cases) assert.deepEqual(collapsedWords(t), words(collapseWhitespace(t)), JSON.stringify(t));
+    // Each edge of the no-space script ranges (the fast path gives up there by char code, not by the regex).
+    const edges = [0x0e00, 0x0eff, 0x1000, 0x109f, 0x1780, 0x17ff, 0x19e0, 0x19ff, 0x3040, 0x30ff, 0x3400, 0x4dbf, 0x4e00, 0x9fff, 0xf900, 0xfaff, 0xaa60, 0xaa7f, 0xfeff];
+    for (const e of edges) {
+      for (const c of [e - 1, e, e + 1]) {
+        const t = `Word ${String.fromCharCode(c)}x  y${String.fromCharCode(c)} ΑΣ z`;
+        assert.deepEqual(collapsedWords(t), words(collapseWhitespace(t)), `U+${c.toString(16)}`);
+      }
+    }
     // Why the BOM case collapses first: lower-cased in place, the Σ before a BOM is not word-final.
     assert.deepEqual(collapsedWords('ΑΣ\ufeffΒ'), ['ας', 'β']);
     assert.deepEqual(words('ΑΣ\ufeffΒ'), ['ασ', 'β']);
