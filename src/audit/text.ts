@@ -246,40 +246,35 @@ export function fleschReadingEase(fullText: string, minWords = 100): Readability
   let syllables = 0;
   let functionWords = 0;
   let inSentence = 0;
-  let start = -1; // start of the current word (letters, digits, apostrophes, hyphens)
-  let letters = false;
-  let groups = 0;
-  let prevVowel = false;
-  // Hot loop (every English page): word and sentence ends inline, no closures; function words looked up by a number
-  // made of their lower-cased char codes instead of a lower-cased substring.
-  let key = 0; // wordKey of the word so far (its first 4 chars), -1 once it has a non-ASCII char
-  for (let i = 0; i <= len; i++) {
+  // Hot loop (every English page): a tight inner loop per word (letters, digits, then apostrophes and hyphens too:
+  // "don't", "well-known") counting vowel groups and building the function-word key (wordKey of its first 4 chars, -1
+  // after a non-ASCII char) on the way; no closures, no substrings.
+  let i = 0;
+  while (i <= len) {
     const raw = i < len ? text.charCodeAt(i) : 10;
-    const cls = raw < 128 ? CHAR_CLASS[raw] : raw === 0x2019 ? C_INNER : 0;
-    // Digits belong to words; an apostrophe or hyphen inside one too ("don't", "well-known").
-    if ((cls & C_WORD) !== 0 || (start >= 0 && cls === C_INNER)) {
-      // Vowel groups counted on the way, as syllablesIn does (a leading y is a consonant).
-      if (start < 0) {
-        start = i;
-        groups = 0;
-        prevVowel = false;
-        key = 0;
+    const cls = raw < 128 ? CHAR_CLASS[raw] : 0;
+    if ((cls & C_WORD) !== 0) {
+      const start = i;
+      let letters = (cls & C_LETTER) !== 0;
+      let prevVowel = (cls & C_VOWEL) !== 0 && (raw | 0x20) !== 121; // a leading y is a consonant
+      let groups = prevVowel ? 1 : 0;
+      let key = raw | 0x20;
+      for (i++; i < len; i++) {
+        const c = text.charCodeAt(i);
+        const k = c < 128 ? CHAR_CLASS[c] : c === 0x2019 ? C_INNER : 0;
+        if (k === 0) break;
+        const v = (k & C_VOWEL) !== 0;
+        if (v && !prevVowel) groups++;
+        prevVowel = v;
+        if ((k & C_LETTER) !== 0) letters = true;
+        if (key >= 0 && i - start < 4) key = c < 128 ? key * 128 + (c | 0x20) : -1;
       }
-      const v = (cls & C_VOWEL) !== 0 && !(i === start && (raw | 0x20) === 121);
-      if (v && !prevVowel) groups++;
-      prevVowel = v;
-      if ((cls & C_LETTER) !== 0) letters = true;
-      if (key >= 0 && i - start < 4) key = raw < 128 ? key * 128 + (raw | 0x20) : -1;
-      continue;
-    }
-    if (start >= 0) {
       if (letters) {
         inSentence++;
         syllables += i - start <= 3 ? 1 : syllablesFromGroups(text, start, i, groups);
         if (i - start <= 4 && FUNCTION_WORD_KEYS.has(key)) functionWords++;
       }
-      start = -1;
-      letters = false;
+      continue; // the char that ended the word is read next, as a separator
     }
     let end = raw === 10;
     if (!end && (raw === 46 || raw === 33 || raw === 63)) {
@@ -291,10 +286,7 @@ export function fleschReadingEase(fullText: string, minWords = 100): Readability
       nWords += inSentence;
       inSentence = 0;
     }
-  }
-  if (inSentence > 0) {
-    sentences++;
-    nWords += inSentence;
+    i++;
   }
   if (nWords < minWords || functionWords < nWords * 0.15) return null;
   const score = 206.835 - 1.015 * (nWords / sentences) - 84.6 * (syllables / nWords);
