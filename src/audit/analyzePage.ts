@@ -14,7 +14,7 @@ import {
 } from './checks/response';
 import { FindingSink } from './checks/sink';
 import { documentBase, hostOfHref, normalize } from './checks/urls';
-import { collapseWhitespace, copyString, sha1Hex, simhash64, truncate, words } from './text';
+import { collapsedWords, copyString, sha1Hex, simhash64, truncate } from './text';
 import { resolveThresholds, type Thresholds } from './thresholds';
 import { isSameSite } from './url';
 import type { FetchedPage, Finding, HreflangLink, Outlink } from './types';
@@ -150,9 +150,8 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   checkReferrerPolicy(sink, page, facts);
 
   const summary = checkTitleAndDescription(sink, facts, t);
-  const mainText = collapseWhitespace(facts.mainText);
-  const ws = words(mainText);
-  checkContent(sink, facts, summary, mainText, ws.length, t);
+  const ws = collapsedWords(facts.mainText);
+  checkContent(sink, facts, summary, facts.mainText, ws.length, t);
   checkDocument(sink, facts, t);
   checkReadability(sink, facts, t);
 

@@ -9,6 +9,14 @@ export function copyString(s: string): string {
   return s.length === 0 ? '' : (' ' + s).slice(1);
 }
 
+/** Whether char code `c` is whitespace as JavaScript's \s means it (WhiteSpace and LineTerminator: Zs, tab, VT, FF, BOM, LF, CR, LS, PS). */
+export function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f
+    || c === 0x3000 || c === 0xfeff;
+}
+
 /** Whitespace runs (including NBSP and newlines) to one space, trimmed. */
 export function collapseWhitespace(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
@@ -78,11 +86,64 @@ export function words(text: string): string[] {
     }
     return out;
   }
-  for (const t of lower.split(/\s/)) {
-    const w = trimToken(t);
-    if (w !== '') out.push(w);
-  }
+  spaceSeparatedWords(lower, out, false);
   return out;
+}
+
+/** A char of NO_SPACE_SCRIPTS (the same ranges, by code unit). */
+function isNoSpaceScriptChar(c: number): boolean {
+  return (c >= 0x0e00 && c <= 0x0eff) || (c >= 0x1000 && c <= 0x109f) || (c >= 0x1780 && c <= 0x17ff) || (c >= 0x19e0 && c <= 0x19ff)
+    || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff)
+    || (c >= 0xaa60 && c <= 0xaa7f);
+}
+
+/**
+ * Appends the words of lower-cased `lower` split at whitespace (trimToken of each token), found by char codes: no
+ * split array, one substring per word. With `bail`, stops and returns false at a char of a script without spaces or
+ * a BOM (collapsedWords then takes the slow path); true when done.
+ */
+function spaceSeparatedWords(lower: string, out: string[], bail: boolean): boolean {
+  const n = lower.length;
+  let start = -1;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? lower.charCodeAt(i) : 32;
+    if (bail && c >= 0x0e00 && (c === 0xfeff || isNoSpaceScriptChar(c))) return false;
+    if (!isSpace(c)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start < 0) continue;
+    // trimToken on [a, b) without the token's substring.
+    let a = start;
+    let b = i;
+    start = -1;
+    while (a < b && !isWordChar(lower.charCodeAt(a))) a++;
+    while (b > a && !isWordChar(lower.charCodeAt(b - 1))) b--;
+    if (a === b) continue;
+    let ascii = false;
+    for (let j = a; j < b; j++) {
+      if (lower.charCodeAt(j) < 128) {
+        ascii = true;
+        break;
+      }
+    }
+    const w = lower.slice(a, b);
+    // Non-ASCII tokens made only of symbols (emoji, arrows) are not words.
+    if (ascii || HAS_WORD_CHAR.test(w)) out.push(w);
+  }
+  return true;
+}
+
+/**
+ * words(collapseWhitespace(text)), without building the collapsed copy where it cannot change the result: words()
+ * splits at any whitespace run anyway. It can where Intl.Segmenter runs (its word breaks depend on which whitespace
+ * separates words) and where a BOM (U+FEFF, whitespace to \s but case-ignorable to toLowerCase) decides whether a
+ * Σ is word-final (ς) or not (σ).
+ */
+export function collapsedWords(text: string): string[] {
+  const out: string[] = [];
+  // One scan: it gives up at the first char that needs the slow path (scripts and case mapping are unaffected by toLowerCase).
+  return spaceSeparatedWords(text.toLowerCase(), out, true) ? out : words(collapseWhitespace(text));
 }
 
 export function countWords(text: string): number {
@@ -93,6 +154,23 @@ export function countWords(text: string): number {
 // gibberish) almost none, so they tell English text from text that merely sits under lang="en".
 const ENGLISH_FUNCTION_WORDS = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'with', 'is', 'are', 'was',
   'were', 'be', 'it', 'this', 'that', 'as', 'by', 'from', 'you', 'we', 'they', 'he', 'she', 'not', 'but', 'have', 'has', 'can', 'will', 'your', 'our']);
+
+/**
+ * s[start, end) (at most 4 chars) lower-cased (ASCII letters only, as in a word of fleschReadingEase) as base-128
+ * digits: equal keys for equal short ASCII words, -1 when a char is beyond 'z' (no function word has one).
+ */
+function wordKey(s: string, start: number, end: number): number {
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c > 122) return -1;
+    k = k * 128 + c;
+  }
+  return k;
+}
+
+const FUNCTION_WORD_KEYS: ReadonlySet<number> = new Set([...ENGLISH_FUNCTION_WORDS].map((w) => wordKey(w, 0, w.length)));
 
 const isVowel = (c: number): boolean => c === 97 || c === 101 || c === 105 || c === 111 || c === 117 || c === 121; // a e i o u y
 
@@ -116,6 +194,12 @@ function syllablesIn(s: string, start: number, end: number): number {
     if (v && !prevVowel) groups++;
     prevVowel = v;
   }
+  return syllablesFromGroups(s, start, end, groups);
+}
+
+/** Syllables of the word s[start, end) (4 letters or more) with `groups` vowel runs: the silent-e rule applied. */
+function syllablesFromGroups(s: string, start: number, end: number, vowelGroups: number): number {
+  let groups = vowelGroups;
   const last = s.charCodeAt(end - 1) | 0x20;
   const e = last === 101 ? end - 1 : (last === 115 || last === 100) && (s.charCodeAt(end - 2) | 0x20) === 101 ? end - 2 : -1;
   if (e > start && groups > 1) {
@@ -126,6 +210,20 @@ function syllablesIn(s: string, start: number, end: number): number {
 }
 
 const MAX_READABILITY_CHARS = 30_000;
+
+// fleschReadingEase's character classes of ASCII (one table load instead of a chain of comparisons per char).
+const C_LETTER = 1;
+const C_VOWEL = 2;
+const C_DIGIT = 4;
+const C_INNER = 8; // apostrophe, hyphen (and U+2019): part of a word once it has started
+const C_WORD = C_LETTER | C_DIGIT;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const lc = c | 0x20;
+  if (lc >= 97 && lc <= 122) CHAR_CLASS[c] = C_LETTER | (isVowel(lc) ? C_VOWEL : 0);
+  else if (c >= 48 && c <= 57) CHAR_CLASS[c] = C_DIGIT;
+  else if (c === 39 || c === 45) CHAR_CLASS[c] = C_INNER;
+}
 
 export interface Readability {
   /** Flesch reading ease: 206.835 − 1.015 × words/sentence − 84.6 × syllables/word (higher is easier). */
@@ -141,47 +239,55 @@ export interface Readability {
  */
 export function fleschReadingEase(fullText: string, minWords = 100): Readability | null {
   // A sample is enough for a reading score: long pages cost no more than about 5,000 words.
-  const text = fullText.length > MAX_READABILITY_CHARS ? fullText.slice(0, MAX_READABILITY_CHARS) : fullText;
+  const len = Math.min(fullText.length, MAX_READABILITY_CHARS);
+  const text = fullText;
   let sentences = 0;
   let nWords = 0;
   let syllables = 0;
   let functionWords = 0;
   let inSentence = 0;
-  let start = -1; // start of the current word (letters, digits, apostrophes, hyphens)
-  let letters = false;
-  const endWord = (end: number): void => {
-    if (start >= 0 && letters) {
-      inSentence++;
-      syllables += syllablesIn(text, start, end);
-      if (end - start <= 4 && ENGLISH_FUNCTION_WORDS.has(text.slice(start, end).toLowerCase())) functionWords++;
+  // Hot loop (every English page): a tight inner loop per word (letters, digits, then apostrophes and hyphens too:
+  // "don't", "well-known") counting vowel groups and building the function-word key (wordKey of its first 4 chars, -1
+  // after a non-ASCII char) on the way; no closures, no substrings.
+  let i = 0;
+  while (i <= len) {
+    const raw = i < len ? text.charCodeAt(i) : 10;
+    const cls = raw < 128 ? CHAR_CLASS[raw] : 0;
+    if ((cls & C_WORD) !== 0) {
+      const start = i;
+      let letters = (cls & C_LETTER) !== 0;
+      let prevVowel = (cls & C_VOWEL) !== 0 && (raw | 0x20) !== 121; // a leading y is a consonant
+      let groups = prevVowel ? 1 : 0;
+      let key = raw | 0x20;
+      for (i++; i < len; i++) {
+        const c = text.charCodeAt(i);
+        const k = c < 128 ? CHAR_CLASS[c] : c === 0x2019 ? C_INNER : 0;
+        if (k === 0) break;
+        const v = (k & C_VOWEL) !== 0;
+        if (v && !prevVowel) groups++;
+        prevVowel = v;
+        if ((k & C_LETTER) !== 0) letters = true;
+        if (key >= 0 && i - start < 4) key = c < 128 ? key * 128 + (c | 0x20) : -1;
+      }
+      if (letters) {
+        inSentence++;
+        syllables += i - start <= 3 ? 1 : syllablesFromGroups(text, start, i, groups);
+        if (i - start <= 4 && FUNCTION_WORD_KEYS.has(key)) functionWords++;
+      }
+      continue; // the char that ended the word is read next, as a separator
     }
-    start = -1;
-    letters = false;
-  };
-  const endSentence = (): void => {
-    if (inSentence > 0) {
+    let end = raw === 10;
+    if (!end && (raw === 46 || raw === 33 || raw === 63)) {
+      const next = i + 1 < len ? text.charCodeAt(i + 1) : 32;
+      end = next === 32 || next === 10 || next === 9 || next === 13 || next === 160;
+    }
+    if (end && inSentence > 0) {
       sentences++;
       nWords += inSentence;
       inSentence = 0;
     }
-  };
-  for (let i = 0; i <= text.length; i++) {
-    const raw = i < text.length ? text.charCodeAt(i) : 10;
-    const letter = (raw >= 97 && raw <= 122) || (raw >= 65 && raw <= 90);
-    // Digits belong to words; an apostrophe or hyphen inside one too ("don't", "well-known").
-    if (letter || (raw >= 48 && raw <= 57) || (start >= 0 && (raw === 39 || raw === 45 || raw === 0x2019))) {
-      if (start < 0) start = i;
-      if (letter) letters = true;
-      continue;
-    }
-    endWord(i);
-    if (raw === 10) endSentence();
-    else if (raw === 46 || raw === 33 || raw === 63) {
-      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
-      if (next === 32 || next === 10 || next === 9 || next === 13 || next === 160) endSentence();
-    }
+    i++;
   }
-  endSentence();
   if (nWords < minWords || functionWords < nWords * 0.15) return null;
   const score = 206.835 - 1.015 * (nWords / sentences) - 84.6 * (syllables / nWords);
   return { score: Math.round(score * 10) / 10, words: nWords, sentences };
@@ -228,50 +334,67 @@ for (let v = 0; v < 256; v++) {
   }
 }
 
+/** Adds the 16 lane words (4 counts of 8 bits each) to the 64 bit counts. */
+function flushLanes(ones: Int32Array, lanes: Int32Array): void {
+  for (let k = 0; k < 8; k++) {
+    for (let half = 0; half < 2; half++) {
+      const acc = lanes[2 * k + half];
+      for (let lane = 0; lane < 4; lane++) ones[8 * k + 4 * half + lane] += (acc >>> (8 * lane)) & 255;
+    }
+  }
+}
+
 /**
  * 64-bit SimHash (Charikar) of the word 3-shingles of `ws`, as 16 hex chars; null without words.
  * Shingle hashes are combined from per-word hashes, so no shingle string is ever built.
  */
 export function simhash64(ws: readonly string[]): string | null {
   if (ws.length === 0) return null;
-  const wh = new Uint32Array(ws.length);
+  // Int32Array, not Uint32Array: values stay small integers in the hot loops (same bits, so the same hashes).
+  const wh = new Int32Array(ws.length);
   for (let i = 0; i < ws.length; i++) wh[i] = fnv1a(ws[i]);
-  const ones = new Uint32Array(64);
-  const lanes = new Uint32Array(16); // [byte k][low/high nibble], 4 lanes of 8 bits each
+  // The features (two 32-bit halves each): word 3-shingles, or the words themselves when there are fewer than 3.
+  const short = ws.length < 3;
+  const n = short ? wh.length : wh.length - 2;
+  const los = new Int32Array(n);
+  const his = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const lo = short ? fmix32(wh[i]) : fmix32(Math.imul(wh[i], 0x9e3779b1) ^ rotl(wh[i + 1], 11) ^ rotl(wh[i + 2], 22));
+    los[i] = lo;
+    his[i] = short ? fmix32(wh[i] ^ 0x9e3779b9) : fmix32(lo ^ 0x5bd1e995);
+  }
+  const ones = new Int32Array(64);
+  const lanes = new Int32Array(16);
+  // Lane words in locals, unrolled ([byte k][low/high nibble]); flushed before an 8-bit lane can overflow.
+  let l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, l5 = 0, l6 = 0, l7 = 0, l8 = 0, l9 = 0, l10 = 0, l11 = 0, l12 = 0, l13 = 0, l14 = 0, l15 = 0;
   let pending = 0;
-  let n = 0;
-  const flush = (): void => {
-    for (let k = 0; k < 8; k++) {
-      for (let half = 0; half < 2; half++) {
-        const acc = lanes[2 * k + half];
-        for (let lane = 0; lane < 4; lane++) ones[8 * k + 4 * half + lane] += (acc >>> (8 * lane)) & 255;
-      }
-    }
-    lanes.fill(0);
-    pending = 0;
-  };
-  const add = (lo: number, hi: number): void => {
-    for (let k = 0; k < 4; k++) {
-      const a = (lo >>> (8 * k)) & 255;
-      const b = (hi >>> (8 * k)) & 255;
-      lanes[2 * k] += SPREAD_LO[a];
-      lanes[2 * k + 1] += SPREAD_HI[a];
-      lanes[8 + 2 * k] += SPREAD_LO[b];
-      lanes[8 + 2 * k + 1] += SPREAD_HI[b];
-    }
-    n++;
-    if (++pending === 255) flush();
-  };
-  if (ws.length < 3) {
-    // Too short for a shingle: the words themselves are the features.
-    for (let i = 0; i < wh.length; i++) add(fmix32(wh[i]), fmix32(wh[i] ^ 0x9e3779b9));
-  } else {
-    for (let i = 0; i + 2 < wh.length; i++) {
-      const lo = fmix32(Math.imul(wh[i], 0x9e3779b1) ^ rotl(wh[i + 1], 11) ^ rotl(wh[i + 2], 22));
-      add(lo, fmix32(lo ^ 0x5bd1e995));
+  for (let i = 0; i < n; i++) {
+    const lo = los[i];
+    const hi = his[i];
+    let b = lo & 255;
+    l0 = (l0 + SPREAD_LO[b]) | 0; l1 = (l1 + SPREAD_HI[b]) | 0;
+    b = (lo >>> 8) & 255;
+    l2 = (l2 + SPREAD_LO[b]) | 0; l3 = (l3 + SPREAD_HI[b]) | 0;
+    b = (lo >>> 16) & 255;
+    l4 = (l4 + SPREAD_LO[b]) | 0; l5 = (l5 + SPREAD_HI[b]) | 0;
+    b = lo >>> 24;
+    l6 = (l6 + SPREAD_LO[b]) | 0; l7 = (l7 + SPREAD_HI[b]) | 0;
+    b = hi & 255;
+    l8 = (l8 + SPREAD_LO[b]) | 0; l9 = (l9 + SPREAD_HI[b]) | 0;
+    b = (hi >>> 8) & 255;
+    l10 = (l10 + SPREAD_LO[b]) | 0; l11 = (l11 + SPREAD_HI[b]) | 0;
+    b = (hi >>> 16) & 255;
+    l12 = (l12 + SPREAD_LO[b]) | 0; l13 = (l13 + SPREAD_HI[b]) | 0;
+    b = hi >>> 24;
+    l14 = (l14 + SPREAD_LO[b]) | 0; l15 = (l15 + SPREAD_HI[b]) | 0;
+    if (++pending === 255 || i === n - 1) {
+      lanes[0] = l0; lanes[1] = l1; lanes[2] = l2; lanes[3] = l3; lanes[4] = l4; lanes[5] = l5; lanes[6] = l6; lanes[7] = l7;
+      lanes[8] = l8; lanes[9] = l9; lanes[10] = l10; lanes[11] = l11; lanes[12] = l12; lanes[13] = l13; lanes[14] = l14; lanes[15] = l15;
+      flushLanes(ones, lanes);
+      l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = l8 = l9 = l10 = l11 = l12 = l13 = l14 = l15 = 0;
+      pending = 0;
     }
   }
-  flush();
   // A bit is set when more than half of the shingles have it.
   let lo = 0;
   let hi = 0;

@@ -5,7 +5,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { analyzePage, simhashSimilarity } from '../../src/audit/analyzePage';
 import { descriptionPixelWidth, textPixelWidth, titlePixelWidth } from '../../src/audit/pixelWidth';
-import { charLength, copyString, countWords, englishSyllables, fleschReadingEase, hasNoSpaceScript, simhash64, words } from '../../src/audit/text';
+import {
+  charLength, collapsedWords, collapseWhitespace, copyString, countWords, englishSyllables, fleschReadingEase, hasNoSpaceScript, isSpace, simhash64, words,
+} from '../../src/audit/text';
 import type { FetchedPage } from '../../src/audit/types';
 
 const URL_ = 'https://example.com/blog/post';
@@ -199,6 +201,28 @@ void describe('text helpers', () => {
     assert.equal(countWords('สวัสดี, hello world!'), 3);
     assert.equal(hasNoSpaceScript('plain English text'), false);
     assert.equal(hasNoSpaceScript('ภาษาไทย'), true);
+  });
+  void test('isSpace is exactly \\s, code unit by code unit', () => {
+    for (let c = 0; c < 0x10000; c++) assert.equal(isSpace(c), /\s/.test(String.fromCharCode(c)), `U+${c.toString(16)}`);
+  });
+  void test('collapsedWords = words(collapseWhitespace(text)), also where whitespace changes segments or case', () => {
+    const cases = [
+      '  Hello,\n\tworld!\u00a0\u2028 x\u3000y  ',
+      'ΑΣ\ufeffΒ ΑΣ Β ΟΔΟΣ.', // a BOM keeps Σ medial (σ) where a space makes it final (ς)
+      'ภาษา\n\nไทย and  English', 'a\u200bb c\u180ed \u0085e',
+    ];
+    for (const t of cases) assert.deepEqual(collapsedWords(t), words(collapseWhitespace(t)), JSON.stringify(t));
+    // Each edge of the no-space script ranges (the fast path gives up there by char code, not by the regex).
+    const edges = [0x0e00, 0x0eff, 0x1000, 0x109f, 0x1780, 0x17ff, 0x19e0, 0x19ff, 0x3040, 0x30ff, 0x3400, 0x4dbf, 0x4e00, 0x9fff, 0xf900, 0xfaff, 0xaa60, 0xaa7f, 0xfeff];
+    for (const e of edges) {
+      for (const c of [e - 1, e, e + 1]) {
+        const t = `Word ${String.fromCharCode(c)}x  y${String.fromCharCode(c)} ΑΣ z`;
+        assert.deepEqual(collapsedWords(t), words(collapseWhitespace(t)), `U+${c.toString(16)}`);
+      }
+    }
+    // Why the BOM case collapses first: lower-cased in place, the Σ before a BOM is not word-final.
+    assert.deepEqual(collapsedWords('ΑΣ\ufeffΒ'), ['ας', 'β']);
+    assert.deepEqual(words('ΑΣ\ufeffΒ'), ['ασ', 'β']);
   });
   void test('fleschReadingEase: English only, enough words, sentences at . ! ? and line breaks', () => {
     const easy = Array.from({ length: 30 }, () => 'The cat sat on the mat.').join(' ');

@@ -1,8 +1,7 @@
-// One pass over the htmlparser2 DOM that gathers everything the page checks need. Walking once (instead of
-// one selector query per check) keeps analysis cheap next to parsing. Strings here may be views into the
-// page's HTML: whatever ends up in a result is copied by the caller.
-import { parseDocument } from 'htmlparser2';
-import type { AnyNode, Element } from 'domhandler';
+// One pass over htmlparser2's parse events that gathers everything the page checks need. Reading the events as
+// they come (no DOM is built: the tree was only ever walked once, in document order) keeps analysis cheap next to
+// parsing. Strings here may be views into the page's HTML: whatever ends up in a result is copied by the caller.
+import { Parser } from 'htmlparser2';
 import { cssImageUrls, srcsetUrls } from '../imageSize';
 
 export interface AnchorFacts {
@@ -122,25 +121,21 @@ const PICTURE_BIT = 16;
 const BLOCK_BIT = 32;
 const MAIN_BIT = 64;
 const HEAD_BIT = 128;
+/** On an open element: it has a child node (element, text, comment). An empty element ends no block of text. */
+const CHILD_BIT = 256;
 
 interface Collector {
   parts: string[];
 }
 interface AnchorCollector extends Collector {
   alts: string[];
-  el: Element;
+  attribs: Record<string, string>;
 }
 interface HeadingCollector extends Collector {
   level: number;
 }
 
 const collapse = (s: string): string => (/^\S+(?: \S+)*$/.test(s) ? s : s.replace(/\s+/g, ' ').trim());
-
-function textOf(el: Element): string {
-  let s = '';
-  for (const c of el.children) if (c.type === 'text') s += c.data;
-  return s;
-}
 
 /** Bound on moreImages per page (analyzePage keeps at most MAX_IMAGES of all image URLs anyway). */
 const MAX_MORE_IMAGES = 200;
@@ -155,7 +150,6 @@ function relTokens(v: string | undefined): string {
 
 /** Parses `html` and gathers the facts. `robotNames` are lower-case meta names read as robots directives. */
 export function extractFacts(html: string, robotNames: ReadonlySet<string>): PageFacts {
-  const doc = parseDocument(html);
   const f: PageFacts = {
     htmlLang: null, titles: [], descriptions: [], robotsMeta: [], viewport: false, cspMeta: false, metaInBody: 0,
     ogTitle: false, ogDescription: false, ogImage: false, baseHref: null, canonicals: [], hreflang: [],
@@ -194,69 +188,38 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
     if (headingStack.length > 0) headingStack[headingStack.length - 1].parts.push(s);
   };
 
-  // Iterative walk (pages can nest thousands deep); an exit entry carries the bits its enter set.
-  const nodes: AnyNode[] = [];
-  const exits: number[] = []; // -1 = enter, else the bits to undo on exit
-  for (let i = doc.children.length - 1; i >= 0; i--) {
-    nodes.push(doc.children[i]);
-    exits.push(-1);
-  }
+  // The open elements' bits to undo at their close tag (htmlparser2 closes every element it opens, implied ends too).
+  const open: number[] = [];
+  // Inside an OPAQUE element nothing is read but its own text (title, script, style): depth 1 is the element itself.
+  let opaqueDepth = 0;
+  let opaqueName = '';
+  let opaqueAttr: Record<string, string> = {};
+  let opaqueSvg = 0;
+  let opaqueText = '';
 
-  while (nodes.length > 0) {
-    const node = nodes.pop() as AnyNode;
-    const exitBits = exits.pop() as number;
+  const markChild = (): void => {
+    if (open.length > 0) open[open.length - 1] |= CHILD_BIT;
+  };
 
-    if (exitBits >= 0) {
-      if (exitBits & SVG_BIT) svg--;
-      if (exitBits & MAIN_BIT) mainDepth--;
-      if (exitBits & HEAD_BIT) headDepth--;
-      if (exitBits & NOT_MAIN_BIT) notMain--;
-      if (exitBits & BLOCK_BIT) pushText('\n');
-      if (exitBits & HEADING_BIT) {
-        const h = headingStack.pop() as HeadingCollector;
-        if (h.level === 1) f.h1Texts.push(collapse(h.parts.join('')));
-        else if (h.level === 2) f.h2Texts.push(collapse(h.parts.join('')));
-      }
-      if (exitBits & ANCHOR_BIT) {
-        const a = anchorStack.pop() as AnchorCollector;
-        const attr = a.el.attribs;
-        const href = attr.href ?? null;
-        const name = (attr.name ?? '').trim();
-        const role = (attr.role ?? '').trim();
-        const ariaCurrent = (attr['aria-current'] ?? '').trim().toLowerCase();
-        const placeholderOk = role !== '' || name !== '' || (href === null && attr.id !== undefined)
-          || (href !== null && href.trim() === '' && attr.id !== undefined)
-          || (href === null && !HREF_ASSOCIATED.some((k) => attr[k] !== undefined) && (ariaCurrent === 'page' || ariaCurrent === 'location'));
-        f.anchors.push({
-          href,
-          rel: relTokens(attr.rel),
-          target: (attr.target ?? '').trim().toLowerCase(),
-          text: collapse(a.parts.join('')),
-          imgAlt: collapse(a.alts.join(' ')),
-          label: collapse(attr['aria-label'] ?? attr.title ?? '') || (attr['aria-labelledby'] ? '(aria-labelledby)' : ''),
-          placeholderOk,
-        });
-      }
-      if (exitBits & PICTURE_BIT) {
-        if (!pictureStack.pop()) f.picturesWithoutImg++;
-      }
-      continue;
+  const onText = (data: string): void => {
+    if (opaqueDepth > 0) {
+      if (opaqueDepth === 1) opaqueText += data;
+      return;
     }
-
-    if (node.type === 'text') {
-      const data = node.data;
-      if (!headEnded && /\S/.test(data)) {
-        headEnded = true;
-        if (headDepth > 0 && f.headInvalid === null) f.headInvalid = 'text';
-      }
-      pushText(data);
-      continue;
+    markChild();
+    if (!headEnded && /\S/.test(data)) {
+      headEnded = true;
+      if (headDepth > 0 && f.headInvalid === null) f.headInvalid = 'text';
     }
-    if (node.type !== 'tag' && node.type !== 'script' && node.type !== 'style') continue;
+    pushText(data);
+  };
 
-    const el = node;
-    const name = el.name;
-    const attr = el.attribs;
+  const onOpenTag = (name: string, attr: Record<string, string>): void => {
+    if (opaqueDepth > 0) {
+      opaqueDepth++;
+      return;
+    }
+    markChild();
     f.elementCount++;
     let bits = 0;
 
@@ -275,9 +238,6 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
           sawHtml = true;
           f.htmlLang = attr.lang ?? null;
         }
-        break;
-      case 'title':
-        if (svg === 0) f.titles.push(collapse(textOf(el)));
         break;
       case 'meta': {
         if (svg > 0) break;
@@ -316,13 +276,8 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
       }
       case 'script': {
         if (attr.src) f.resources.push(attr.src);
-        const type = attr.type?.trim().toLowerCase();
-        if (type === 'application/ld+json') f.jsonLd.push(textOf(el));
         break;
       }
-      case 'style':
-        if (f.moreImages.length < MAX_MORE_IMAGES) pushAll(f.moreImages, cssImageUrls(textOf(el)));
-        break;
       case 'source':
         if (pictureStack.length > 0 && attr.srcset !== undefined && f.moreImages.length < MAX_MORE_IMAGES) pushAll(f.moreImages, srcsetUrls(attr.srcset));
         break;
@@ -356,7 +311,7 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
       case 'a':
         if (attr.href !== undefined && isProtocolRelative(attr.href)) f.protocolRelative++;
         bits |= ANCHOR_BIT;
-        anchorStack.push({ parts: [], alts: [], el });
+        anchorStack.push({ parts: [], alts: [], attribs: attr });
         break;
       case 'h2':
         f.h2Count++;
@@ -387,7 +342,15 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
       else ids.add(id);
     }
 
-    if (OPAQUE.has(name)) continue;
+    if (OPAQUE.has(name)) {
+      // Its close undoes nothing (as in the DOM walk this replaces: the bits it set, role=main included, stay).
+      opaqueDepth = 1;
+      opaqueName = name;
+      opaqueAttr = attr;
+      opaqueSvg = svg;
+      opaqueText = '';
+      return;
+    }
     if (NOT_MAIN.has(name)) {
       bits |= NOT_MAIN_BIT;
       notMain++;
@@ -396,16 +359,69 @@ export function extractFacts(html: string, robotNames: ReadonlySet<string>): Pag
       bits |= BLOCK_BIT;
       pushText(' ');
     }
-    const children = el.children;
-    // A childless element with nothing to undo needs no exit entry.
-    if (children.length === 0 && (bits & ~BLOCK_BIT) === 0) continue;
-    nodes.push(el);
-    exits.push(bits);
-    for (let i = children.length - 1; i >= 0; i--) {
-      nodes.push(children[i]);
-      exits.push(-1);
+    open.push(bits);
+  };
+
+  /** The end of an OPAQUE element: what its own text says (title, JSON-LD, CSS images). */
+  const closeOpaque = (): void => {
+    if (opaqueName === 'title') {
+      if (opaqueSvg === 0) f.titles.push(collapse(opaqueText));
+    } else if (opaqueName === 'script') {
+      if (opaqueAttr.type?.trim().toLowerCase() === 'application/ld+json') f.jsonLd.push(opaqueText);
+    } else if (opaqueName === 'style') {
+      if (f.moreImages.length < MAX_MORE_IMAGES) pushAll(f.moreImages, cssImageUrls(opaqueText));
     }
-  }
+    opaqueText = '';
+  };
+
+  const onCloseTag = (): void => {
+    if (opaqueDepth > 0) {
+      if (--opaqueDepth === 0) closeOpaque();
+      return;
+    }
+    const exitBits = open.pop() as number;
+    // An element without children had no exit in the DOM walk this replaces: no line break after it.
+    if ((exitBits & ~BLOCK_BIT) === 0) return;
+    if (exitBits & SVG_BIT) svg--;
+    if (exitBits & MAIN_BIT) mainDepth--;
+    if (exitBits & HEAD_BIT) headDepth--;
+    if (exitBits & NOT_MAIN_BIT) notMain--;
+    if (exitBits & BLOCK_BIT) pushText('\n');
+    if (exitBits & HEADING_BIT) {
+      const h = headingStack.pop() as HeadingCollector;
+      if (h.level === 1) f.h1Texts.push(collapse(h.parts.join('')));
+      else if (h.level === 2) f.h2Texts.push(collapse(h.parts.join('')));
+    }
+    if (exitBits & ANCHOR_BIT) {
+      const a = anchorStack.pop() as AnchorCollector;
+      const attr = a.attribs;
+      const href = attr.href ?? null;
+      const name = (attr.name ?? '').trim();
+      const role = (attr.role ?? '').trim();
+      const ariaCurrent = (attr['aria-current'] ?? '').trim().toLowerCase();
+      const placeholderOk = role !== '' || name !== '' || (href === null && attr.id !== undefined)
+        || (href !== null && href.trim() === '' && attr.id !== undefined)
+        || (href === null && !HREF_ASSOCIATED.some((k) => attr[k] !== undefined) && (ariaCurrent === 'page' || ariaCurrent === 'location'));
+      f.anchors.push({
+        href,
+        rel: relTokens(attr.rel),
+        target: (attr.target ?? '').trim().toLowerCase(),
+        text: collapse(a.parts.join('')),
+        imgAlt: collapse(a.alts.join(' ')),
+        label: collapse(attr['aria-label'] ?? attr.title ?? '') || (attr['aria-labelledby'] ? '(aria-labelledby)' : ''),
+        placeholderOk,
+      });
+    }
+    if (exitBits & PICTURE_BIT) {
+      if (!pictureStack.pop()) f.picturesWithoutImg++;
+    }
+  };
+
+  // Comments, the doctype and processing instructions are not read, only counted as children (as DOM nodes they were).
+  const onOther = (): void => {
+    if (opaqueDepth === 0) markChild();
+  };
+  new Parser({ ontext: onText, onopentag: onOpenTag, onclosetag: onCloseTag, oncomment: onOther, onprocessinginstruction: onOther }).end(html);
 
   // A main/article that holds no text (an app shell filled by scripts) does not hide the rest of the body.
   const mainJoined = sawMain ? inMain.join('') : '';
