@@ -104,8 +104,12 @@ export async function storeSiteIssues(
 }
 
 /** Every site-level finding of a run, in registry order, as one list (tests and tools on small runs). */
-export async function computeSiteIssues(db: Db, runId: string): Promise<SiteIssue[]> {
+export async function computeSiteIssues(db: TxDb, runId: string): Promise<SiteIssue[]> {
   const out: SiteIssue[] = [];
-  for (const check of SITE_CHECKS) for await (const issues of checkChunks(check, db, runId)) out.push(...issues);
+  for (const check of SITE_CHECKS) {
+    await db.transaction(async (tx) => {
+      for await (const issues of checkChunks(check, tx, runId)) out.push(...issues);
+    });
+  }
   return out;
 }

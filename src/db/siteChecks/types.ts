@@ -10,8 +10,11 @@ export interface SiteCheck {
   name: string;
   codes: readonly SiteCheckCode[];
   run(db: Db, runId: string): Promise<SiteIssue[]>;
-  /** The same findings in chunks, for checks whose findings can be too many to hold at once (summarize writes each). */
-  chunks?(db: Db, runId: string): AsyncIterable<SiteIssue[]>;
+  /**
+   * The same findings in chunks, for checks whose findings can be too many to hold at once (summarize writes each);
+   * called inside a transaction.
+   */
+  chunks?(tx: Db, runId: string): AsyncIterable<SiteIssue[]>;
 }
 
 /**
@@ -22,8 +25,6 @@ export interface SiteQuery {
   name: string;
   sql: string;
   params?: unknown[];
-  /** Parameters read from the run's rows, when the query needs real values (a chunk of targets). */
-  paramsFor?(db: Db, runId: string): Promise<unknown[]>;
 }
 
 /**
