@@ -86,13 +86,6 @@ export class SiteIssueTally {
   }
 }
 
-/** The top findings of a complete list (see SiteIssueTally.top). */
-export function topSiteIssues(issues: SiteIssue[]): SiteIssue[] {
-  const tally = new SiteIssueTally();
-  tally.add(issues, 0);
-  return tally.top();
-}
-
 export function buildSummary(input: SummaryInput): RunSummary {
   const total = input.pagesAudited + input.pagesFailed;
   let tally: SiteIssueTally;

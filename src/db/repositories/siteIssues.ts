@@ -52,9 +52,9 @@ export async function replaceCheckIssues(
   checkIndex: number,
   chunks: (tx: Db) => AsyncIterable<SiteIssue[]>,
   onChunk: (issues: SiteIssue[], firstOrdinal: number) => void = () => {},
-): Promise<number> {
+): Promise<void> {
   const first = checkIndex * ORDINAL_STRIDE;
-  return db.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     await tx.query(`DELETE FROM site_issues WHERE run_id = $1 AND ordinal >= $2 AND ordinal < $3`, [runId, first, first + ORDINAL_STRIDE]);
     let next = first;
     for await (const issues of chunks(tx)) {
@@ -63,7 +63,6 @@ export async function replaceCheckIssues(
       onChunk(issues, next);
       next += issues.length;
     }
-    return next - first;
   });
 }
 
