@@ -75,7 +75,7 @@ export async function createSitesweepWorker(opts: {
     fetchResource: fetcherResources(fetcher, config.crawl),
   });
   const threads = createAnalyzePool(config.worker.analyzeThreads);
-  const analyzePool: AnalyzePool = { analyze: threads.analyze, close: async () => void (await Promise.all([threads.close(), renderer.close()])) };
+  const analyzePool: AnalyzePool = { analyze: threads.analyze, pending: threads.pending, close: async () => void (await Promise.all([threads.close(), renderer.close()])) };
   const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, renderer, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
   const t = tracing(config.temporal.otlpEndpoint);
   // A prebuilt bundle fixes its workflow interceptors at build time, so tracing loads the bundle's traced twin.
