@@ -54,7 +54,7 @@ function intEnv(name: string, dflt: number): number {
  * worker's connections per host at 16 to match the baseline (perHostConcurrency is a process-wide per-host gate).
  * 50x4x16 and 25x8x16 measured within noise of it (bench/README.md).
  */
-export const DEFAULT_SETTINGS = '25x4x16x50x16';
+export const DEFAULT_SETTINGS = '100x6x16x50x16';
 
 export function parseSettings(spec: string): PipelineSettings[] {
   return spec.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {

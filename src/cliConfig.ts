@@ -40,8 +40,8 @@ export interface RunFlag {
 export const RUN_FLAGS: RunFlag[] = [
   { flag: '--max-pages <n>', attr: 'maxPages', key: 'maxPages', kind: 'int', help: 'stop after this many pages (default 500)' },
   { flag: '--max-depth <n>', attr: 'maxDepth', key: 'maxDepth', kind: 'int', help: 'link depth limit (default 10)' },
-  { flag: '--parallel <n>', attr: 'parallel', key: 'parallelBatches', kind: 'int', help: 'audit batches in flight (default 4)' },
-  { flag: '--batch-size <n>', attr: 'batchSize', key: 'auditBatchSize', kind: 'int', help: 'URLs per audit batch (default 25)' },
+  { flag: '--parallel <n>', attr: 'parallel', key: 'parallelBatches', kind: 'int', help: 'audit batches in flight (default 6)' },
+  { flag: '--batch-size <n>', attr: 'batchSize', key: 'auditBatchSize', kind: 'int', help: 'URLs per audit batch (default 100)' },
   { flag: '--per-host-concurrency <n>', attr: 'perHostConcurrency', key: 'perHostConcurrency', kind: 'int', help: 'requests in flight per host (default 4)' },
   { flag: '--crawl-delay <ms>', attr: 'crawlDelay', key: 'crawlDelayMs', kind: 'int', help: 'minimum delay between requests to the site; robots.txt Crawl-delay wins when larger' },
   { flag: '--timeout <ms>', attr: 'timeout', key: 'requestTimeoutMs', kind: 'int', help: 'per-request timeout (default 15000)' },
