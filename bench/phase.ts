@@ -83,6 +83,8 @@ export interface PhaseResult {
   temporalStatus?: string;
   /** The summarize activity's own step timings (its 'run summarized' log line): where its share of the run goes. */
   summarizeSteps?: { ms: Record<string, number>; slowestChecks: Record<string, number> };
+  /** Mean of 10 ms samples: requests in flight to the site and waiting for a slot, pages in analysis. */
+  pageWaits?: { requestsInFlight: number; allSlotsBusyShare: number; waitingForSlot: number; inAnalysis: number };
 }
 
 function emit(r: PhaseResult): void {
@@ -176,6 +178,19 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       for (const k of Object.keys(memPeak) as Array<keyof typeof memPeak>) memPeak[k] = Math.max(memPeak[k], Math.round(m[k] / 2 ** 20));
     }, 1000);
     memTimer.unref();
+    // Where pages wait: requests in flight to the site (the politeness gate), requests waiting for a slot, pages in
+    // analysis (queued in or running on the analysis threads); sampled every 10 ms while the run lasts.
+    const siteHost = new URL(input.origin).host;
+    const waits = { samples: 0, active: 0, full: 0, gateQueued: 0, analyzing: 0 };
+    const waitTimer = setInterval(() => {
+      const g = parts.politeness.gate.stats(siteHost);
+      waits.samples++;
+      waits.active += g.active;
+      waits.gateQueued += g.queued;
+      if (g.active >= s.perHostConcurrency) waits.full++;
+      waits.analyzing += parts.analyzePool.pending();
+    }, 10);
+    waitTimer.unref();
     const run = async () => {
       const res = await fetch(`${apiUrl}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const started = (await res.json()) as { runId: string; workflowId: string; created: boolean };
@@ -197,7 +212,11 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     // Peak RSS of the run itself: the history fetched below (tens of MB of payloads) is the bench's, not the worker's.
     const runPeakRssMb = peakRssMb();
     clearInterval(memTimer);
+    clearInterval(waitTimer);
     process.stderr.write(`  memory peaks (MB, sampled each second): ${JSON.stringify(memPeak)}\n`);
+    const per = (x: number) => Math.round((x / Math.max(1, waits.samples)) * 10) / 10;
+    const pageWaits = { requestsInFlight: per(waits.active), allSlotsBusyShare: Math.round((100 * waits.full) / Math.max(1, waits.samples)) / 100, waitingForSlot: per(waits.gateQueued), inAnalysis: per(waits.analyzing) };
+    process.stderr.write(`  where pages wait (mean of ${waits.samples} samples): requests in flight ${pageWaits.requestsInFlight} of ${s.perHostConcurrency} (all busy ${Math.round(pageWaits.allSlotsBusyShare * 100)}% of the time), waiting for a slot ${pageWaits.waitingForSlot}, in analysis ${pageWaits.inAnalysis}\n`);
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
     const serverCpuSec = {
@@ -231,6 +250,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       runId: started.runId,
       rows: rows as RowCounts,
       temporalStatus,
+      pageWaits,
       ...(summarizeSteps ? { summarizeSteps } : {}),
     };
   } finally {
