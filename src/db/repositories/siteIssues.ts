@@ -12,7 +12,8 @@ export type TxDb = { transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> };
 const INSERT_ROWS = 500;
 const INSERT_BYTES = 4 * 1024 * 1024;
 
-interface Row {
+/** A site_issues row (or a check's site_issues-shaped row), as pg parses it. */
+export interface IssueRow {
   ordinal: number;
   code: string;
   severity: SiteIssue['severity'];
@@ -23,7 +24,7 @@ interface Row {
   sources_count: number | null;
 }
 
-function toIssue(r: Row): SiteIssue {
+export function issueFromRow(r: IssueRow): SiteIssue {
   return {
     code: r.code,
     severity: r.severity,
@@ -66,6 +67,43 @@ export async function replaceCheckIssues(
   });
 }
 
+/**
+ * Replaces one check's findings with the rows of `select` (site_issues-shaped: `n` 0-based order, code, severity,
+ * count, detail, pages, sources, sources_count; the run id as $1, `params` after it), inserted by PostgreSQL itself in
+ * one transaction: the lists never cross to the worker. `onChunk` gets the findings with their page and source lists
+ * cut to `listCap` (count and sourcesCount keep the full sizes), which is all the summary's tally reads.
+ */
+export async function replaceCheckIssuesFromSelect(
+  db: TxDb,
+  runId: string,
+  checkIndex: number,
+  select: { sql: string; params: unknown[] },
+  listCap: number,
+  onChunk: (issues: SiteIssue[], firstOrdinal: number) => void = () => {},
+): Promise<void> {
+  const first = checkIndex * ORDINAL_STRIDE;
+  const head = `'$[0 to ${Math.max(0, Math.floor(listCap) - 1)}]'`;
+  const issues = await db.transaction(async (tx) => {
+    await tx.query(`DELETE FROM site_issues WHERE run_id = $1 AND ordinal >= $2 AND ordinal < $3`, [runId, first, first + ORDINAL_STRIDE]);
+    const rows: Array<IssueRow & { sources_total: number | null }> = await tx.query(
+      `INSERT INTO site_issues (run_id, ordinal, code, severity, count, detail, pages, n_pages, sources, sources_count)
+       SELECT $1, $${select.params.length + 2}::int + q.n, q.code, q.severity, q.count, q.detail, q.pages, jsonb_array_length(q.pages),
+              q.sources, q.sources_count
+         FROM (${select.sql}) q
+       RETURNING ordinal, code, severity, count, detail, jsonb_path_query_array(pages, ${head}) AS pages,
+                 jsonb_path_query_array(sources, ${head}) AS sources, coalesce(sources_count, jsonb_array_length(sources)) AS sources_total`,
+      [runId, ...select.params, first],
+    );
+    if (rows.length > ORDINAL_STRIDE) throw new RangeError(`site check ${checkIndex}: more than ${ORDINAL_STRIDE} findings`);
+    return rows.sort((a, b) => a.ordinal - b.ordinal).map((r) => {
+      const issue = issueFromRow({ ...r, sources_count: null });
+      if (issue.sources && r.sources_total !== null && r.sources_total > issue.sources.length) issue.sourcesCount = r.sources_total;
+      return issue;
+    });
+  });
+  onChunk(issues, first);
+}
+
 /** Drops findings of checks the registry no longer has (ordinals at or past the last check's range). */
 export async function deleteIssuesFromCheck(db: Db, runId: string, checkIndex: number): Promise<void> {
   await db.query(`DELETE FROM site_issues WHERE run_id = $1 AND ordinal >= $2`, [runId, checkIndex * ORDINAL_STRIDE]);
@@ -104,22 +142,22 @@ const COLUMNS = `ordinal, code, severity, count, detail, pages, sources, sources
 
 /** Every finding of a run (optionally of one code), complete, in the order they were computed. */
 export async function readSiteIssues(db: Db, runId: string, code?: string): Promise<SiteIssue[]> {
-  const rows: Row[] = code
+  const rows: IssueRow[] = code
     ? await db.query(`SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 AND code = $2 ORDER BY ordinal`, [runId, code])
     : await db.query(`SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 ORDER BY ordinal`, [runId]);
-  return rows.map(toIssue);
+  return rows.map(issueFromRow);
 }
 
 /** The findings in keyset batches (flat memory for exports of any size). */
 export async function* siteIssueBatches(db: Db, runId: string, batch = 100): AsyncGenerator<SiteIssue[]> {
   let after = -1;
   for (;;) {
-    const rows: Row[] = await db.query(
+    const rows: IssueRow[] = await db.query(
       `SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3`,
       [runId, after, batch],
     );
     if (rows.length === 0) return;
-    yield rows.map(toIssue);
+    yield rows.map(issueFromRow);
     after = rows[rows.length - 1].ordinal;
     if (rows.length < batch) return;
   }

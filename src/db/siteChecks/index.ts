@@ -15,7 +15,8 @@ import { PAGINATION_QUERIES, paginationBroken } from './pagination';
 import { SITEMAP_QUERIES, notInSitemap, robotsTxt, sitemapEntries, sitemapMultiple } from './sitemap';
 import { STRUCTURE_QUERIES, deepPage, orphanPage } from './structure';
 import type { Db, SiteCheck, SiteQuery } from './types';
-import { deleteIssuesFromCheck, replaceCheckIssues, type TxDb } from '../repositories/siteIssues';
+import { SUMMARY_LIST_CAP } from '../../audit/summary';
+import { deleteIssuesFromCheck, replaceCheckIssues, replaceCheckIssuesFromSelect, type TxDb } from '../repositories/siteIssues';
 
 export type { Db, SiteCheck, SiteQuery } from './types';
 export { DEEP_PAGE_CLICKS } from './structure';
@@ -77,14 +78,6 @@ const SITE_CHECK_CONCURRENCY = 3;
 /** The checks that took longest at 10k and 100k pages (bench: broken links 15 s, click depth 8.5 s, redirects 7.6 s at 100k). */
 const SLOWEST_FIRST = new Set([brokenInternalLink.name, deepPage.name, internalLinkToRedirect.name]);
 
-/** A check's findings chunk by chunk (a single chunk for checks whose findings are few). */
-function checkChunks(check: SiteCheck, db: Db, runId: string): AsyncIterable<SiteIssue[]> {
-  if (check.chunks) return check.chunks(db, runId);
-  return (async function* () {
-    yield await check.run(db, runId);
-  })();
-}
-
 /**
  * Runs every site check and stores its findings in site_issues, a chunk at a time (each check replaced in its own
  * transaction), so the full lists are never in memory together: `onFindings` sees each chunk once with the ordinal
@@ -103,7 +96,9 @@ export async function storeSiteIssues(
   const order = SITE_CHECKS.map((check, k) => ({ check, k })).sort((a, b) => Number(SLOWEST_FIRST.has(b.check.name)) - Number(SLOWEST_FIRST.has(a.check.name)) || a.k - b.k);
   await Promise.all(order.map(({ check, k }) => limit(async () => {
     const started = performance.now();
-    await replaceCheckIssues(db, runId, k, (tx) => checkChunks(check, tx, runId), onFindings);
+    await (check.issueRows
+      ? replaceCheckIssuesFromSelect(db, runId, k, check.issueRows, SUMMARY_LIST_CAP, onFindings)
+      : replaceCheckIssues(db, runId, k, async function* (tx) { yield await check.run(tx, runId); }, onFindings));
     onCheckDone(check.name, Math.round(performance.now() - started));
   })));
   await deleteIssuesFromCheck(db, runId, SITE_CHECKS.length);
@@ -113,9 +108,7 @@ export async function storeSiteIssues(
 export async function computeSiteIssues(db: TxDb, runId: string): Promise<SiteIssue[]> {
   const out: SiteIssue[] = [];
   for (const check of SITE_CHECKS) {
-    await db.transaction(async (tx) => {
-      for await (const issues of checkChunks(check, tx, runId)) out.push(...issues);
-    });
+    out.push(...(await db.transaction((tx) => check.run(tx, runId))));
   }
   return out;
 }

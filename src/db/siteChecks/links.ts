@@ -3,114 +3,73 @@
 import type { SiteIssue } from '../../workflows/contracts';
 import type { SiteCheckCode } from '../../audit/catalogue';
 import { DELIBERATE_FAILURES } from '../../audit/records';
-import { MAX_SOURCES_PER_ISSUE, severity, type Db, type Source, type SiteCheck, type SiteQuery } from './types';
-
-interface TargetRow {
-  target: string;
-  status_code: number | null;
-  failure_reason: string | null;
-  final_url: string | null;
-  n_sources: number;
-  sources: Source[];
-}
+import { issueFromRow, type IssueRow } from '../repositories/siteIssues';
+import { MAX_SOURCES_PER_ISSUE, severity, type SiteCheck, type SiteQuery } from './types';
 
 /**
- * Targets a link finding reads at once: a site's broken or redirecting targets are fetched from a cursor over the one
- * query, each chunk written before the next is read, so summarize never holds all their sources (thousands of targets
- * at 100k pages) and PostgreSQL still runs a single plan (chunked queries each probed the link index at random).
+ * One finding per link target matching `targetCondition` (SQL over `t`; few: broken or redirecting targets), as
+ * site_issues-shaped rows in target order: the targets first, then their incoming links by the (run_id, to_hash) index,
+ * then the source pages by the (run_id, url_hash) key; sources numbered per target so only the first
+ * MAX_SOURCES_PER_ISSUE ($2) are listed, the full count kept when more. Summarize inserts these rows inside PostgreSQL
+ * (the sources of a 100k-page site's broken links, ~230,000 of them, used to travel to the worker as JSON and back).
  */
-export const LINK_TARGET_CHUNK = 250;
-
-/**
- * Targets matching `targetCondition` (SQL over `t`) are selected first (few, for broken and redirecting targets), then
- * their incoming links by the (run_id, to_hash) index, then the source pages by the (run_id, url_hash) key; sources are
- * numbered per target so only the first MAX_SOURCES_PER_ISSUE are aggregated.
- */
-function linkTargetSql(targetCondition: string, linkCondition: string): string {
+function linkTargetSql(code: SiteCheckCode, targetCondition: string, linkCondition: string, detailSql: string): string {
   return `
   WITH t AS MATERIALIZED (
     SELECT t.url_hash, t.url, t.status_code, t.failure_reason, t.final_url
       FROM page_audits t WHERE t.run_id = $1 AND (${targetCondition})
   ), l AS (
     SELECT t.url AS target, t.status_code, t.failure_reason, t.final_url, s.url AS from_url, l.anchor_text,
-           row_number() OVER (PARTITION BY t.url ORDER BY s.url) AS n
+           row_number() OVER (PARTITION BY t.url ORDER BY s.url) AS k
       FROM t
       JOIN page_links l ON l.run_id = $1 AND l.to_hash = t.url_hash
       JOIN page_audits s ON s.run_id = $1 AND s.url_hash = l.from_hash
      WHERE l.from_hash <> l.to_hash AND (${linkCondition})
   )
-  SELECT target, status_code, failure_reason, final_url, count(*)::int AS n_sources,
-         json_agg(json_build_object('from', from_url, 'text', anchor_text) ORDER BY from_url) FILTER (WHERE n <= $2) AS sources
+  SELECT (row_number() OVER (ORDER BY target) - 1)::int AS n, '${code}' AS code, '${severity(code)}' AS severity, 1 AS count,
+         ${detailSql} AS detail, jsonb_build_array(target) AS pages,
+         jsonb_agg(jsonb_build_object('from', from_url, 'to', target, 'text', anchor_text) ORDER BY from_url) FILTER (WHERE k <= $2) AS sources,
+         CASE WHEN count(*) > $2 THEN count(*)::int END AS sources_count
     FROM l
    GROUP BY target, status_code, failure_reason, final_url
    ORDER BY target`;
 }
 
-/**
- * Rows of `sql` in chunks through a cursor. It must run inside a transaction (summarize gives each check its own), and
- * is planned for all its rows, as the query alone would be (a cursor's default plan favours the first rows).
- */
-async function* cursorChunks<T>(tx: Db, name: string, sql: string, params: unknown[], size: number): AsyncGenerator<T[]> {
-  await tx.query(`SET LOCAL cursor_tuple_fraction = 1.0`);
-  await tx.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params);
-  try {
-    for (;;) {
-      const rows: T[] = await tx.query(`FETCH ${size} FROM ${name}`);
-      if (rows.length > 0) yield rows;
-      if (rows.length < size) return;
-    }
-  } finally {
-    await tx.query(`CLOSE ${name}`);
-  }
-}
-
-function linkTargetCheck(code: SiteCheckCode, sql: string, detail: (t: TargetRow) => string | undefined): SiteCheck {
-  const toIssue = (b: TargetRow): SiteIssue => {
-    const d = detail(b);
-    return {
-      code,
-      severity: severity(code),
-      pages: [b.target],
-      count: 1,
-      ...(d !== undefined ? { detail: d } : {}),
-      sources: b.sources.map((s) => ({ from: s.from, to: b.target, text: s.text })),
-      ...(b.n_sources > b.sources.length ? { sourcesCount: b.n_sources } : {}),
-    };
-  };
+function linkTargetCheck(code: SiteCheckCode, sql: string): SiteCheck {
   return {
     name: code,
     codes: [code],
-    async *chunks(tx, runId) {
-      for await (const rows of cursorChunks<TargetRow>(tx, `${code}_targets`, sql, [runId, MAX_SOURCES_PER_ISSUE], LINK_TARGET_CHUNK)) {
-        yield rows.map(toIssue);
-      }
-    },
+    issueRows: { sql, params: [MAX_SOURCES_PER_ISSUE] },
     async run(db, runId): Promise<SiteIssue[]> {
-      const rows: TargetRow[] = await db.query(sql, [runId, MAX_SOURCES_PER_ISSUE]);
-      return rows.map(toIssue);
+      const rows: IssueRow[] = await db.query(sql, [runId, MAX_SOURCES_PER_ISSUE]);
+      return rows.map(issueFromRow);
     },
   };
 }
 
 const BROKEN_SQL = linkTargetSql(
+  'broken_internal_link',
   `t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason NOT IN (${DELIBERATE_FAILURES.map((r) => `'${r}'`).join(', ')}))`,
   'true',
+  `CASE WHEN coalesce(status_code, 0) <> 0 THEN 'HTTP ' || status_code ELSE coalesce(failure_reason, 'failed') END`,
 );
 // The crawler's own redirect → target edges (from a 3xx page) are not links anyone wrote.
-const REDIRECT_SQL = linkTargetSql(`t.status_code BETWEEN 300 AND 399`, `coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399`);
-const NOFOLLOW_SQL = linkTargetSql(`t.status = 'ok' AND t.status_code = 200 AND t.indexable`, `l.nofollow`);
+const REDIRECT_SQL = linkTargetSql(
+  'internal_link_to_redirect',
+  `t.status_code BETWEEN 300 AND 399`,
+  `coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399`,
+  `'HTTP ' || status_code || CASE WHEN coalesce(final_url, '') <> '' THEN ' → ' || final_url ELSE '' END`,
+);
+const NOFOLLOW_SQL = linkTargetSql('nofollow_to_indexable', `t.status = 'ok' AND t.status_code = 200 AND t.indexable`, `l.nofollow`, 'NULL::text');
 
 /** Broken internal links: link targets that answered 4xx/5xx or could not be fetched, with their source pages. */
-export const brokenInternalLink = linkTargetCheck('broken_internal_link', BROKEN_SQL, (t) => (t.status_code ? `HTTP ${t.status_code}` : (t.failure_reason ?? 'failed')));
+export const brokenInternalLink = linkTargetCheck('broken_internal_link', BROKEN_SQL);
 
 /** Internal links to a URL that redirects. */
-export const internalLinkToRedirect = linkTargetCheck(
-  'internal_link_to_redirect', REDIRECT_SQL,
-  (t) => `HTTP ${t.status_code}${t.final_url && t.final_url !== '' ? ` → ${t.final_url}` : ''}`,
-);
+export const internalLinkToRedirect = linkTargetCheck('internal_link_to_redirect', REDIRECT_SQL);
 
 /** rel=nofollow links to indexable pages of the site. */
-export const nofollowToIndexable = linkTargetCheck('nofollow_to_indexable', NOFOLLOW_SQL, () => undefined);
+export const nofollowToIndexable = linkTargetCheck('nofollow_to_indexable', NOFOLLOW_SQL);
 
 export const LINK_QUERIES: SiteQuery[] = [
   { name: 'broken_internal_link', sql: BROKEN_SQL, params: [MAX_SOURCES_PER_ISSUE] },

@@ -11,10 +11,11 @@ export interface SiteCheck {
   codes: readonly SiteCheckCode[];
   run(db: Db, runId: string): Promise<SiteIssue[]>;
   /**
-   * The same findings in chunks, for checks whose findings can be too many to hold at once (summarize writes each);
-   * called inside a transaction.
+   * The same findings as one SELECT of site_issues-shaped rows (`n` their 0-based order, code, severity, count, detail,
+   * pages jsonb, sources jsonb, sources_count), taking the run id as $1 and `params` after it, for checks whose findings
+   * can be too many or too large to pass through the worker: summarize inserts them inside PostgreSQL.
    */
-  chunks?(tx: Db, runId: string): AsyncIterable<SiteIssue[]>;
+  issueRows?: { sql: string; params: unknown[] };
 }
 
 /**
