@@ -3,9 +3,11 @@
 // quick, and a run with more than 10,000 site findings keeps a small summary (and workflow result) while the report and
 // the export still give every finding from the site_issues table.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { HOT_SITE_QUERIES, SITE_CHECKS, analyzeRunTables, computeSiteIssues } from '../../src/db/siteChecks';
+import { clickDepths } from '../../src/db/siteChecks/structure';
 import { createSummarizeActivities } from '../../src/activities/summarize';
 import { buildSummary, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
 import { ORDINAL_STRIDE, readSiteIssues } from '../../src/db/repositories/siteIssues';
@@ -13,6 +15,7 @@ import type { RunSummary } from '../../src/workflows/contracts';
 import { connectTestClient, createTestDatabase, startTestApi, testConfig, type TestDb } from '../helpers/stack';
 
 const EXEC = 'exec-scale';
+const md5Hex = (s: string) => createHash('md5').update(s).digest('hex');
 const SCANNED = new Set(['page_links', 'page_audits', 'frontier']);
 
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Cond'?: string; 'Parent Relationship'?: string; Plans?: PlanNode[] };
@@ -165,6 +168,62 @@ describe('summarize at scale', () => {
     assert.deepEqual(summary.siteIssues, fromStored.siteIssues);
     assert.deepEqual(summary.siteIssuesByCode, fromStored.siteIssuesByCode);
     assert.ok(summary.siteIssues.some((s) => s.code === 'broken_internal_link' && s.sourcesCount !== undefined && s.sourcesCount > SUMMARY_LIST_CAP));
+  });
+
+  test('click depth: levels read bottom-up give every page the depth a top-down breadth-first search gives', async () => {
+    // A wide first level (300 pages linking each other), then a chain of 5 pages off its first page, and an orphan:
+    // level 2 is read bottom-up (300 pages in the level, 6 left unreached), the chain's levels top-down again.
+    const chainRun = await newRun('chain');
+    const urls = ['http://chain.test/', ...Array.from({ length: 300 }, (_, i) => `http://chain.test/p/${i + 1}`),
+      ...Array.from({ length: 5 }, (_, i) => `http://chain.test/c/${i + 1}`), 'http://chain.test/orphan'];
+    await tdb.db.query(
+      `INSERT INTO page_audits (run_id, url_hash, url, status, status_code, depth, indexable, noindex, execution_id)
+       SELECT $1, md5(u), u, 'ok', 200, 1, true, false, $3 FROM unnest($2::text[]) u`,
+      [chainRun, urls, EXEC],
+    );
+    const edges: Array<[string, string]> = [
+      ...Array.from({ length: 300 }, (_, i): [string, string] => ['http://chain.test/', `http://chain.test/p/${i + 1}`]),
+      ...Array.from({ length: 300 }, (_, i): [string, string] => [`http://chain.test/p/${i + 1}`, `http://chain.test/p/${((i + 1) % 300) + 1}`]),
+      ['http://chain.test/p/1', 'http://chain.test/c/1'],
+      ...Array.from({ length: 4 }, (_, i): [string, string] => [`http://chain.test/c/${i + 1}`, `http://chain.test/c/${i + 2}`]),
+      ['http://chain.test/c/5', 'http://chain.test/'],
+    ];
+    await tdb.db.query(
+      `INSERT INTO page_links (run_id, from_hash, to_hash, to_url, anchor_text)
+       SELECT $1, md5(f), md5(t), t, '' FROM unnest($2::text[], $3::text[]) AS e(f, t)`,
+      [chainRun, edges.map((e) => e[0]), edges.map((e) => e[1])],
+    );
+    await tdb.db.query(
+      `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status) VALUES ($1, md5($2), $2, 0, 'seed', false, 'done')`,
+      [chainRun, urls[0]],
+    );
+    let bottomUpLevels = 0;
+    const counting = {
+      query: (sql: string, params?: unknown[]) => {
+        if (sql.includes('to_hash = ANY')) bottomUpLevels++;
+        return tdb.db.query(sql, params);
+      },
+    };
+    const depthsOf = async (m: Map<string, number>) => {
+      const rows: Array<{ url: string; url_hash: string }> = await tdb.db.query(`SELECT url, url_hash FROM page_audits WHERE run_id = $1`, [chainRun]);
+      return Object.fromEntries(rows.filter((r) => !r.url.includes('/p/')).map((r) => [r.url, m.get(r.url_hash) ?? null]));
+    };
+    const expected = {
+      'http://chain.test/': 0, 'http://chain.test/c/1': 2, 'http://chain.test/c/2': 3, 'http://chain.test/c/3': 4,
+      'http://chain.test/c/4': 5, 'http://chain.test/c/5': 6, 'http://chain.test/orphan': null,
+    };
+    const mixed = await clickDepths(counting, chainRun);
+    assert.equal(bottomUpLevels, 1, 'the level after the wide one is read bottom-up');
+    assert.deepEqual(await depthsOf(mixed), expected);
+    assert.deepEqual(await depthsOf(await clickDepths(tdb.db, chainRun, { bottomUp: false })), expected);
+    assert.ok([...Array(300).keys()].every((i) => mixed.get(md5Hex(`http://chain.test/p/${i + 1}`)) === 1));
+
+    // And on the 5,000-page run with 40 links per page, both directions agree on every page.
+    const pages: Array<{ url_hash: string }> = await tdb.db.query(`SELECT url_hash FROM page_audits WHERE run_id = $1`, [bigRun]);
+    const at = (m: Map<string, number>) => pages.map((p) => m.get(p.url_hash) ?? -1);
+    const topDown = await clickDepths(tdb.db, bigRun, { bottomUp: false });
+    assert.deepEqual(at(await clickDepths(tdb.db, bigRun)), at(topDown));
+    assert.ok(new Set(at(topDown)).size >= 4, `depths ${[...new Set(at(topDown))]}`);
   });
 
   test('more than 10,000 site findings: a small summary, and the report and export still list every one', async () => {
