@@ -35,44 +35,36 @@ function linkTargetSql(code: SiteCheckCode, targetCondition: string, linkConditi
    ORDER BY target`;
 }
 
-function linkTargetCheck(code: SiteCheckCode, sql: string): SiteCheck {
+function linkTargetCheck(code: SiteCheckCode, targetCondition: string, linkCondition: string, detailSql: string): SiteCheck & { issueRows: SiteQuery & { params: unknown[] } } {
+  const issueRows = { name: code, sql: linkTargetSql(code, targetCondition, linkCondition, detailSql), params: [MAX_SOURCES_PER_ISSUE] };
   return {
     name: code,
     codes: [code],
-    issueRows: { sql, params: [MAX_SOURCES_PER_ISSUE] },
+    issueRows,
     async run(db, runId): Promise<SiteIssue[]> {
-      const rows: IssueRow[] = await db.query(sql, [runId, MAX_SOURCES_PER_ISSUE]);
+      const rows: IssueRow[] = await db.query(issueRows.sql, [runId, ...issueRows.params]);
       return rows.map(issueFromRow);
     },
   };
 }
 
-const BROKEN_SQL = linkTargetSql(
+/** Broken internal links: link targets that answered 4xx/5xx or could not be fetched, with their source pages. */
+export const brokenInternalLink = linkTargetCheck(
   'broken_internal_link',
   `t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason NOT IN (${DELIBERATE_FAILURES.map((r) => `'${r}'`).join(', ')}))`,
   'true',
   `CASE WHEN coalesce(status_code, 0) <> 0 THEN 'HTTP ' || status_code ELSE coalesce(failure_reason, 'failed') END`,
 );
-// The crawler's own redirect → target edges (from a 3xx page) are not links anyone wrote.
-const REDIRECT_SQL = linkTargetSql(
+
+/** Internal links to a URL that redirects. The crawler's own redirect → target edges (from a 3xx page) are not links anyone wrote. */
+export const internalLinkToRedirect = linkTargetCheck(
   'internal_link_to_redirect',
   `t.status_code BETWEEN 300 AND 399`,
   `coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399`,
   `'HTTP ' || status_code || CASE WHEN coalesce(final_url, '') <> '' THEN ' → ' || final_url ELSE '' END`,
 );
-const NOFOLLOW_SQL = linkTargetSql('nofollow_to_indexable', `t.status = 'ok' AND t.status_code = 200 AND t.indexable`, `l.nofollow`, 'NULL::text');
-
-/** Broken internal links: link targets that answered 4xx/5xx or could not be fetched, with their source pages. */
-export const brokenInternalLink = linkTargetCheck('broken_internal_link', BROKEN_SQL);
-
-/** Internal links to a URL that redirects. */
-export const internalLinkToRedirect = linkTargetCheck('internal_link_to_redirect', REDIRECT_SQL);
 
 /** rel=nofollow links to indexable pages of the site. */
-export const nofollowToIndexable = linkTargetCheck('nofollow_to_indexable', NOFOLLOW_SQL);
+export const nofollowToIndexable = linkTargetCheck('nofollow_to_indexable', `t.status = 'ok' AND t.status_code = 200 AND t.indexable`, `l.nofollow`, 'NULL::text');
 
-export const LINK_QUERIES: SiteQuery[] = [
-  { name: 'broken_internal_link', sql: BROKEN_SQL, params: [MAX_SOURCES_PER_ISSUE] },
-  { name: 'internal_link_to_redirect', sql: REDIRECT_SQL, params: [MAX_SOURCES_PER_ISSUE] },
-  { name: 'nofollow_to_indexable', sql: NOFOLLOW_SQL, params: [MAX_SOURCES_PER_ISSUE] },
-];
+export const LINK_QUERIES: SiteQuery[] = [brokenInternalLink, internalLinkToRedirect, nofollowToIndexable].map((c) => c.issueRows);

@@ -31,14 +31,15 @@ export const orphanPage: SiteCheck = {
  * the other URLs a level reaches end no path, so bottom-up leaves them out. `bottomUp: false` forces top-down (tests).
  */
 export async function clickDepths(db: Db, runId: string, opts: { bottomUp?: boolean } = {}): Promise<Map<string, number>> {
+  const bottomUp = opts.bottomUp !== false;
   const seeds: Array<{ url_hash: string }> = await db.query(`SELECT url_hash FROM frontier WHERE run_id = $1 AND source = 'seed'`, [runId]);
   const depth = new Map<string, number>(seeds.map((s) => [s.url_hash, 0]));
-  const pages: Array<{ url_hash: string }> = opts.bottomUp === false ? [] : await db.query(`SELECT url_hash FROM page_audits WHERE run_id = $1`, [runId]);
+  const pages: Array<{ url_hash: string }> = bottomUp ? await db.query(`SELECT url_hash FROM page_audits WHERE run_id = $1`, [runId]) : [];
   const unreached = new Set(pages.map((p) => p.url_hash));
   for (const s of seeds) unreached.delete(s.url_hash);
   let level = seeds.map((s) => s.url_hash);
   for (let d = 1; level.length > 0 && d <= 1_000; d++) {
-    const next: Array<{ to_hash: string }> = opts.bottomUp !== false && level.length > unreached.size
+    const next: Array<{ to_hash: string }> = bottomUp && level.length > unreached.size
       ? await db.query(
         `SELECT DISTINCT to_hash FROM page_links WHERE run_id = $1 AND to_hash = ANY($2) AND from_hash = ANY($3)`,
         [runId, [...unreached], level],
