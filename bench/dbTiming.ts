@@ -1,5 +1,6 @@
 // Profiling aid (BENCH_PROFILE=1 only): times every SQL statement typeorm sends to PostgreSQL, grouped by what it is.
 // Wall time per statement, so it includes waiting for the event loop when the worker's JS thread is busy parsing.
+// The links' COPY (persist.insertLinks) goes to the pg client directly and is not among them.
 import { performance } from 'node:perf_hooks';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 
@@ -8,7 +9,6 @@ const LABELS: Array<[RegExp, string]> = [
   [/^COMMIT/i, 'tx.commit'],
   [/^ROLLBACK/i, 'tx.rollback'],
   [/^INSERT INTO page_audits/i, 'persist.upsertPages'],
-  [/^INSERT INTO page_links/i, 'persist.insertLinks'],
   [/^INSERT INTO frontier/i, 'frontier.insert'],
   [/^SELECT count\(\*\)::int AS n FROM frontier/i, 'frontier.count'],
   [/^UPDATE frontier SET in_sitemap/i, 'frontier.inSitemap'],

@@ -4,7 +4,11 @@
 // activity, a replay) therefore moves none and writes nothing, which is what lets page_links go without a unique key.
 // Counters cost O(chunk), never a recount of the run. The transaction takes the run's enqueue lock last, so lanes
 // serialize only for the enqueue, the counter update and the commit.
-import type { DataSource } from 'typeorm';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { DataSource, EntityManager } from 'typeorm';
 import { createScope, type Scope } from '../audit/scope';
 import { siteHostOf } from '../audit/url';
 import type { RunCounters, SiteAuditOptions } from '../workflows/contracts';
@@ -193,31 +197,33 @@ async function upsertPages(tx: Tx, runId: string, executionId: string, records: 
 }
 
 /**
- * Links as parallel arrays through unnest: one statement per chunk, no per-row JSON objects to build or parse. Only
- * called for pages this transaction completed, so no link is written twice; a page linking a URL twice keeps the first.
+ * Links through COPY: page_links is the run's largest table (~46 rows per page), and COPY's text rows are the
+ * cheapest way in for both sides (measured on 460,000 link rows: PostgreSQL CPU 2.9-4.2 s against 3.6-4.8 s for the
+ * same rows as unnest arrays, and no per-element array escaping in the worker). It runs on the transaction's own
+ * connection, so it commits or rolls back with the page rows. Only called for pages this transaction completed, so no
+ * link is written twice; a page linking a URL twice keeps the first.
  */
-async function insertLinks(tx: Tx, runId: string, records: PageRecord[]): Promise<void> {
-  const from: string[] = [];
-  const to: string[] = [];
-  const toUrl: string[] = [];
-  const text: string[] = [];
-  const nofollow: boolean[] = [];
+async function insertLinks(tx: EntityManager, runId: string, records: PageRecord[]): Promise<void> {
+  const rows: string[] = [];
   for (const r of records) {
     const seen = new Set<string>();
     for (const l of r.links) {
       if (seen.has(l.urlHash)) continue;
       seen.add(l.urlHash);
-      from.push(r.urlHash);
-      to.push(l.urlHash);
-      toUrl.push(l.url);
-      text.push(l.text);
-      nofollow.push(l.nofollow);
+      rows.push(`${runId}\t${r.urlHash}\t${l.urlHash}\t${copyText(l.url)}\t${copyText(l.text)}\t${l.nofollow ? 't' : 'f'}\n`);
     }
   }
-  if (from.length === 0) return;
-  await tx.query(
-    `INSERT INTO page_links (run_id, from_hash, to_hash, to_url, anchor_text, nofollow)
-     SELECT $1, l.f, l.t, l.u, l.a, l.n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[]) AS l(f, t, u, a, n)`,
-    [runId, from, to, toUrl, text, nofollow],
-  );
+  if (rows.length === 0) return;
+  if (!tx.queryRunner) throw new Error('insertLinks: not in a transaction');
+  // The transaction's pg client (connect() returns the one it already holds).
+  const client = (await tx.queryRunner.connect()) as PoolClient;
+  const copy = client.query(copyFrom(`COPY page_links (run_id, from_hash, to_hash, to_url, anchor_text, nofollow) FROM STDIN`));
+  await pipeline(Readable.from([rows.join('')]), copy);
+}
+
+/** A value in COPY's text format: backslash, tab and line breaks escaped; NUL (which no text column holds) dropped. */
+function copyText(s: string): string {
+  return /[\\\t\n\r\0]/.test(s)
+    ? s.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : ''))
+    : s;
 }

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { claim, complete, defer } from '../../src/activities/frontier';
+import { persistChunk, persistScope } from '../../src/activities/persist';
+import { failedPageRecord } from '../../src/audit/records';
+import { urlHash } from '../../src/audit/url';
 import { resolveOptions } from '../../src/workflows/contracts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startSlowSite } from '../fixtures/slowSite';
@@ -167,5 +170,35 @@ describe('activities', () => {
     // A re-run checks external links again: a link fixed since must not stay broken from the earlier run's answer.
     assert.equal(await init('exec-b'), rerunId);
     assert.deepEqual(await cache(), []);
+  });
+
+  test("links are written verbatim whatever their anchor text holds (tabs, line breaks, backslashes), once per page", async () => {
+    const linkRun = await runIn(new MockActivityEnvironment(), acts.initRun, {
+      workflowId: 'site-audit:test:link-text', runKey: 'link-text', siteUrl: site.origin, executionId, options: options(),
+    });
+    const token = `${executionId}:link-text`;
+    const page = `${site.origin}/links`;
+    await tdb.db.query(
+      `INSERT INTO frontier (run_id, url_hash, url, depth, source, status, claim_token) VALUES ($1, $2, $3, 0, 'seed', 'claimed', $4)`,
+      [linkRun, urlHash(page), page, token],
+    );
+    const links = [
+      { url: `${site.origin}/a\\b`, text: 'tab\there, line\nbreak\r\nand a \\ backslash', nofollow: false },
+      { url: `${site.origin}/plain`, text: 'Plain text', nofollow: true },
+      { url: `${site.origin}/nul`, text: 'nul\u0000char', nofollow: false },
+      { url: `${site.origin}/plain`, text: 'the same target again', nofollow: false },
+    ].map((l) => ({ ...l, urlHash: urlHash(l.url) }));
+    const record = () => ({ ...failedPageRecord({ url: page, urlHash: urlHash(page), depth: 0 }, 'http_error', 'test', 1), links });
+    const target = { runId: linkRun, executionId, claimToken: token };
+    const opts = { ...options(), followLinks: false };
+    await persistChunk(tdb.db, target, [record()], opts, persistScope(site.origin, opts));
+    await persistChunk(tdb.db, target, [record()], opts, persistScope(site.origin, opts));
+    const rows = await tdb.db.query(
+      `SELECT from_hash, to_hash, to_url, anchor_text, nofollow FROM page_links WHERE run_id = $1 ORDER BY to_url`, [linkRun]);
+    assert.deepEqual(rows.map((r: any) => ({ ...r })), [
+      { from_hash: urlHash(page), to_hash: links[0].urlHash, to_url: links[0].url, anchor_text: links[0].text, nofollow: false },
+      { from_hash: urlHash(page), to_hash: links[2].urlHash, to_url: links[2].url, anchor_text: 'nulchar', nofollow: false },
+      { from_hash: urlHash(page), to_hash: links[1].urlHash, to_url: links[1].url, anchor_text: 'Plain text', nofollow: true },
+    ]);
   });
 });
