@@ -188,7 +188,7 @@ describe('activities', () => {
       { url: `${site.origin}/nul`, text: 'nul\u0000char', nofollow: false },
       { url: `${site.origin}/plain`, text: 'the same target again', nofollow: false },
     ].map((l) => ({ ...l, urlHash: urlHash(l.url) }));
-    const record = () => ({ ...failedPageRecord({ url: page, urlHash: urlHash(page), depth: 0 }, 'http_error', 'test', 1), links });
+    const record = () => ({ ...failedPageRecord({ url: page, urlHash: urlHash(page), depth: 0 }, 'http_5xx', 'test', 1), links });
     const target = { runId: linkRun, executionId, claimToken: token };
     const opts = { ...options(), followLinks: false };
     await persistChunk(tdb.db, target, [record()], opts, persistScope(site.origin, opts));
