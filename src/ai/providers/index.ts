@@ -1,7 +1,5 @@
 // Model routing by prefix, the keys each provider needs (named for error messages) and batch prices.
 import type { AiConfig } from '../../config';
-import { createAnthropicProvider } from './anthropic';
-import { createGeminiProvider } from './gemini';
 import type { BatchLimits } from '../split';
 import type { BatchProvider, ProviderName } from './types';
 
@@ -27,11 +25,20 @@ export function hasKey(ai: AiConfig, provider: ProviderName): boolean {
   return Boolean(ai[provider].apiKey);
 }
 
+/**
+ * The provider's client. Its SDK is loaded on first use (a synchronous require, cached after): the two SDKs hold
+ * ~29 MB of a process's memory, and a worker that only crawls, the API and the CLI (which import this module for
+ * routing and prices) never need them.
+ */
 export function createProvider(ai: AiConfig, provider: ProviderName): BatchProvider {
   const { apiKey, baseUrl } = ai[provider];
   if (!apiKey) throw new Error(`${provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'GEMINI_API_KEY'} is not set`);
   const opts = { apiKey, ...(baseUrl ? { baseUrl } : {}) };
-  return provider === 'anthropic' ? createAnthropicProvider(opts) : createGeminiProvider(opts);
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return provider === 'anthropic'
+    ? (require('./anthropic') as typeof import('./anthropic')).createAnthropicProvider(opts)
+    : (require('./gemini') as typeof import('./gemini')).createGeminiProvider(opts);
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 /** USD per million tokens at the interactive price; batches cost half (both providers). Unknown models: the family's. */
