@@ -4,7 +4,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { clientConnectionOptions, nativeConnectionOptions } from './connectionOptions';
 import { tracing } from './tracing';
 
@@ -15,7 +14,7 @@ export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(clientConnectionOptions(config.temporal.connection));
   const t = tracing(config.temporal.otlpEndpoint);
   // Traced: StartWorkflow/SignalWorkflow/... spans whose context travels to the workflow in headers.
-  const interceptors = t ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: t.tracer })] } : undefined;
+  const interceptors = t ? { workflow: [t.clientInterceptor()] } : undefined;
   return new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
 }
 

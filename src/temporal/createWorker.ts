@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { NativeConnection, Worker, type ActivityExecuteInput, type ActivityInboundCallsInterceptor, type Next } from '@temporalio/worker';
-import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { alerts } from '../alerts/sentry';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
@@ -100,12 +99,12 @@ export async function createSitesweepWorker(opts: {
     interceptors: {
       activity: [
         (ctx) => ({ inbound: new AlertingActivityInbound(ctx) }),
-        ...(t ? [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: t.tracer }), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })] : []),
+        ...(t ? [(ctx: Context) => t.activityInterceptors(ctx)] : []),
       ],
       ...(t && !config.worker.bundlePath ? { workflowModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
     },
     // Workflow spans are made inside the sandbox and leave it through this sink.
-    ...(t ? { sinks: { exporter: makeWorkflowExporter(t.spanProcessor, t.resource) } } : {}),
+    ...(t ? { sinks: { exporter: t.workflowSinks() } } : {}),
   });
   return { worker, fetcher, politeness, analyzePool, renderer };
 }
