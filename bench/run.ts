@@ -119,7 +119,7 @@ function runPhase(input: PhaseInput): Promise<PhaseResult> {
   // The phase runs the worker as users do: the worker script, the image and the compose file set MALLOC_ARENA_MAX=2
   // and a 256 MB old generation for the worker's main thread (NODE_OPTIONS given to the bench comes after, so it wins).
   // The baselines keep node's defaults.
-  const heap = input.kind === 'pipeline' ? { NODE_OPTIONS: `--max-old-space-size=176 ${process.env.NODE_OPTIONS ?? ''}`.trim() } : {};
+  const heap = input.kind === 'pipeline' ? { NODE_OPTIONS: `--max-old-space-size=156 ${process.env.NODE_OPTIONS ?? ''}`.trim() } : {};
   const env = { MALLOC_ARENA_MAX: '2', ...process.env, ...heap, BENCH_PHASE: JSON.stringify(input) };
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((resolve, reject) => {
