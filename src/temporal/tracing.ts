@@ -4,9 +4,6 @@
 // The OpenTelemetry packages (and the SDK's OpenTelemetry interceptors) are required only then, here and nowhere else:
 // they add ~13 MB to every worker, API and CLI process that never traces.
 import { existsSync } from 'node:fs';
-import type { Tracer } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Context } from '@temporalio/activity';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptors } from '@temporalio/worker';
@@ -16,9 +13,6 @@ import type { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetr
 export const OTEL_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 export interface Tracing {
-  tracer: Tracer;
-  resource: Resource;
-  spanProcessor: SpanProcessor;
   /** Flushes pending spans; call at process exit. */
   shutdown(): Promise<void>;
   /** StartWorkflow/SignalWorkflow/... spans whose context travels to the workflow in headers. */
@@ -48,9 +42,6 @@ export function createTracing(endpoint: string | undefined, serviceName: string)
   provider.register({ contextManager: new AsyncLocalStorageContextManager() });
   const tracer = provider.getTracer('sitesweep');
   return {
-    tracer,
-    resource,
-    spanProcessor,
     shutdown: () => provider.shutdown(),
     clientInterceptor: () => new otel.OpenTelemetryWorkflowClientInterceptor({ tracer }),
     activityInterceptors: (ctx) => ({ inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx, { tracer }), outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx) }),
