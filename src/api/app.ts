@@ -149,6 +149,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/', express.static(path.join(__dirname, 'public'), { index: 'index.html' }));
   // Anything else, any method (TRACE, OPTIONS…): a JSON 404, never an HTML page.
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such route')));
-  app.use(errorHandler(log));
+  app.use(errorHandler(log, config.temporal.namespace));
   return app;
 }

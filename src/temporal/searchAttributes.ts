@@ -35,8 +35,24 @@ export function searchAttributesHint(namespace: string, names: readonly string[]
     `Add them once with \`tcld namespace search-attributes add --namespace ${namespace} ${flags}\` ` +
     `(Temporal Cloud; or in the Cloud UI: Namespaces → ${namespace} → Search Attributes, type Keyword), ` +
     `or \`temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n} --type Keyword`).join(' ')}\` on a self-hosted cluster. ` +
-    `Until then, runs work but cannot be filtered by these attributes and their stage is not mirrored in them.`
+    `Until then no audit can start: the workflows set these attributes, and Temporal refuses a start that names an ` +
+    `unregistered one (the API answers 503 search_attributes_missing).`
   );
+}
+
+/**
+ * The attribute a refused start named, when Temporal refused it because the namespace has no such search attribute
+ * (INVALID_ARGUMENT "Namespace ns has no mapping defined for search attribute SiteHost"); null for any other error.
+ */
+export function missingSearchAttribute(err: unknown): { namespace: string | null; name: string } | null {
+  for (let e = err as { message?: unknown; details?: unknown; cause?: unknown } | null, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    for (const text of [e.details, e.message]) {
+      if (typeof text !== 'string') continue;
+      const m = /(?:Namespace (\S+) has )?no mapping defined for search attribute (\S+)/i.exec(text);
+      if (m) return { namespace: m[1] ?? null, name: m[2] };
+    }
+  }
+  return null;
 }
 
 // gRPC codes of a server that does not let this client manage search attributes: 7 PERMISSION_DENIED (Temporal Cloud,
