@@ -1,5 +1,5 @@
 // Text helpers of the check layer: string copying (memory), whitespace, words, hashes for duplicates.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * A flat copy of `s` that does not share storage with the string it was cut from. V8 keeps substrings as
@@ -294,7 +294,7 @@ export function fleschReadingEase(fullText: string, minWords = 100): Readability
 }
 
 export function sha1Hex(s: string): string {
-  return createHash('sha1').update(s).digest('hex');
+  return hash('sha1', s, 'hex');
 }
 
 // 32-bit FNV-1a over UTF-16 code units, then murmur3's finalizer so every output bit depends on every input bit.
