@@ -1,6 +1,7 @@
 // Profiling aid (BENCH_PROFILE=1 only): times every SQL statement typeorm sends to PostgreSQL, grouped by what it is.
 // Wall time per statement, so it includes waiting for the event loop when the worker's JS thread is busy parsing.
-// The links' COPY (persist.insertLinks) goes to the pg client directly and is not among them.
+// The links' COPY (persist.insertLinks) goes to the pg client directly and is not among them; the server-side table
+// (pg_stat_statements, run.ts) has it.
 import { performance } from 'node:perf_hooks';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 

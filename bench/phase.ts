@@ -75,6 +75,8 @@ export interface PhaseResult {
   parseMs?: number;
   history?: HistoryStats;
   sql?: SqlTiming[];
+  /** BENCH_PROFILE=1, own stack: the database's top statements by server-side time (filled in by run.ts). */
+  pgStatements?: Array<{ calls: number; ms: number; rows: number; walMb: number; query: string }>;
   profile?: ProfileSummary;
   workflowId?: string;
   runId?: string;

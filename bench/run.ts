@@ -132,6 +132,38 @@ function runPhase(input: PhaseInput): Promise<PhaseResult> {
 }
 
 /** A copy of a database (PostgreSQL's CREATE DATABASE … TEMPLATE: files, rows and statistics). */
+/** With BENCH_PROFILE=1 the bench's own PostgreSQL loads pg_stat_statements: server-side time per statement (the links' COPY included). */
+const PG_STAT_STATEMENTS = { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' };
+
+/** Resets the statement statistics; `read()` then gives the top statements of this database since the reset. */
+async function statementStats(url: string): Promise<{ read(): Promise<NonNullable<PhaseResult['pgStatements']>> }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await c.query('SELECT pg_stat_statements_reset()');
+  } finally {
+    await c.end();
+  }
+  return {
+    async read() {
+      const r = new pg.Client({ connectionString: url });
+      await r.connect();
+      try {
+        const { rows } = await r.query(
+          `SELECT calls::int, round(total_exec_time)::int AS ms, rows::bigint AS rows, round(wal_bytes / 1e6)::int AS "walMb",
+                  left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query
+             FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY total_exec_time DESC LIMIT 12`,
+        );
+        return rows.map((x) => ({ ...x, rows: Number(x.rows) }));
+      } finally {
+        await r.end();
+      }
+    },
+  };
+}
+
 async function cloneDatabase(adminUrl: string, template: string, name: string): Promise<string> {
   const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
@@ -267,7 +299,7 @@ async function main(): Promise<void> {
       startSiteProcess(pages),
       !needStack ? Promise.resolve('') : external?.bundle ? Promise.resolve(external.bundle) : buildBundle(path.join(work, 'workflow-bundle.js')),
       needStack && !external ? startTemporalDevServer({ log, ui: false, ...(cli ? { executable: cli } : {}) }) : Promise.resolve(null),
-      needStack && !external ? startLocalPostgres({ relaxedDurability: false, log }) : Promise.resolve(null),
+      needStack && !external ? startLocalPostgres({ relaxedDurability: false, log, ...(profile ? { serverSettings: PG_STAT_STATEMENTS } : {}) }) : Promise.resolve(null),
     ]);
     site = s;
     temporal = server;
@@ -317,7 +349,9 @@ async function main(): Promise<void> {
               await (await openDatabase({ url, migrate: true, poolSize: 2 })).destroy();
             }
             try {
+              const statements = profile && !external ? await statementStats(url) : null;
               result = await runPhase(pipelineInput(st, site.origin, pages, url, site.pid));
+              if (statements) result.pgStatements = await statements.read();
             } finally {
               await dropDatabase(adminUrl, dbName).catch(() => {});
             }
@@ -421,6 +455,10 @@ async function main(): Promise<void> {
       if (last.sql) {
         console.log('  SQL (wall ms, includes event-loop waits):');
         for (const q of last.sql.slice(0, 12)) console.log(`    ${q.label.padEnd(24)} ×${String(q.count).padStart(5)}  ${q.ms} ms`);
+      }
+      if (last.pgStatements) {
+        console.log('  PostgreSQL statements (pg_stat_statements, server-side execution ms incl. lock waits, WAL MB):');
+        for (const q of last.pgStatements) console.log(`    ${String(q.ms).padStart(6)} ms ×${String(q.calls).padStart(5)} ${String(q.rows).padStart(8)} rows ${String(q.walMb).padStart(5)} MB WAL  ${q.query}`);
       }
     }
     for (const [name, p] of Object.entries(profiles)) {

@@ -27,6 +27,8 @@ export interface LocalPostgresOptions {
   database?: string;
   /** fsync/synchronous_commit off: faster, for throwaway test clusters only. */
   relaxedDurability?: boolean;
+  /** More server settings (`-c name=value`), e.g. the bench's pg_stat_statements when it profiles. */
+  serverSettings?: Record<string, string>;
   log?: Logger;
 }
 
@@ -399,6 +401,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
 
   const postgresFlags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (opts.relaxedDurability) postgresFlags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  for (const [name, value] of Object.entries(opts.serverSettings ?? {})) postgresFlags.push('-c', `${name}=${value}`);
   const instance = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
