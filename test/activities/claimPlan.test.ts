@@ -1,0 +1,64 @@
+// The claim's plan must not depend on planner statistics (issue 9: "check every hot query with EXPLAIN on a fresh run
+// and keep those plans in a test"). A run's frontier rows are newer than the table's statistics for the whole run;
+// the planner then expected a handful of queued rows and fetched and sorted every queued row per claim (15-60 ms per
+// claim at 100k pages, growing with the queue). Claims run with bitmap and sequential scans off: the queue index in
+// order, stopping after the claim's size.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { claim, CLAIM_NEXT_SQL, inQueueOrder } from '../../src/activities/frontier';
+import { createTestDatabase, type TestDb } from '../helpers/stack';
+
+type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
+const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+const describePlan = (p: PlanNode) => nodes(p).map((n) => `${n['Node Type']}${n['Index Name'] ? ` (${n['Index Name']})` : n['Relation Name'] ? ` (${n['Relation Name']})` : ''}`).join(' > ');
+
+let tdb: TestDb;
+let runId: string;
+const QUEUED = 100_000;
+
+before(async () => {
+  tdb = await createTestDatabase('claim');
+  [{ id: runId }] = await tdb.db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
+     VALUES ('site-audit:claim.test:k', 'k', 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
+  );
+  // A database's first large run: the frontier has never been analyzed (autovacuum off here, so it stays that way
+  // while the test plans), and the run's queued URLs are all the planner could know about.
+  await tdb.db.query(`ALTER TABLE frontier SET (autovacuum_enabled = false)`);
+  await tdb.db.query(
+    `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status)
+     SELECT $1, md5('u' || i), 'http://claim.test/p/' || i, 1 + i * 5 / $2, 'link', false, 'queued' FROM generate_series(0, $2 - 1) i`,
+    [runId, QUEUED],
+  );
+});
+
+after(async () => {
+  await tdb?.close();
+});
+
+const explain = async (run: (sql: string, params: unknown[]) => Promise<any>): Promise<PlanNode> => {
+  const [row] = await run(`EXPLAIN (FORMAT JSON) ${CLAIM_NEXT_SQL}`, [runId, 'plan', 100]);
+  return (row['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan;
+};
+
+test('with statistics older than the run, a claim walks the queue index in order and sorts nothing', async () => {
+  const plan = await inQueueOrder(tdb.db, (tx) => explain((sql, params) => tx.query(sql, params)));
+  const all = nodes(plan);
+  assert.ok(all.some((n) => /Index Scan/.test(n['Node Type']) && n['Index Name'] === 'frontier_queue_idx'), describePlan(plan));
+  assert.ok(!all.some((n) => n['Node Type'] === 'Sort' || n['Node Type'] === 'Bitmap Heap Scan' || n['Node Type'] === 'Seq Scan'), describePlan(plan));
+  // The check can fail: the same statement planned with the stale statistics alone reads every queued row.
+  const unguarded = await explain((sql, params) => tdb.db.query(sql, params));
+  assert.ok(nodes(unguarded).some((n) => n['Node Type'] === 'Sort' || n['Node Type'] === 'Bitmap Heap Scan' || n['Node Type'] === 'Seq Scan'), describePlan(unguarded));
+});
+
+test('claims take the shallowest queued URLs first, each once', async () => {
+  const a = await claim(tdb.db, runId, 'exec:1', 100);
+  const b = await claim(tdb.db, runId, 'exec:2', 100);
+  assert.equal(a.urls.length, 100);
+  assert.equal(b.urls.length, 100);
+  assert.equal(new Set([...a.urls, ...b.urls].map((u) => u.urlHash)).size, 200);
+  const [{ first }] = await tdb.db.query(`SELECT min(depth)::int AS first FROM frontier WHERE run_id = $1`, [runId]);
+  assert.ok([...a.urls, ...b.urls].every((u) => u.depth === first));
+  const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM frontier WHERE run_id = $1 AND status = 'claimed'`, [runId]);
+  assert.equal(n, 200);
+});
