@@ -1,11 +1,12 @@
-// The claim's plan must not depend on planner statistics (issue 9: "check every hot query with EXPLAIN on a fresh run
-// and keep those plans in a test"). A run's frontier rows are newer than the table's statistics for the whole run;
-// the planner then expected a handful of queued rows and fetched and sorted every queued row per claim (15-60 ms per
-// claim at 100k pages, growing with the queue). Claims run with bitmap and sequential scans off: the queue index in
-// order, stopping after the claim's size.
+// The frontier's hot statements must not depend on planner statistics (issue 9: "check every hot query with EXPLAIN
+// on a fresh run and keep those plans in a test"). A run's frontier rows are newer than the table's statistics for
+// the whole run. The planner then expected a handful of queued rows and fetched and sorted every queued row per claim
+// (15-60 ms per claim at 100k pages, growing with the queue): claims run with bitmap and sequential scans off, the
+// queue index in order, stopping after the claim's size. And an enqueue's NOT EXISTS filter became an anti join that
+// re-read the run's frontier per candidate: below the cap an enqueue is a plain INSERT … ON CONFLICT DO NOTHING.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { claim, CLAIM_NEXT_SQL, inQueueOrder } from '../../src/activities/frontier';
+import { claim, CLAIM_NEXT_SQL, enqueue, inQueueOrder, INSERT_NEW_SQL, lockRun, type FrontierCandidate } from '../../src/activities/frontier';
 import { createTestDatabase, type TestDb } from '../helpers/stack';
 
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
@@ -61,4 +62,34 @@ test('claims take the shallowest queued URLs first, each once', async () => {
   assert.ok([...a.urls, ...b.urls].every((u) => u.depth === first));
   const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM frontier WHERE run_id = $1 AND status = 'claimed'`, [runId]);
   assert.equal(n, 200);
+});
+
+test('an enqueue below the cap reads no frontier rows: no join, no scan, only the ON CONFLICT key', async () => {
+  const hashes = Array.from({ length: 400 }, (_, i) => (i < 200 ? `known-${i}` : `new-${i}`));
+  const [row] = await tdb.db.query(`EXPLAIN (FORMAT JSON) ${INSERT_NEW_SQL}`, [
+    runId, hashes, hashes.map((h) => `http://claim.test/${h}`), hashes.map(() => 2), hashes.map(() => 'link'), hashes.map(() => false), 'queued', null,
+  ]);
+  const plan = (row['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan;
+  const reads = nodes(plan).filter((n) => /Scan|Join|Loop|Materialize/.test(n['Node Type']) && n['Node Type'] !== 'Function Scan');
+  assert.deepEqual(reads.map((n) => n['Node Type']), [], describePlan(plan));
+});
+
+test('near the cap the first new URLs in order win, known ones skipped, never beyond maxPages', async () => {
+  const [{ id: capped }] = await tdb.db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
+     VALUES ('site-audit:claim.test:cap', 'cap', 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
+  );
+  const c = (n: number): FrontierCandidate => ({ url: `http://claim.test/c/${n}`, urlHash: `c${n}`, depth: 1, source: 'link', inSitemap: false });
+  const add = (items: FrontierCandidate[]) => tdb.db.transaction(async (tx) => {
+    await lockRun(tx, capped);
+    return enqueue(tx, capped, items, 10);
+  });
+  assert.equal(await add([1, 2, 3, 4, 5, 6].map(c)), 6);
+  // Room for 4: the head (3 known, 1 new) adds 1, then the first 3 new ones of the rest.
+  assert.equal(await add([1, 2, 3, 7, 8, 9, 4, 10, 11, 12, 13].map(c)), 4);
+  assert.equal(await add([14].map(c)), 0, 'at the cap nothing more');
+  const rows: Array<{ url_hash: string }> = await tdb.db.query(`SELECT url_hash FROM frontier WHERE run_id = $1 ORDER BY url_hash`, [capped]);
+  assert.deepEqual(rows.map((r) => r.url_hash), ['c1', 'c10', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9']);
+  const [{ discovered }] = await tdb.db.query(`SELECT discovered FROM audit_runs WHERE id = $1`, [capped]);
+  assert.equal(discovered, 10);
 });
