@@ -36,15 +36,16 @@ export const CLAIM_NEXT_SQL = `UPDATE frontier SET status = 'claimed', claim_tok
 
 /**
  * Taking the next queued URLs must walk the queue index (run_id, status, depth, id) in order and stop after `size`
- * rows. While the run's rows are newer than the table's statistics (all run long, at 100k pages), the planner expects
- * a handful of queued rows and picks a bitmap scan that fetches and sorts EVERY queued row instead: claims grew from
- * ~4 ms to 15-60 ms as the queue grew (61 s of PostgreSQL time in a 100k run, the largest cost after the links'
- * COPY). With bitmap and sequential scans off for the claim's own transaction the plan cannot depend on statistics:
- * ~4 ms per claim of 100, flat from the first to the 1,000th.
+ * rows. While the run's rows are newer than the table's statistics (all run long, at 100k pages) the planner expects
+ * a handful of the run's rows and reads them all instead, through a bitmap scan (a fresh database) or the claim-token
+ * index (a database holding earlier runs), then sorts them: claims grew from ~4 ms to 15-60 ms as the queue grew (61 s
+ * of PostgreSQL time in a 100k run, the largest cost after the links' COPY). With bitmap scans, sequential scans and
+ * sorts off for the claim's own transaction, the ordered queue index is the only plan left: ~4-5 ms per claim of
+ * 100, flat from the first claim to the 1,000th, whatever the statistics.
  */
 export function inQueueOrder<T>(db: Transactional, claimSql: (tx: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.query(`SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off`);
+    await tx.query(`SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off`);
     return claimSql(tx);
   });
 }

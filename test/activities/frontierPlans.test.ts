@@ -93,3 +93,35 @@ test('near the cap the first new URLs in order win, known ones skipped, never be
   const [{ discovered }] = await tdb.db.query(`SELECT discovered FROM audit_runs WHERE id = $1`, [capped]);
   assert.equal(discovered, 10);
 });
+
+test('on a database whose statistics know only earlier runs, a claim still walks the queue index in order', async () => {
+  const run = async (key: string): Promise<string> => (await tdb.db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
+     VALUES ($1, $1, 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
+    [`site-audit:claim.test:${key}`],
+  ))[0].id;
+  for (const key of ['earlier-1', 'earlier-2', 'earlier-3']) {
+    await tdb.db.query(
+      `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status)
+       SELECT $1, md5($2 || i), 'http://claim.test/' || $2 || '/' || i, 1 + i / 500, 'link', false, 'done' FROM generate_series(0, 1999) i`,
+      [await run(key), key],
+    );
+  }
+  await tdb.db.query(`ANALYZE frontier`);
+  const current = await run('current');
+  await tdb.db.query(
+    `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status)
+     SELECT $1, md5('now' || i), 'http://claim.test/now/' || i, 1 + i / 2000, 'link', false, 'queued' FROM generate_series(0, 9999) i`,
+    [current],
+  );
+  const explainFor = async (run: (sql: string, params: unknown[]) => Promise<any>): Promise<PlanNode> => {
+    const [row] = await run(`EXPLAIN (FORMAT JSON) ${CLAIM_NEXT_SQL}`, [current, 'plan', 100]);
+    return (row['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan;
+  };
+  const plan = await inQueueOrder(tdb.db, (tx) => explainFor((sql, params) => tx.query(sql, params)));
+  assert.ok(nodes(plan).some((n) => /Index Scan/.test(n['Node Type']) && n['Index Name'] === 'frontier_queue_idx'), describePlan(plan));
+  assert.ok(!nodes(plan).some((n) => n['Node Type'] === 'Sort' || n['Node Type'] === 'Bitmap Heap Scan' || n['Node Type'] === 'Seq Scan'), describePlan(plan));
+  // Unguarded, these statistics lead the planner to read the run's rows by another index and sort them all.
+  const unguarded = await explainFor((sql, params) => tdb.db.query(sql, params));
+  assert.ok(nodes(unguarded).some((n) => n['Node Type'] === 'Sort'), describePlan(unguarded));
+});
