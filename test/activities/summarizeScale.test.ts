@@ -120,6 +120,17 @@ describe('summarize at scale', () => {
     await tdb?.close();
   });
 
+  test('the ANALYZE step waits for an autovacuum of its tables 50 ms, not deadlock_timeout (1 s), and only in its transaction', async () => {
+    const inside = await tdb.db.transaction(async (tx) => {
+      await analyzeRunTables(tx);
+      const [r] = await tx.query(`SHOW deadlock_timeout`);
+      return r.deadlock_timeout;
+    });
+    assert.equal(inside, '50ms');
+    const [outside] = await tdb.db.query(`SHOW deadlock_timeout`);
+    assert.equal(outside.deadlock_timeout, '1s');
+  });
+
   test('after the ANALYZE step, no hot site query plans a nested loop that re-reads the run for each row', async () => {
     await tdb.db.transaction((tx) => analyzeRunTables(tx));
     assert.ok(HOT_SITE_QUERIES.length >= 8);
