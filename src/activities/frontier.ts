@@ -107,21 +107,9 @@ export async function enqueue(tx: Queryable, runId: string, items: FrontierCandi
   // runs) the planner made it an anti join that re-read every frontier row of the run per candidate, 28 → 193 ms per
   // enqueue as the run grew, all of it under the run's enqueue lock (10k bench on such a database: 5.2 s of
   // PostgreSQL time in the INSERT and 29 s of lanes waiting for the lock).
-  const head = unique.slice(0, room);
-  let added = await insertNew(tx, runId, head, status, claimToken);
+  let added = await insertNew(tx, runId, unique.slice(0, room), status, claimToken);
   const rest = unique.slice(room);
-  if (rest.length > 0 && added < room) added += (await tx.query(
-    `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status, claim_token)
-     SELECT $1, c.url_hash, c.url, c.depth, c.source, c.in_sitemap, $8, $9::text
-       FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bool[]) WITH ORDINALITY
-            AS c(url_hash, url, depth, source, in_sitemap, ord)
-      WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.run_id = $1 AND f.url_hash = c.url_hash)
-      ORDER BY c.ord
-      LIMIT $7
-     ON CONFLICT (run_id, url_hash) DO NOTHING
-     RETURNING 1`,
-    [runId, ...columns(rest), room - added, status, claimToken],
-  ) as unknown[]).length;
+  if (rest.length > 0 && added < room) added += await insertFirstNew(tx, runId, rest, room - added, status, claimToken);
   if (added > 0) {
     await tx.query(`UPDATE audit_runs SET discovered = discovered + $2, updated_at = now() WHERE id = $1`, [runId, added]);
   }
@@ -139,6 +127,23 @@ export const INSERT_NEW_SQL = `INSERT INTO frontier (run_id, url_hash, url, dept
 async function insertNew(tx: Queryable, runId: string, items: FrontierCandidate[], status: string, claimToken: string | null): Promise<number> {
   if (items.length === 0) return 0;
   const rows: unknown[] = await tx.query(INSERT_NEW_SQL, [runId, ...columns(items), status, claimToken]);
+  return rows.length;
+}
+
+/** The first `limit` candidates, in order, that are not in the run's frontier yet (only near the cap; see enqueue). */
+async function insertFirstNew(tx: Queryable, runId: string, items: FrontierCandidate[], limit: number, status: string, claimToken: string | null): Promise<number> {
+  const rows: unknown[] = await tx.query(
+    `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status, claim_token)
+     SELECT $1, c.url_hash, c.url, c.depth, c.source, c.in_sitemap, $8, $9::text
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bool[]) WITH ORDINALITY
+            AS c(url_hash, url, depth, source, in_sitemap, ord)
+      WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.run_id = $1 AND f.url_hash = c.url_hash)
+      ORDER BY c.ord
+      LIMIT $7
+     ON CONFLICT (run_id, url_hash) DO NOTHING
+     RETURNING 1`,
+    [runId, ...columns(items), limit, status, claimToken],
+  );
   return rows.length;
 }
 
