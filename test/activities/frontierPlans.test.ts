@@ -125,3 +125,27 @@ test('on a database whose statistics know only earlier runs, a claim still walks
   const unguarded = await explainFor((sql, params) => tdb.db.query(sql, params));
   assert.ok(nodes(unguarded).some((n) => n['Node Type'] === 'Sort'), describePlan(unguarded));
 });
+
+test('a run refreshes the frontier statistics as it grows, so lookups by URL use the (run_id, url_hash) key', async () => {
+  const [{ id: growing }] = await tdb.db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
+     VALUES ('site-audit:claim.test:grow', 'grow', 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
+  );
+  const batch = (from: number, n: number): FrontierCandidate[] =>
+    Array.from({ length: n }, (_, i) => ({ url: `http://claim.test/g/${from + i}`, urlHash: `g${from + i}`, depth: 1, source: 'link', inSitemap: false }));
+  const add = (items: FrontierCandidate[]) => tdb.db.transaction(async (tx) => {
+    await lockRun(tx, growing);
+    return enqueue(tx, growing, items, 100_000);
+  });
+  const lookupPlan = async (): Promise<PlanNode> => {
+    const [row] = await tdb.db.query(`EXPLAIN (FORMAT JSON) SELECT url_hash FROM frontier WHERE run_id = $1 AND url_hash = ANY($2)`, [growing, ['g1', 'g2']]);
+    return (row['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan;
+  };
+  assert.equal(await add(batch(0, 900)), 900);
+  // Statistics that have not seen the run: the lookup takes an index on run_id alone (every row of the run).
+  const before = await lookupPlan();
+  assert.ok(!nodes(before).some((n) => n['Index Name'] === 'frontier_run_url_uq'), describePlan(before));
+  assert.equal(await add(batch(900, 300)), 300);
+  const after = await lookupPlan();
+  assert.ok(nodes(after).some((n) => n['Index Name'] === 'frontier_run_url_uq'), describePlan(after));
+});
