@@ -3,7 +3,7 @@ import type { ErrorRequestHandler } from 'express';
 import { alerts } from '../alerts/sentry';
 import { DomainError, RETRY_AFTER_SECONDS, type ErrorKind } from '../errors';
 import type { Logger } from '../logger';
-import { missingSearchAttribute, searchAttributesHint, SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { missingSearchAttribute, searchAttributesHint } from '../temporal/searchAttributes';
 
 // The domain errors and input validation live in src/errors.ts (shared with the CLI); re-exported for the API's files.
 export { DomainError, notFound, parseOr400, RETRY_AFTER_SECONDS, unstorableInput, validationError } from '../errors';
@@ -83,25 +83,25 @@ function isPgDataException(err: unknown): boolean {
  * Temporal refused a start because the namespace lacks a search attribute the workflows set: the server's
  * configuration, not the request, so a 503 that says how to fix it (a worker registers them where the server allows).
  */
-export function searchAttributesMissing(err: unknown, namespace: string): DomainError | null {
+function searchAttributesMissing(err: unknown, namespace: string): DomainError | null {
   const missing = missingSearchAttribute(err);
   if (!missing) return null;
   const ns = missing.namespace ?? namespace;
   return new DomainError(
     'unavailable',
     'search_attributes_missing',
-    `Temporal namespace ${ns} has no search attribute ${missing.name}, which every Sitesweep run sets. A worker registers them when it starts (npm run worker) where the server allows it. ${searchAttributesHint(ns, SEARCH_ATTRIBUTES)}`,
+    `Temporal namespace ${ns} has no search attribute ${missing.name}, which every Sitesweep run sets. A worker registers them when it starts (npm run worker) where the server allows it. ${searchAttributesHint(ns)}`,
     { namespace: ns, missing: missing.name },
   );
 }
 
-export function errorHandler(log: Logger, namespace = 'default'): ErrorRequestHandler {
+export function errorHandler(log: Logger, namespace: string): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (!(err instanceof DomainError)) {
       // Known conditions get their own answer; only the unknown is a 500.
       const misconfigured = searchAttributesMissing(err, namespace);
       if (misconfigured) {
-        log.warn({ namespace, missing: (misconfigured.details as { missing: string }).missing }, 'temporal namespace lacks search attributes');
+        log.warn(misconfigured.details, 'temporal namespace lacks search attributes');
         err = misconfigured;
       } else if (isDatabaseUnavailable(err)) {
         log.warn({ err: String(err?.message ?? err) }, 'database unavailable');
