@@ -17,12 +17,25 @@ let tdb: TestDb;
 let runId: string;
 const QUEUED = 100_000;
 
+/** A running run of the test site; its id. */
+async function newRun(key: string): Promise<string> {
+  const [{ id }] = await tdb.db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
+     VALUES ($1, $1, 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
+    [`site-audit:claim.test:${key}`],
+  );
+  return id;
+}
+
+/** enqueue as persist calls it: inside a transaction holding the run's lock. */
+const enqueueLocked = (run: string, items: FrontierCandidate[], maxPages: number) => tdb.db.transaction(async (tx) => {
+  await lockRun(tx, run);
+  return enqueue(tx, run, items, maxPages);
+});
+
 before(async () => {
   tdb = await createTestDatabase('claim');
-  [{ id: runId }] = await tdb.db.query(
-    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
-     VALUES ('site-audit:claim.test:k', 'k', 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
-  );
+  runId = await newRun('k');
   // A database's first large run: the frontier has never been analyzed (autovacuum off here, so it stays that way
   // while the test plans), and the run's queued URLs are all the planner could know about.
   await tdb.db.query(`ALTER TABLE frontier SET (autovacuum_enabled = false)`);
@@ -75,15 +88,9 @@ test('an enqueue below the cap reads no frontier rows: no join, no scan, only th
 });
 
 test('near the cap the first new URLs in order win, known ones skipped, never beyond maxPages', async () => {
-  const [{ id: capped }] = await tdb.db.query(
-    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
-     VALUES ('site-audit:claim.test:cap', 'cap', 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
-  );
+  const capped = await newRun('cap');
   const c = (n: number): FrontierCandidate => ({ url: `http://claim.test/c/${n}`, urlHash: `c${n}`, depth: 1, source: 'link', inSitemap: false });
-  const add = (items: FrontierCandidate[]) => tdb.db.transaction(async (tx) => {
-    await lockRun(tx, capped);
-    return enqueue(tx, capped, items, 10);
-  });
+  const add = (items: FrontierCandidate[]) => enqueueLocked(capped, items, 10);
   assert.equal(await add([1, 2, 3, 4, 5, 6].map(c)), 6);
   // Room for 4: the head (3 known, 1 new) adds 1, then the first 3 new ones of the rest.
   assert.equal(await add([1, 2, 3, 7, 8, 9, 4, 10, 11, 12, 13].map(c)), 4);
@@ -95,20 +102,15 @@ test('near the cap the first new URLs in order win, known ones skipped, never be
 });
 
 test('on a database whose statistics know only earlier runs, a claim still walks the queue index in order', async () => {
-  const run = async (key: string): Promise<string> => (await tdb.db.query(
-    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
-     VALUES ($1, $1, 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
-    [`site-audit:claim.test:${key}`],
-  ))[0].id;
   for (const key of ['earlier-1', 'earlier-2', 'earlier-3']) {
     await tdb.db.query(
       `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status)
        SELECT $1, md5($2 || i), 'http://claim.test/' || $2 || '/' || i, 1 + i / 500, 'link', false, 'done' FROM generate_series(0, 1999) i`,
-      [await run(key), key],
+      [await newRun(key), key],
     );
   }
   await tdb.db.query(`ANALYZE frontier`);
-  const current = await run('current');
+  const current = await newRun('current');
   await tdb.db.query(
     `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status)
      SELECT $1, md5('now' || i), 'http://claim.test/now/' || i, 1 + i / 2000, 'link', false, 'queued' FROM generate_series(0, 9999) i`,
@@ -127,16 +129,10 @@ test('on a database whose statistics know only earlier runs, a claim still walks
 });
 
 test('a run refreshes the frontier statistics as it grows, so lookups by URL use the (run_id, url_hash) key', async () => {
-  const [{ id: growing }] = await tdb.db.query(
-    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, started_at)
-     VALUES ('site-audit:claim.test:grow', 'grow', 'http://claim.test/', 'claim.test', 'running', 'auditing', 'exec', now()) RETURNING id`,
-  );
+  const growing = await newRun('grow');
   const batch = (from: number, n: number): FrontierCandidate[] =>
     Array.from({ length: n }, (_, i) => ({ url: `http://claim.test/g/${from + i}`, urlHash: `g${from + i}`, depth: 1, source: 'link', inSitemap: false }));
-  const add = (items: FrontierCandidate[]) => tdb.db.transaction(async (tx) => {
-    await lockRun(tx, growing);
-    return enqueue(tx, growing, items, 100_000);
-  });
+  const add = (items: FrontierCandidate[]) => enqueueLocked(growing, items, 100_000);
   const lookupPlan = async (): Promise<PlanNode> => {
     const [row] = await tdb.db.query(`EXPLAIN (FORMAT JSON) SELECT url_hash FROM frontier WHERE run_id = $1 AND url_hash = ANY($2)`, [growing, ['g1', 'g2']]);
     return (row['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0].Plan;
