@@ -20,7 +20,7 @@ import { runBaseline, type BaselineMode } from './baseline';
 import { profileMainThread, type ProfileSummary } from './cpuProfile';
 import { instrumentSql, simulateAdvisoryRunLock, type SqlTiming } from './dbTiming';
 import { firstExecutionRunId, historyStats, type HistoryStats } from './history';
-import { treeCpuSeconds } from './procStats';
+import { threadCpuSeconds, threadSplit, treeCpuSeconds, type ThreadSplit } from './procStats';
 
 export interface PipelineSettings {
   auditBatchSize: number;
@@ -87,11 +87,16 @@ export interface PhaseResult {
   summarizeSteps?: { ms: Record<string, number>; slowestChecks: Record<string, number> };
   /** Mean of 10 ms samples: requests in flight to the site and waiting for a slot, pages in analysis. */
   pageWaits?: { requestsInFlight: number; allSlotsBusyShare: number; waitingForSlot: number; inAnalysis: number };
+  /** This process's CPU seconds by thread (Linux): main, the runtime's GC/compiler helpers, threads started during the run. */
+  threads?: ThreadSplit;
 }
 
 function emit(r: PhaseResult): void {
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(r)}\n`);
 }
+
+/** The threads node itself started (V8's platform workers), before this module made any. */
+const RUNTIME_TIDS: ReadonlySet<number> = new Set(threadCpuSeconds().keys());
 
 const cpuSec = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -99,6 +104,7 @@ const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 async function baseline(input: Extract<PhaseInput, { kind: 'baseline' }>): Promise<PhaseResult> {
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpuSeconds();
   const r = await runBaseline({ origin: input.origin, maxPages: input.pages, mode: input.mode, fetchRetries: input.fetchRetries });
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0);
@@ -113,6 +119,7 @@ async function baseline(input: Extract<PhaseInput, { kind: 'baseline' }>): Promi
     cpuSec: cpuSec(cpu),
     eventLoopUtilization: Math.round(elu.utilization * 100) / 100,
     parseMs: Math.round(r.parseMs),
+    threads: threadSplit(threads0, threadCpuSeconds(), RUNTIME_TIDS),
   };
 }
 
@@ -172,6 +179,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     const servers0 = { temporal: treeCpuSeconds(input.pids.temporal), postgres: treeCpuSeconds(input.pids.postgres), site: treeCpuSeconds(input.pids.site) };
     const elu0 = performance.eventLoopUtilization();
     const cpu0 = process.cpuUsage();
+    const threads0 = threadCpuSeconds();
     const t0 = performance.now();
     // Where the memory is (main-thread V8 heap vs the rest: analysis threads' heaps, Temporal core, malloc), sampled.
     const memPeak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
@@ -220,6 +228,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
     const pageWaits = { requestsInFlight: per(waits.active), allSlotsBusyShare: Math.round((100 * waits.full) / Math.max(1, waits.samples)) / 100, waitingForSlot: per(waits.gateQueued), inAnalysis: per(waits.analyzing) };
     process.stderr.write(`  where pages wait (mean of ${waits.samples} samples): requests in flight ${pageWaits.requestsInFlight} of ${s.perHostConcurrency} (all busy ${Math.round(pageWaits.allSlotsBusyShare * 100)}% of the time), waiting for a slot ${pageWaits.waitingForSlot}, in analysis ${pageWaits.inAnalysis}\n`);
     const cpu = process.cpuUsage(cpu0);
+    const threads = threadSplit(threads0, threadCpuSeconds(), RUNTIME_TIDS);
     const elu = performance.eventLoopUtilization(elu0);
     const serverCpuSec = {
       temporal: Math.round((treeCpuSeconds(input.pids.temporal) - servers0.temporal) * 100) / 100,
@@ -253,6 +262,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       rows: rows as RowCounts,
       temporalStatus,
       pageWaits,
+      threads,
       ...(summarizeSteps ? { summarizeSteps } : {}),
     };
   } finally {

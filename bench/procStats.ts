@@ -73,3 +73,42 @@ export function postmasterPid(dataDir: string): number | null {
     return null;
   }
 }
+
+/** CPU seconds of each thread of this process so far (/proc/self/task), by thread id. */
+export function threadCpuSeconds(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync('/proc/self/task')) {
+    try {
+      const s = readFileSync(`/proc/self/task/${name}/stat`, 'utf8');
+      const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(name), (Number(rest[11]) + Number(rest[12])) / CLK_TCK);
+    } catch {}
+  }
+  return out;
+}
+
+export interface ThreadSplit {
+  /** The JavaScript main thread. */
+  main: number;
+  /** Threads node started before any of ours (V8's platform workers: concurrent GC marking, parallel scavenges, compilers). */
+  runtime: number;
+  /** Threads started later (analysis threads, Temporal core, workflow threads, libuv's pool), largest first. */
+  later: number[];
+}
+
+/**
+ * Where a process's CPU went between two `threadCpuSeconds()` snapshots: main thread, the runtime's helper threads
+ * (`runtimeTids`: those node started before any of ours; mostly garbage collection), every other thread.
+ */
+export function threadSplit(before: Map<number, number>, after: Map<number, number>, runtimeTids: ReadonlySet<number>): ThreadSplit {
+  const round = (x: number) => Math.round(x * 100) / 100;
+  let main = 0;
+  let runtime = 0;
+  const later: number[] = [];
+  for (const [tid, sec] of after) {
+    if (tid === process.pid) main = sec - (before.get(tid) ?? 0);
+    else if (runtimeTids.has(tid)) runtime += sec - (before.get(tid) ?? 0);
+    else later.push(sec - (before.get(tid) ?? 0));
+  }
+  return { main: round(main), runtime: round(runtime), later: later.sort((a, b) => b - a).filter((x) => x >= 0.05).map(round) };
+}

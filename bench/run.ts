@@ -367,6 +367,7 @@ async function main(): Promise<void> {
             `  run ${r + 1}/${runs} ${key.padEnd(32)} ${fmt(result.ms / 1000, 2)} s  ${fmt((pages / result.ms) * 1000, 0)} pages/s  rss ${result.peakRssMb} MB  cpu ${fmt(result.cpuSec)} s  elu ${result.eventLoopUtilization}` +
               (h ? `  events ${h.events} (max ${h.maxExecutionEvents}/run)  CAN ${h.continuedAsNew}  temporal cpu ${result.serverCpuSec!.temporal} s  pg cpu ${result.serverCpuSec!.postgres} s` : ''),
           );
+          if (result.threads) console.log(`    cpu by thread: main ${result.threads.main} s, runtime helpers (GC) ${result.threads.runtime} s, other threads ${result.threads.later.join(' + ') || '0'} s (analysis, Temporal core, libuv)`);
           if (result.profile) profiles[`${key} run ${r + 1}`] = result.profile;
         }
       }
