@@ -102,7 +102,12 @@ export function createAuditActivities(deps: ActivityDeps) {
       subdomainsInternal: options.subdomainsInternal,
       userAgentToken: robotsUserAgentToken(options.userAgent),
     };
-    let analysis = await analyze(redirected ? { ...res, body: null } : res, analyzeOptions);
+    const analysing = analyze(redirected ? { ...res, body: null } : { ...res }, analyzeOptions);
+    // The page is on its way to an analysis thread (a copy); this step's reference to the body goes now, not when the
+    // record is built: held while the page waits for its analysis (~45 pages do), ~25 KB per page outlived
+    // young-generation GCs and was promoted to the old generation (10k bench: 26 → 21 major GCs on the main thread).
+    if (options.render !== 'chromium') res.body = null;
+    let analysis = await analysing;
     // render: "chromium": checks (and links to follow) come from the rendered DOM; what JavaScript changed is kept.
     const rendered = options.render === 'chromium'
       ? await renderAndAnalyze(res, analysis, { renderer: deps.renderer, analyze, analyzeOptions, userAgent: options.userAgent, headers: runHeaders(options, crawl.secretsKey), signal, gate: (url, go) => deps.politeness.run(hostKey(url), limits, go, signal), onUnavailable: (err) => log.warn({ err: err.message }, 'rendering unavailable') })
