@@ -172,7 +172,7 @@ describe('activities', () => {
     assert.deepEqual(await cache(), []);
   });
 
-  test("links are written verbatim whatever their anchor text holds (tabs, line breaks, backslashes), once per page", async () => {
+  test("links are written verbatim whatever their anchor text holds (tabs, line breaks, backslashes, multi-byte UTF-8), once per page", async () => {
     const linkRun = await runIn(new MockActivityEnvironment(), acts.initRun, {
       workflowId: 'site-audit:test:link-text', runKey: 'link-text', siteUrl: site.origin, executionId, options: options(),
     });
@@ -186,6 +186,7 @@ describe('activities', () => {
       { url: `${site.origin}/a\\b`, text: 'tab\there, line\nbreak\r\nand a \\ backslash', nofollow: false },
       { url: `${site.origin}/plain`, text: 'Plain text', nofollow: true },
       { url: `${site.origin}/nul`, text: 'nul\u0000char', nofollow: false },
+      { url: `${site.origin}/%C3%A9t%C3%A9`, text: 'été — 日本語 🚀'.repeat(40), nofollow: false },
       { url: `${site.origin}/plain`, text: 'the same target again', nofollow: false },
     ].map((l) => ({ ...l, urlHash: urlHash(l.url) }));
     const record = () => ({ ...failedPageRecord({ url: page, urlHash: urlHash(page), depth: 0 }, 'http_5xx', 'test', 1), links });
@@ -196,6 +197,7 @@ describe('activities', () => {
     const rows = await tdb.db.query(
       `SELECT from_hash, to_hash, to_url, anchor_text, nofollow FROM page_links WHERE run_id = $1 ORDER BY to_url`, [linkRun]);
     assert.deepEqual(rows.map((r: any) => ({ ...r })), [
+      { from_hash: urlHash(page), to_hash: links[3].urlHash, to_url: links[3].url, anchor_text: links[3].text, nofollow: false },
       { from_hash: urlHash(page), to_hash: links[0].urlHash, to_url: links[0].url, anchor_text: links[0].text, nofollow: false },
       { from_hash: urlHash(page), to_hash: links[2].urlHash, to_url: links[2].url, anchor_text: 'nulchar', nofollow: false },
       { from_hash: urlHash(page), to_hash: links[1].urlHash, to_url: links[1].url, anchor_text: 'Plain text', nofollow: true },
