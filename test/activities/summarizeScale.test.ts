@@ -140,7 +140,7 @@ describe('summarize at scale', () => {
       assert.deepEqual(badNestedLoops(plan), [], `${q.name}: ${JSON.stringify(plan)}`);
     }
     // The check can fail: forbid hash and merge joins and index scans, and the link query's plan is flagged.
-    const links = HOT_SITE_QUERIES.find((q) => q.name === 'broken_or_redirecting_link_targets')!;
+    const links = HOT_SITE_QUERIES.find((q) => q.name === 'broken_internal_link')!;
     const forced = await tdb.db.transaction(async (tx) => {
       await tx.query(`SET LOCAL enable_hashjoin = off`);
       await tx.query(`SET LOCAL enable_mergejoin = off`);
