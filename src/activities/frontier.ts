@@ -99,17 +99,14 @@ export async function enqueue(tx: Queryable, runId: string, items: FrontierCandi
   const [{ discovered }] = await tx.query(`SELECT discovered FROM audit_runs WHERE id = $1`, [runId]);
   const room = Math.max(0, maxPages - Number(discovered));
   if (room === 0) return 0;
-  const unique = dedupe(items);
   const status = claimToken === null ? 'queued' : 'claimed';
-  // Every candidate fits under the cap (the usual case): ON CONFLICT alone skips the known ones, one probe of the
-  // (run_id, url_hash) key each, with no plan to choose. A NOT EXISTS filter before a LIMIT is only needed near the cap,
-  // where the first new URLs in order must win: with the run newer than the statistics (a database holding earlier
-  // runs) the planner made it an anti join that re-read every frontier row of the run per candidate, 28 → 193 ms per
-  // enqueue as the run grew, all of it under the run's enqueue lock (10k bench on such a database: 5.2 s of
-  // PostgreSQL time in the INSERT and 29 s of lanes waiting for the lock).
-  let added = await insertNew(tx, runId, unique.slice(0, room), status, claimToken);
-  const rest = unique.slice(room);
-  if (rest.length > 0 && added < room) added += await insertFirstNew(tx, runId, rest, room - added, status, claimToken);
+  // Known URLs are dropped by a plain read first, so the INSERT meets no existing row: ON CONFLICT on a row another
+  // lane's open transaction is completing waits for that transaction, while this one holds the run's lock that the
+  // other is about to ask for: a deadlock, broken by PostgreSQL only after deadlock_timeout (1 s) and a retry of the
+  // whole chunk. The rows left are new, in order; the first ones that fit under the cap win. New rows appear only
+  // under the run's lock, so none can have arrived between the read and the INSERT (ON CONFLICT stays as a guard).
+  const fresh = await newCandidates(tx, runId, dedupe(items));
+  const added = await insertNew(tx, runId, fresh.slice(0, room), status, claimToken);
   if (added > 0) {
     await tx.query(`UPDATE audit_runs SET discovered = discovered + $2, updated_at = now() WHERE id = $1`, [runId, added]);
     if (statisticsDue(Number(discovered), Number(discovered) + added)) await tx.query(`ANALYZE (SKIP_LOCKED) frontier`);
@@ -136,28 +133,22 @@ export const INSERT_NEW_SQL = `INSERT INTO frontier (run_id, url_hash, url, dept
  ON CONFLICT (run_id, url_hash) DO NOTHING
  RETURNING 1`;
 
-/** Inserts the candidates not in the run's frontier yet (all of them fit under the cap); returns how many. */
+/** Inserts new candidates (all of them fit under the cap); returns how many. */
 async function insertNew(tx: Queryable, runId: string, items: FrontierCandidate[], status: string, claimToken: string | null): Promise<number> {
   if (items.length === 0) return 0;
   const rows: unknown[] = await tx.query(INSERT_NEW_SQL, [runId, ...columns(items), status, claimToken]);
   return rows.length;
 }
 
-/** The first `limit` candidates, in order, that are not in the run's frontier yet (only near the cap; see enqueue). */
-async function insertFirstNew(tx: Queryable, runId: string, items: FrontierCandidate[], limit: number, status: string, claimToken: string | null): Promise<number> {
-  const rows: unknown[] = await tx.query(
-    `INSERT INTO frontier (run_id, url_hash, url, depth, source, in_sitemap, status, claim_token)
-     SELECT $1, c.url_hash, c.url, c.depth, c.source, c.in_sitemap, $8, $9::text
-       FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::bool[]) WITH ORDINALITY
-            AS c(url_hash, url, depth, source, in_sitemap, ord)
-      WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.run_id = $1 AND f.url_hash = c.url_hash)
-      ORDER BY c.ord
-      LIMIT $7
-     ON CONFLICT (run_id, url_hash) DO NOTHING
-     RETURNING 1`,
-    [runId, ...columns(items), limit, status, claimToken],
+/** The candidates not in the run's frontier yet, in order; a read that waits for no lock. */
+async function newCandidates(tx: Queryable, runId: string, items: FrontierCandidate[]): Promise<FrontierCandidate[]> {
+  if (items.length === 0) return items;
+  const [row] = await tx.query(
+    `SELECT array_agg(url_hash) AS hashes FROM frontier WHERE run_id = $1 AND url_hash = ANY($2)`,
+    [runId, items.map((i) => i.urlHash)],
   );
-  return rows.length;
+  const known = new Set<string>(row?.hashes ?? []);
+  return known.size === 0 ? items : items.filter((i) => !known.has(i.urlHash));
 }
 
 function columns(items: FrontierCandidate[]): unknown[] {
@@ -211,9 +202,13 @@ export async function claim(db: Transactional, runId: string, token: string, siz
 export async function adopt(tx: Queryable, runId: string, token: string, items: FrontierCandidate[], maxPages: number): Promise<Map<string, number>> {
   const held = new Map<string, number>();
   if (items.length === 0) return held;
+  // SKIP LOCKED: a row another transaction is changing (a lane completing it, a claim taking it) is that lane's, and
+  // waiting for it while holding the run's lock could deadlock with that lane's own enqueue.
   const taken = returnedRows<{ url_hash: string; depth: number }>(await tx.query(
     `UPDATE frontier SET status = 'claimed', claim_token = $2
-      WHERE run_id = $1 AND url_hash = ANY($3) AND (status = 'queued' OR (status = 'claimed' AND claim_token = $2))
+      WHERE id IN (SELECT id FROM frontier
+                    WHERE run_id = $1 AND url_hash = ANY($3) AND (status = 'queued' OR (status = 'claimed' AND claim_token = $2))
+                    FOR UPDATE SKIP LOCKED)
      RETURNING url_hash, depth`,
     [runId, token, items.map((i) => i.urlHash)],
   ));

@@ -3,10 +3,12 @@
 // the whole run. The planner then expected a handful of queued rows and fetched and sorted every queued row per claim
 // (15-60 ms per claim at 100k pages, growing with the queue): claims run with bitmap and sequential scans off, the
 // queue index in order, stopping after the claim's size. And an enqueue's NOT EXISTS filter became an anti join that
-// re-read the run's frontier per candidate: below the cap an enqueue is a plain INSERT … ON CONFLICT DO NOTHING.
+// re-read the run's frontier per candidate: an enqueue reads the known candidates by the (run_id, url_hash) key, then
+// inserts the new ones with a plain INSERT … ON CONFLICT DO NOTHING, which therefore never waits for a row another
+// lane is changing (the last test: that wait, under the run's lock, deadlocked with the other lane's enqueue).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { claim, CLAIM_NEXT_SQL, enqueue, inQueueOrder, INSERT_NEW_SQL, lockRun, type FrontierCandidate } from '../../src/activities/frontier';
+import { claim, CLAIM_NEXT_SQL, complete, enqueue, inQueueOrder, INSERT_NEW_SQL, lockRun, type FrontierCandidate } from '../../src/activities/frontier';
 import { createTestDatabase, type TestDb } from '../helpers/stack';
 
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
@@ -144,4 +146,34 @@ test('a run refreshes the frontier statistics as it grows, so lookups by URL use
   assert.equal(await add(batch(900, 300)), 300);
   const after = await lookupPlan();
   assert.ok(nodes(after).some((n) => n['Index Name'] === 'frontier_run_url_uq'), describePlan(after));
+});
+
+test("an enqueue never waits for a row another lane is completing, so that lane's own enqueue cannot deadlock with it", async () => {
+  const run = await newRun('deadlock');
+  const c = (n: number): FrontierCandidate => ({ url: `http://claim.test/d/${n}`, urlHash: `d${n}`, depth: 1, source: 'link', inSitemap: false });
+  await tdb.db.query(`INSERT INTO frontier (run_id, url_hash, url, depth, source, status, claim_token) VALUES ($1, 'd1', 'http://claim.test/d/1', 1, 'link', 'claimed', 'B')`, [run]);
+  // Lane B completes d1 in its persist transaction (the row stays locked until B commits) and will then take the
+  // run's lock for its own enqueue.
+  const b = tdb.db.createQueryRunner();
+  await b.connect();
+  await b.startTransaction();
+  try {
+    assert.deepEqual([...(await complete(b.manager, run, 'B', ['d1']))], ['d1']);
+    // Lane A holds the run's lock and offers d1 (found on one of its pages) and a new URL.
+    let aDone = false;
+    const a = enqueueLocked(run, [c(1), c(2)], 100).finally(() => { aDone = true; });
+    const aLocked = async () => (await tdb.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`))[0].n > 0;
+    for (let i = 0; i < 200 && !aDone && !(await aLocked()); i++) await new Promise((r) => setTimeout(r, 10));
+    // B asks for the run's lock while A is inside its enqueue: had A's INSERT waited for B's row, PostgreSQL would
+    // abort one of them with "deadlock detected" after deadlock_timeout.
+    const bLocked = lockRun(b.manager, run);
+    assert.equal(await a, 1, 'd2 is new; d1 is known');
+    await bLocked;
+    await b.commitTransaction();
+  } finally {
+    if (b.isTransactionActive) await b.rollbackTransaction();
+    await b.release();
+  }
+  const rows: Array<{ url_hash: string; status: string }> = await tdb.db.query(`SELECT url_hash, status FROM frontier WHERE run_id = $1 ORDER BY url_hash`, [run]);
+  assert.deepEqual(rows.map((r) => ({ ...r })), [{ url_hash: 'd1', status: 'done' }, { url_hash: 'd2', status: 'queued' }]);
 });
