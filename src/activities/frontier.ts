@@ -213,14 +213,12 @@ export async function adopt(tx: Queryable, runId: string, token: string, items: 
     [runId, token, items.map((i) => i.urlHash)],
   ));
   for (const r of taken) held.set(r.url_hash, r.depth);
-  const [existing] = await tx.query(`SELECT array_agg(url_hash) AS hashes FROM frontier WHERE run_id = $1 AND url_hash = ANY($2)`, [runId, items.map((i) => i.urlHash)]);
-  const present = new Set<string>(existing?.hashes ?? []);
-  const missing = items.filter((i) => !present.has(i.urlHash));
-  if (missing.length > 0) {
-    await enqueue(tx, runId, missing, maxPages, token);
+  // The rest: enqueue inserts, claimed by the token, only those not in the frontier (it reads which are).
+  const rest = items.filter((i) => !held.has(i.urlHash));
+  if (rest.length > 0 && (await enqueue(tx, runId, rest, maxPages, token)) > 0) {
     const rows: Array<{ url_hash: string; depth: number }> = await tx.query(
       `SELECT url_hash, depth FROM frontier WHERE run_id = $1 AND claim_token = $2 AND status = 'claimed' AND url_hash = ANY($3)`,
-      [runId, token, missing.map((i) => i.urlHash)],
+      [runId, token, rest.map((i) => i.urlHash)],
     );
     for (const r of rows) held.set(r.url_hash, r.depth);
   }
