@@ -21,10 +21,16 @@ export function nearDuplicateClusters(
   threshold = NEAR_DUPLICATE_SIMILARITY,
 ): Array<{ urls: string[]; minSimilarity: number }> {
   const bands = [[0, 9], [9, 18], [18, 27], [27, 36], [36, 45], [45, 54], [54, 64]];
-  // Each hash as a 64-character bit string (for band keys) and as two 32-bit halves (for the bit distance).
-  const bits = pages.map((p) => BigInt(`0x${p.simhash}`).toString(2).padStart(64, '0'));
+  // Each hash as two 32-bit halves: band keys (bits start..end-1, bit 0 the most significant) and the bit distance
+  // are read from them, with no string or BigInt per page and band.
   const hi = pages.map((p) => parseInt(p.simhash.slice(0, 8), 16));
   const lo = pages.map((p) => parseInt(p.simhash.slice(8, 16), 16));
+  const bandKey = (i: number, start: number, end: number): number => {
+    // The 64 bits as hi:lo, shifted so that bit end-1 is the lowest; the mask keeps the band's end-start (≤ 10) bits,
+    // so what a 32-bit shift drops above them does not matter.
+    const bits = end <= 32 ? hi[i] >>> (32 - end) : start < 32 ? (hi[i] << (end - 32)) | (lo[i] >>> (64 - end)) : lo[i] >>> (64 - end);
+    return bits & ((1 << (end - start)) - 1);
+  };
   const maxDiff = Math.floor(64 * (1 - threshold) + 1e-9);
   const parent = pages.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
@@ -33,17 +39,18 @@ export function nearDuplicateClusters(
   const checked = new Set<number>();
   const pairSims: Array<[number, number, number]> = [];
   for (const [start, end] of bands) {
-    const buckets = new Map<string, number[]>();
-    bits.forEach((b, i) => {
-      const key = b.slice(start, end);
+    const buckets = new Map<number, number[]>();
+    for (let i = 0; i < pages.length; i++) {
+      const key = bandKey(i, start, end);
       const list = buckets.get(key);
       if (list) list.push(i);
       else buckets.set(key, [i]);
-    });
+    }
     for (const list of buckets.values()) {
       for (let x = 0; x < list.length; x++) {
         for (let y = x + 1; y < list.length; y++) {
-          const [i, j] = [list[x], list[y]];
+          const i = list[x];
+          const j = list[y];
           const diff = popcount32((hi[i] ^ hi[j]) >>> 0) + popcount32((lo[i] ^ lo[j]) >>> 0);
           if (diff > maxDiff) continue;
           const key = i * pages.length + j;
