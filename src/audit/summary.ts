@@ -47,6 +47,15 @@ function rank(a: Ranked, b: Ranked): number {
 }
 
 /**
+ * Which of one chunk of findings (`firstOrdinal` the ordinal of the first) can be among the summary's top entries: its
+ * best SUMMARY_SITE_ISSUES by the summary's rank, which is a total order, so no other finding of the chunk can make the
+ * top list. Their indices; summarize reads page and source lists for these only.
+ */
+export function topCandidates(issues: readonly SiteIssue[], firstOrdinal: number): number[] {
+  return issues.map((s, k) => ({ s, i: firstOrdinal + k })).sort(rank).slice(0, SUMMARY_SITE_ISSUES).map((r) => r.i - firstOrdinal);
+}
+
+/**
  * Counts and top entries of a run's site findings, fed one chunk at a time: summarize writes each check's findings to
  * the database as they come and keeps only this (a 100k-page site has thousands of findings with up to a thousand
  * sources each). `add` takes each finding's position in the run's order (its ordinal), which breaks ties in the top list.

@@ -1,7 +1,7 @@
 // The run summary stays bounded whatever the number and size of site findings (it is also the workflow result).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildSummary, SiteIssueTally, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
+import { buildSummary, SiteIssueTally, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES, topCandidates } from '../../src/audit/summary';
 import { mulberry32 } from '../fixtures/random';
 import type { SiteIssue } from '../../src/workflows/contracts';
 
@@ -88,4 +88,14 @@ test('a tally fed chunk by chunk gives the summary of the whole list (ties broke
   gapped.add(issues.slice(0, 700), 0);
   gapped.add(issues.slice(700), 1 << 24);
   assert.deepEqual(buildSummary({ ...base, siteIssues: gapped }), whole);
+  // Lists only for each chunk's top candidates (what summarize reads back for a check inserted by PostgreSQL): the
+  // same summary; the other findings come with counts and no lists.
+  const listless = new SiteIssueTally();
+  for (const [from, to, first] of [[0, 700, 0], [700, 1_500, 1 << 24]] as const) {
+    const chunk = issues.slice(from, to);
+    const keep = new Set(topCandidates(chunk, first));
+    assert.equal(keep.size, SUMMARY_SITE_ISSUES);
+    listless.add(chunk.map((s, k) => (keep.has(k) ? s : { ...s, pages: [], ...(s.sources ? { sources: [] } : {}) })), first);
+  }
+  assert.deepEqual(buildSummary({ ...base, siteIssues: listless }), whole);
 });

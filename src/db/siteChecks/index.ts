@@ -15,7 +15,7 @@ import { PAGINATION_QUERIES, paginationBroken } from './pagination';
 import { SITEMAP_QUERIES, notInSitemap, robotsTxt, sitemapEntries, sitemapMultiple } from './sitemap';
 import { STRUCTURE_QUERIES, deepPage, orphanPage } from './structure';
 import type { Db, SiteCheck, SiteQuery } from './types';
-import { SUMMARY_LIST_CAP } from '../../audit/summary';
+import { SUMMARY_LIST_CAP, topCandidates } from '../../audit/summary';
 import { deleteIssuesFromCheck, replaceCheckIssues, replaceCheckIssuesFromSelect, type TxDb } from '../repositories/siteIssues';
 
 export type { Db, SiteCheck, SiteQuery } from './types';
@@ -112,8 +112,9 @@ const SLOWEST_FIRST = new Set([brokenInternalLink.name, deepPage.name, internalL
 /**
  * Runs every site check and stores its findings in site_issues, each check replaced in its own transaction; checks
  * with `issueRows` (the link findings, whose source lists are the large ones) are inserted by PostgreSQL itself, so the
- * full lists are never in the worker's memory: `onFindings` sees each check's findings once (capped lists, full counts
- * for those) with the ordinal of its first (the summary's tally), `onCheckDone` each check's wall time. Findings of
+ * full lists are never in the worker's memory: `onFindings` sees each check's findings once with the ordinal of its
+ * first (the summary's tally): full counts, and capped lists for those that can make the summary's top entries (for
+ * the others of an inserted check, no lists), `onCheckDone` each check's wall time. Findings of
  * checks the registry no longer has are dropped.
  */
 export async function storeSiteIssues(
@@ -130,7 +131,7 @@ export async function storeSiteIssues(
   await Promise.all(order.map(({ check, k }) => limit(async () => {
     const started = performance.now();
     await (check.issueRows
-      ? replaceCheckIssuesFromSelect(checkDb, runId, k, check.issueRows, SUMMARY_LIST_CAP, onFindings)
+      ? replaceCheckIssuesFromSelect(checkDb, runId, k, check.issueRows, SUMMARY_LIST_CAP, onFindings, topCandidates)
       : replaceCheckIssues(checkDb, runId, k, async function* (tx) { yield await check.run(tx, runId); }, onFindings));
     onCheckDone(check.name, Math.round(performance.now() - started));
   })));
