@@ -299,7 +299,7 @@ async function main(): Promise<void> {
       startSiteProcess(pages),
       !needStack ? Promise.resolve('') : external?.bundle ? Promise.resolve(external.bundle) : buildBundle(path.join(work, 'workflow-bundle.js')),
       needStack && !external ? startTemporalDevServer({ log, ui: false, ...(cli ? { executable: cli } : {}) }) : Promise.resolve(null),
-      needStack && !external ? startLocalPostgres({ relaxedDurability: false, log, ...(profile ? { serverSettings: PG_STAT_STATEMENTS } : {}) }) : Promise.resolve(null),
+      needStack && !external ? startLocalPostgres({ relaxedDurability: false, log, ...(process.env.BENCH_PG_DIR ? { dataDir: process.env.BENCH_PG_DIR, persistent: true } : {}), ...(profile ? { serverSettings: PG_STAT_STATEMENTS } : {}) }) : Promise.resolve(null),
     ]);
     site = s;
     temporal = server;
@@ -353,7 +353,8 @@ async function main(): Promise<void> {
               result = await runPhase(pipelineInput(st, site.origin, pages, url, site.pid));
               if (statements) result.pgStatements = await statements.read();
             } finally {
-              await dropDatabase(adminUrl, dbName).catch(() => {});
+              if (!process.env.BENCH_PG_DIR) await dropDatabase(adminUrl, dbName).catch(() => {});
+              else console.log(`kept database ${dbName} in ${process.env.BENCH_PG_DIR}`);
             }
           } else {
             result = await runPhase({ kind: 'baseline', mode: variant as 'plain' | 'analyze' | 'fetcher', origin: site.origin, pages, fetchRetries });
