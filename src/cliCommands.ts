@@ -1,8 +1,10 @@
 // `sitesweep batch|report|compare|export|cancel|runs|worker|api`: what the HTTP API does, from the command line. Each
 // is a thin call to the service the API route calls (src/api/runService.ts, batches.ts, reports.ts), so validation,
 // errors and results are the same; a refusal is a DomainError, which main() prints as one line (exit 2, or 1 when unavailable).
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
@@ -19,6 +21,7 @@ import { openDatabase } from './db/dataSource';
 import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
 import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
+import { needsWorkerMemorySettings, workerMemoryEnv } from './workerMemory';
 
 /** What `bringUp` in cli.ts returns that these commands use (a stack, migrations and an in-process worker). */
 export interface RunningStack {
@@ -233,10 +236,29 @@ async function serveCommand(which: 'worker' | 'api', o: Record<string, any>): Pr
   }
   if (o.port !== undefined) process.env.API_PORT = String(o.port);
   if (o.host !== undefined) process.env.API_HOST = o.host;
+  // A worker runs with the memory settings `npm run worker` gives it, which only a new process can take.
+  if (which === 'worker' && needsWorkerMemorySettings()) return runAgainWithWorkerMemory();
   // These modules start on load and exit the process themselves (SIGTERM/SIGINT drain and stop).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(which === 'worker' ? './worker' : './api/server');
   return new Promise<number>(() => {});
+}
+
+/**
+ * This command once more, in a child process with the worker's memory settings (src/workerMemory.ts): the same node
+ * flags (tsx's loader when run from source) and arguments, stdio shared; its exit code is this process's. The first
+ * SIGINT/SIGTERM is passed on, so the worker drains (it ignores the copy a terminal's Ctrl-C also sends it); a second
+ * one stops it at once.
+ */
+function runAgainWithWorkerMemory(): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: workerMemoryEnv() });
+  let signals = 0;
+  const forward = (signal: NodeJS.Signals) => child.kill(++signals === 1 ? signal : 'SIGKILL');
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
+  });
 }
 
 const RUN_ID = '<runId>';

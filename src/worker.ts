@@ -9,6 +9,12 @@ import { connectWorker } from './temporal/connection';
 import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
 import { installSdkRuntime } from './temporal/runtime';
+import { needsWorkerMemorySettings } from './workerMemory';
+
+// Started again by `sitesweep worker` with the memory settings (src/workerMemory.ts): that parent passes SIGINT/SIGTERM
+// on, and a terminal's Ctrl-C or a service manager signals this process directly too. The SDK drains on the first and
+// then stops listening, so a second copy would end the process mid-drain: listening here keeps it from doing so.
+if (!needsWorkerMemorySettings()) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
 
 async function run() {
   const config = loadConfig();

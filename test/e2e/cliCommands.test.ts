@@ -3,11 +3,12 @@
 // is one line naming the field and exit 2.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { getFreePort } from '../../src/stack';
+import { WORKER_MALLOC_ARENA_MAX, WORKER_NODE_FLAGS } from '../../src/workerMemory';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { cliResult, spawnCli as spawnHelperCli } from '../helpers/cli';
 import { createTestDatabase, requireEnv, uid, waitFor, type TestDb } from '../helpers/stack';
@@ -30,6 +31,18 @@ function spawnCli(args: string[], extra: Record<string, string> = {}): ChildProc
   const child = spawnHelperCli(args, env(extra));
   children.push(child);
   return child;
+}
+
+/** Processes whose parent is `pid` (from /proc/<pid>/stat: the field after the parenthesised command is the state, then the ppid). */
+function childPids(pid: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false; // ended meanwhile
+    }
+  }).map(Number);
 }
 
 function cli(args: string[], extra: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -136,6 +149,13 @@ test('worker and api subcommands serve a run started over HTTP; cancel stops a r
   const api = spawnCli(['api', '--port', String(port)], extra);
   const base = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 30_000, 250);
+  // The worker runs in a process of its own, started with the memory settings `npm run worker` gives it.
+  const workerEnv = await waitFor(async () => {
+    const pid = childPids(worker.pid!)[0];
+    return pid === undefined ? null : new Map(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  }, 30_000, 100);
+  assert.equal(workerEnv.get('MALLOC_ARENA_MAX'), WORKER_MALLOC_ARENA_MAX);
+  assert.ok(workerEnv.get('NODE_OPTIONS')?.startsWith(WORKER_NODE_FLAGS.join(' ')), workerEnv.get('NODE_OPTIONS'));
   // Crawl-delay of 1 s: twenty pages take at least 19 s, time enough for a CLI process to start and cancel even on a
   // loaded machine (eight pages were not: the run sometimes ended first).
   const res = await fetch(`${base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: site.origin, options: { maxPages: 20, crawlDelayMs: 1000 } }) });

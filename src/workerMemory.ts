@@ -1,0 +1,31 @@
+// The memory settings of a long-lived worker process (README, "Running N workers"): fewer glibc malloc arenas, and a
+// bounded old generation and young generation for V8's main thread. Both must be set before the process starts: `npm
+// run worker`, the Docker image and the compose file set them on their command lines (a test keeps those equal to
+// these), and `sitesweep worker` starts itself once more with them.
+
+/** glibc: without it every thread of the worker (analysis pool, Temporal's core) grows its own arena (~40 MB more RSS). */
+export const WORKER_MALLOC_ARENA_MAX = '2';
+
+/** V8 flags of the worker's main thread: old generation bound, 8 MB semi-spaces. */
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=156', '--max-semi-space-size=8'] as const;
+
+/** Set in the environment of a process started with the settings, so it does not start itself again. */
+const MARK = 'SITESWEEP_WORKER_MEMORY';
+
+/** Whether this process still has to be started again with the worker's memory settings. */
+export function needsWorkerMemorySettings(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[MARK] !== '1';
+}
+
+/**
+ * The environment of a worker process with the settings: MALLOC_ARENA_MAX unless the user set one, and the V8 flags
+ * ahead of the user's NODE_OPTIONS (the later flag wins, so a user's own bound still applies).
+ */
+export function workerMemoryEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? WORKER_MALLOC_ARENA_MAX,
+    NODE_OPTIONS: [...WORKER_NODE_FLAGS, env.NODE_OPTIONS ?? ''].join(' ').trim(),
+    [MARK]: '1',
+  };
+}

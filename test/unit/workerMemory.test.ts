@@ -1,0 +1,31 @@
+// The worker's memory settings live in src/workerMemory.ts; the command lines that cannot import them (npm script,
+// image, compose file) must say the same.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { needsWorkerMemorySettings, WORKER_MALLOC_ARENA_MAX, WORKER_NODE_FLAGS, workerMemoryEnv } from '../../src/workerMemory';
+
+const ROOT = path.join(__dirname, '..', '..');
+const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
+
+test('npm run worker, the image and the compose file start workers with the same memory settings', () => {
+  const script = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.worker;
+  assert.ok(script.includes(`MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${WORKER_MALLOC_ARENA_MAX}}`), script);
+  assert.ok(script.includes(`NODE_OPTIONS="${WORKER_NODE_FLAGS.join(' ')} \${NODE_OPTIONS:-}"`), script);
+  assert.match(read('Dockerfile'), new RegExp(`^ENV MALLOC_ARENA_MAX=${WORKER_MALLOC_ARENA_MAX}$`, 'm'));
+  const command = /^\s+command: (\[.*"dist\/src\/worker\.js"\])$/m.exec(read('docker-compose.yml'));
+  assert.ok(command, 'the compose worker command');
+  assert.deepEqual(JSON.parse(command[1]), ['node', ...WORKER_NODE_FLAGS, 'dist/src/worker.js']);
+});
+
+test('the environment of a worker started again: the settings, the user\'s own NODE_OPTIONS after them, once', () => {
+  const env = workerMemoryEnv({ NODE_OPTIONS: '--max-old-space-size=512', PATH: '/bin' });
+  assert.equal(env.NODE_OPTIONS, `${WORKER_NODE_FLAGS.join(' ')} --max-old-space-size=512`);
+  assert.equal(env.MALLOC_ARENA_MAX, WORKER_MALLOC_ARENA_MAX);
+  assert.equal(env.PATH, '/bin');
+  assert.equal(workerMemoryEnv({ MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX, '4');
+  assert.equal(workerMemoryEnv({}).NODE_OPTIONS, WORKER_NODE_FLAGS.join(' '));
+  assert.equal(needsWorkerMemorySettings({}), true);
+  assert.equal(needsWorkerMemorySettings(env), false);
+});
