@@ -186,11 +186,12 @@ export function createAuditActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const { runId, executionId, claimToken, options } = input;
       const signal = ctx.cancellationSignal;
-      const { urls, held, retryInMs } = await untilDatabaseAnswers(() => claim(db, runId, claimToken, Math.max(1, options.auditBatchSize)), signal, claimToken);
-      if (urls.length === 0) return { claimed: held, deferred: 0, enqueued: 0, retryInMs, ...(await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken)) };
+      const dbWait: DatabaseWait = { steps: 0 };
+      const { urls, held, retryInMs } = await untilDatabaseAnswers(() => claim(db, runId, claimToken, Math.max(1, options.auditBatchSize)), signal, claimToken, dbWait);
+      if (urls.length === 0) return { claimed: held, deferred: 0, enqueued: 0, retryInMs, ...(await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken, dbWait)) };
       if (ctx.info.attempt > 1) log.info({ claimToken, remaining: urls.length, attempt: ctx.info.attempt }, 'resuming crawl batch');
 
-      const run = await untilDatabaseAnswers(() => loadRunContext(deps, runId), signal, claimToken);
+      const run = await untilDatabaseAnswers(() => loadRunContext(deps, runId), signal, claimToken, dbWait);
       const crawlDelayMs = Math.min(
         MAX_CRAWL_DELAY_MS,
         Math.max(options.crawlDelayMs ?? 0, options.respectRobots ? run.robots.crawlDelayMs(options.userAgent) ?? 0 : 0),
@@ -211,7 +212,7 @@ export function createAuditActivities(deps: ActivityDeps) {
 
       let persisted = 0;
       let enqueued = 0;
-      const beat = () => ctx.heartbeat({ claimToken, persisted } satisfies CrawlHeartbeat);
+      const beat = () => ctx.heartbeat(crawlHeartbeat(claimToken, persisted, dbWait));
       // Pages may wait in the shared politeness gate, or a chunk may wait for the database, longer than the heartbeat
       // timeout: keep heartbeating while the activity is alive. A dead process stops these, which is the point.
       const keepAlive = setInterval(beat, Math.max(500, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
@@ -259,7 +260,7 @@ export function createAuditActivities(deps: ActivityDeps) {
       };
       const writeChunk = async (chunk: PageRecord[]) => {
         const endTimer = persistBatchSeconds.startTimer();
-        enqueued += await untilDatabaseAnswers(() => persistChunk(db, target, chunk, options, scope, adopted), signal, claimToken);
+        enqueued += await untilDatabaseAnswers(() => persistChunk(db, target, chunk, options, scope, adopted), signal, claimToken, dbWait);
         endTimer();
         persisted += chunk.length;
       };
@@ -296,7 +297,7 @@ export function createAuditActivities(deps: ActivityDeps) {
           if (topping || frontierDry || signal.aborted || limit.pendingCount > 0) return;
           const room = Math.max(1, options.auditBatchSize) * TOP_UP_FACTOR - total;
           if (room <= 0 || Date.now() - startedAt > TOP_UP_FOR_MS) return;
-          topping = untilDatabaseAnswers(() => claimMore(db, runId, claimToken, Math.min(room, Math.max(1, options.auditBatchSize))), signal, claimToken)
+          topping = untilDatabaseAnswers(() => claimMore(db, runId, claimToken, Math.min(room, Math.max(1, options.auditBatchSize))), signal, claimToken, dbWait)
             .then((more) => {
               total += more.length;
               toppedUp += more.length;
@@ -344,8 +345,8 @@ export function createAuditActivities(deps: ActivityDeps) {
         notify();
         await writer;
         if (signal.aborted) throw signal.reason ?? new Error('cancelled');
-        const deferredCount = await untilDatabaseAnswers(() => defer(db, runId, claimToken, deferred, crawl.breaker?.cooldownMs ?? 30_000), signal, claimToken);
-        const counters = await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken);
+        const deferredCount = await untilDatabaseAnswers(() => defer(db, runId, claimToken, deferred, crawl.breaker?.cooldownMs ?? 30_000), signal, claimToken, dbWait);
+        const counters = await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken, dbWait);
         return { claimed: held + toppedUp, deferred: deferredCount, enqueued, retryInMs: null, ...counters };
       } finally {
         auditing = false;
@@ -367,22 +368,43 @@ export function createAuditActivities(deps: ActivityDeps) {
   };
 }
 
+/** How many of one crawl activity's database steps are retrying: while any is, its heartbeats say it waits. */
+interface DatabaseWait {
+  steps: number;
+}
+
+/** The heartbeat details of a crawl activity: waiting for the database while a step retries, else its progress. */
+function crawlHeartbeat(claimToken: string, persisted: number, wait: DatabaseWait): CrawlHeartbeat {
+  return wait.steps > 0 ? { claimToken, persisted: -1, waitingForDatabase: true } : { claimToken, persisted };
+}
+
 /**
  * Runs a database step, retrying while the database does not answer (an outage delays the batch, it never turns its
- * pages into failures), heartbeating so Temporal knows the activity is alive, up to PERSIST_STALL_MAX_MS.
+ * pages into failures), heartbeating so Temporal knows the activity is alive, up to PERSIST_STALL_MAX_MS. `wait`
+ * counts the step while it retries, so the activity's other heartbeats (its keep-alive) say it waits too: Temporal
+ * sends the latest details once per throttle interval, and a progress beat sent last used to hide the wait.
  */
-async function untilDatabaseAnswers<T>(step: () => Promise<T>, signal: AbortSignal, claimToken: string): Promise<T> {
+async function untilDatabaseAnswers<T>(step: () => Promise<T>, signal: AbortSignal, claimToken: string, wait: DatabaseWait): Promise<T> {
   const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await step();
-    } catch (err) {
-      if (signal.aborted || Date.now() - started > PERSIST_STALL_MAX_MS) throw err;
-      const ctx = Context.current();
-      ctx.log.warn('database step failed; retrying', { claimToken, attempt, error: (err as Error).message });
-      ctx.heartbeat({ claimToken, persisted: -1, waitingForDatabase: true } satisfies CrawlHeartbeat);
-      await sleep(Math.min(10_000, 250 * 2 ** attempt), signal);
+  let waiting = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (signal.aborted || Date.now() - started > PERSIST_STALL_MAX_MS) throw err;
+        if (!waiting) {
+          waiting = true;
+          wait.steps++;
+        }
+        const ctx = Context.current();
+        ctx.log.warn('database step failed; retrying', { claimToken, attempt, error: (err as Error).message });
+        ctx.heartbeat(crawlHeartbeat(claimToken, -1, wait));
+        await sleep(Math.min(10_000, 250 * 2 ** attempt), signal);
+      }
     }
+  } finally {
+    if (waiting) wait.steps--;
   }
 }
 

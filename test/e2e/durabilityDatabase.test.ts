@@ -41,7 +41,9 @@ after(async () => {
 
 test('PostgreSQL stopped mid-run for 10 s: the run completes, every page persisted exactly once, no worker restart', async () => {
   const t0 = Date.now();
-  const config = testConfig({ DATABASE_URL: pg.url, PERSIST_RETRY_MAX_MS: '2000' });
+  // A 4 s heartbeat timeout: Temporal sends an activity's latest heartbeat at most every 0.8 × that (24 s at the
+  // default 30 s), so within the 10 s outage the server sees one whatever was sent just before it.
+  const config = testConfig({ DATABASE_URL: pg.url, PERSIST_RETRY_MAX_MS: '2000', AUDIT_HEARTBEAT_TIMEOUT_MS: '4000' });
   worker = await startTestWorker(config, workerDb);
   client = await connectTestClient(config);
   const started = await startSiteRun(
