@@ -258,6 +258,11 @@ function runAgainWithWorkerMemory(): Promise<number> {
   process.on('SIGTERM', forward);
   return new Promise<number>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
+    // Not started at all (no such executable, no memory): say so instead of waiting for an exit that never comes.
+    child.once('error', (err) => {
+      process.stderr.write(`sitesweep worker: could not start the worker process: ${err.message}\n`);
+      resolve(1);
+    });
   });
 }
 
