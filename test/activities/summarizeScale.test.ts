@@ -188,11 +188,13 @@ describe('summarize at scale', () => {
   });
 
   test('click depth: levels read bottom-up give every page the depth a top-down breadth-first search gives', async () => {
-    // A wide first level (300 pages linking each other), then a chain of 5 pages off its first page, and an orphan:
-    // level 2 is read bottom-up (300 pages in the level, 6 left unreached), the chain's levels top-down again.
+    // A wide first level (300 pages linking each other), then a chain of 5 pages off its first page, and 100 orphans:
+    // level 2 is read bottom-up (300 pages in the level, 105 left unreached), the chain's levels top-down again (1 page
+    // in the level, 104 unreached: under the direction switch).
     const chainRun = await newRun('chain');
     const urls = ['http://chain.test/', ...Array.from({ length: 300 }, (_, i) => `http://chain.test/p/${i + 1}`),
-      ...Array.from({ length: 5 }, (_, i) => `http://chain.test/c/${i + 1}`), 'http://chain.test/orphan'];
+      ...Array.from({ length: 5 }, (_, i) => `http://chain.test/c/${i + 1}`), 'http://chain.test/orphan',
+      ...Array.from({ length: 99 }, (_, i) => `http://chain.test/o/${i + 1}`)];
     await tdb.db.query(
       `INSERT INTO page_audits (run_id, url_hash, url, status, status_code, depth, indexable, noindex, execution_id)
        SELECT $1, md5(u), u, 'ok', 200, 1, true, false, $3 FROM unnest($2::text[]) u`,
@@ -217,13 +219,13 @@ describe('summarize at scale', () => {
     let bottomUpLevels = 0;
     const counting = {
       query: (sql: string, params?: unknown[]) => {
-        if (sql.includes('to_hash = ANY')) bottomUpLevels++;
+        if (sql.includes('LATERAL')) bottomUpLevels++;
         return tdb.db.query(sql, params);
       },
     };
     const depthsOf = async (m: Map<string, number>) => {
       const rows: Array<{ url: string; url_hash: string }> = await tdb.db.query(`SELECT url, url_hash FROM page_audits WHERE run_id = $1`, [chainRun]);
-      return Object.fromEntries(rows.filter((r) => !r.url.includes('/p/')).map((r) => [r.url, m.get(r.url_hash) ?? null]));
+      return Object.fromEntries(rows.filter((r) => !r.url.includes('/p/') && !r.url.includes('/o/')).map((r) => [r.url, m.get(r.url_hash) ?? null]));
     };
     const expected = {
       'http://chain.test/': 0, 'http://chain.test/c/1': 2, 'http://chain.test/c/2': 3, 'http://chain.test/c/3': 4,
@@ -234,12 +236,15 @@ describe('summarize at scale', () => {
     assert.deepEqual(await depthsOf(mixed), expected);
     assert.deepEqual(await depthsOf(await clickDepths(tdb.db, chainRun, { bottomUp: false })), expected);
     assert.ok([...Array(300).keys()].every((i) => mixed.get(md5Hex(`http://chain.test/p/${i + 1}`)) === 1));
+    assert.ok([...Array(99).keys()].every((i) => !mixed.has(md5Hex(`http://chain.test/o/${i + 1}`))));
 
     // And on the 5,000-page run with 40 links per page, both directions agree on every page.
     const pages: Array<{ url_hash: string }> = await tdb.db.query(`SELECT url_hash FROM page_audits WHERE run_id = $1`, [bigRun]);
     const at = (m: Map<string, number>) => pages.map((p) => m.get(p.url_hash) ?? -1);
     const topDown = await clickDepths(tdb.db, bigRun, { bottomUp: false });
-    assert.deepEqual(at(await clickDepths(tdb.db, bigRun)), at(topDown));
+    bottomUpLevels = 0;
+    assert.deepEqual(at(await clickDepths(counting, bigRun)), at(topDown));
+    assert.ok(bottomUpLevels >= 1, 'a level of the 5,000-page run is read bottom-up');
     assert.ok(new Set(at(topDown)).size >= 4, `depths ${[...new Set(at(topDown))]}`);
   });
 
