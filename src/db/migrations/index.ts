@@ -9,6 +9,7 @@ import { AiProviderBatches1700000011000 } from './1700000011000-AiProviderBatche
 import { SitemapDuplicates1700000013000 } from './1700000013000-SitemapDuplicates';
 import { LeanPageLinks1700000015000 } from './1700000015000-LeanPageLinks';
 import { ImageSizes1700000016000 } from './1700000016000-ImageSizes';
+import { NofollowLinksIndex1700000017000 } from './1700000017000-NofollowLinksIndex';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   SitemapDuplicates1700000013000,
   LeanPageLinks1700000015000,
   ImageSizes1700000016000,
+  NofollowLinksIndex1700000017000,
 ];

@@ -64,7 +64,15 @@ export const internalLinkToRedirect = linkTargetCheck(
   `'HTTP ' || status_code || CASE WHEN coalesce(final_url, '') <> '' THEN ' → ' || final_url ELSE '' END`,
 );
 
-/** rel=nofollow links to indexable pages of the site. */
-export const nofollowToIndexable = linkTargetCheck('nofollow_to_indexable', `t.status = 'ok' AND t.status_code = 200 AND t.indexable`, `l.nofollow`, 'NULL::text');
+/**
+ * rel=nofollow links to indexable pages of the site. The targets are those of the run's nofollow links (by their partial
+ * index; few on most sites), not every indexable page with all its inlinks read to find the nofollow ones.
+ */
+export const nofollowToIndexable = linkTargetCheck(
+  'nofollow_to_indexable',
+  `t.status = 'ok' AND t.status_code = 200 AND t.indexable AND t.url_hash IN (SELECT n.to_hash FROM page_links n WHERE n.run_id = $1 AND n.nofollow)`,
+  `l.nofollow`,
+  'NULL::text',
+);
 
 export const LINK_QUERIES: SiteQuery[] = [brokenInternalLink, internalLinkToRedirect, nofollowToIndexable].map((c) => c.issueRows);
