@@ -33,7 +33,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/dataSource';
 import { createLogger } from '../src/logger';
 import { createDatabase, dropDatabase, findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type LocalPostgres, type TemporalDevServer } from '../src/stack';
-import { WORKER_MALLOC_ARENA_MAX, WORKER_NODE_FLAGS } from '../src/workerMemory';
+import { WORKER_MALLOC_ARENA_MAX, workerMemoryEnv } from '../src/workerMemory';
 import type { ProfileSummary } from './cpuProfile';
 import { siteProfile, type BenchSiteStats } from './fixtureSite';
 import type { PhaseInput, PhaseResult, PipelineSettings } from './phase';
@@ -119,9 +119,9 @@ function runPhase(input: PhaseInput): Promise<PhaseResult> {
   const args = ['--import', 'tsx', path.join(BENCH_DIR, 'phase.ts')];
   // The phase runs the worker as users do: the worker script, the image and the compose file set MALLOC_ARENA_MAX=2,
   // a 156 MB old generation and 8 MB semi-spaces for the worker's main thread (NODE_OPTIONS given to the bench comes
-  // after, so it wins). The baselines keep node's defaults.
-  const heap = input.kind === 'pipeline' ? { NODE_OPTIONS: [...WORKER_NODE_FLAGS, process.env.NODE_OPTIONS ?? ''].join(' ').trim() } : {};
-  const env = { MALLOC_ARENA_MAX: WORKER_MALLOC_ARENA_MAX, ...process.env, ...heap, BENCH_PHASE: JSON.stringify(input) };
+  // after, so it wins: workerMemoryEnv). The baselines keep node's defaults.
+  const base = input.kind === 'pipeline' ? workerMemoryEnv() : { MALLOC_ARENA_MAX: WORKER_MALLOC_ARENA_MAX, ...process.env };
+  const env = { ...base, BENCH_PHASE: JSON.stringify(input) };
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((resolve, reject) => {
     let result: PhaseResult | null = null;
