@@ -3,7 +3,7 @@
 //    (the per-host gate is shared by the worker process, src/crawl/politeness.ts);
 //  - perHostConcurrency caps the requests in flight to a host across batches;
 //  - the Fetcher's per-host circuit breaker (BREAKER_FAILURE_THRESHOLD / BREAKER_COOLDOWN_MS) opens after N
-//    consecutive failures of one host; its pages are deferred (back to the frontier, retried after the cool-down),
+//    consecutive failures of one host (a 500 is the page's own error and never counts); its pages are deferred (back to the frontier, retried after the cool-down),
 //    a run of another host going on at the same time is neither slowed nor refused, a host that comes back loses no
 //    page, and only a host that stays down has pages recorded as `circuit_open` (after MAX_DEFERS deferrals).
 import assert from 'node:assert/strict';
@@ -27,6 +27,8 @@ interface PoliteSite {
   peak(): number;
   /** 503 for every /p/ page while true. */
   down: boolean;
+  /** /p/k answers 500 (the page's own error, always) for k > n - erroring. */
+  erroring: number;
   robots: string | null;
   close(): Promise<void>;
 }
@@ -41,6 +43,7 @@ async function startPoliteSite(n: number, delayMs: number): Promise<PoliteSite> 
     hits,
     peak: () => peak,
     down: false,
+    erroring: 0,
     robots: null,
     close: async () => {
       server.closeAllConnections();
@@ -62,6 +65,7 @@ async function startPoliteSite(n: number, delayMs: number): Promise<PoliteSite> 
     if (path === '/') return send(200, 'text/html', page('Home', Array.from({ length: n }, (_, i) => `/p/${i + 1}`)));
     if (path.startsWith('/p/')) {
       if (site.down) return send(503, 'text/plain', 'unavailable');
+      if (Number(path.slice(3)) > n - site.erroring) return send(500, 'text/plain', 'internal error');
       inFlight++;
       peak = Math.max(peak, inFlight);
       setTimeout(() => {
@@ -201,6 +205,23 @@ describe('politeness and circuit breaking', () => {
     const concurrentMs = b.done.summary.durationMs as number;
     assert.ok(concurrentMs < baselineMs * 2 + 3_000, `healthy run took ${concurrentMs} ms beside the failing one vs ${baselineMs} ms alone`);
     console.log(JSON.stringify({ breaker: { threshold: 3, cooldownMs: 2500, pages: 12, circuitOpen: refused.length, http5xx: 12 - refused.length, requestsSent: sent, healthyAloneMs: baselineMs, healthyBesideFailingMs: concurrentMs } }));
+  });
+
+  test("a site's own 500 pages, even the last ones crawled, never open the circuit: nothing deferred, every attempt sent", async () => {
+    // The pages after the first three answer 500: once the good pages are done, only failing ones are left in flight,
+    // and their last attempts arrive one after another (threshold 3). A host that answers is up: no cool-down waits.
+    const s = await site(15, 5);
+    s.erroring = 12;
+    const runId = await startRun(s.origin, { auditBatchSize: 4, parallelBatches: 3, perHostConcurrency: 2 });
+    const { done, pages } = await finish(runId);
+    const p = pages.filter((x) => x.url.includes('/p/'));
+    assert.equal(p.length, 15);
+    assert.deepEqual(p.filter((x) => x.status === 'ok').map((x) => new URL(x.url).pathname).sort(), ['/p/1', '/p/2', '/p/3']);
+    assert.deepEqual(p.filter((x) => x.status !== 'ok').map((x) => x.failureReason), Array(12).fill('http_5xx'));
+    const [{ deferred }] = await tdb.db.query(`SELECT count(*)::int AS deferred FROM frontier WHERE run_id = $1 AND defers > 0`, [done.runId]);
+    assert.equal(deferred, 0, 'no URL was deferred by an open circuit');
+    for (let k = 4; k <= 15; k++) assert.equal(s.hits.filter((h) => h.path === `/p/${k}`).length, 3, `/p/${k}: every attempt sent (fetchRetries 2)`);
+    assert.ok(done.summary.durationMs < 2_500, `the run waited ${done.summary.durationMs} ms (a cool-down is 2,500)`);
   });
 
   test('a host that comes back after a short outage loses no page to the open circuit: deferred pages are audited', async () => {

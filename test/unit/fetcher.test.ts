@@ -327,6 +327,16 @@ void test("a URL's own 5xx retries do not open the breaker; only its last attemp
   assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, null, 'the circuit is still closed');
 });
 
+void test('500 answers are pages\' own errors: any number of them in a row leaves the circuit closed; 502/503/504 open it', async () => {
+  server.reset();
+  const f = makeFetcher({ allowPrivateTargets: true, breaker: { failureThreshold: 2, cooldownMs: 10_000 } });
+  for (let i = 0; i < 5; i++) assert.equal((await f.fetchPage(`${server.origin}/always-500`, base)).failureReason, 'http_5xx');
+  assert.equal(hits(server, '/always-500'), 5, 'each one sent');
+  assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, null, 'still closed after five 500s');
+  for (let i = 0; i < 2; i++) assert.equal((await f.fetchPage(`${server.origin}/always-503`, base)).failureReason, 'http_5xx');
+  assert.equal((await f.fetchPage(`${server.origin}/ok`, base)).failureReason, 'circuit_open', 'two 503s in a row open it');
+});
+
 void test('a failed half-open trial reopens the circuit at once; the URL reports circuit_open so the caller defers it', async () => {
   server.reset();
   const f = makeFetcher({ allowPrivateTargets: true, breaker: { failureThreshold: 2, cooldownMs: 300 } });
