@@ -37,6 +37,8 @@ export interface RobotsRules {
 const MAX_ROBOTS_CHARS = 500 * 1024;
 const MAX_INVALID_LINES = 100;
 const MAX_LINE_TEXT = 200;
+/** isAllowed answers remembered per parsed robots.txt (a few hundred KB at most). */
+const MAX_REMEMBERED_ANSWERS = 2048;
 
 const ALLOWED_DIRECTIVES: ReadonlySet<string> = new Set([
   'user-agent', 'allow', 'disallow', 'sitemap', 'crawl-delay', 'clean-param', 'host', 'request-rate',
@@ -182,6 +184,19 @@ export function parseRobots(robotsUrl: string, text: string | null, status: numb
     return t;
   };
 
+  const decide = (url: string, userAgent: string): boolean => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return true;
+    }
+    if (siteHostname !== null && u.hostname !== siteHostname) return true;
+    // robots-parser falls back from the token's group to '*' itself.
+    return robots.isAllowed(`${RULES_ORIGIN}${u.pathname}${u.search}`, tokenOf(userAgent)) !== false;
+  };
+  const answers = new Map<string, boolean>();
+
   return {
     status,
     found: true,
@@ -190,15 +205,15 @@ export function parseRobots(robotsUrl: string, text: string | null, status: numb
     invalidLines: invalid,
     invalidLineCount: invalidCount,
     isAllowed(url: string, userAgent: string): boolean {
-      let u: URL;
-      try {
-        u = new URL(url);
-      } catch {
-        return true;
-      }
-      if (siteHostname !== null && u.hostname !== siteHostname) return true;
-      // robots-parser falls back from the token's group to '*' itself.
-      return robots.isAllowed(`${RULES_ORIGIN}${u.pathname}${u.search}`, tokenOf(userAgent)) !== false;
+      // Every page asks about its scripts, styles and images, mostly the same few URLs site-wide: those are answered
+      // from a bounded memo instead of parsing each URL twice more (here and in robots-parser) on every page.
+      const key = `${userAgent}\n${url}`;
+      const known = answers.get(key);
+      if (known !== undefined) return known;
+      const allowed = decide(url, userAgent);
+      if (answers.size >= MAX_REMEMBERED_ANSWERS) answers.clear();
+      answers.set(key, allowed);
+      return allowed;
     },
     crawlDelayMs(userAgent: string): number | null {
       const seconds = robots.getCrawlDelay(tokenOf(userAgent));

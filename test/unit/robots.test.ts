@@ -155,3 +155,16 @@ void test('parseRobots: empty 200 body allows all', () => {
   assert.equal(r.found, true);
   assert.equal(r.isAllowed(u('/x'), UA), true);
 });
+
+void test('parseRobots: remembered answers stay per user agent and per URL, past the memo bound', () => {
+  const r = parseRobots(ROBOTS_URL, 'User-agent: Sitesweep\nDisallow: /a\n\nUser-agent: *\nDisallow: /b\n', 200);
+  for (let round = 0; round < 2; round++) {
+    assert.equal(r.isAllowed(u('/a/style.css'), UA), false);
+    assert.equal(r.isAllowed(u('/a/style.css'), 'OtherBot/1.0'), true);
+    assert.equal(r.isAllowed(u('/b/style.css'), UA), true);
+    assert.equal(r.isAllowed(u('/b/style.css'), 'OtherBot/1.0'), false);
+  }
+  // More distinct URLs than the memo holds: every answer is still the file's.
+  for (let i = 0; i < 5000; i++) assert.equal(r.isAllowed(u(`/${i % 2 ? 'a' : 'c'}/${i}.png`), UA), i % 2 === 0);
+  assert.equal(r.isAllowed(u('/a/style.css'), UA), false);
+});
