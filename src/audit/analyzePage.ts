@@ -14,7 +14,7 @@ import {
 } from './checks/response';
 import { FindingSink } from './checks/sink';
 import { documentBase, hostOfHref, normalize } from './checks/urls';
-import { collapsedWords, copyString, sha1Hex, simhash64, truncate } from './text';
+import { copyString, truncate, wordDigest } from './text';
 import { resolveThresholds, type Thresholds } from './thresholds';
 import { isSameSite } from './url';
 import type { FetchedPage, Finding, HreflangLink, Outlink } from './types';
@@ -150,8 +150,8 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   checkReferrerPolicy(sink, page, facts);
 
   const summary = checkTitleAndDescription(sink, facts, t);
-  const ws = collapsedWords(facts.mainText);
-  checkContent(sink, facts, summary, facts.mainText, ws.length, t);
+  const words = wordDigest(facts.mainText);
+  checkContent(sink, facts, summary, facts.mainText, words.count, t);
   checkDocument(sink, facts, t);
   checkReadability(sink, facts, t);
 
@@ -189,14 +189,14 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   result.noindex = idx.noindex;
   result.nofollow = idx.nofollow;
   result.indexable = !idx.noindex && !idx.expired && canon.selfOrMissing;
-  result.wordCount = ws.length;
+  result.wordCount = words.count;
   const h2 = facts.h2Texts.find((h) => h !== '');
   if (h2 !== undefined) result.h2 = copyString(truncate(h2, 300));
   if (facts.relNext !== null) result.relNext = normalize(facts.relNext, base);
   if (facts.relPrev !== null) result.relPrev = normalize(facts.relPrev, base);
-  if (ws.length > 0) {
-    result.contentHash = sha1Hex(ws.join(' '));
-    result.simhash = simhash64(ws);
+  if (words.count > 0) {
+    result.contentHash = words.contentHash;
+    result.simhash = words.simhash;
   }
   result.resources = ownResources(facts.resources, base, self === null ? '' : hostOfHref(self));
   result.hreflang = hreflang;

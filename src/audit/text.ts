@@ -146,6 +146,112 @@ export function collapsedWords(text: string): string[] {
   return spaceSeparatedWords(text.toLowerCase(), out, true) ? out : words(collapseWhitespace(text));
 }
 
+/** What a page keeps of its main text's words: how many, the sha1 of them joined by spaces, their SimHash. */
+export interface WordDigest {
+  count: number;
+  /** sha1Hex(words.join(' ')); null without words. */
+  contentHash: string | null;
+  /** simhash64(words); null without words. */
+  simhash: string | null;
+}
+
+// Per-thread scratch of wordDigest, grown as pages need: word hashes, and the UTF-8 of the joined words.
+let digestHashes = new Int32Array(4096);
+let digestBytes = new Uint8Array(64 * 1024);
+
+/**
+ * The digest of collapsedWords(text), in one scan and without the words themselves: each word is hashed (fnv1a) and
+ * its UTF-8 appended to one byte buffer as it is found, so no substring per word, no array and no joined string are
+ * made (on a 25 KB page they were ~3,000 strings, and half the cost of the words, hashes and SimHash). Text that
+ * collapsedWords reads with Intl.Segmenter (scripts without spaces) or through a BOM takes that path instead.
+ * Equal to the composition by construction and by test (test/unit/text.test.ts).
+ */
+export function wordDigest(text: string): WordDigest {
+  const lower = text.toLowerCase();
+  const n = lower.length;
+  let count = 0;
+  let bytes = 0;
+  let start = -1;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? lower.charCodeAt(i) : 32;
+    if (c >= 0x0e00 && (c === 0xfeff || isNoSpaceScriptChar(c))) return digestOf(collapsedWords(text));
+    if (!isSpace(c)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start < 0) continue;
+    let a = start;
+    let b = i;
+    start = -1;
+    while (a < b && !isWordChar(lower.charCodeAt(a))) a++;
+    while (b > a && !isWordChar(lower.charCodeAt(b - 1))) b--;
+    if (a === b) continue;
+    let ascii = false;
+    for (let j = a; j < b; j++) {
+      if (lower.charCodeAt(j) < 128) {
+        ascii = true;
+        break;
+      }
+    }
+    // Non-ASCII tokens made only of symbols (emoji, arrows) are not words.
+    if (!ascii && !HAS_WORD_CHAR.test(lower.slice(a, b))) continue;
+    if (count === digestHashes.length) {
+      const grown = new Int32Array(count * 2);
+      grown.set(digestHashes);
+      digestHashes = grown;
+    }
+    // At most 3 UTF-8 bytes per UTF-16 code unit, and the separating space.
+    if (bytes + (b - a) * 3 + 1 > digestBytes.length) {
+      const grown = new Uint8Array(Math.max(digestBytes.length * 2, bytes + (b - a) * 3 + 1));
+      grown.set(digestBytes.subarray(0, bytes));
+      digestBytes = grown;
+    }
+    if (count > 0) digestBytes[bytes++] = 32;
+    let h = 0x811c9dc5; // fnv1a, as simhash64 hashes each word
+    for (let j = a; j < b; j++) {
+      const u = lower.charCodeAt(j);
+      h ^= u;
+      h = Math.imul(h, 0x01000193);
+      if (u < 0x80) {
+        digestBytes[bytes++] = u;
+      } else if (u < 0x800) {
+        digestBytes[bytes++] = 0xc0 | (u >> 6);
+        digestBytes[bytes++] = 0x80 | (u & 63);
+      } else if (u >= 0xd800 && u <= 0xdbff && j + 1 < b && (lower.charCodeAt(j + 1) & 0xfc00) === 0xdc00) {
+        // A surrogate pair: one code point, 4 bytes; the low half is hashed as its own code unit on the next step.
+        const lo = lower.charCodeAt(j + 1);
+        const cp = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+        digestBytes[bytes++] = 0xf0 | (cp >> 18);
+        digestBytes[bytes++] = 0x80 | ((cp >> 12) & 63);
+        digestBytes[bytes++] = 0x80 | ((cp >> 6) & 63);
+        digestBytes[bytes++] = 0x80 | (cp & 63);
+        j++;
+        h ^= lo;
+        h = Math.imul(h, 0x01000193);
+      } else if (u >= 0xd800 && u <= 0xdfff) {
+        // A lone surrogate: UTF-8 has none; encoders write U+FFFD, as hashing the string would.
+        digestBytes[bytes++] = 0xef;
+        digestBytes[bytes++] = 0xbf;
+        digestBytes[bytes++] = 0xbd;
+      } else {
+        digestBytes[bytes++] = 0xe0 | (u >> 12);
+        digestBytes[bytes++] = 0x80 | ((u >> 6) & 63);
+        digestBytes[bytes++] = 0x80 | (u & 63);
+      }
+    }
+    digestHashes[count++] = h >>> 0;
+  }
+  if (count === 0) return { count: 0, contentHash: null, simhash: null };
+  return { count, contentHash: hash('sha1', digestBytes.subarray(0, bytes), 'hex'), simhash: simhashOfWordHashes(digestHashes, count) };
+}
+
+/** The digest of a list of words (the slow path of wordDigest, and its definition). */
+export function digestOf(ws: readonly string[]): WordDigest {
+  return ws.length === 0
+    ? { count: 0, contentHash: null, simhash: null }
+    : { count: ws.length, contentHash: sha1Hex(ws.join(' ')), simhash: simhash64(ws) };
+}
+
 export function countWords(text: string): number {
   return words(text).length;
 }
@@ -353,9 +459,14 @@ export function simhash64(ws: readonly string[]): string | null {
   // Int32Array, not Uint32Array: values stay small integers in the hot loops (same bits, so the same hashes).
   const wh = new Int32Array(ws.length);
   for (let i = 0; i < ws.length; i++) wh[i] = fnv1a(ws[i]);
+  return simhashOfWordHashes(wh, ws.length);
+}
+
+/** simhash64 of the words whose fnv1a hashes are wh[0, count) (count > 0). */
+function simhashOfWordHashes(wh: Int32Array, count: number): string {
   // The features (two 32-bit halves each): word 3-shingles, or the words themselves when there are fewer than 3.
-  const short = ws.length < 3;
-  const n = short ? wh.length : wh.length - 2;
+  const short = count < 3;
+  const n = short ? count : count - 2;
   const los = new Int32Array(n);
   const his = new Int32Array(n);
   for (let i = 0; i < n; i++) {

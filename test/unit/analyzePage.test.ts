@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import { analyzePage, simhashSimilarity } from '../../src/audit/analyzePage';
 import { descriptionPixelWidth, textPixelWidth, titlePixelWidth } from '../../src/audit/pixelWidth';
 import {
-  charLength, collapsedWords, collapseWhitespace, copyString, countWords, englishSyllables, fleschReadingEase, hasNoSpaceScript, isSpace, simhash64, words,
+  charLength, collapsedWords, collapseWhitespace, copyString, countWords, digestOf, englishSyllables, fleschReadingEase, hasNoSpaceScript, isSpace, simhash64, wordDigest, words,
 } from '../../src/audit/text';
 import type { FetchedPage } from '../../src/audit/types';
 
@@ -223,6 +223,30 @@ void describe('text helpers', () => {
     // Why the BOM case collapses first: lower-cased in place, the Σ before a BOM is not word-final.
     assert.deepEqual(collapsedWords('ΑΣ\ufeffΒ'), ['ας', 'β']);
     assert.deepEqual(words('ΑΣ\ufeffΒ'), ['ασ', 'β']);
+  });
+  void test('wordDigest = count, sha1 of the joined words and SimHash of collapsedWords, on any text', () => {
+    const same = (t: string, label = JSON.stringify(t).slice(0, 80)) => assert.deepEqual(wordDigest(t), digestOf(collapsedWords(t)), label);
+    const cases = [
+      '', '   ', '!!! ... ---', 'one', 'two words', 'The cat sat on the mat, and the dog sat too.',
+      "Don\u2019t stop \u2014 caf\u00e9 na\u00efve \u00fcber \u0416\u0443\u043a STRASSE Stra\u00dfe \u0130stanbul",
+      'emoji \ud83d\ude00 alone, word\ud83d\ude00glued, \u2192 arrows \u2190', 'lone \ud800 high, lone \udc00 low, x\ud800y',
+      'ΑΣ\ufeffΒ ΑΣ Β ΟΔΟΣ.', 'ภาษา\n\nไทย and  English', '日本語のテキスト and more', 'a\u200bb c\u180ed \u0085e \u00a0\u2028\u3000',
+      'x'.repeat(70_000), Array.from({ length: 9_000 }, (_, i) => `w${i % 97}`).join(' '),
+    ];
+    for (const t of cases) same(t);
+    // Random text over ASCII, Latin-1, Greek, Cyrillic, symbols, surrogates, whitespace and punctuation (the one-scan
+    // path), and the same with the chars that send it to collapsedWords (a BOM, scripts without spaces) now and then.
+    const alphabet = [...'abcXYZ019 .,;!?-\'"\t\n', '\u00e9', '\u00df', '\u03a3', '\u0416', '\u00a0', '\u2019', '\u2014', '\u3000', '\u2192', '\ud83d\ude00', '\ud800', '\udc00', '\u0130'];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    let onePass = 0;
+    for (let k = 0; k < 600; k++) {
+      const t = Array.from({ length: 1 + rnd(300) }, () => (k % 5 === 4 && rnd(50) === 0 ? ['\ufeff', '\u4e00', '\u0e01'][rnd(3)] : alphabet[rnd(alphabet.length)])).join('');
+      if (!t.includes('\ufeff') && !hasNoSpaceScript(t)) onePass++;
+      same(t, `random #${k}`);
+    }
+    assert.ok(onePass >= 480, `${onePass} of 600 random texts took the one-scan path`);
+    assert.deepEqual(wordDigest('Hello, World'), { count: 2, contentHash: '2aae6c35c94fcfb415dbe95f408b9ce91ee846ed', simhash: simhash64(['hello', 'world']) });
   });
   void test('fleschReadingEase: English only, enough words, sentences at . ! ? and line breaks', () => {
     const easy = Array.from({ length: 30 }, () => 'The cat sat on the mat.').join(' ');
