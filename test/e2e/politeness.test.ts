@@ -221,7 +221,6 @@ describe('politeness and circuit breaking', () => {
     const [{ deferred }] = await tdb.db.query(`SELECT count(*)::int AS deferred FROM frontier WHERE run_id = $1 AND defers > 0`, [done.runId]);
     assert.equal(deferred, 0, 'no URL was deferred by an open circuit');
     for (let k = 4; k <= 15; k++) assert.equal(s.hits.filter((h) => h.path === `/p/${k}`).length, 3, `/p/${k}: every attempt sent (fetchRetries 2)`);
-    assert.ok(done.summary.durationMs < 2_500, `the run waited ${done.summary.durationMs} ms (a cool-down is 2,500)`);
   });
 
   test('a host that comes back after a short outage loses no page to the open circuit: deferred pages are audited', async () => {
