@@ -97,17 +97,25 @@ function isNoSpaceScriptChar(c: number): boolean {
     || (c >= 0xaa60 && c <= 0xaa7f);
 }
 
+// The words' [start, end) offsets of the last scanWordRanges, two per word (grown as pages need).
+let wordRanges = new Int32Array(8192);
+/** Scratch grown beyond this for a huge page is dropped at the next call (each analysis thread keeps its own). */
+const MAX_KEPT_SCRATCH_BYTES = 1 << 20;
+
 /**
- * Appends the words of lower-cased `lower` split at whitespace (trimToken of each token), found by char codes: no
- * split array, one substring per word. With `bail`, stops and returns false at a char of a script without spaces or
- * a BOM (collapsedWords then takes the slow path); true when done.
+ * Finds the words of lower-cased `lower` split at whitespace (trimToken of each token), by char codes: no split array
+ * and no substring (but for the rare non-ASCII token that may be only symbols); their offsets go to wordRanges.
+ * Returns how many; with `bail`, -1 at a char of a script without spaces or a BOM (collapsedWords then takes the slow
+ * path).
  */
-function spaceSeparatedWords(lower: string, out: string[], bail: boolean): boolean {
+function scanWordRanges(lower: string, bail: boolean): number {
+  if (wordRanges.byteLength > MAX_KEPT_SCRATCH_BYTES) wordRanges = new Int32Array(8192);
   const n = lower.length;
+  let count = 0;
   let start = -1;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? lower.charCodeAt(i) : 32;
-    if (bail && c >= 0x0e00 && (c === 0xfeff || isNoSpaceScriptChar(c))) return false;
+    if (bail && c >= 0x0e00 && (c === 0xfeff || isNoSpaceScriptChar(c))) return -1;
     if (!isSpace(c)) {
       if (start < 0) start = i;
       continue;
@@ -127,10 +135,25 @@ function spaceSeparatedWords(lower: string, out: string[], bail: boolean): boole
         break;
       }
     }
-    const w = lower.slice(a, b);
     // Non-ASCII tokens made only of symbols (emoji, arrows) are not words.
-    if (ascii || HAS_WORD_CHAR.test(w)) out.push(w);
+    if (!ascii && !HAS_WORD_CHAR.test(lower.slice(a, b))) continue;
+    if (2 * count + 2 > wordRanges.length) {
+      const grown = new Int32Array(wordRanges.length * 2);
+      grown.set(wordRanges);
+      wordRanges = grown;
+    }
+    wordRanges[2 * count] = a;
+    wordRanges[2 * count + 1] = b;
+    count++;
   }
+  return count;
+}
+
+/** Appends the words of lower-cased `lower` (scanWordRanges); false when it bailed. */
+function spaceSeparatedWords(lower: string, out: string[], bail: boolean): boolean {
+  const count = scanWordRanges(lower, bail);
+  if (count < 0) return false;
+  for (let k = 0; k < count; k++) out.push(lower.slice(wordRanges[2 * k], wordRanges[2 * k + 1]));
   return true;
 }
 
@@ -155,94 +178,69 @@ export interface WordDigest {
   simhash: string | null;
 }
 
-// Per-thread scratch of wordDigest, grown as pages need: word hashes, and the UTF-8 of the joined words.
+// Per-thread scratch of wordDigest, grown as pages need (and dropped after a huge one): word hashes, and the UTF-8 of
+// the joined words.
 let digestHashes = new Int32Array(4096);
 let digestBytes = new Uint8Array(64 * 1024);
 
 /**
- * The digest of collapsedWords(text), in one scan and without the words themselves: each word is hashed (fnv1a) and
- * its UTF-8 appended to one byte buffer as it is found, so no substring per word, no array and no joined string are
- * made (on a 25 KB page they were ~3,000 strings, and half the cost of the words, hashes and SimHash). Text that
- * collapsedWords reads with Intl.Segmenter (scripts without spaces) or through a BOM takes that path instead.
- * Equal to the composition by construction and by test (test/unit/text.test.ts).
+ * The digest of collapsedWords(text) without the words themselves: each word found by scanWordRanges is hashed (fnv1a)
+ * and its UTF-8 appended to one byte buffer, so no substring per word, no array and no joined string are made (on a
+ * 25 KB page they were ~3,000 strings, and half the cost of the words, hashes and SimHash). Text that collapsedWords
+ * reads with Intl.Segmenter (scripts without spaces) or through a BOM takes that path instead. Equal to
+ * digestOf(collapsedWords(text)), tested on edge cases and random texts (test/unit/analyzePage.test.ts).
  */
 export function wordDigest(text: string): WordDigest {
   const lower = text.toLowerCase();
-  const n = lower.length;
-  let count = 0;
+  if (digestBytes.byteLength > MAX_KEPT_SCRATCH_BYTES) digestBytes = new Uint8Array(64 * 1024);
+  if (digestHashes.byteLength > MAX_KEPT_SCRATCH_BYTES) digestHashes = new Int32Array(4096);
+  const count = scanWordRanges(lower, true);
+  if (count < 0) return digestOf(collapsedWords(text));
+  if (count === 0) return { count: 0, contentHash: null, simhash: null };
+  if (count > digestHashes.length) digestHashes = new Int32Array(Math.max(count, digestHashes.length * 2));
+  // At most 3 UTF-8 bytes per UTF-16 code unit of the text, and a space between words.
+  if (lower.length * 3 + count > digestBytes.length) digestBytes = new Uint8Array(Math.max(lower.length * 3 + count, digestBytes.length * 2));
+  const out = digestBytes;
   let bytes = 0;
-  let start = -1;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? lower.charCodeAt(i) : 32;
-    if (c >= 0x0e00 && (c === 0xfeff || isNoSpaceScriptChar(c))) return digestOf(collapsedWords(text));
-    if (!isSpace(c)) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start < 0) continue;
-    let a = start;
-    let b = i;
-    start = -1;
-    while (a < b && !isWordChar(lower.charCodeAt(a))) a++;
-    while (b > a && !isWordChar(lower.charCodeAt(b - 1))) b--;
-    if (a === b) continue;
-    let ascii = false;
-    for (let j = a; j < b; j++) {
-      if (lower.charCodeAt(j) < 128) {
-        ascii = true;
-        break;
-      }
-    }
-    // Non-ASCII tokens made only of symbols (emoji, arrows) are not words.
-    if (!ascii && !HAS_WORD_CHAR.test(lower.slice(a, b))) continue;
-    if (count === digestHashes.length) {
-      const grown = new Int32Array(count * 2);
-      grown.set(digestHashes);
-      digestHashes = grown;
-    }
-    // At most 3 UTF-8 bytes per UTF-16 code unit, and the separating space.
-    if (bytes + (b - a) * 3 + 1 > digestBytes.length) {
-      const grown = new Uint8Array(Math.max(digestBytes.length * 2, bytes + (b - a) * 3 + 1));
-      grown.set(digestBytes.subarray(0, bytes));
-      digestBytes = grown;
-    }
-    if (count > 0) digestBytes[bytes++] = 32;
+  for (let k = 0; k < count; k++) {
+    const a = wordRanges[2 * k];
+    const b = wordRanges[2 * k + 1];
+    if (k > 0) out[bytes++] = 32;
     let h = 0x811c9dc5; // fnv1a, as simhash64 hashes each word
     for (let j = a; j < b; j++) {
       const u = lower.charCodeAt(j);
       h ^= u;
       h = Math.imul(h, 0x01000193);
       if (u < 0x80) {
-        digestBytes[bytes++] = u;
+        out[bytes++] = u;
       } else if (u < 0x800) {
-        digestBytes[bytes++] = 0xc0 | (u >> 6);
-        digestBytes[bytes++] = 0x80 | (u & 63);
+        out[bytes++] = 0xc0 | (u >> 6);
+        out[bytes++] = 0x80 | (u & 63);
       } else if (u >= 0xd800 && u <= 0xdbff && j + 1 < b && (lower.charCodeAt(j + 1) & 0xfc00) === 0xdc00) {
-        // A surrogate pair: one code point, 4 bytes; the low half is hashed as its own code unit on the next step.
+        // A surrogate pair: one code point, 4 bytes; fnv1a takes both code units.
         const lo = lower.charCodeAt(j + 1);
         const cp = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-        digestBytes[bytes++] = 0xf0 | (cp >> 18);
-        digestBytes[bytes++] = 0x80 | ((cp >> 12) & 63);
-        digestBytes[bytes++] = 0x80 | ((cp >> 6) & 63);
-        digestBytes[bytes++] = 0x80 | (cp & 63);
+        out[bytes++] = 0xf0 | (cp >> 18);
+        out[bytes++] = 0x80 | ((cp >> 12) & 63);
+        out[bytes++] = 0x80 | ((cp >> 6) & 63);
+        out[bytes++] = 0x80 | (cp & 63);
         j++;
         h ^= lo;
         h = Math.imul(h, 0x01000193);
       } else if (u >= 0xd800 && u <= 0xdfff) {
         // A lone surrogate: UTF-8 has none; encoders write U+FFFD, as hashing the string would.
-        digestBytes[bytes++] = 0xef;
-        digestBytes[bytes++] = 0xbf;
-        digestBytes[bytes++] = 0xbd;
+        out[bytes++] = 0xef;
+        out[bytes++] = 0xbf;
+        out[bytes++] = 0xbd;
       } else {
-        digestBytes[bytes++] = 0xe0 | (u >> 12);
-        digestBytes[bytes++] = 0x80 | ((u >> 6) & 63);
-        digestBytes[bytes++] = 0x80 | (u & 63);
+        out[bytes++] = 0xe0 | (u >> 12);
+        out[bytes++] = 0x80 | ((u >> 6) & 63);
+        out[bytes++] = 0x80 | (u & 63);
       }
     }
-    digestHashes[count++] = h >>> 0;
+    digestHashes[k] = h >>> 0;
   }
-  if (count === 0) return { count: 0, contentHash: null, simhash: null };
-  return { count, contentHash: hash('sha1', digestBytes.subarray(0, bytes), 'hex'), simhash: simhashOfWordHashes(digestHashes, count) };
+  return { count, contentHash: hash('sha1', out.subarray(0, bytes), 'hex'), simhash: simhashOfWordHashes(digestHashes, count) };
 }
 
 /** The digest of a list of words (the slow path of wordDigest, and its definition). */

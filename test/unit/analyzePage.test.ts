@@ -246,6 +246,9 @@ void describe('text helpers', () => {
       same(t, `random #${k}`);
     }
     assert.ok(onePass >= 480, `${onePass} of 600 random texts took the one-scan path`);
+    // Tokens made only of symbols are not words, whichever path reads them.
+    assert.deepEqual(collapsedWords('Emoji \ud83d\ude00 alone \u2192 caf\u00e9\ud83d\ude00 x'), ['emoji', 'alone', 'caf\u00e9\ud83d\ude00', 'x']);
+    assert.equal(wordDigest('Emoji \ud83d\ude00 alone \u2192 caf\u00e9\ud83d\ude00 x').count, 4);
     assert.deepEqual(wordDigest('Hello, World'), { count: 2, contentHash: '2aae6c35c94fcfb415dbe95f408b9ce91ee846ed', simhash: simhash64(['hello', 'world']) });
   });
   void test('fleschReadingEase: English only, enough words, sentences at . ! ? and line breaks', () => {
