@@ -140,6 +140,29 @@ export function newRunKey(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/** How long a rerun waits for the previous execution of a closed run to close (it closes right after the row says so). */
+const PREVIOUS_EXECUTION_CLOSE_WAIT_MS = 10_000;
+
+/**
+ * A rerun of a closed run: the row says closed from the moment the workflow's last activity writes it, a moment before
+ * the execution itself closes. A start in that moment (USE_EXISTING) handed back the closing execution, the rerun
+ * requeued the row behind it, and the row stayed queued for good (a flaky e2e test found it on a busy host). So wait
+ * for that execution to close. Returns its run id if it is still open after the wait (then nothing new starts and
+ * the row is left as it is), null otherwise.
+ */
+async function untilPreviousExecutionCloses({ db, client }: RunServiceDeps, workflowId: string): Promise<string | null> {
+  const row = await runs.runIdAndStatus(db, workflowId);
+  if (!row || !['completed', 'failed', 'cancelled'].includes(row.status)) return null;
+  const handle = client.workflow.getHandle(workflowId);
+  const open = await handle.describe().then((d) => (d.status.name === 'RUNNING' ? d.runId : null), () => null);
+  if (open === null) return null;
+  const closed = await Promise.race([
+    handle.result().then(() => true, () => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), PREVIOUS_EXECUTION_CLOSE_WAIT_MS).unref()),
+  ]);
+  return closed ? null : open;
+}
+
 export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { batchId?: string }): Promise<StartedRun> {
   const { db, client, config } = deps;
   // Strings that go on the wire or into the UI must not hide anything: no control characters (NUL, CR/LF header
@@ -163,8 +186,9 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
 
   // The row exists before the workflow does, so GET /api/runs/:id answers at once, even with no worker polling.
   let created = (await runStatus.insertQueued(db, { workflowId, runKey, siteUrl, siteHost: host, options, batchId: body.batchId })) !== null;
+  const closing = body.rerun && !created ? await untilPreviousExecutionCloses(deps, workflowId) : null;
   try {
-    await client.workflow.start('siteAuditWorkflow', {
+    const handle = await client.workflow.start('siteAuditWorkflow', {
       workflowId,
       taskQueue: config.temporal.taskQueue,
       args: [input],
@@ -178,7 +202,7 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
       staticSummary: `SEO audit of ${siteUrl}`,
       staticDetails: `maxPages ${options.maxPages}, maxDepth ${options.maxDepth}, ${options.parallelBatches}×${options.auditBatchSize} pages in flight`,
     });
-    if (body.rerun && !created) {
+    if (body.rerun && !created && handle.firstExecutionRunId !== closing) {
       await runStatus.requeueClosed(db, workflowId);
       created = true;
     }

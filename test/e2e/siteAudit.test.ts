@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { readSiteIssues } from '../../src/db/repositories/siteIssues';
-import type { RunSummary, SiteIssue } from '../../src/workflows/contracts';
+import { progressQuery, type RunSummary, type SiteIssue } from '../../src/workflows/contracts';
 import { GROUND_TRUTH, SITE_TRUTH, startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startServices, type TestServices, apiCaller, createTestDatabase, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
@@ -177,6 +177,30 @@ describe('site audit end to end', () => {
     assert.equal(after.length, before.length);
     assert.deepEqual(after.map((r: any) => r.id), before.map((r: any) => r.id), 'same rows, updated in place');
     assert.ok(after.every((r: any, i: number) => new Date(r.updated_at) > new Date(before[i].updated_at)), 'every row was updated');
+  });
+
+  test('a rerun in the moment between the row saying completed and the execution closing starts a new execution', async () => {
+    const first = await call('POST', '/api/runs', { url: site.origin, idempotencyKey: 'closing-1', options: RUN_OPTIONS });
+    assert.equal(first.status, 202);
+    const id = first.body.runId as string;
+    const wf = client.workflow.getHandle(first.body.workflowId as string);
+    const firstRun = (await wf.describe()).runId;
+    // Hold the execution open (paused) with its row already saying completed: the moment after its last activity.
+    assert.equal((await call('POST', `/api/runs/${id}/pause`)).status, 202);
+    await waitFor(async () => ((await wf.query(progressQuery)).paused ? true : null), 30_000, 50);
+    await tdb.db.query(`UPDATE audit_runs SET status = 'completed', stage = 'completed' WHERE id = $1`, [id]);
+    // The old execution closes a second later, writing nothing more.
+    const closeOld = new Promise((r) => setTimeout(r, 1_000)).then(() => wf.terminate('test: the execution closes after its row said completed'));
+    const again = await call('POST', '/api/runs', { url: site.origin, idempotencyKey: 'closing-1', rerun: true, options: RUN_OPTIONS });
+    await closeOld;
+    assert.equal(again.status, 202, JSON.stringify(again.body));
+    assert.equal(again.body.runId, id);
+    const secondRun = (await wf.describe()).runId;
+    assert.notEqual(secondRun, firstRun, 'a new execution started (not the closing one handed back)');
+    const done = await waitCompleted(id);
+    assert.equal(done.status, 'completed');
+    const [row] = await tdb.db.query(`SELECT execution_id FROM audit_runs WHERE id = $1`, [id]);
+    assert.equal(row.execution_id, secondRun, 'the row belongs to the new execution');
   });
 
   test('unknown ids get 404, malformed ids 400', async () => {
