@@ -194,10 +194,8 @@ export function analyzePage(page: FetchedPage, opts: AnalyzeOptions): PageAnalys
   if (h2 !== undefined) result.h2 = copyString(truncate(h2, 300));
   if (facts.relNext !== null) result.relNext = normalize(facts.relNext, base);
   if (facts.relPrev !== null) result.relPrev = normalize(facts.relPrev, base);
-  if (words.count > 0) {
-    result.contentHash = words.contentHash;
-    result.simhash = words.simhash;
-  }
+  result.contentHash = words.contentHash;
+  result.simhash = words.simhash;
   result.resources = ownResources(facts.resources, base, self === null ? '' : hostOfHref(self));
   result.hreflang = hreflang;
   result.outlinks = outlinks;
