@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { claim, CLAIM_NEXT_SQL, complete, enqueue, inQueueOrder, INSERT_NEW_SQL, lockRun, type FrontierCandidate } from '../../src/activities/frontier';
-import { createTestDatabase, type TestDb } from '../helpers/stack';
+import { createTestDatabase, waitFor, type TestDb } from '../helpers/stack';
 
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
@@ -167,8 +167,16 @@ test("an enqueue never waits for a row another lane is completing, so that lane'
     // Lane A holds the run's lock and offers d1 (found on one of its pages) and a new URL.
     let aDone = false;
     const a = enqueueLocked(run, [c(1), c(2)], 100).finally(() => { aDone = true; });
-    const aLocked = async () => (await tdb.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`))[0].n > 0;
-    for (let i = 0; i < 200 && !aDone && !(await aLocked()); i++) await new Promise((r) => setTimeout(r, 10));
+    // A holds this run's lock: pg_locks lists every database's advisory locks (other test files' runs hold theirs), so
+    // the lock is told by its database and its key (the bigint key is split into classid, objid). Had B asked first, A
+    // would wait for B's lock and B for A's result: a hang PostgreSQL cannot see (it made CI time out once).
+    const aLocked = async () => (await tdb.db.query(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+      [`frontier:${run}`],
+    ))[0].n > 0;
+    await waitFor(async () => aDone || (await aLocked()), 10_000, 5);
     // B asks for the run's lock while A is inside its enqueue: had A's INSERT waited for B's row, PostgreSQL would
     // abort one of them with "deadlock detected" after deadlock_timeout.
     const bLocked = lockRun(b.manager, run);
