@@ -3,7 +3,7 @@
 // test/**/*.test.ts with node's test runner. Tests create their own databases and task queues on these servers.
 // `--unit` (npm run test:unit) runs only test/unit/**, pure tests, and starts nothing: no Temporal, no PostgreSQL.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../src/logger';
@@ -17,11 +17,74 @@ function testFiles(root: string, filter: string[]): string[] {
   return filter.length ? all.filter((f) => filter.some((x) => f.includes(x))) : all;
 }
 
+/**
+ * What was in flight, from scripts/test-events-reporter.mjs's lines: the tests taken up and not finished ("file › name"),
+ * and the other files started (their results may only be waiting behind an earlier file's, or they hang before a test).
+ */
+function inFlight(lines: string, root: string): { tests: string[]; files: string[] } {
+  const open = new Map<string, { file: string; nesting: number; name: string }>();
+  for (const line of lines.split('\n')) {
+    const [event, file, nesting, name] = line.split('\t');
+    if (!name || file === undefined) continue;
+    const key = `${file}\t${nesting}\t${name}`;
+    if (event === 'start') open.set(key, { file: path.relative(root, file), nesting: Number(nesting), name });
+    else open.delete(key);
+  }
+  const entries = [...open.values()];
+  const tests = entries.filter((e) => e.nesting > 0 || !e.name.endsWith('.test.ts'));
+  const withTests = new Set(tests.map((e) => e.file));
+  return {
+    tests: tests.map((e) => `${e.file} › ${e.name}`),
+    files: entries.filter((e) => !tests.includes(e) && !withTests.has(e.file)).map((e) => e.file),
+  };
+}
+
+/**
+ * node --test over the files. Two limits keep a hung test from holding CI until its own timeout, with nothing printed:
+ * each test file gets TEST_FILE_TIMEOUT_MS (node 20 times a file out as a whole; the slowest takes ~3 min), and the
+ * whole run TEST_RUN_TIMEOUT_MS, after which the harness names the tests still in flight and kills the runner with
+ * every process it started (its own process group).
+ */
 function runNodeTests(root: string, files: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+  const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 15 * 60_000);
+  const runTimeoutMs = Number(process.env.TEST_RUN_TIMEOUT_MS ?? 45 * 60_000);
+  const eventsFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sitesweep-test-events-')), 'events.tsv');
+  const args = [
+    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${fileTimeoutMs}`, '--test-force-exit',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${path.join(__dirname, 'test-events-reporter.mjs')}`, `--test-reporter-destination=${eventsFile}`,
+    ...files,
+  ];
   return new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env, cwd: root });
-    child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
+    const child = spawn(process.execPath, args, { stdio: 'inherit', env, cwd: root, detached: true });
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {}
+    };
+    const overstayed = setTimeout(() => {
+      let running = { tests: [] as string[], files: [] as string[] };
+      try {
+        running = inFlight(readFileSync(eventsFile, 'utf8'), root);
+      } catch {}
+      console.error(
+        `\nThe test run passed its limit of ${runTimeoutMs / 60_000} minutes (TEST_RUN_TIMEOUT_MS) and was stopped.\n` +
+          `Tests still running:\n${running.tests.map((t) => `  ${t}`).join('\n') || '  (none recorded)'}\n` +
+          (running.files.length ? `Files started whose results were not reported yet:\n${running.files.map((f) => `  ${f}`).join('\n')}\n` : ''),
+      );
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
+    }, runTimeoutMs);
+    // The runner has a process group of its own (so the limit can stop all of it): pass a Ctrl-C or a stop on to it.
+    const forward = (signal: NodeJS.Signals) => killGroup(signal);
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    child.on('exit', (c, sig) => {
+      clearTimeout(overstayed);
+      process.off('SIGINT', forward).off('SIGTERM', forward);
+      killGroup('SIGKILL'); // whatever a test file left behind
+      resolve(c ?? (sig ? 1 : 0));
+    });
   });
 }
 
