@@ -10,6 +10,7 @@ import { SitemapDuplicates1700000013000 } from './1700000013000-SitemapDuplicate
 import { LeanPageLinks1700000015000 } from './1700000015000-LeanPageLinks';
 import { ImageSizes1700000016000 } from './1700000016000-ImageSizes';
 import { NofollowLinksIndex1700000017000 } from './1700000017000-NofollowLinksIndex';
+import { LinkFindingTargets1700000018000 } from './1700000018000-LinkFindingTargets';
 
 /** Every migration, in order. New ones are appended here (typeorm runs the pending ones). */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   LeanPageLinks1700000015000,
   ImageSizes1700000016000,
   NofollowLinksIndex1700000017000,
+  LinkFindingTargets1700000018000,
 ];

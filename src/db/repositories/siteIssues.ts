@@ -3,6 +3,8 @@
 // keeps only counts and the top entries (src/audit/summary.ts), so it stays small whatever the site size.
 import type { Finding } from '../../audit/types';
 import type { SiteIssue } from '../../workflows/contracts';
+import { findingSourcesSql, linkSourcesSql } from '../siteChecks/linkSources';
+import { MAX_SOURCES_PER_ISSUE } from '../siteChecks/types';
 
 export type Db = { query: (sql: string, params?: unknown[]) => Promise<any> };
 /** What writing needs: one transaction (a DataSource or an EntityManager both have it). */
@@ -32,7 +34,8 @@ export function issueFromRow(r: IssueRow): SiteIssue {
     count: r.count,
     ...(r.detail !== null ? { detail: r.detail } : {}),
     ...(r.sources !== null ? { sources: r.sources } : {}),
-    ...(r.sources_count !== null ? { sourcesCount: r.sources_count } : {}),
+    // The full number of sources, when more than listed (a link finding counts them all; its list is read capped).
+    ...(r.sources_count !== null && r.sources_count > (r.sources?.length ?? 0) ? { sourcesCount: r.sources_count } : {}),
   };
 }
 
@@ -69,7 +72,7 @@ export async function replaceCheckIssues(
 
 /**
  * Replaces one check's findings with the rows of `select` (site_issues-shaped: `n` 0-based order, code, severity,
- * count, detail, pages, sources, sources_count; the run id as $1, `params` after it), inserted by PostgreSQL itself in
+ * count, detail, pages, sources, sources_count, link_target_hash; the run id as $1, `params` after it), inserted by PostgreSQL itself in
  * one transaction: the lists never cross to the worker. `onChunk` gets every finding with its counts (count and
  * sourcesCount the full sizes), and page and source lists cut to `listCap` only for those `listsFor` picks (by index;
  * default all): the summary's tally needs lists only for findings that can make its top entries, and a 100k-page
@@ -89,11 +92,11 @@ export async function replaceCheckIssuesFromSelect(
   const issues = await db.transaction(async (tx) => {
     await tx.query(`DELETE FROM site_issues WHERE run_id = $1 AND ordinal >= $2 AND ordinal < $3`, [runId, first, first + ORDINAL_STRIDE]);
     const rows: Array<Omit<IssueRow, 'pages' | 'sources' | 'sources_count'> & { has_sources: boolean; sources_total: number | null }> = await tx.query(
-      `INSERT INTO site_issues (run_id, ordinal, code, severity, count, detail, pages, n_pages, sources, sources_count)
+      `INSERT INTO site_issues (run_id, ordinal, code, severity, count, detail, pages, n_pages, sources, sources_count, link_target_hash)
        SELECT $1, $${select.params.length + 2}::int + q.n, q.code, q.severity, q.count, q.detail, q.pages, jsonb_array_length(q.pages),
-              q.sources, q.sources_count
+              q.sources, q.sources_count, q.link_target_hash
          FROM (${select.sql}) q
-       RETURNING ordinal, code, severity, count, detail, sources IS NOT NULL AS has_sources,
+       RETURNING ordinal, code, severity, count, detail, sources IS NOT NULL OR link_target_hash IS NOT NULL AS has_sources,
                  coalesce(sources_count, jsonb_array_length(sources)) AS sources_total`,
       [runId, ...select.params, first],
     );
@@ -102,8 +105,9 @@ export async function replaceCheckIssuesFromSelect(
     const found = rows.map((r) => issueFromRow({ ...r, pages: [], sources: r.has_sources ? [] : null, sources_count: null }));
     const picked = listsFor(found, first).map((k) => rows[k].ordinal);
     const lists: Array<{ ordinal: number; pages: string[]; sources: NonNullable<SiteIssue['sources']> | null }> = picked.length === 0 ? [] : await tx.query(
-      `SELECT ordinal, jsonb_path_query_array(pages, ${head}) AS pages, jsonb_path_query_array(sources, ${head}) AS sources
-         FROM site_issues WHERE run_id = $1 AND ordinal = ANY($2::int[])`,
+      `SELECT i.ordinal, jsonb_path_query_array(i.pages, ${head}) AS pages,
+              jsonb_path_query_array(${findingSourcesSql('i', String(Math.max(1, Math.floor(listCap))))}, ${head}) AS sources
+         FROM site_issues i WHERE i.run_id = $1 AND i.ordinal = ANY($2::int[])`,
       [runId, picked],
     );
     const indexOf = new Map(rows.map((r, k) => [r.ordinal, k]));
@@ -156,13 +160,14 @@ async function insertIssues(tx: Db, runId: string, firstOrdinal: number, issues:
   await flush();
 }
 
-const COLUMNS = `ordinal, code, severity, count, detail, pages, sources, sources_count`;
+/** site_issues i's columns as IssueRow, with the sources of link findings read from page_links. */
+const COLUMNS = `i.ordinal, i.code, i.severity, i.count, i.detail, i.pages, ${findingSourcesSql('i', String(MAX_SOURCES_PER_ISSUE))} AS sources, i.sources_count`;
 
 /** Every finding of a run (optionally of one code), complete, in the order they were computed. */
 export async function readSiteIssues(db: Db, runId: string, code?: string): Promise<SiteIssue[]> {
   const rows: IssueRow[] = code
-    ? await db.query(`SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 AND code = $2 ORDER BY ordinal`, [runId, code])
-    : await db.query(`SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 ORDER BY ordinal`, [runId]);
+    ? await db.query(`SELECT ${COLUMNS} FROM site_issues i WHERE i.run_id = $1 AND i.code = $2 ORDER BY i.ordinal`, [runId, code])
+    : await db.query(`SELECT ${COLUMNS} FROM site_issues i WHERE i.run_id = $1 ORDER BY i.ordinal`, [runId]);
   return rows.map(issueFromRow);
 }
 
@@ -171,7 +176,7 @@ export async function* siteIssueBatches(db: Db, runId: string, batch = 100): Asy
   let after = -1;
   for (;;) {
     const rows: IssueRow[] = await db.query(
-      `SELECT ${COLUMNS} FROM site_issues WHERE run_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3`,
+      `SELECT ${COLUMNS} FROM site_issues i WHERE i.run_id = $1 AND i.ordinal > $2 ORDER BY i.ordinal LIMIT $3`,
       [runId, after, batch],
     );
     if (rows.length === 0) return;
@@ -237,9 +242,9 @@ export async function siteIssueItems(db: Db, runId: string, code: string, offset
      )
      SELECT u.url, i.detail, i.n_pages,
             CASE WHEN i.n_pages > 1 THEN jsonb_path_query_array(i.pages, '$[0 to ${ITEM_LIST_CAP - 1}]') END AS grp,
-            (SELECT coalesce(jsonb_agg(q.value), '[]'::jsonb) FROM (
+            coalesce(${linkSourcesSql('i', String(ITEM_LIST_CAP))}, (SELECT coalesce(jsonb_agg(q.value), '[]'::jsonb) FROM (
                SELECT v.value FROM jsonb_array_elements(coalesce(i.sources, '[]'::jsonb)) v
-                WHERE v.value->>'to' = u.url OR v.value->>'from' = u.url LIMIT ${ITEM_LIST_CAP}) q) AS sources
+                WHERE v.value->>'to' = u.url OR v.value->>'from' = u.url LIMIT ${ITEM_LIST_CAP}) q)) AS sources
        FROM w
        JOIN site_issues i ON i.run_id = $1 AND i.ordinal = w.ordinal
       CROSS JOIN LATERAL jsonb_array_elements_text(i.pages) WITH ORDINALITY u(url, ord)
@@ -261,11 +266,11 @@ export async function siteIssueItems(db: Db, runId: string, code: string, offset
 /** The site findings that list one page (at most 100, in order), each with at most 20 of its sources touching it. */
 export async function siteFindingsOfPage(db: Db, runId: string, url: string): Promise<Array<{ code: string; severity: SiteIssue['severity']; detail: string | null; n_pages: number; sources: SiteIssue['sources'] }>> {
   return db.query(
-    `SELECT s.code, s.severity, s.detail, s.n_pages,
-            (SELECT coalesce(jsonb_agg(v.value), '[]'::jsonb) FROM (
-               SELECT v.value FROM jsonb_array_elements(coalesce(s.sources, '[]'::jsonb)) v
-                WHERE v.value->>'to' = $2 OR v.value->>'from' = $2 LIMIT 20) v) AS sources
-       FROM site_issues s WHERE s.run_id = $1 AND s.pages @> jsonb_build_array($2::text) ORDER BY s.ordinal LIMIT 100`,
+    `SELECT i.code, i.severity, i.detail, i.n_pages,
+            coalesce(${linkSourcesSql('i', '20')}, (SELECT coalesce(jsonb_agg(v.value), '[]'::jsonb) FROM (
+               SELECT v.value FROM jsonb_array_elements(coalesce(i.sources, '[]'::jsonb)) v
+                WHERE v.value->>'to' = $2 OR v.value->>'from' = $2 LIMIT 20) v)) AS sources
+       FROM site_issues i WHERE i.run_id = $1 AND i.pages @> jsonb_build_array($2::text) ORDER BY i.ordinal LIMIT 100`,
     [runId, url],
   );
 }

@@ -1,50 +1,49 @@
 // Internal link findings, one per link target with its source pages and anchor texts: broken targets, targets that
 // redirect, nofollow links to indexable pages.
 import type { SiteIssue } from '../../workflows/contracts';
-import type { SiteCheckCode } from '../../audit/catalogue';
 import { DELIBERATE_FAILURES } from '../../audit/records';
 import { issueFromRow, type IssueRow } from '../repositories/siteIssues';
+import { LINK_SOURCE_CONDITIONS, linkSourcesSql, type LinkTargetCode } from './linkSources';
 import { MAX_SOURCES_PER_ISSUE, severity, type SiteCheck, type SiteQuery } from './types';
 
 /**
  * One finding per link target matching `targetCondition` (SQL over `t`; few: broken or redirecting targets), as
- * site_issues-shaped rows in target order: the targets first, then their incoming links by the (run_id, to_hash) index,
- * then the source pages by the (run_id, url_hash) key; each target's sources aggregated in source URL order and cut to
- * the first MAX_SOURCES_PER_ISSUE ($2), the full count kept when more. Aggregating per target in order sorts each
- * target's few dozen links in memory, where numbering all of them first (a window over every in-link of every target)
- * sorted ~211,000 rows at once, on disk, at 100k pages. Summarize inserts these rows inside PostgreSQL (the sources of a
- * 100k-page site's broken links, ~230,000 of them, used to travel to the worker as JSON and back).
+ * site_issues-shaped rows in target order, each naming its target (link_target_hash) and counting its sources (the
+ * target's inlinks matching the code's LINK_SOURCE_CONDITIONS) in sources_count; readers take the sources themselves
+ * from page_links (linkSources.ts). The targets first, then their incoming links by the (run_id, to_hash) index, then
+ * the source pages by the (run_id, url_hash) key.
  */
-function linkTargetSql(code: SiteCheckCode, targetCondition: string, linkCondition: string, detailSql: string): string {
+function linkTargetSql(code: LinkTargetCode, targetCondition: string, detailSql: string): string {
   return `
   WITH t AS MATERIALIZED (
     SELECT t.url_hash, t.url, t.status_code, t.failure_reason, t.final_url
       FROM page_audits t WHERE t.run_id = $1 AND (${targetCondition})
   ), g AS (
-    SELECT t.url AS target, t.status_code, t.failure_reason, t.final_url, count(*)::int AS n_sources,
-           jsonb_agg(jsonb_build_object('from', s.url, 'to', t.url, 'text', l.anchor_text) ORDER BY s.url) AS sources
+    SELECT t.url_hash, t.url AS target, t.status_code, t.failure_reason, t.final_url, count(*)::int AS n_sources
       FROM t
       JOIN page_links l ON l.run_id = $1 AND l.to_hash = t.url_hash
       JOIN page_audits s ON s.run_id = $1 AND s.url_hash = l.from_hash
-     WHERE l.from_hash <> l.to_hash AND (${linkCondition})
-     GROUP BY t.url, t.status_code, t.failure_reason, t.final_url
+     WHERE l.from_hash <> l.to_hash AND (${LINK_SOURCE_CONDITIONS[code]})
+     GROUP BY t.url_hash, t.url, t.status_code, t.failure_reason, t.final_url
   )
   SELECT (row_number() OVER (ORDER BY target) - 1)::int AS n, '${code}' AS code, '${severity(code)}' AS severity, 1 AS count,
-         ${detailSql} AS detail, jsonb_build_array(target) AS pages,
-         CASE WHEN n_sources > $2 THEN jsonb_path_query_array(sources, ('$[0 to ' || ($2 - 1) || ']')::jsonpath) ELSE sources END AS sources,
-         CASE WHEN n_sources > $2 THEN n_sources END AS sources_count
+         ${detailSql} AS detail, jsonb_build_array(target) AS pages, NULL::jsonb AS sources, n_sources AS sources_count,
+         url_hash AS link_target_hash, $1::uuid AS run_id
     FROM g
    ORDER BY target`;
 }
 
-function linkTargetCheck(code: SiteCheckCode, targetCondition: string, linkCondition: string, detailSql: string): SiteCheck & { issueRows: SiteQuery & { params: unknown[] } } {
-  const issueRows = { name: code, sql: linkTargetSql(code, targetCondition, linkCondition, detailSql), params: [MAX_SOURCES_PER_ISSUE] };
+function linkTargetCheck(code: LinkTargetCode, targetCondition: string, detailSql: string): SiteCheck & { issueRows: SiteQuery & { params: unknown[] } } {
+  const issueRows = { name: code, sql: linkTargetSql(code, targetCondition, detailSql), params: [] };
+  // Tests and tools on small runs get the findings with their sources, as the readers of site_issues do.
+  const withSources = `SELECT q.n, q.code, q.severity, q.count, q.detail, q.pages, ${linkSourcesSql('q', String(MAX_SOURCES_PER_ISSUE))} AS sources,
+    q.sources_count FROM (${issueRows.sql}) q ORDER BY q.n`;
   return {
     name: code,
     codes: [code],
     issueRows,
     async run(db, runId): Promise<SiteIssue[]> {
-      const rows: IssueRow[] = await db.query(issueRows.sql, [runId, ...issueRows.params]);
+      const rows: IssueRow[] = await db.query(withSources, [runId]);
       return rows.map(issueFromRow);
     },
   };
@@ -54,15 +53,13 @@ function linkTargetCheck(code: SiteCheckCode, targetCondition: string, linkCondi
 export const brokenInternalLink = linkTargetCheck(
   'broken_internal_link',
   `t.status_code >= 400 OR (t.status = 'failed' AND t.failure_reason NOT IN (${DELIBERATE_FAILURES.map((r) => `'${r}'`).join(', ')}))`,
-  'true',
   `CASE WHEN coalesce(status_code, 0) <> 0 THEN 'HTTP ' || status_code ELSE coalesce(failure_reason, 'failed') END`,
 );
 
-/** Internal links to a URL that redirects. The crawler's own redirect → target edges (from a 3xx page) are not links anyone wrote. */
+/** Internal links to a URL that redirects. */
 export const internalLinkToRedirect = linkTargetCheck(
   'internal_link_to_redirect',
   `t.status_code BETWEEN 300 AND 399`,
-  `coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399`,
   `'HTTP ' || status_code || CASE WHEN coalesce(final_url, '') <> '' THEN ' → ' || final_url ELSE '' END`,
 );
 
@@ -73,7 +70,6 @@ export const internalLinkToRedirect = linkTargetCheck(
 export const nofollowToIndexable = linkTargetCheck(
   'nofollow_to_indexable',
   `t.status = 'ok' AND t.status_code = 200 AND t.indexable AND t.url_hash IN (SELECT n.to_hash FROM page_links n WHERE n.run_id = $1 AND n.nofollow)`,
-  `l.nofollow`,
   'NULL::text',
 );
 

@@ -12,8 +12,9 @@ export interface SiteCheck {
   run(db: Db, runId: string): Promise<SiteIssue[]>;
   /**
    * The same findings as one SELECT of site_issues-shaped rows (`n` their 0-based order, code, severity, count, detail,
-   * pages jsonb, sources jsonb, sources_count), taking the run id as $1 and `params` after it, for checks whose findings
-   * can be too many or too large to pass through the worker: summarize inserts them inside PostgreSQL.
+   * pages jsonb, sources jsonb, sources_count, link_target_hash), taking the run id as $1 and `params` after it, for
+   * checks whose findings can be too many or too large to pass through the worker: summarize inserts them inside
+   * PostgreSQL.
    */
   issueRows?: { sql: string; params: unknown[] };
 }
