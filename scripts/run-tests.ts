@@ -18,24 +18,23 @@ function testFiles(root: string, filter: string[]): string[] {
 }
 
 /**
- * What was in flight, from scripts/test-events-reporter.mjs's lines: the tests taken up and not finished ("file › name"),
- * and the other files started (their results may only be waiting behind an earlier file's, or they hang before a test).
+ * What was in flight, from scripts/test-events-reporter.mjs's lines: the test files not completed, and the tests in
+ * them taken up and not completed ("file › name"; a file's tests are reported in order, so a file waiting behind an
+ * earlier one may show none).
  */
-function inFlight(lines: string, root: string): { tests: string[]; files: string[] } {
-  const open = new Map<string, { file: string; nesting: number; name: string }>();
+function inFlight(lines: string, root: string): { files: string[]; tests: string[] } {
+  const open = new Map<string, { file: string; name: string; isFile: boolean }>();
   for (const line of lines.split('\n')) {
     const [event, file, nesting, name] = line.split('\t');
     if (!name || file === undefined) continue;
     const key = `${file}\t${nesting}\t${name}`;
-    if (event === 'start') open.set(key, { file: path.relative(root, file), nesting: Number(nesting), name });
+    if (event === 'start') open.set(key, { file: path.relative(root, file), name, isFile: nesting === '0' && name === file });
     else open.delete(key);
   }
   const entries = [...open.values()];
-  const tests = entries.filter((e) => e.nesting > 0 || !e.name.endsWith('.test.ts'));
-  const withTests = new Set(tests.map((e) => e.file));
   return {
-    tests: tests.map((e) => `${e.file} › ${e.name}`),
-    files: entries.filter((e) => !tests.includes(e) && !withTests.has(e.file)).map((e) => e.file),
+    files: entries.filter((e) => e.isFile).map((e) => e.file),
+    tests: entries.filter((e) => !e.isFile).map((e) => `${e.file} › ${e.name}`),
   };
 }
 
@@ -64,14 +63,14 @@ function runNodeTests(root: string, files: string[], env: NodeJS.ProcessEnv): Pr
       } catch {}
     };
     const overstayed = setTimeout(() => {
-      let running = { tests: [] as string[], files: [] as string[] };
+      let running = { files: [] as string[], tests: [] as string[] };
       try {
         running = inFlight(readFileSync(eventsFile, 'utf8'), root);
       } catch {}
+      const list = (items: string[]) => items.map((t) => `  ${t}`).join('\n') || '  (none recorded)';
       console.error(
-        `\nThe test run passed its limit of ${runTimeoutMs / 60_000} minutes (TEST_RUN_TIMEOUT_MS) and was stopped.\n` +
-          `Tests still running:\n${running.tests.map((t) => `  ${t}`).join('\n') || '  (none recorded)'}\n` +
-          (running.files.length ? `Files started whose results were not reported yet:\n${running.files.map((f) => `  ${f}`).join('\n')}\n` : ''),
+        `\nThe test run passed its limit of ${+(runTimeoutMs / 60_000).toFixed(2)} minutes (TEST_RUN_TIMEOUT_MS) and was stopped.\n` +
+          `Test files still running:\n${list(running.files)}\nTests still running in them:\n${list(running.tests)}\n`,
       );
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
