@@ -2,8 +2,8 @@
 // pages) are not stored with the finding: the finding names its target (site_issues.link_target_hash) and readers take
 // the sources from page_links when they read it, by the (run_id, to_hash) index, in source URL order and capped to
 // what they show. Summarize only counts them: at 100k pages a site's broken targets have ~211,000 inlinks, and
-// building, sorting and storing them as JSON was about a sixth of the summarize step (all site checks 5.0-6.0 →
-// 4.4-5.0 s on the bench's 100k-page run), for lists nobody reads in full (a report shows 100 per page). While a rerun
+// building, sorting and storing them all as JSON, for lists nobody reads in full (a report shows 100 per finding),
+// cost the site checks on the bench's 100k-page run a median 5.8 against 5.2 s now (three at a time). While a rerun
 // of the run crawls, its links are being rewritten: the previous findings then list the sources found so far.
 import type { SiteCheckCode } from '../../audit/catalogue';
 
