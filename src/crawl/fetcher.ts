@@ -4,6 +4,7 @@
 // re-checked by the SSRF guard), hard per-attempt deadline, streamed size cap counted after decompression,
 // retries with jittered backoff and Retry-After, and a per-host circuit breaker. Inside a politeness scope
 // (Politeness.run) every request it sends (each redirect hop, each retry) first waits for a slot of its host.
+import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import { MIMEType } from 'node:util';
@@ -634,67 +635,131 @@ async function readCapped(
     // Encodings are listed in the order they were applied, so undo them last-first.
     const decoders = encodings.slice().reverse().map(decoderFor);
     stream = pipeline([body, ...decoders], () => {
-      // Errors surface through the async iterator below; pipeline destroys every stage on failure or early exit.
+      // Errors surface as the last stage's 'error' below; pipeline destroys every stage on failure or early exit.
     }) as unknown as Readable;
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let sniffed = !sniff.sniffBinary;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      stream.destroy();
-      body.destroy();
-      return { kind: 'too_large', bytes: total };
-    }
-    chunks.push(chunk);
-    if (!sniffed && total >= SNIFF_BYTES) {
-      sniffed = true;
-      if (looksBinary(Buffer.concat(chunks).subarray(0, SNIFF_BYTES), sniff.charset)) {
+  // Events rather than `for await`: an async iterator costs a promise and its bookkeeping per chunk, on the crawl's
+  // busiest thread. A stream that closes before its end is an error, as the iterator would throw.
+  return new Promise<ReadResult>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let sniffed = !sniff.sniffBinary;
+    let settled = false;
+    const done = (outcome: { result: ReadResult } | { error: unknown }, drop: boolean): void => {
+      if (settled) return;
+      settled = true;
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (drop) {
+        // A body destroyed before its end errors (undici: "Request aborted"): nobody reads it any more.
+        stream.on('error', ignore);
+        body.on('error', ignore);
         stream.destroy();
         body.destroy();
-        return { kind: 'binary', bytes: total };
       }
-    }
-  }
-  const buffer = Buffer.concat(chunks);
-  if (!sniffed && looksBinary(buffer, sniff.charset)) return { kind: 'binary', bytes: total };
-  return { kind: 'ok', buffer };
+      if ('result' in outcome) resolve(outcome.result);
+      else reject(outcome.error);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > maxBytes) return done({ result: { kind: 'too_large', bytes: total } }, true);
+      chunks.push(chunk);
+      if (!sniffed && total >= SNIFF_BYTES) {
+        sniffed = true;
+        const sample = chunks[0].length >= SNIFF_BYTES ? chunks[0] : Buffer.concat(chunks);
+        if (looksBinary(sample.subarray(0, SNIFF_BYTES), sniff.charset)) done({ result: { kind: 'binary', bytes: total } }, true);
+      }
+    };
+    const onEnd = (): void => {
+      const buffer = Buffer.concat(chunks);
+      done({ result: !sniffed && looksBinary(buffer, sniff.charset) ? { kind: 'binary', bytes: total } : { kind: 'ok', buffer } }, false);
+    };
+    const onError = (err: unknown): void => done({ error: err }, true);
+    const onClose = (): void => done({ error: Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }) }, true);
+    if (stream.destroyed) return onError(stream.errored ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
 }
+
+function ignore(): void {}
 
 /** NUL bytes, or more than 10% control / undecodable characters in the sample → not text. */
 export function looksBinary(sample: Buffer, charset: string | undefined): boolean {
   if (sample.length === 0) return false;
   const label = resolveCharset(sample, charset);
   if (!label.startsWith('utf-16') && sample.includes(0)) return true;
-  const text = new TextDecoder(label).decode(sample, { stream: true }); // stream: a cut multibyte char is not an error
+  // Valid UTF-8 (most pages): no replacement characters, so only the control bytes count, read without decoding.
+  if (label === 'utf-8' && isUtf8(sample)) {
+    // Counted as the decoded text's code units, as below: a character's continuation bytes (0x80-0xbf) add none, and
+    // a four-byte one is a surrogate pair.
+    let controls = 0;
+    let units = 0;
+    for (let i = 0; i < sample.length; i++) {
+      const b = sample[i];
+      if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
+      if (b === 0x7f || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d)) controls += 1;
+    }
+    return controls / Math.max(1, units) > 0.1;
+  }
+  // stream: a multibyte character cut at the sample's end is not an error. A fresh decoder: a streaming one keeps state.
+  const text = new TextDecoder(label).decode(sample, { stream: true });
   let bad = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0) as number;
+  // Code units, not code points: the characters counted are all single units, and no string is made per character
+  // (a `for…of` over the sample made ~1,000 one-character strings per page).
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
     if (c === 0xfffd || c === 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d)) bad += 1;
   }
   return bad / Math.max(1, text.length) > 0.1;
 }
+
+/** Canonical encoding names of the charset labels seen (null: unknown label); labels come from headers and pages. */
+const encodingOfLabel = new Map<string, string | null>();
+const MAX_LABELS = 256;
+
+function encodingOf(label: string): string | null {
+  let encoding = encodingOfLabel.get(label);
+  if (encoding !== undefined) return encoding;
+  try {
+    encoding = new TextDecoder(label.trim()).encoding; // validates the label and canonicalizes it
+  } catch {
+    encoding = null;
+  }
+  if (encodingOfLabel.size >= MAX_LABELS) encodingOfLabel.clear();
+  encodingOfLabel.set(label, encoding);
+  return encoding;
+}
+
+const META_CHARSET = /<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)/i;
 
 /** Charset per the HTML encoding sniffing order, simplified: BOM, Content-Type, <meta> in the first KB, UTF-8. */
 function resolveCharset(buf: Buffer, declared: string | undefined): string {
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return 'utf-8';
   if (buf[0] === 0xfe && buf[1] === 0xff) return 'utf-16be';
   if (buf[0] === 0xff && buf[1] === 0xfe) return 'utf-16le';
-  const candidates = [declared, /<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)/i.exec(buf.subarray(0, SNIFF_BYTES).toString('latin1'))?.[1]];
-  for (const c of candidates) {
-    if (!c) continue;
-    try {
-      return new TextDecoder(c.trim()).encoding; // validates the label and canonicalizes it
-    } catch {
-      // unknown label: try the next source
-    }
-  }
-  return 'utf-8';
+  const fromHeader = declared ? encodingOf(declared) : null;
+  if (fromHeader) return fromHeader;
+  // Only without a valid declared charset: the <meta> sniff reads the first KB as text.
+  const meta = META_CHARSET.exec(buf.subarray(0, SNIFF_BYTES).toString('latin1'))?.[1];
+  return (meta ? encodingOf(meta) : null) ?? 'utf-8';
 }
 
+/** One decoder per encoding: a non-streaming decode() starts from a clean state, so they are reused. */
+const textDecoders = new Map<string, InstanceType<typeof TextDecoder>>();
+
 function decodeText(buf: Buffer, declared: string | undefined): string {
-  return new TextDecoder(resolveCharset(buf, declared)).decode(buf);
+  const encoding = resolveCharset(buf, declared);
+  let decoder = textDecoders.get(encoding);
+  if (!decoder) {
+    decoder = new TextDecoder(encoding);
+    textDecoders.set(encoding, decoder);
+  }
+  return decoder.decode(buf);
 }
 
 /** Map a thrown network error to a FailureReason. Looks through `cause` and AggregateError (happy eyeballs). */

@@ -186,7 +186,29 @@ export function blockedTargetAdvice(address: string): string {
 export function checkUrlTarget(url: URL, policy: TargetPolicy): BlockedTargetError | null {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) === 0) return null;
-  return isTargetAllowed(host, host, policy) ? null : new BlockedTargetError(host, host);
+  return literalAllowed(host, policy) ? null : new BlockedTargetError(host, host);
+}
+
+/**
+ * Verdicts on IP literals, per policy object (a Fetcher's policy never changes): a crawl of a site addressed by IP
+ * checks its host on every request, and parsing the address each time was ~4% of the fetcher's allocations.
+ */
+const literalVerdicts = new WeakMap<TargetPolicy, Map<string, boolean>>();
+const MAX_LITERAL_VERDICTS = 1_024;
+
+function literalAllowed(host: string, policy: TargetPolicy): boolean {
+  let verdicts = literalVerdicts.get(policy);
+  if (!verdicts) {
+    verdicts = new Map();
+    literalVerdicts.set(policy, verdicts);
+  }
+  let allowed = verdicts.get(host);
+  if (allowed === undefined) {
+    allowed = isTargetAllowed(host, host, policy);
+    if (verdicts.size >= MAX_LITERAL_VERDICTS) verdicts.clear();
+    verdicts.set(host, allowed);
+  }
+  return allowed;
 }
 
 type LookupCallback = Parameters<LookupFunction>[2];

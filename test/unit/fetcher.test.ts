@@ -3,7 +3,7 @@
 // here opts in with an allowlist or allowPrivateTargets, except the ones testing the default refusal.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Fetcher, type FetchOptions } from '../../src/crawl/fetcher';
+import { Fetcher, looksBinary, type FetchOptions } from '../../src/crawl/fetcher';
 import { backoffDelay, parseRetryAfter } from '../../src/crawl/backoff';
 import { CircuitBreaker } from '../../src/crawl/circuitBreaker';
 import { startHostileServer, type HostileServer } from '../fixtures/hostileServer';
@@ -131,6 +131,42 @@ void test('binary-as-html: not_html', async () => {
   const r = await fetcher.fetchPage(`${server.origin}/binary-as-html`, base);
   assert.equal(r.failureReason, 'not_html');
   assert.equal(r.body, null);
+});
+
+void test('looksBinary: valid UTF-8 is judged on its bytes exactly as on its decoded text', () => {
+  // The decoding judgement, as the fetcher made it for every page before it read valid UTF-8 bytes directly.
+  const byDecoding = (sample: Buffer): boolean => {
+    if (sample.includes(0)) return true;
+    const text = new TextDecoder('utf-8').decode(sample, { stream: true });
+    let bad = 0;
+    for (const ch of text) {
+      const c = ch.codePointAt(0) as number;
+      if (c === 0xfffd || c === 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d)) bad += 1;
+    }
+    return bad / Math.max(1, text.length) > 0.1;
+  };
+  // Text with multibyte and four-byte characters and a growing share of control characters, around the 10% line.
+  const pieces = ['<p>Grüße ', '日本語 ', '😀 ', 'plain ascii words ', '\x01', '\x7f', '\x1b', '\t\n'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  let binary = 0;
+  for (let n = 0; n < 400; n++) {
+    let s = '';
+    const controlShare = (n % 40) / 40;
+    while (s.length < 300) s += next() / 2147483648 < controlShare ? pieces[4 + (next() % 3)] : pieces[next() % 4];
+    const sample = Buffer.from(s, 'utf8');
+    assert.equal(looksBinary(sample, 'utf-8'), byDecoding(sample), JSON.stringify(s));
+    if (byDecoding(sample)) binary++;
+  }
+  assert.ok(binary > 50 && binary < 350, `both verdicts seen (${binary} of 400 binary)`);
+  // At the 10% line: a four-byte character is two code units (2 controls in 20 units: text), form feed is whitespace.
+  for (const s of ['😀'.repeat(9) + '\x01\x01', '😀'.repeat(9) + '\x01\x01\x01', '\f\f\f\f\fabcde', '\x01\x01\x01\x01\x01abcde']) {
+    const sample = Buffer.from(s, 'utf8');
+    assert.equal(looksBinary(sample, 'utf-8'), byDecoding(sample), JSON.stringify(s));
+  }
+  assert.deepEqual(['😀'.repeat(9) + '\x01\x01', '\f\f\f\f\fabcde'].map((s) => looksBinary(Buffer.from(s, 'utf8'), 'utf-8')), [false, false]);
+  // Invalid UTF-8 still goes through the decoder (each bad byte is a replacement character).
+  assert.equal(looksBinary(Buffer.from([0x3c, 0x70, 0xff, 0xfe, 0xfd, 0xfc, 0x3e]), 'utf-8'), true);
 });
 
 // ---------- redirects ----------
