@@ -10,14 +10,14 @@ import type { SiteCheckCode } from '../../audit/catalogue';
 export type LinkTargetCode = Extract<SiteCheckCode, 'broken_internal_link' | 'internal_link_to_redirect' | 'nofollow_to_indexable'>;
 
 /**
- * Which inlinks of a finding's target are its sources, as SQL over `l` (page_links) and `s` (the source page's
- * page_audits row). The check counts by the same condition.
+ * Which inlinks of a finding's target are its sources, as SQL over `l` (page_links) and, when `readsSourcePage`, `s`
+ * (the source page's page_audits row). The check counts by the same condition.
  */
-export const LINK_SOURCE_CONDITIONS: Record<LinkTargetCode, string> = {
-  broken_internal_link: 'true',
+export const LINK_SOURCE_CONDITIONS: Record<LinkTargetCode, { sql: string; readsSourcePage: boolean }> = {
+  broken_internal_link: { sql: 'true', readsSourcePage: false },
   // The crawler's own redirect → target edges (from a 3xx page) are not links anyone wrote.
-  internal_link_to_redirect: 'coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399',
-  nofollow_to_indexable: 'l.nofollow',
+  internal_link_to_redirect: { sql: 'coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399', readsSourcePage: true },
+  nofollow_to_indexable: { sql: 'l.nofollow', readsSourcePage: false },
 };
 
 /**
@@ -27,7 +27,7 @@ export const LINK_SOURCE_CONDITIONS: Record<LinkTargetCode, string> = {
  */
 export function linkSourcesSql(row: string, cap: string): string {
   if (['l', 's', 'x'].includes(row)) throw new Error(`linkSourcesSql: alias ${row} is taken inside`);
-  const cases = Object.entries(LINK_SOURCE_CONDITIONS).map(([code, cond]) => `WHEN '${code}' THEN ${cond}`).join(' ');
+  const cases = Object.entries(LINK_SOURCE_CONDITIONS).map(([code, cond]) => `WHEN '${code}' THEN ${cond.sql}`).join(' ');
   return `CASE WHEN ${row}.link_target_hash IS NOT NULL THEN (
     SELECT coalesce(jsonb_agg(jsonb_build_object('from', x.url, 'to', ${row}.pages->>0, 'text', x.anchor_text) ORDER BY x.url), '[]'::jsonb)
       FROM (SELECT s.url, l.anchor_text

@@ -11,9 +11,14 @@ import { MAX_SOURCES_PER_ISSUE, severity, type SiteCheck, type SiteQuery } from 
  * site_issues-shaped rows in target order, each naming its target (link_target_hash) and counting its sources (the
  * target's inlinks matching the code's LINK_SOURCE_CONDITIONS) in sources_count; readers take the sources themselves
  * from page_links (linkSources.ts). The targets first, then their incoming links by the (run_id, to_hash) index, then
- * the source pages by the (run_id, url_hash) key.
+ * (when the condition reads them) the source pages by the (run_id, url_hash) key.
  */
 function linkTargetSql(code: LinkTargetCode, targetCondition: string, detailSql: string): string {
+  const sources = LINK_SOURCE_CONDITIONS[code];
+  // Every link's source page has its row (persist writes both in one transaction, and a rerun starts without the
+  // previous execution's links), so the count reads source rows only when the condition does: the broken-link check
+  // of a 100k-page run otherwise looked up the source page of each of its ~211,000 inlinks.
+  const sourcePage = sources.readsSourcePage ? 'JOIN page_audits s ON s.run_id = $1 AND s.url_hash = l.from_hash' : '';
   return `
   WITH t AS MATERIALIZED (
     SELECT t.url_hash, t.url, t.status_code, t.failure_reason, t.final_url
@@ -22,8 +27,8 @@ function linkTargetSql(code: LinkTargetCode, targetCondition: string, detailSql:
     SELECT t.url_hash, t.url AS target, t.status_code, t.failure_reason, t.final_url, count(*)::int AS n_sources
       FROM t
       JOIN page_links l ON l.run_id = $1 AND l.to_hash = t.url_hash
-      JOIN page_audits s ON s.run_id = $1 AND s.url_hash = l.from_hash
-     WHERE l.from_hash <> l.to_hash AND (${LINK_SOURCE_CONDITIONS[code]})
+      ${sourcePage}
+     WHERE l.from_hash <> l.to_hash AND (${sources.sql})
      GROUP BY t.url_hash, t.url, t.status_code, t.failure_reason, t.final_url
   )
   SELECT (row_number() OVER (ORDER BY target) - 1)::int AS n, '${code}' AS code, '${severity(code)}' AS severity, 1 AS count,
