@@ -108,7 +108,7 @@ function withCheckSettings(db: TxDb): TxDb {
   };
 }
 
-/** The checks that take longest at 10k and 100k pages (bench at 100k, this release: broken links 5.9-6.4 s, click depth 3.9-4.3 s, redirects 3.4-3.5 s). */
+/** The checks that take longest at 10k and 100k pages (100k bench, three at a time: broken links 5.0-5.3 s, redirects 3.2-3.7 s, click depth 2.9-3.1 s). */
 const SLOWEST_FIRST = new Set([brokenInternalLink.name, deepPage.name, internalLinkToRedirect.name]);
 
 /**
