@@ -677,8 +677,8 @@ async function readCapped(
       done({ result: !sniffed && looksBinary(buffer, sniff.charset) ? { kind: 'binary', bytes: total } : { kind: 'ok', buffer } }, false);
     };
     const onError = (err: unknown): void => done({ error: err }, true);
-    const onClose = (): void => done({ error: Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }) }, true);
-    if (stream.destroyed) return onError(stream.errored ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    const onClose = (): void => done({ error: prematureClose() }, true);
+    if (stream.destroyed) return onError(stream.errored ?? prematureClose());
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', onError);
@@ -687,6 +687,11 @@ async function readCapped(
 }
 
 function ignore(): void {}
+
+/** What an async iterator throws for a stream that closed before its end. */
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
 
 /** NUL bytes, or more than 10% control / undecodable characters in the sample → not text. */
 export function looksBinary(sample: Buffer, charset: string | undefined): boolean {
