@@ -369,7 +369,10 @@ async function main(): Promise<void> {
             `  run ${r + 1}/${runs} ${key.padEnd(32)} ${fmt(result.ms / 1000, 2)} s  ${fmt((pages / result.ms) * 1000, 0)} pages/s  rss ${result.peakRssMb} MB  cpu ${fmt(result.cpuSec)} s  elu ${result.eventLoopUtilization}` +
               (h ? `  events ${h.events} (max ${h.maxExecutionEvents}/run)  CAN ${h.continuedAsNew}  temporal cpu ${result.serverCpuSec!.temporal} s  pg cpu ${result.serverCpuSec!.postgres} s` : ''),
           );
-          if (result.threads) console.log(`    cpu by thread: main ${result.threads.main} s, runtime helpers (GC) ${result.threads.runtime} s, other threads ${result.threads.later.join(' + ') || '0'} s (analysis, Temporal core, libuv)`);
+          const th = result.threads;
+          if (th) console.log(`    cpu by thread: main ${th.main} s, runtime helpers (GC, JIT) ${th.runtime} s, other threads ${th.later.join(' + ') || '0'} s (analysis, Temporal core, libuv)`);
+          // Runnable but not running: a thread that waited long for a core was starved by the others, not idle.
+          if (th?.waiting) console.log(`    waiting for a core: main ${th.waiting.main} s, runtime helpers ${th.waiting.runtime} s, other threads ${th.waiting.later.join(' + ') || '0'} s`);
           if (result.profile) profiles[`${key} run ${r + 1}`] = result.profile;
         }
       }

@@ -3,7 +3,7 @@
 // pipeline covered the site exactly; it asserts no timing (the machine is shared).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -53,7 +53,15 @@ test('npm run bench measures every variant and writes every ratio and goal', { t
     assert.equal(row.runs.length, 1);
     assert.equal(row.runs[0].pages, PAGES);
     assert.equal(row.runs[0].failed, site.failing, `${row.variant}: the 500 pages end as failures`);
+    // Where the CPU went, by thread, and (where the kernel keeps schedstat) how long each waited for a core.
+    const th = row.runs[0].threads;
+    assert.ok(th.main > 0, `${row.variant}: main-thread CPU`);
+    if (existsSync('/proc/self/schedstat')) {
+      assert.ok(th.waiting.main >= 0 && th.waiting.runtime >= 0, `${row.variant}: run-queue waits`);
+      assert.equal(th.waiting.later.length, th.later.length, `${row.variant}: one wait per listed thread`);
+    }
   }
+  if (existsSync('/proc/self/schedstat')) assert.match(out, /waiting for a core: main [\d.]+ s, runtime helpers [\d.]+ s/);
   for (const row of r.rows.filter((x: any) => x.variant.startsWith('pipeline'))) {
     assert.deepEqual(row.pageAudits, { total: PAGES, distinctUrlHashes: PAGES, distinctUrls: PAGES, ok: PAGES - site.failing, failed: site.failing });
     assert.equal(row.temporalStatus, 'COMPLETED');
