@@ -4,24 +4,14 @@
 // Sitesweep's Fetcher (src/crawl/fetcher.ts: SSRF guard, size cap, binary sniff, charset, breaker, no retries here).
 // Prints CPU us per URL (user + system of this process) of each round; the first round of each warms the JIT.
 // BENCH_FETCH_PAGES (default 10000) URLs, BENCH_FETCH_ROUNDS (default 3) rounds of each.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
 import { Fetcher } from '../src/crawl/fetcher';
 import { pagePath } from './fixtureSite';
+import { startSiteProcess } from './siteProcess';
 
 const CONNECTIONS = 16;
 const USER_AGENT = 'Sitesweep/0.1 (bench)';
-
-async function startSite(pages: number): Promise<{ origin: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${__dirname}/fixtureSite.ts`, String(pages), '0'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`fixture site exited (${code})`)));
-  });
-  return { origin: (JSON.parse(line) as { origin: string }).origin, stop: () => child.kill() };
-}
 
 async function withUndici(urls: readonly string[]): Promise<void> {
   const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -53,7 +43,7 @@ async function withFetcher(urls: readonly string[]): Promise<void> {
 async function main(): Promise<void> {
   const pages = Number(process.env.BENCH_FETCH_PAGES ?? 10_000);
   const rounds = Number(process.env.BENCH_FETCH_ROUNDS ?? 3);
-  const site = await startSite(pages);
+  const site = await startSiteProcess(pages);
   try {
     const urls = Array.from({ length: pages }, (_, i) => site.origin + pagePath(i));
     const crawls = { undici: withUndici, fetcher: withFetcher };
@@ -68,7 +58,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    site.stop();
+    site.child.kill();
   }
 }
 

@@ -23,7 +23,7 @@
 // BENCH_RESULTS (default bench/results.json).
 // An existing stack instead of a new one (the smoke test): BENCH_TEMPORAL_ADDRESS, BENCH_PG_ADMIN_URL,
 // BENCH_WORKFLOW_BUNDLE.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,7 @@ import type { ProfileSummary } from './cpuProfile';
 import { siteProfile, type BenchSiteStats } from './fixtureSite';
 import type { PhaseInput, PhaseResult, PipelineSettings } from './phase';
 import { postmasterPid, treeRssMb } from './procStats';
+import { startSiteProcess, type SiteProcess } from './siteProcess';
 
 const BENCH_DIR = __dirname;
 const ROOT = path.join(__dirname, '..');
@@ -74,29 +75,6 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-interface SiteProcess {
-  origin: string;
-  pid: number;
-  child: ChildProcess;
-}
-
-async function startSiteProcess(pages: number, seed = 0): Promise<SiteProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'fixtureSite.ts'), String(pages), String(seed)], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => {
-      rl.close();
-      resolve(l);
-    });
-    child.once('exit', (code) => reject(new Error(`fixture site exited (${code})`)));
-  });
-  const { origin } = JSON.parse(line) as { origin: string };
-  return { origin, pid: child.pid!, child };
 }
 
 async function siteStats(origin: string): Promise<BenchSiteStats> {

@@ -8,11 +8,9 @@
 //
 // Env: BENCH_PAGES (default 1000), BENCH_WORKERS (default "1,2,3"), BENCH_SETTINGS "<auditBatchSize>x<parallelBatches>x
 // <perHostConcurrency>" (default 100x6x16: the run defaults, 16 connections). Not a test: the numbers depend on the machine (2 shared cores here).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Client, Connection } from '@temporalio/client';
 import { openDatabase } from '../src/db/dataSource';
 import { createLogger } from '../src/logger';
@@ -21,6 +19,7 @@ import { siteAuditWorkflowId, type SiteAuditInput, type SiteAuditResult } from '
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { spawnWorkerProcess } from '../test/helpers/workerProcess';
 import { siteProfile } from './fixtureSite';
+import { startSiteProcess } from './siteProcess';
 
 async function main(): Promise<void> {
   const pages = Number(process.env.BENCH_PAGES ?? 1000);
@@ -29,11 +28,8 @@ async function main(): Promise<void> {
   const [auditBatchSize, parallelBatches, perHostConcurrency] = (process.env.BENCH_SETTINGS ?? '100x6x16').split('x').map(Number);
   const log = createLogger('warn', 'bench-workers');
   const work = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bench-workers-'));
-  const site = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtureSite.ts'), String(pages)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const origin = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: site.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { origin: string }).origin));
-    site.once('exit', (code) => reject(new Error(`fixture site exited (${code})`)));
-  });
+  const site = await startSiteProcess(pages);
+  const { origin } = site;
   const cli = await findOrBuildTemporalCli({ log });
   const [bundle, temporal, pg] = await Promise.all([
     buildWorkflowBundle(path.join(work, 'workflow-bundle.js')),
@@ -88,7 +84,7 @@ async function main(): Promise<void> {
     await connection.close().catch(() => {});
     await temporal.stop().catch(() => {});
     await pg.dispose().catch(() => {});
-    site.kill('SIGTERM');
+    site.child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
 }
