@@ -15,6 +15,9 @@ export interface ActivityStats {
   inputBytes: number;
   resultBytes: number;
   attempts: number;
+  /** First start and last close, ms after the chain's first event (where in the run this activity type ran). */
+  firstStartMs: number;
+  lastCloseMs: number;
 }
 
 export interface HistoryStats {
@@ -97,7 +100,7 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
         const a = e.activityTaskScheduledEventAttributes;
         const type = a.activityType?.name ?? '?';
         scheduled.set(id, { type, at });
-        const s = (out.activities[type] ??= { count: 0, runMs: 0, queueMs: 0, maxRunMs: 0, scheduledToCloseMs: 0, inputBytes: 0, resultBytes: 0, attempts: 0 });
+        const s = (out.activities[type] ??= { count: 0, runMs: 0, queueMs: 0, maxRunMs: 0, scheduledToCloseMs: 0, inputBytes: 0, resultBytes: 0, attempts: 0, firstStartMs: Infinity, lastCloseMs: 0 });
         const b = payloadBytes(a.input as PayloadsLike);
         s.inputBytes += b;
         execBytes += b;
@@ -113,7 +116,10 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
         s.count++;
         s.attempts += st?.attempt ?? 1;
         s.scheduledToCloseMs += at - sch.at;
+        const t0 = firstStart ?? tsMs(events[0].eventTime as Ts);
+        s.lastCloseMs = Math.max(s.lastCloseMs, at - t0);
         if (st) {
+          s.firstStartMs = Math.min(s.firstStartMs, st.at - t0);
           s.runMs += at - st.at;
           s.queueMs += st.at - sch.at;
           s.maxRunMs = Math.max(s.maxRunMs, at - st.at);
@@ -152,6 +158,8 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
     s.queueMs = Math.round(s.queueMs);
     s.maxRunMs = Math.round(s.maxRunMs);
     s.scheduledToCloseMs = Math.round(s.scheduledToCloseMs);
+    s.firstStartMs = Number.isFinite(s.firstStartMs) ? Math.round(s.firstStartMs) : 0;
+    s.lastCloseMs = Math.round(s.lastCloseMs);
   }
   out.workflowTaskMs = Math.round(out.workflowTaskMs);
   return out;

@@ -69,7 +69,13 @@ test('npm run bench measures every variant and writes every ratio and goal', { t
     assert.ok(Number.isInteger(row.continuedAsNew));
     assert.ok(row.summarizeMs > 0 && row.workflowMs > row.summarizeMs);
     assert.ok(row.summarizeShare > 0 && row.summarizeShare < 1);
+    // Where in the run each activity type ran: discover, then the crawl, then summarize.
+    const a = row.runs[0].history.activities;
+    assert.ok(a.discover.lastCloseMs <= a.crawlBatch.firstStartMs, `${row.variant}: the crawl starts after discovery`);
+    assert.ok(a.crawlBatch.firstStartMs < a.crawlBatch.lastCloseMs && a.crawlBatch.lastCloseMs <= a.summarize.firstStartMs, `${row.variant}: summarize starts after the crawl`);
   }
+  assert.match(out, /crawlBatch +× *\d+ .* at [\d.]+-[\d.]+ s/);
+  assert.match(out, /cpu budget: at 85% of plain \+ checks the run would take [\d.]+ s, [\d.]+ core-s on \d+ cores; this run used [\d.]+ core-s .* cores \d+% busy/);
   for (const db of ['pipeline', 'pipeline-loaded']) {
     const g = r.goalResults[db];
     assert.deepEqual(Object.keys(g).sort(), [
