@@ -373,6 +373,14 @@ async function waitForPidExit(pid: number, ms: number): Promise<boolean> {
 }
 
 /** Start (initialising once) a PostgreSQL cluster on 127.0.0.1 and create the database. */
+/**
+ * The cluster's locale: text sorts by code point, as under "C" (b-tree comparisons stay byte compares, which the link
+ * indexes need), and lower()/ILIKE know Unicode case (PostgreSQL's builtin C.UTF-8, 17+). Under plain "C" lower('É')
+ * stays 'É': duplicate titles and H2s differing only in an accented capital were not grouped, and the dashboard's page
+ * search missed them, while the compose stack (whose PostgreSQL has a UTF-8 ctype) found them.
+ */
+export const INITDB_LOCALE_FLAGS = ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'] as const;
+
 export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const log = opts.log ?? silentLogger;
   const database = opts.database ?? PG_DATABASE;
@@ -415,7 +423,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
     password: PG_PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: true, // we remove ephemeral dirs ourselves in dispose(): stop() must keep data for start()
-    initdbFlags: ['--encoding=UTF8', '--locale=C', ...(persistent ? [] : ['--no-sync'])],
+    initdbFlags: [...INITDB_LOCALE_FLAGS, ...(persistent ? [] : ['--no-sync'])],
     postgresFlags,
     createPostgresUser: isRoot && !pgIds,
     onLog: keep,

@@ -291,6 +291,16 @@ void describe('embedded PostgreSQL', () => {
     await c.query(`insert into t values ('kept')`);
     await c.end();
 
+    // Code-point order (as under "C"), Unicode case in lower() and ILIKE (builtin C.UTF-8).
+    const c1 = new pg.Client(db.url);
+    await c1.connect();
+    const { rows: [loc] } = await c1.query(
+      `SELECT lower('ÉCOLE Ünïcode') AS lowered, 'CAFÉ' ILIKE 'café' AS ilike,
+              (SELECT array_agg(v ORDER BY v) FROM unnest(ARRAY['é', 'b', 'Z', 'a']) v) AS sorted`,
+    );
+    await c1.end();
+    assert.deepEqual(loc, { lowered: 'école ünïcode', ilike: true, sorted: ['Z', 'a', 'b', 'é'] });
+
     await db.stop();
     await assert.rejects(selectOne(db.url));
     const t1 = Date.now();
