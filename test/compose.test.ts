@@ -83,6 +83,13 @@ void test('api/worker/migrate get only variables the code reads, and valid value
   assert.match(res.stdout, new RegExp(`:${api.api.port}:${api.api.port}/tcp`), 'API port published');
 });
 
+void test('postgres sorts text by code point and knows Unicode case, as the local stack does', { skip }, async () => {
+  const res = await compose(['config']);
+  assert.equal(res.code, 0, res.stderr);
+  const args = (serviceEnv(res.stdout, 'postgres').POSTGRES_INITDB_ARGS ?? '').split(/\s+/);
+  for (const flag of ['--encoding=UTF8', '--lc-collate=C', '--lc-ctype=C.UTF-8']) assert.ok(args.includes(flag), `POSTGRES_INITDB_ARGS has ${flag}: ${args.join(' ')}`);
+});
+
 void test('app services wait for migrations and search attributes; Temporal waits for its schema', { skip }, async () => {
   const res = await compose(['config']);
   const lines = block(res.stdout.split('\n'), 'services', 0);
