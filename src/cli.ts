@@ -17,6 +17,7 @@ import { startRunSchema } from './api/schemas';
 import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunReport } from './api/reports';
 import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
+import { formatRate } from './audit/progress';
 import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { findCheck } from './audit/catalogue';
 import { loadConfig, withLocalTemporal, type Config } from './config';
@@ -243,7 +244,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     while (!interrupted && (view.status === 'queued' || view.status === 'running')) {
       const c = view.counters;
       bar.setTotal(Math.max(1, c.discovered));
-      bar.update(c.audited + c.failed, { failed: c.failed, rate: view.progress?.pagesPerMinute ?? 0, stage: view.stage, eta_s: fmtMs(view.progress?.etaMs) });
+      bar.update(c.audited + c.failed, { failed: c.failed, rate: formatRate(view.progress?.pagesPerMinute ?? 0), stage: view.stage, eta_s: fmtMs(view.progress?.etaMs) });
       await new Promise((r) => setTimeout(r, 500));
       view = await getRunView(running, started.runId);
     }

@@ -25,3 +25,8 @@ export function progressAsOf(p: ProgressView, row: Partial<RowCounters>, now: nu
   const percent = discovered > 0 ? Math.min(100, Math.round((done / discovered) * 1000) / 10) : p.percent;
   return { ...p, discovered, audited, failed, persisted, elapsedMs, pagesPerMinute, etaMs, percent };
 }
+
+/** Pages per minute as people read it: whole pages once the rate is in the hundreds ("12,949", not "12948.9"). */
+export function formatRate(perMinute: number): string {
+  return perMinute >= 100 ? Math.round(perMinute).toLocaleString('en-US') : String(perMinute);
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { progressAsOf } from '../../src/audit/progress';
+import { formatRate, progressAsOf } from '../../src/audit/progress';
 import type { ProgressView } from '../../src/workflows/contracts';
 
 const base: ProgressView = {
@@ -23,4 +23,12 @@ test('progress read later moves: row counters and elapsed time as of now, not th
   const idle = progressAsOf(base, {}, now);
   assert.equal(idle.elapsedMs, 60_000);
   assert.equal(idle.etaMs, null);
+});
+
+test('the rate reads as whole pages once it is in the hundreds', () => {
+  assert.equal(formatRate(0), '0');
+  assert.equal(formatRate(42.5), '42.5');
+  assert.equal(formatRate(99.9), '99.9');
+  assert.equal(formatRate(100), '100');
+  assert.equal(formatRate(12948.9), '12,949');
 });
