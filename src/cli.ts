@@ -18,8 +18,8 @@ import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunRep
 import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
 import { formatRate } from './audit/progress';
+import { formatDuration, formatRunSummary } from './reports/text';
 import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
-import { findCheck } from './audit/catalogue';
 import { loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import type { RunRow } from './db/repositories/runs';
@@ -177,35 +177,8 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   };
 }
 
-function fmtMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '–';
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
 export function formatSummary(view: RunView): string {
-  const s = view.summary as RunSummary | null;
-  const lines = [`\nRun ${view.runId} (${view.workflowId}): ${view.status}`];
-  if (s) {
-    lines.push(
-      `  pages audited ${s.pagesAudited}, failed ${s.pagesFailed}, success rate ${(s.successRate * 100).toFixed(1)}%, duration ${fmtMs(s.durationMs)}`,
-    );
-    if (s.topFailReasons.length) lines.push(`  top failure reasons: ${s.topFailReasons.map((r) => `${r.reason} ×${r.count}`).join(', ')}`);
-    // A table by severity: critical first, most frequent first within each. A stored summary may hold a code this
-    // version no longer has: it is listed under warning, without a title.
-    for (const sev of ['critical', 'warning', 'notice'] as const) {
-      const rows = Object.entries(s.issuesByCode).filter(([code]) => (findCheck(code)?.severity ?? 'warning') === sev).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-      if (rows.length === 0) continue;
-      lines.push(`  ${sev.toUpperCase()} (${rows.reduce((n, [, c]) => n + c, 0)})`);
-      for (const [code, n] of rows) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${findCheck(code)?.title ?? ''}`);
-    }
-    if (s.delta) lines.push(`  since run ${s.delta.previousRunId}: ${s.delta.newFindings} new, ${s.delta.fixedFindings} fixed findings; ${s.delta.pagesAdded} pages added, ${s.delta.pagesRemoved} removed`);
-    for (const si of s.siteIssues.slice(0, 20)) lines.push(`  site: ${si.code} (${si.count})${si.detail ? ` – ${si.detail}` : ''}: ${si.pages.slice(0, 3).join(', ')}`);
-  } else if (view.error) {
-    lines.push(`  error: ${view.error}`);
-  }
-  lines.push(`  Temporal Web UI: ${view.webUiUrl}`);
-  return lines.join('\n');
+  return formatRunSummary({ ...view, summary: view.summary as RunSummary | null });
 }
 
 async function auditCommand(urlArg: string | undefined, o: Record<string, any>, cmd: Command) {
@@ -244,7 +217,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     while (!interrupted && (view.status === 'queued' || view.status === 'running')) {
       const c = view.counters;
       bar.setTotal(Math.max(1, c.discovered));
-      bar.update(c.audited + c.failed, { failed: c.failed, rate: formatRate(view.progress?.pagesPerMinute ?? 0), stage: view.stage, eta_s: fmtMs(view.progress?.etaMs) });
+      bar.update(c.audited + c.failed, { failed: c.failed, rate: formatRate(view.progress?.pagesPerMinute ?? 0), stage: view.stage, eta_s: formatDuration(view.progress?.etaMs) });
       await new Promise((r) => setTimeout(r, 500));
       view = await getRunView(running, started.runId);
     }

@@ -1,0 +1,71 @@
+// The plain-text summary of a run the CLI prints: counts, findings by severity, and examples of the site-level
+// findings, one line per kind. Pure: formats what it is given (the catalogue only names the checks).
+import { findCheck } from '../audit/catalogue';
+import type { RunSummary, SiteIssue } from '../audit/records';
+
+export interface TextSummaryInput {
+  runId: string;
+  workflowId: string;
+  status: string;
+  summary: RunSummary | null;
+  error: string | null;
+  webUiUrl: string;
+}
+
+/** Site-level kinds listed with examples, and examples per kind. */
+const SITE_KINDS_SHOWN = 10;
+const EXAMPLES_PER_KIND = 2;
+/** A finding's detail (a shared description can be 300 characters) is cut to this many in an example. */
+const DETAIL_CHARS = 60;
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '–';
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** One example of a site-level finding: its page (or target), what it is about, and how many pages it covers. */
+function example(si: SiteIssue): string {
+  const detail = si.detail && si.detail.length > DETAIL_CHARS ? `${si.detail.slice(0, DETAIL_CHARS - 1).trimEnd()}…` : si.detail;
+  return `${si.pages[0] ?? ''}${detail ? ` – ${detail}` : ''} (${si.count})`;
+}
+
+export function formatRunSummary(view: TextSummaryInput): string {
+  const s = view.summary;
+  const lines = [`\nRun ${view.runId} (${view.workflowId}): ${view.status}`];
+  if (s) {
+    lines.push(
+      `  pages audited ${s.pagesAudited}, failed ${s.pagesFailed}, success rate ${(s.successRate * 100).toFixed(1)}%, duration ${formatDuration(s.durationMs)}`,
+    );
+    if (s.topFailReasons.length) lines.push(`  top failure reasons: ${s.topFailReasons.map((r) => `${r.reason} ×${r.count}`).join(', ')}`);
+    // A table by severity: critical first, most frequent first within each. A stored summary may hold a code this
+    // version no longer has: it is listed under warning, without a title.
+    for (const sev of ['critical', 'warning', 'notice'] as const) {
+      const rows = Object.entries(s.issuesByCode).filter(([code]) => (findCheck(code)?.severity ?? 'warning') === sev).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      if (rows.length === 0) continue;
+      lines.push(`  ${sev.toUpperCase()} (${rows.reduce((n, [, c]) => n + c, 0)})`);
+      for (const [code, n] of rows) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${findCheck(code)?.title ?? ''}`);
+    }
+    if (s.delta) lines.push(`  since run ${s.delta.previousRunId}: ${s.delta.newFindings} new, ${s.delta.fixedFindings} fixed findings; ${s.delta.pagesAdded} pages added, ${s.delta.pagesRemoved} removed`);
+    // The summary's top site findings, grouped by kind (most important kind first): twenty broken links in a row
+    // used to hide every other kind. The count in brackets is the pages the finding covers (a link's sources, a group's pages).
+    const byKind = new Map<string, SiteIssue[]>();
+    for (const si of s.siteIssues) {
+      const list = byKind.get(si.code) ?? [];
+      list.push(si);
+      byKind.set(si.code, list);
+    }
+    if (byKind.size > 0) {
+      lines.push(`  site-level findings, examples (${s.siteIssuesTotal ?? s.siteIssues.length} in all; the report lists every one)`);
+      for (const [code, list] of [...byKind].slice(0, SITE_KINDS_SHOWN)) {
+        // Summaries stored by older versions may lack the per-kind counts.
+        const n = s.siteIssuesByCode?.[code] ?? list.length;
+        lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${list.slice(0, EXAMPLES_PER_KIND).map(example).join('; ')}`);
+      }
+    }
+  } else if (view.error) {
+    lines.push(`  error: ${view.error}`);
+  }
+  lines.push(`  Temporal Web UI: ${view.webUiUrl}`);
+  return lines.join('\n');
+}

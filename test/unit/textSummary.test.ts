@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RunSummary, SiteIssue } from '../../src/audit/records';
+import { formatDuration, formatRunSummary } from '../../src/reports/text';
+
+const broken = (i: number): SiteIssue => ({ code: 'broken_internal_link', severity: 'critical', pages: [`http://s.test/gone-${i}`], count: 1, detail: 'HTTP 404' });
+
+const summary: RunSummary = {
+  pagesAudited: 495, pagesFailed: 5, successRate: 0.99, durationMs: 65_000,
+  topFailReasons: [{ reason: 'http_5xx', count: 5 }],
+  issuesByCode: { broken_internal_link: 30, duplicate_title: 24, status_4xx: 25 },
+  // As the summary ranks them: critical first, so broken links lead the list.
+  siteIssues: [...Array.from({ length: 20 }, (_, i) => broken(i)),
+    { code: 'duplicate_title', severity: 'warning', pages: ['http://s.test/a', 'http://s.test/b', 'http://s.test/c'], count: 3, detail: 'Home' },
+    { code: 'duplicate_description', severity: 'warning', pages: ['http://s.test/d', 'http://s.test/e'], count: 2, detail: `Long ${'x'.repeat(200)}` }],
+  siteIssuesByCode: { broken_internal_link: 30, duplicate_title: 12, duplicate_description: 1 },
+  siteIssuesTotal: 43,
+  statusCodes: { 200: 470, 404: 25, 500: 5 },
+};
+
+test('the text summary lists each site-level kind once, with its count and two examples', () => {
+  const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary, error: null, webUiUrl: 'http://ui/w1' });
+  const lines = text.split('\n');
+  assert.ok(lines.includes('  pages audited 495, failed 5, success rate 99.0%, duration 1m05s'));
+  assert.ok(lines.includes('  top failure reasons: http_5xx ×5'));
+  assert.ok(lines.includes('  site-level findings, examples (43 in all; the report lists every one)'));
+  const site = lines.filter((l) => /^ {4}(broken_internal_link|duplicate_title|duplicate_description) /.test(l) && l.includes('http://'));
+  assert.deepEqual(site, [
+    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-0 – HTTP 404 (1); http://s.test/gone-1 – HTTP 404 (1)`,
+    `    ${'duplicate_title'.padEnd(32)}     12  http://s.test/a – Home (3)`,
+    // A long detail is cut to 60 characters.
+    `    ${'duplicate_description'.padEnd(32)}      1  http://s.test/d – Long ${'x'.repeat(54)}… (2)`,
+  ]);
+  assert.equal(lines.at(-1), '  Temporal Web UI: http://ui/w1');
+});
+
+test('a summary stored by an older version (no per-kind counts) still prints', () => {
+  const old = { ...summary, siteIssuesByCode: undefined, siteIssuesTotal: undefined } as unknown as RunSummary;
+  const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary: old, error: null, webUiUrl: 'u' });
+  assert.match(text, /site-level findings, examples \(22 in all/);
+  assert.match(text, / {4}broken_internal_link +20 {2}http/);
+});
+
+test('a failed run without a summary prints its error; durations read as people say them', () => {
+  const text = formatRunSummary({ runId: 'r2', workflowId: 'w2', status: 'failed', summary: null, error: 'boom', webUiUrl: 'u' });
+  assert.deepEqual(text.split('\n').slice(2), ['  error: boom', '  Temporal Web UI: u']);
+  assert.equal(formatDuration(null), '–');
+  assert.equal(formatDuration(4_400), '4s');
+  assert.equal(formatDuration(125_000), '2m05s');
+});
