@@ -23,10 +23,12 @@ export const HTTP_URL_RE = new RegExp(`^[Hh][Tt][Tt][Pp][Ss]?://${HOST}${PORT}${
 export const DOMAIN_ENTRY_RE = new RegExp(`^(?:[Hh][Tt][Tt][Pp][Ss]?://${HOST}${PORT}${URL_TAIL}|(?:${LABEL}\\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?${PORT}|${IPV4}${PORT})$`);
 const SAFE_TEXT_RE = new RegExp(`^${SAFE_CHAR}*$`);
 
+// Each check stops the ones after it (`abort`): "/" failed the pattern and the URL parser both, and the refusal named
+// the field twice; a 100 KB string is not run through the pattern at all.
 const httpUrl = z
   .string({ error: 'must be a string' })
-  .max(2048, 'must be at most 2048 characters')
-  .regex(HTTP_URL_RE, 'must be an absolute http(s) URL (host name or IPv4; printable characters)')
+  .max(2048, { message: 'must be at most 2048 characters', abort: true })
+  .regex(HTTP_URL_RE, { message: 'must be an absolute http(s) URL (host name or IPv4; printable characters)', abort: true })
   .refine((v) => {
     try {
       const u = new URL(v);
@@ -137,7 +139,7 @@ export const listPagesQuerySchema = z
 export type ListPagesQuery = z.infer<typeof listPagesQuerySchema>;
 
 /** A page of a run, by its URL as the pages list gives it. */
-const pageUrl = z.string({ error: 'must be a string' }).min(1).max(2048, 'must be at most 2048 characters')
+const pageUrl = z.string({ error: 'must be a string' }).min(1, { abort: true }).max(2048, { message: 'must be at most 2048 characters', abort: true })
   .regex(HTTP_URL_RE, 'must be an absolute http(s) URL (host name or IPv4; printable characters)');
 
 export const pageQuerySchema = z.object({ url: pageUrl }).strict();

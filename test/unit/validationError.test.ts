@@ -31,3 +31,18 @@ void test('the message names at most ten fields; details keep them all', () => {
   assert.equal(e.message.split('; ').length, 11);
   assert.match(e.message, /… and 15 more$/);
 });
+
+void test('a bad run URL is refused once, for the first rule it breaks', async () => {
+  const { startRunSchema } = await import('../../src/api/schemas');
+  const refuse = (url: string) => {
+    try {
+      parseOr400(startRunSchema, { url });
+    } catch (err) {
+      assert.ok(err instanceof DomainError);
+      return { message: err.message, fields: (err.details as Array<{ field: string }>).map((d) => d.field) };
+    }
+    return assert.fail('accepted');
+  };
+  assert.deepEqual(refuse('/'), { message: 'url: must be an absolute http(s) URL (host name or IPv4; printable characters)', fields: ['url'] });
+  assert.deepEqual(refuse(`http://example.com/${'a'.repeat(3000)}`), { message: 'url: must be at most 2048 characters', fields: ['url'] });
+});
