@@ -18,7 +18,8 @@ import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunRep
 import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
 import { formatRate } from './audit/progress';
-import { formatDuration, formatRunSummary } from './reports/text';
+import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND } from './reports/text';
+import { siteIssueExamples } from './db/repositories/siteIssues';
 import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
@@ -31,7 +32,7 @@ import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
 import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { installSdkRuntime } from './temporal/runtime';
-import type { RunSummary } from './workflows/contracts';
+import type { RunSummary, SiteIssue } from './workflows/contracts';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -177,8 +178,8 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   };
 }
 
-export function formatSummary(view: RunView): string {
-  return formatRunSummary({ ...view, summary: view.summary as RunSummary | null });
+export function formatSummary(view: RunView, siteExamples?: SiteIssue[]): string {
+  return formatRunSummary({ ...view, summary: view.summary as RunSummary | null, ...(siteExamples ? { siteExamples } : {}) });
 }
 
 async function auditCommand(urlArg: string | undefined, o: Record<string, any>, cmd: Command) {
@@ -243,7 +244,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
       }
     }
     if (o.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-    else process.stdout.write(`${formatSummary(view)}\n`);
+    else process.stdout.write(`${formatSummary(view, view.summary ? await siteIssueExamples(running.db, view.runId, SITE_EXAMPLES_PER_KIND) : undefined)}\n`);
     if (view.status !== 'completed') return 1;
     const run = await findRunRow(running.db, view.runId);
     const report = await buildRunReport(running.db, running.config, run);

@@ -10,11 +10,17 @@ export interface TextSummaryInput {
   summary: RunSummary | null;
   error: string | null;
   webUiUrl: string;
+  /**
+   * Examples of the site-level findings, a few per kind, most important kind first (from `site_issues`: every kind the
+   * run has). Without them the summary's own top entries are used, which a site with many critical findings fills
+   * with one kind.
+   */
+  siteExamples?: SiteIssue[];
 }
 
 /** Site-level kinds listed with examples, and examples per kind. */
 const SITE_KINDS_SHOWN = 10;
-const EXAMPLES_PER_KIND = 2;
+export const SITE_EXAMPLES_PER_KIND = 2;
 /** A finding's detail (a shared description can be 300 characters) is cut to this many in an example. */
 const DETAIL_CHARS = 60;
 
@@ -47,10 +53,10 @@ export function formatRunSummary(view: TextSummaryInput): string {
       for (const [code, n] of rows) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${findCheck(code)?.title ?? ''}`);
     }
     if (s.delta) lines.push(`  since run ${s.delta.previousRunId}: ${s.delta.newFindings} new, ${s.delta.fixedFindings} fixed findings; ${s.delta.pagesAdded} pages added, ${s.delta.pagesRemoved} removed`);
-    // The summary's top site findings, grouped by kind (most important kind first): twenty broken links in a row
-    // used to hide every other kind. The count in brackets is the pages the finding covers (a link's sources, a group's pages).
+    // Site findings grouped by kind, one line each: twenty broken links in a row used to hide every other kind. The
+    // count in brackets is the pages a finding covers (a link's sources, a group's pages).
     const byKind = new Map<string, SiteIssue[]>();
-    for (const si of s.siteIssues) {
+    for (const si of view.siteExamples ?? s.siteIssues) {
       const list = byKind.get(si.code) ?? [];
       list.push(si);
       byKind.set(si.code, list);
@@ -60,7 +66,7 @@ export function formatRunSummary(view: TextSummaryInput): string {
       for (const [code, list] of [...byKind].slice(0, SITE_KINDS_SHOWN)) {
         // Summaries stored by older versions may lack the per-kind counts.
         const n = s.siteIssuesByCode?.[code] ?? list.length;
-        lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${list.slice(0, EXAMPLES_PER_KIND).map(example).join('; ')}`);
+        lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${list.slice(0, SITE_EXAMPLES_PER_KIND).map(example).join('; ')}`);
       }
     }
   } else if (view.error) {

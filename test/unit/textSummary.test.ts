@@ -48,3 +48,14 @@ test('a failed run without a summary prints its error; durations read as people 
   assert.equal(formatDuration(4_400), '4s');
   assert.equal(formatDuration(125_000), '2m05s');
 });
+
+test('examples from site_issues (every kind the run has) take the place of the summary\'s top entries', () => {
+  const siteExamples: SiteIssue[] = [broken(7), { code: 'orphan_page', severity: 'notice', pages: ['http://s.test/lost'], count: 1 }];
+  const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary, error: null, webUiUrl: 'u', siteExamples });
+  const site = text.split('\n').filter((l) => /^ {4}\S+ +\d+ {2}http/.test(l));
+  assert.deepEqual(site, [
+    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-7 – HTTP 404 (1)`,
+    // A kind absent from the summary's counts shows how many examples it has.
+    `    ${'orphan_page'.padEnd(32)}      1  http://s.test/lost (1)`,
+  ]);
+});

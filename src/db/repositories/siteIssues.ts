@@ -171,6 +171,24 @@ export async function readSiteIssues(db: Db, runId: string, code?: string): Prom
   return rows.map(issueFromRow);
 }
 
+/**
+ * A few findings of every kind a run has, for a short report: per code the `perCode` covering the most pages (a
+ * broken link's sources, a duplicate group's pages), each with its first page only. Critical kinds first, then the
+ * kinds with the most findings.
+ */
+export async function siteIssueExamples(db: Db, runId: string, perCode: number): Promise<SiteIssue[]> {
+  const rows: IssueRow[] = await db.query(
+    `SELECT ordinal, code, severity, count, detail, jsonb_build_array(pages->0) AS pages, NULL::jsonb AS sources, NULL::int AS sources_count
+       FROM (SELECT i.*, row_number() OVER (PARTITION BY code ORDER BY count DESC, ordinal) AS k,
+                    count(*) OVER (PARTITION BY code) AS findings
+               FROM site_issues i WHERE run_id = $1) x
+      WHERE k <= $2
+      ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, findings DESC, code, k`,
+    [runId, perCode],
+  );
+  return rows.map(issueFromRow);
+}
+
 /** The findings in keyset batches (flat memory for exports of any size). */
 export async function* siteIssueBatches(db: Db, runId: string, batch = 100): AsyncGenerator<SiteIssue[]> {
   let after = -1;
