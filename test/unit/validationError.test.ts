@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
+import { startRunSchema } from '../../src/api/schemas';
 import { DomainError, parseOr400 } from '../../src/errors';
 
 const schema = z.object({ domains: z.array(z.string().min(3)), options: z.object({ sitemaps: z.array(z.string().url()).optional() }).optional() });
@@ -32,8 +33,7 @@ void test('the message names at most ten fields; details keep them all', () => {
   assert.match(e.message, /… and 15 more$/);
 });
 
-void test('a bad run URL is refused once, for the first rule it breaks', async () => {
-  const { startRunSchema } = await import('../../src/api/schemas');
+void test('a bad run URL is refused once, for the first rule it breaks', () => {
   const refuse = (url: string) => {
     try {
       parseOr400(startRunSchema, { url });
