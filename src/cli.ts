@@ -231,7 +231,8 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     if (!(await workflowClosed(running.client, started.workflowId))) {
       process.stderr.write(`  the run's workflow has not closed ${WORKFLOW_CLOSE_WAIT_MS / 1000} s after its row did; stopping the worker anyway\n`);
     }
-    bar.update(view.counters.audited + view.counters.failed, { stage: view.status });
+    // The last frame from the final view: a run whose only URL failed used to end on "1/1 pages | 0 failed".
+    bar.update(view.counters.audited + view.counters.failed, { failed: view.counters.failed, stage: view.status });
     bar.stop();
     if (o.exportDir && view.status === 'completed') {
       await mkdir(o.exportDir, { recursive: true });

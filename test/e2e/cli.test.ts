@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { runCli } from '../helpers/cli';
+import { closedPort } from '../../src/stack';
 import { createTestDatabase, requireEnv, uid, type TestDb } from '../helpers/stack';
 
 let site: FixtureSite;
@@ -38,6 +39,21 @@ test('sitesweep audit runs a site to completion and prints the summary', async (
   assert.equal(n, 6);
 });
 
+test('a site that refuses connections: the run completes with its one URL failed, and the last progress frame says so', async () => {
+  const closed = `http://127.0.0.1:${await closedPort()}/`;
+  const res = await cli(['audit', closed, '--allow-private', '--key', `cli-${uid()}`], {
+    TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
+    TEMPORAL_TASK_QUEUE: `cli-${uid()}`,
+    DATABASE_URL: tdb.url,
+    FETCH_RETRIES: '0',
+  });
+  assert.equal(res.code, 0, res.stderr.slice(-2000));
+  assert.match(res.stdout, /pages audited 0, failed 1, success rate 0\.0%/);
+  assert.match(res.stdout, /top failure reasons: connection_refused ×1/);
+  const frames = res.stderr.split('\n').filter((l) => / pages \| /.test(l));
+  assert.match(frames.at(-1) ?? '', /\| 1\/1 pages \| 1 failed \| .*\| completed \|/, frames.join('\n'));
+});
+
 test('bad input: a message naming the field and exit status 2, nothing started', async () => {
   const badUrl = await cli(['audit', 'ftp://example.com/'], { DATABASE_URL: tdb.url });
   assert.equal(badUrl.code, 2);
@@ -49,5 +65,5 @@ test('bad input: a message naming the field and exit status 2, nothing started',
   assert.equal(notInt.code, 2);
   assert.match(notInt.stderr, /--max-pages must be an integer/);
   const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM audit_runs`);
-  assert.equal(n, 1, 'only the run of the first test');
+  assert.equal(n, 2, 'only the runs of the tests before');
 });
