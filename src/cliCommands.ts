@@ -22,6 +22,7 @@ import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
 import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { needsWorkerMemorySettings, workerMemoryEnv } from './workerMemory';
+import { formatRunReport } from './reports/text';
 
 /** What `bringUp` in cli.ts returns that these commands use (a stack, migrations and an in-process worker). */
 export interface RunningStack {
@@ -151,14 +152,7 @@ async function reportCommand(runId: string, o: Record<string, any>): Promise<num
       json(report);
       return 0;
     }
-    const lines = [
-      `Run ${report.runId} of ${report.siteUrl}: ${report.status}`,
-      `  health score ${report.healthScore} (${report.pagesWithCritical} of ${report.pages} pages with a critical finding), average page score ${report.averagePageScore}`,
-      `  findings: ${report.bySeverity.critical ?? 0} critical, ${report.bySeverity.warning ?? 0} warning, ${report.bySeverity.notice ?? 0} notice`,
-    ];
-    for (const c of report.issues) lines.push(`    ${c.severity.padEnd(8)} ${c.code.padEnd(32)} ${String(c.count).padStart(6)}  ${c.title}`);
-    lines.push(`  Temporal Web UI: ${report.webUiUrl}`);
-    out(lines.join('\n'));
+    out(formatRunReport(report));
     return 0;
   });
 }

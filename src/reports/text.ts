@@ -1,5 +1,6 @@
-// The plain-text summary of a run the CLI prints: counts, findings by severity, and examples of the site-level
-// findings, one line per kind. Pure: formats what it is given (the catalogue only names the checks).
+// The plain-text views of a run the CLI prints: the summary after an audit (counts, findings by severity, examples of
+// the site-level findings, one line per kind) and `sitesweep report`. Pure: formats what it is given (the catalogue
+// only names the checks).
 import { findCheck } from '../audit/catalogue';
 import type { RunSummary, SiteIssue } from '../audit/records';
 
@@ -74,4 +75,33 @@ export function formatRunSummary(view: TextSummaryInput): string {
   }
   lines.push(`  Temporal Web UI: ${view.webUiUrl}`);
   return lines.join('\n');
+}
+
+/** What `sitesweep report` prints, from the run's report (src/api/reports.ts builds it). */
+export interface TextReportInput {
+  runId: string;
+  siteUrl: string;
+  status: string;
+  healthScore: number;
+  pagesWithCritical: number;
+  pages: number;
+  averagePageScore: number;
+  bySeverity: Record<string, number>;
+  issues: ReadonlyArray<{ severity: string; code: string; count: number; title: string }>;
+  webUiUrl: string;
+}
+
+const SEVERITY_ORDER = ['critical', 'warning', 'notice'];
+
+/** The report as text: findings critical first, then by how many pages they cover (the report lists them by check). */
+export function formatRunReport(r: TextReportInput): string {
+  const rank = (sev: string) => (SEVERITY_ORDER.includes(sev) ? SEVERITY_ORDER.indexOf(sev) : SEVERITY_ORDER.length);
+  const issues = [...r.issues].sort((a, b) => rank(a.severity) - rank(b.severity) || b.count - a.count || a.code.localeCompare(b.code));
+  return [
+    `Run ${r.runId} of ${r.siteUrl}: ${r.status}`,
+    `  health score ${r.healthScore} (${r.pagesWithCritical} of ${r.pages} pages with a critical finding), average page score ${r.averagePageScore}`,
+    `  findings: ${r.bySeverity.critical ?? 0} critical, ${r.bySeverity.warning ?? 0} warning, ${r.bySeverity.notice ?? 0} notice`,
+    ...issues.map((c) => `    ${c.severity.padEnd(8)} ${c.code.padEnd(32)} ${String(c.count).padStart(6)}  ${c.title}`),
+    `  Temporal Web UI: ${r.webUiUrl}`,
+  ].join('\n');
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunSummary, SiteIssue } from '../../src/audit/records';
-import { formatDuration, formatRunSummary } from '../../src/reports/text';
+import { formatDuration, formatRunReport, formatRunSummary } from '../../src/reports/text';
 
 const broken = (i: number): SiteIssue => ({ code: 'broken_internal_link', severity: 'critical', pages: [`http://s.test/gone-${i}`], count: 1, detail: 'HTTP 404' });
 
@@ -58,4 +58,23 @@ test('examples from site_issues (every kind the run has) take the place of the s
     // A kind absent from the summary's counts shows how many examples it has.
     `    ${'orphan_page'.padEnd(32)}      1  http://s.test/lost (1)`,
   ]);
+});
+
+test('sitesweep report lists findings critical first, then by the pages they cover', () => {
+  const text = formatRunReport({
+    runId: 'r1', siteUrl: 'http://s.test/', status: 'completed', healthScore: 94, pagesWithCritical: 30, pages: 500, averagePageScore: 64.9,
+    bySeverity: { critical: 55, warning: 534, notice: 460 },
+    issues: [
+      { severity: 'warning', code: 'status_3xx', count: 10, title: 'Redirected URL' },
+      { severity: 'critical', code: 'status_4xx', count: 25, title: 'Client error (4xx)' },
+      { severity: 'notice', code: 'missing_csp', count: 460, title: 'Missing CSP' },
+      { severity: 'warning', code: 'http_page', count: 500, title: 'Page on http' },
+      { severity: 'critical', code: 'broken_internal_link', count: 30, title: 'Broken internal link' },
+      { severity: 'warning', code: 'noindex', count: 10, title: 'Noindex' },
+    ],
+    webUiUrl: 'u',
+  });
+  const codes = text.split('\n').slice(3, -1).map((l) => l.trim().split(/\s+/)[1]);
+  assert.deepEqual(codes, ['broken_internal_link', 'status_4xx', 'http_page', 'noindex', 'status_3xx', 'missing_csp']);
+  assert.match(text, /^Run r1 of http:\/\/s\.test\/: completed\n {2}health score 94 \(30 of 500 pages with a critical finding\), average page score 64\.9\n {2}findings: 55 critical, 534 warning, 460 notice\n/);
 });
