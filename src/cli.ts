@@ -12,7 +12,7 @@ import { registerServiceCommands } from './cliCommands';
 import { sendBudgetEvent } from './alerts/cliEvents';
 import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
-import { assertRenderAvailable, findRunRow, getRunView, startSiteRun, type RunView } from './api/runService';
+import { assertRenderAvailable, findRunRow, getRunView, startSiteRun } from './api/runService';
 import { startRunSchema } from './api/schemas';
 import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunReport } from './api/reports';
 import { DomainError, invalidInput, parseOr400 } from './errors';
@@ -32,7 +32,7 @@ import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
 import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { installSdkRuntime } from './temporal/runtime';
-import type { RunSummary, SiteIssue } from './workflows/contracts';
+import type { RunSummary } from './workflows/contracts';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -178,10 +178,6 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   };
 }
 
-export function formatSummary(view: RunView, siteExamples?: SiteIssue[]): string {
-  return formatRunSummary({ ...view, summary: view.summary as RunSummary | null, ...(siteExamples ? { siteExamples } : {}) });
-}
-
 async function auditCommand(urlArg: string | undefined, o: Record<string, any>, cmd: Command) {
   const fromCli = (attr: string) => (cmd.getOptionValueSource(attr) === 'cli' ? cmd.getOptionValue(attr) : undefined);
   const { config: file } = readConfigFile(o.config, process.cwd());
@@ -245,7 +241,11 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
       }
     }
     if (o.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-    else process.stdout.write(`${formatSummary(view, view.summary ? await siteIssueExamples(running.db, view.runId, SITE_EXAMPLES_PER_KIND) : undefined)}\n`);
+    else {
+      const summary = view.summary as RunSummary | null;
+      const siteExamples = summary ? await siteIssueExamples(running.db, view.runId, SITE_EXAMPLES_PER_KIND) : undefined;
+      process.stdout.write(`${formatRunSummary({ ...view, summary, ...(siteExamples ? { siteExamples } : {}) })}\n`);
+    }
     if (view.status !== 'completed') return 1;
     const run = await findRunRow(running.db, view.runId);
     const report = await buildRunReport(running.db, running.config, run);

@@ -20,7 +20,8 @@ export const SUMMARY_LIST_CAP = 10;
 export const SUMMARY_STRING_CAP = 1_000;
 export const SUMMARY_SITE_ISSUES_BYTES = 64 * 1024;
 
-const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, notice: 2 };
+/** Severities most important first (unknown ones after them). */
+export const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, notice: 2 };
 
 function cap(s: string): string {
   return s.length > SUMMARY_STRING_CAP ? `${s.slice(0, SUMMARY_STRING_CAP - 1)}…` : s;

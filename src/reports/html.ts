@@ -1,6 +1,7 @@
 // One self-contained HTML report of a run: inline CSS, inline SVG charts, no script, no external resource, so it opens
 // from a file, a CI artifact or an e-mail attachment without a network. Pure: renders data it is given.
 import type { CheckDefinition } from '../audit/catalogue';
+import { formatDuration } from './text';
 
 export interface HtmlReportInput {
   runId: string;
@@ -51,12 +52,6 @@ function gauge(score: number): string {
   return `<svg role="img" aria-label="Health score ${score}" width="140" height="140" viewBox="0 0 140 140" xmlns="http://www.w3.org/2000/svg"><title>Health score ${score}</title><circle cx="70" cy="70" r="${r}" fill="none" stroke="#e0e0e0" stroke-width="14"/><circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" stroke-dasharray="${((c * score) / 100).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/><text x="70" y="78" text-anchor="middle" font-size="28" font-weight="700" fill="${color}">${score}</text></svg>`;
 }
 
-function fmtMs(ms: number | null): string {
-  if (ms === null) return '–';
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
 export function renderHtmlReport(r: HtmlReportInput): string {
   const severities = ['critical', 'warning', 'notice'] as const;
   const findings = severities
@@ -104,7 +99,7 @@ summary{cursor:pointer}
 <div class="card"><span class="muted">Pages audited</span><b>${r.pagesAudited}</b></div>
 <div class="card"><span class="muted">Pages failed</span><b>${r.pagesFailed}</b></div>
 <div class="card"><span class="muted">Average page score</span><b>${r.averagePageScore}</b></div>
-<div class="card"><span class="muted">Duration</span><b>${fmtMs(r.durationMs)}</b></div></div>
+<div class="card"><span class="muted">Duration</span><b>${formatDuration(r.durationMs)}</b></div></div>
 <h2>Findings by severity</h2>${bars(sevRows, 'Findings by severity')}
 ${findings || '<p>No findings.</p>'}
 <h2>Status codes</h2>${bars(statusRows, 'Status codes')}

@@ -3,6 +3,7 @@
 // only names the checks).
 import { findCheck } from '../audit/catalogue';
 import type { RunSummary, SiteIssue } from '../audit/records';
+import { SEVERITY_RANK } from '../audit/summary';
 
 export interface TextSummaryInput {
   runId: string;
@@ -91,11 +92,9 @@ export interface TextReportInput {
   webUiUrl: string;
 }
 
-const SEVERITY_ORDER = ['critical', 'warning', 'notice'];
-
 /** The report as text: findings critical first, then by how many pages they cover (the report lists them by check). */
 export function formatRunReport(r: TextReportInput): string {
-  const rank = (sev: string) => (SEVERITY_ORDER.includes(sev) ? SEVERITY_ORDER.indexOf(sev) : SEVERITY_ORDER.length);
+  const rank = (sev: string) => SEVERITY_RANK[sev] ?? 3;
   const issues = [...r.issues].sort((a, b) => rank(a.severity) - rank(b.severity) || b.count - a.count || a.code.localeCompare(b.code));
   return [
     `Run ${r.runId} of ${r.siteUrl}: ${r.status}`,
