@@ -93,6 +93,8 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
     const scheduled = new Map<string, { type: string; at: number }>();
     const started = new Map<string, { at: number; attempt: number }>();
     const wfScheduled = new Map<string, number>();
+    // Activity windows are measured from the chain's first event.
+    const t0 = firstStart ?? (events.length > 0 ? tsMs(events[0].eventTime as Ts) : 0);
     for (const e of events) {
       const at = tsMs(e.eventTime as Ts);
       const id = idOf(e.eventId);
@@ -116,7 +118,6 @@ export async function historyStats(client: Client, workflowId: string, firstRunI
         s.count++;
         s.attempts += st?.attempt ?? 1;
         s.scheduledToCloseMs += at - sch.at;
-        const t0 = firstStart ?? tsMs(events[0].eventTime as Ts);
         s.lastCloseMs = Math.max(s.lastCloseMs, at - t0);
         if (st) {
           s.firstStartMs = Math.min(s.firstStartMs, st.at - t0);
