@@ -300,6 +300,11 @@ void describe('embedded PostgreSQL', () => {
     );
     await c1.end();
     assert.deepEqual(loc, { lowered: 'école ünïcode', ilike: true, sorted: ['Z', 'a', 'b', 'é'] });
+    // No data checksums (INITDB_CHECKSUM_FLAGS): summarize's first read of a run's rows would WAL-log every page.
+    const c3 = new pg.Client(db.url);
+    await c3.connect();
+    assert.equal((await c3.query<{ data_checksums: string }>('SHOW data_checksums')).rows[0].data_checksums, 'off');
+    await c3.end();
 
     await db.stop();
     await assert.rejects(selectOne(db.url));
