@@ -1,5 +1,5 @@
-// The memory settings of a long-lived worker process (README, "Running N workers"): fewer glibc malloc arenas, and a
-// bounded old generation and young generation for V8's main thread. Both must be set before the process starts: `npm
+// The memory settings of a long-lived worker process (README, "Running N workers"): fewer glibc malloc arenas, a
+// bounded old generation and young generation for V8's main thread, and the size of V8's helper thread pool. Both must be set before the process starts: `npm
 // run worker`, the Docker image and the compose file set them on their command lines (a test keeps those equal to
 // these), and `sitesweep worker` starts itself once more with them.
 
@@ -12,7 +12,8 @@ export const WORKER_MALLOC_ARENA_MAX = '2';
  * machine). The worker already keeps every core busy with JavaScript (its main thread and one analysis thread per core
  * but one), so more helpers only take turns with them: with 4, on 2 cores, the helpers waited 7.6-9.4 s for a core per
  * 10k pages. 10k bench, four alternating rounds: 641-693 pages/s with 4, 657-718 with 1, 699-717 with 2; worker CPU
- * 17.5-19.5 → 16.9-18.3 s (helpers 3.8-4.4 → 3.1-3.7 s), peak RSS unchanged.
+ * 17.5-19.5 → 16.9-18.3 s (helpers 3.8-4.4 → 3.1-3.7 s), peak RSS at 10k unchanged. Slower concurrent marking costs
+ * some memory at 100k: peak RSS 344-388 MB in ten runs, against 356 and 359 with 4 (bench/HISTORY.md).
  */
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=156', '--max-semi-space-size=8', '--v8-pool-size=2'] as const;
 
