@@ -1,7 +1,7 @@
 // The memory settings of a long-lived worker process (README, "Running N workers"): fewer glibc malloc arenas, a
-// bounded old generation and young generation for V8's main thread, and the size of V8's helper thread pool. Both must be set before the process starts: `npm
-// run worker`, the Docker image and the compose file set them on their command lines (a test keeps those equal to
-// these), and `sitesweep worker` starts itself once more with them.
+// bounded old generation and young generation for V8's main thread, and the size of V8's helper thread pool. All must
+// be set before the process starts: `npm run worker`, the Docker image and the compose file set them on their command
+// lines (a test keeps those equal to these), and `sitesweep worker` starts itself once more with them.
 
 /** glibc: without it every thread of the worker (analysis pool, Temporal's core) grows its own arena (~40 MB more RSS). */
 export const WORKER_MALLOC_ARENA_MAX = '2';
