@@ -19,6 +19,7 @@ import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
 import { formatRate } from './audit/progress';
 import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND } from './reports/text';
+import { nothingAuditedError } from './audit/records';
 import { siteIssueExamples } from './db/repositories/siteIssues';
 import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { loadConfig, withLocalTemporal, type Config } from './config';
@@ -247,6 +248,13 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
       process.stdout.write(`${formatRunSummary({ ...view, summary, ...(siteExamples ? { siteExamples } : {}) })}\n`);
     }
     if (view.status !== 'completed') return 1;
+    // A completed audit of nothing (the site down or unreachable from here) is not a pass: a batch records such a
+    // domain as failed, and a build gate must not go green on it.
+    const nothing = nothingAuditedError(view.counters.audited, view.counters.failed, (view.summary as RunSummary | null)?.topFailReasons[0]?.reason);
+    if (nothing) {
+      process.stderr.write(`\nNo page could be audited (exit 1): ${nothing}. Is the site up, and reachable from this machine?\n`);
+      return 1;
+    }
     const run = await findRunRow(running.db, view.runId);
     const report = await buildRunReport(running.db, running.config, run);
     if (!o.json) process.stdout.write(`  health score ${report.healthScore} (${report.pagesWithCritical} of ${report.pages} pages with a critical finding)\n`);

@@ -156,3 +156,14 @@ export function failedPageRecord(u: ClaimedUrl, reason: FailureReason, detail: s
     issues: [], data: {}, failureReason: reason, failureDetail: detail.slice(0, 500), attempts, links: [],
   };
 }
+
+/**
+ * Why a finished run audited nothing, or null when it audited a page: the site was unreachable (nothing found or
+ * fetched: DNS, connection refused, TLS, a refused target) or every page it found failed. A batch records such a
+ * domain as failed, and `sitesweep audit` exits 1 with this message, rather than report a completed audit of nothing.
+ */
+export function nothingAuditedError(pagesAudited: number, pagesFailed: number, topFailReason: string | undefined): string | null {
+  if (pagesAudited > 0) return null;
+  if (pagesFailed === 0) return 'no pages could be audited';
+  return `${topFailReason ?? 'unknown'}: every page failed (${pagesFailed} page${pagesFailed === 1 ? '' : 's'})`;
+}

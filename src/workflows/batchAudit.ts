@@ -22,6 +22,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { nothingAuditedError } from '../audit/records';
 import { emitEvent } from './events';
 import {
   DEFAULT_MAX_CONCURRENT_SITES,
@@ -60,12 +61,8 @@ function hostOf(siteUrl: string): string | null {
 /** A child that completed but audited nothing (unreachable, DNS, every page failing) counts as a failed domain. */
 function classify(r: SiteAuditResult, workflowId: string): DomainStatus {
   const base = { runId: r.runId, pagesAudited: r.pagesAudited, workflowId };
-  if (r.pagesAudited + r.pagesFailed === 0) return { ...base, status: 'failed', error: 'no pages could be audited' };
-  if (r.pagesAudited === 0) {
-    const top = r.topFailReasons[0];
-    return { ...base, status: 'failed', error: `${top?.reason ?? 'unknown'}: every page failed (${r.pagesFailed} page${r.pagesFailed === 1 ? '' : 's'})` };
-  }
-  return { ...base, status: 'completed', error: null };
+  const error = nothingAuditedError(r.pagesAudited, r.pagesFailed, r.topFailReasons[0]?.reason);
+  return error ? { ...base, status: 'failed', error } : { ...base, status: 'completed', error: null };
 }
 
 function errorMessage(err: unknown): string {

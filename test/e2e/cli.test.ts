@@ -39,7 +39,7 @@ test('sitesweep audit runs a site to completion and prints the summary', async (
   assert.equal(n, 6);
 });
 
-test('a site that refuses connections: the run completes with its one URL failed, and the last progress frame says so', async () => {
+test('a site that refuses connections: the run completes with its one URL failed, the last progress frame says so, and the audit exits 1 saying why', async () => {
   const closed = `http://127.0.0.1:${await closedPort()}/`;
   const res = await cli(['audit', closed, '--allow-private', '--key', `cli-${uid()}`], {
     TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
@@ -47,7 +47,9 @@ test('a site that refuses connections: the run completes with its one URL failed
     DATABASE_URL: tdb.url,
     FETCH_RETRIES: '0',
   });
-  assert.equal(res.code, 0, res.stderr.slice(-2000));
+  // Nothing audited is not a pass for a build gate (a batch records such a domain as failed too).
+  assert.equal(res.code, 1, res.stderr.slice(-2000));
+  assert.match(res.stderr, /No page could be audited \(exit 1\): connection_refused: every page failed \(1 page\)\. Is the site up/);
   assert.match(res.stdout, /pages audited 0, failed 1, success rate 0\.0%/);
   assert.match(res.stdout, /top failure reasons: connection_refused ×1/);
   const frames = res.stderr.split('\n').filter((l) => / pages \| /.test(l));

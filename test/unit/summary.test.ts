@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildSummary, SiteIssueTally, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES, topCandidates } from '../../src/audit/summary';
+import { nothingAuditedError } from '../../src/audit/records';
 import { mulberry32 } from '../fixtures/random';
 import type { SiteIssue } from '../../src/workflows/contracts';
 
@@ -98,4 +99,11 @@ test('a tally fed chunk by chunk gives the summary of the whole list (ties broke
     listless.add(chunk.map((s, k) => (keep.has(k) ? s : { ...s, pages: [], ...(s.sources ? { sources: [] } : {}) })), first);
   }
   assert.deepEqual(buildSummary({ ...base, siteIssues: listless }), whole);
+});
+
+test('nothingAuditedError: a run with an audited page passes; one with none names why (batches and the CLI say the same)', () => {
+  assert.equal(nothingAuditedError(1, 500, 'http_5xx'), null);
+  assert.equal(nothingAuditedError(0, 0, undefined), 'no pages could be audited');
+  assert.equal(nothingAuditedError(0, 1, 'connection_refused'), 'connection_refused: every page failed (1 page)');
+  assert.equal(nothingAuditedError(0, 3, undefined), 'unknown: every page failed (3 pages)');
 });
