@@ -82,7 +82,7 @@ Examples:
   $ sitesweep audit https://example.com --output json,csv,html --output-dir reports/
   $ sitesweep audit --config ci/sitesweep.config.json --max-new-findings 0
 
-Exit codes: 0 ok · 1 the run failed (or the stack could not start) · 2 bad input · 3 a budget is broken · 130 interrupted
+Exit codes: 0 ok · 1 the run failed, no page could be audited, or the stack could not start · 2 bad input · 3 a budget is broken · 130 interrupted
 
 Settings, highest precedence first: flags > environment > config file (./${CONFIG_FILE_NAME} or --config) > defaults.
 Environment:
