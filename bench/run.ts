@@ -20,6 +20,7 @@
 // bench-only simulation of a proposed src change, see bench/README.md), BENCH_PRELOAD_RUNS (3), BENCH_PRELOAD_PAGES
 // (default BENCH_PAGES), BENCH_FETCH_RETRIES (2: the pipeline's default, used by every variant), BENCH_PROFILE=1
 // (CPU profile of the pipeline worker + SQL timings; slower; BENCH_PROFILE_OUT=<file> also writes the raw .cpuprofile),
+// BENCH_WORKER_NODE_ARGS (node/V8 flags for the pipeline's process, e.g. "--trace-deopt"),
 // BENCH_RESULTS (default bench/results.json).
 // An existing stack instead of a new one (the smoke test): BENCH_TEMPORAL_ADDRESS, BENCH_PG_ADMIN_URL,
 // BENCH_WORKFLOW_BUNDLE.
@@ -94,7 +95,10 @@ async function buildBundle(outFile: string): Promise<string> {
 }
 
 function runPhase(input: PhaseInput): Promise<PhaseResult> {
-  const args = ['--import', 'tsx', path.join(BENCH_DIR, 'phase.ts')];
+  // BENCH_WORKER_NODE_ARGS: node/V8 flags for the pipeline's process only, for experiments NODE_OPTIONS refuses
+  // (e.g. --trace-deopt, --interrupt-budget=…); the baselines keep node's defaults.
+  const extra = input.kind === 'pipeline' ? (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean) : [];
+  const args = [...extra, '--import', 'tsx', path.join(BENCH_DIR, 'phase.ts')];
   // The phase runs the worker as users do: the worker script, the image and the compose file set MALLOC_ARENA_MAX=2,
   // a 156 MB old generation and 8 MB semi-spaces for the worker's main thread (NODE_OPTIONS given to the bench comes
   // after, so it wins: workerMemoryEnv). The baselines keep node's defaults.
@@ -105,6 +109,8 @@ function runPhase(input: PhaseInput): Promise<PhaseResult> {
     let result: PhaseResult | null = null;
     createInterface({ input: child.stdout! }).on('line', (l) => {
       if (l.startsWith('BENCH_RESULT ')) result = JSON.parse(l.slice('BENCH_RESULT '.length)) as PhaseResult;
+      // Anything else on the phase's stdout (V8's --trace-* output under BENCH_WORKER_NODE_ARGS) goes to stderr.
+      else process.stderr.write(`${l}\n`);
     });
     child.once('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`phase ${JSON.stringify({ ...input, kind: input.kind })} failed (exit ${code})`))));
   });
