@@ -372,7 +372,6 @@ async function waitForPidExit(pid: number, ms: number): Promise<boolean> {
   return !pidAlive(pid);
 }
 
-/** Start (initialising once) a PostgreSQL cluster on 127.0.0.1 and create the database. */
 /**
  * The cluster's locale: text sorts by code point, as under "C" (b-tree comparisons stay byte compares, which the link
  * indexes need), and lower()/ILIKE know Unicode case (PostgreSQL's builtin C.UTF-8, 17+). Under plain "C" lower('É')
@@ -393,6 +392,7 @@ export const INITDB_LOCALE_FLAGS = ['--encoding=UTF8', '--locale=C', '--locale-p
  */
 export const INITDB_CHECKSUM_FLAGS = ['--no-data-checksums'] as const;
 
+/** Start (initialising once) a PostgreSQL cluster on 127.0.0.1 and create the database. */
 export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const log = opts.log ?? silentLogger;
   const database = opts.database ?? PG_DATABASE;
