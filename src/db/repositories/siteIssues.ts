@@ -5,6 +5,7 @@ import type { Finding } from '../../audit/types';
 import type { SiteIssue } from '../../workflows/contracts';
 import { findingSourcesSql, linkSourcesSql } from '../siteChecks/linkSources';
 import { MAX_SOURCES_PER_ISSUE } from '../siteChecks/types';
+import { SEVERITY_RANK } from '../../audit/summary';
 
 export type Db = { query: (sql: string, params?: unknown[]) => Promise<any> };
 /** What writing needs: one transaction (a DataSource or an EntityManager both have it). */
@@ -171,6 +172,9 @@ export async function readSiteIssues(db: Db, runId: string, code?: string): Prom
   return rows.map(issueFromRow);
 }
 
+/** The summary's severity order (audit/summary.ts) as SQL over a `severity` column; unknown severities last. */
+const SEVERITY_ORDER_SQL = `CASE severity ${Object.entries(SEVERITY_RANK).map(([sev, rank]) => `WHEN '${sev}' THEN ${rank}`).join(' ')} ELSE ${Object.keys(SEVERITY_RANK).length} END`;
+
 /**
  * A few findings of every kind a run has, for a short report: per code the `perCode` covering the most pages (a
  * broken link's sources, a duplicate group's pages), each with its first page only. Critical kinds first, then the
@@ -183,7 +187,7 @@ export async function siteIssueExamples(db: Db, runId: string, perCode: number):
                     count(*) OVER (PARTITION BY code) AS findings
                FROM site_issues i WHERE run_id = $1) x
       WHERE k <= $2
-      ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, findings DESC, code, k`,
+      ORDER BY ${SEVERITY_ORDER_SQL}, findings DESC, code, k`,
     [runId, perCode],
   );
   return rows.map(issueFromRow);
