@@ -1,7 +1,7 @@
 // src/temporal: what any deployment needs to talk to Temporal: connections (connection.ts, connectionOptions.ts),
 // this worker factory, the SDK runtime (runtime.ts), tracing, search attributes, the CLI worker's queue isolation.
 // Builds the Sitesweep worker: activities from their dependencies, workflows from a prebuilt bundle when one is
-// configured (production, tests) or from source (development).
+// configured (production, tests) or from source (development: bundled once per source state, workflowBundle.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '@temporalio/activity';
@@ -19,11 +19,24 @@ import { Politeness, PolitenessGate } from '../crawl/politeness';
 import { PgHostSlotStore } from '../db/hostSlotStore';
 import type { Logger } from '../logger';
 import { OTEL_WORKFLOW_INTERCEPTORS, tracedBundlePath, tracing } from './tracing';
+import { cachedWorkflowBundle } from './workflowBundle';
 
 /** The workflows entry file: TypeScript source under tsx, compiled JavaScript under dist/. */
 function workflowsEntry(): string {
   const ts = path.join(__dirname, '..', 'workflows', 'index.ts');
   return existsSync(ts) ? ts : path.join(__dirname, '..', 'workflows', 'index.js');
+}
+
+/** Without a prebuilt bundle (a source checkout): the one built for these sources, from the cache in SITESWEEP_HOME. */
+async function sourceWorkflowBundle(config: Config, traced: boolean): Promise<{ codePath: string } | { code: string }> {
+  const sourceRoot = path.join(__dirname, '..');
+  const bundle = await cachedWorkflowBundle({
+    workflowsPath: workflowsEntry(),
+    sourceRoot,
+    lockfile: path.join(sourceRoot, '..', 'package-lock.json'),
+    ...(traced ? { interceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
+  }, path.join(config.home, 'workflow-bundles'));
+  return 'codePath' in bundle ? { codePath: bundle.codePath } : { code: bundle.code };
 }
 
 export interface WorkerParts {
@@ -77,17 +90,18 @@ export async function createSitesweepWorker(opts: {
   const analyzePool: AnalyzePool = { analyze: threads.analyze, pending: threads.pending, close: async () => void (await Promise.all([threads.close(), renderer.close()])) };
   const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, renderer, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
   const t = tracing(config.temporal.otlpEndpoint);
-  // A prebuilt bundle fixes its workflow interceptors at build time, so tracing loads the bundle's traced twin.
-  const workflowSource = config.worker.bundlePath
-    ? { workflowBundle: { codePath: t ? tracedBundlePath(config.worker.bundlePath) : config.worker.bundlePath } }
-    : { workflowsPath: workflowsEntry() };
+  // A bundle fixes its workflow interceptors at build time, so tracing loads the prebuilt bundle's traced twin (or
+  // builds a traced one).
+  const workflowBundle = config.worker.bundlePath
+    ? { codePath: t ? tracedBundlePath(config.worker.bundlePath) : config.worker.bundlePath }
+    : await sourceWorkflowBundle(config, t !== null);
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     activities,
-    ...workflowSource,
+    workflowBundle,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     shutdownGraceTime: config.worker.shutdownGraceMs,
@@ -101,7 +115,6 @@ export async function createSitesweepWorker(opts: {
         (ctx) => ({ inbound: new AlertingActivityInbound(ctx) }),
         ...(t ? [(ctx: Context) => t.activityInterceptors(ctx)] : []),
       ],
-      ...(t && !config.worker.bundlePath ? { workflowModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
     },
     // Workflow spans are made inside the sandbox and leave it through this sink.
     ...(t ? { sinks: { exporter: t.workflowSinks() } } : {}),

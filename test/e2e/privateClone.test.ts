@@ -54,12 +54,18 @@ test('a clone in a 0700 directory audits a site with `npm run audit` (local Post
     else fs.symlinkSync(path.join(shared, entry), path.join(nm, entry));
   }
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, SITESWEEP_HOME: path.join(work, 'home'), TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `clone-${uid()}`, FETCH_RETRIES: '0' };
+  // As a new user runs it: no prebuilt bundle either (the tests' own goes through WORKFLOW_BUNDLE_PATH).
   delete env.DATABASE_URL;
+  delete env.WORKFLOW_BUNDLE_PATH;
   const res = await run('npm', ['run', '--silent', 'audit', '--', site.origin, '--allow-private', '--max-pages', '8'], clone, env);
   assert.equal(res.code, 0, `stdout:\n${res.stdout.slice(-1500)}\nstderr:\n${res.stderr.slice(-3000)}`);
   assert.match(res.stdout, /: completed/);
   assert.match(res.stdout, /pages audited \d+, failed \d+, success rate/);
   assert.doesNotMatch(res.stderr, /EACCES|\n\s+at /, 'no permission error, no stack trace');
+  // The worker's workflow bundle, built from the clone's sources, is kept for the next start.
+  const bundles = fs.readdirSync(path.join(work, 'home', 'workflow-bundles'));
+  assert.equal(bundles.length, 1, bundles.join(', '));
+  assert.match(bundles[0], /^workflow-bundle-[0-9a-f]{20}\.js$/);
   if (process.getuid?.() === 0) {
     // The binaries the postgres user ran are the reachable copy, not the clone's.
     const base = path.join(tmp, 'sitesweep-0');
