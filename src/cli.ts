@@ -247,14 +247,15 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
       const siteExamples = summary ? await siteIssueExamples(running.db, view.runId, SITE_EXAMPLES_PER_KIND) : undefined;
       process.stdout.write(`${formatRunSummary({ ...view, summary, ...(siteExamples ? { siteExamples } : {}) })}\n`);
     }
-    if (view.status !== 'completed') return 1;
-    // A completed audit of nothing (the site down or unreachable from here) is not a pass: a batch records such a
-    // domain as failed, and a build gate must not go green on it.
-    const nothing = nothingAuditedError(view.counters.audited, view.counters.failed, (view.summary as RunSummary | null)?.topFailReasons[0]?.reason);
-    if (nothing) {
+    // An audit of nothing (the site down or unreachable from here) is not a pass: the run fails once summarized (a run
+    // of an older worker may still have completed), and a build gate must not go green on it. Say why.
+    const summarized = view.summary as RunSummary | null;
+    const nothing = summarized && nothingAuditedError(view.counters.audited, view.counters.failed, summarized.topFailReasons[0]?.reason);
+    if (nothing && view.status !== 'cancelled') {
       process.stderr.write(`\nNo page could be audited (exit 1): ${nothing}. Is the site up, and reachable from this machine?\n`);
       return 1;
     }
+    if (view.status !== 'completed') return 1;
     const run = await findRunRow(running.db, view.runId);
     const report = await buildRunReport(running.db, running.config, run);
     if (!o.json) process.stdout.write(`  health score ${report.healthScore} (${report.pagesWithCritical} of ${report.pages} pages with a critical finding)\n`);

@@ -4,6 +4,7 @@
 // stays flat whatever the site size: neither the findings nor the comparison with the previous run are held whole.
 import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
+import { nothingAuditedError } from '../audit/records';
 import { buildSummary, SiteIssueTally } from '../audit/summary';
 import { previousRunId } from '../reports';
 import type { RunSummary } from '../workflows/contracts';
@@ -78,8 +79,10 @@ export function createSummarizeActivities({ db, log }: Pick<ActivityDeps, 'db'> 
       const previous = await previousRunId(db, runId);
       if (previous) stored.delta = { previousRunId: previous, ...(await pages.comparisonCounts(db, runId, previous)) };
       step('compared');
-      // After the findings are stored: a reader never sees a completed run without its findings.
-      await runStatus.markCompleted(db, runId, stored, counts);
+      // After the findings are stored: a reader never sees a completed run without its findings. A run that audited
+      // nothing is stored as failed (its workflow fails on it): never completed, never a baseline for the next run.
+      const failure = nothingAuditedError(counts.audited, counts.failed, summary.topFailReasons[0]?.reason);
+      await runStatus.markSummarized(db, runId, stored, counts, failure);
       step('stored');
       const slowest = Object.entries(checkMs).sort((a, b) => b[1] - a[1]).slice(0, 3);
       log?.info({ runId, ms: steps, slowestChecks: Object.fromEntries(slowest) }, 'run summarized');

@@ -1,6 +1,6 @@
 // A run's lifecycle in one place (issue 15): every write of audit_runs.status, stage, finished_at and error goes
 // through these functions. Page counters are written where the pages are (frontier.ts, persist.ts); the final counts
-// go with markCompleted because a completed row and its counts must appear together.
+// go with markSummarized because a completed row and its counts must appear together.
 import type { AuditStage } from '../audit/records';
 import type { Queryable } from './repositories/queryable';
 
@@ -83,16 +83,23 @@ export async function setStage(db: Queryable, ref: { runId: string; workflowId?:
   );
 }
 
-/** Summarize: the summary, the final counts and completed, in one statement. */
-export async function markCompleted(tx: Queryable, runId: string, summary: unknown, counts: { audited: number; failed: number }): Promise<void> {
+/**
+ * Summarize: the summary, the final counts and completed, in one statement; or failed with `failure` (a run that
+ * audited nothing: its workflow fails next, and the row never says completed meanwhile).
+ */
+export async function markSummarized(tx: Queryable, runId: string, summary: unknown, counts: { audited: number; failed: number }, failure: string | null = null): Promise<void> {
+  const status = failure ? 'failed' : 'completed';
   await tx.query(
-    `UPDATE audit_runs SET summary = $2, status = 'completed', stage = 'completed', audited = $3, failed = $4,
+    `UPDATE audit_runs SET summary = $2, status = $5, stage = $5, error = COALESCE($6, error), audited = $3, failed = $4,
        persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
-    [runId, JSON.stringify(summary), counts.audited, counts.failed],
+    [runId, JSON.stringify(summary), counts.audited, counts.failed, status, failure],
   );
 }
 
-/** A batch's child run that completed its workflow but audited nothing: its row says failed, like the batch. */
+/**
+ * A batch's child run that completed its workflow but audited nothing (a run started before such runs fail, or a row
+ * summarized before that): its row says failed, like the batch.
+ */
 export async function markCompletedAsFailed(tx: Queryable, runId: string, error: string | null): Promise<void> {
   await tx.query(
     `UPDATE audit_runs SET status = 'failed', error = COALESCE(error, $2), updated_at = now() WHERE id = $1 AND status = 'completed'`,

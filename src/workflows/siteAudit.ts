@@ -21,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { CrawlBatchResult } from '../activities/types';
+import { nothingAuditedError } from '../audit/records';
 import {
   DEFAULT_POLICIES,
   pauseSignal,
@@ -40,6 +41,8 @@ type Activities = ReturnType<typeof createActivities>;
 
 /** Marker of the image-size step (issue 14). */
 const IMAGE_SIZES_PATCH = 'image-sizes';
+/** Marker of a run that audited nothing failing instead of completing. */
+const NOTHING_AUDITED_PATCH = 'nothing-audited-fails';
 
 /**
  * Named activity-option presets, one per retry policy:
@@ -276,6 +279,11 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     }
     const summary = await acts.summarize({ runId: state.runId, executionId: state.executionId, startedAt: state.startedAt });
     state.counters = { discovered: state.counters.discovered, audited: summary.pagesAudited, failed: summary.pagesFailed, persisted: summary.pagesAudited + summary.pagesFailed };
+    // A run that audited nothing (the site down, or unreachable from here) fails, with the summary that says why: a
+    // completed audit of nothing would pass a build gate and become the baseline the next run's "new findings" count
+    // from. Summarize has already stored it as failed. patched(): runs started before this replay the way they ran.
+    const nothing = nothingAuditedError(summary.pagesAudited, summary.pagesFailed, summary.topFailReasons[0]?.reason);
+    if (nothing && patched(NOTHING_AUDITED_PATCH)) throw ApplicationFailure.nonRetryable(nothing, 'NothingAudited');
     stage = 'completed';
     upsertSearchAttributes([{ key: AuditStageKey, value: 'completed' }]);
     setCurrentDetails(`**completed** · ${summary.pagesAudited} audited, ${summary.pagesFailed} failed, success ${Math.round(summary.successRate * 1000) / 10}%`);

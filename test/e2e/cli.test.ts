@@ -2,6 +2,7 @@
 // progress display on stderr, the report on stdout, exit 0; bad input gets a message naming the field and exit 2.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { runCli } from '../helpers/cli';
 import { closedPort } from '../../src/stack';
@@ -39,7 +40,7 @@ test('sitesweep audit runs a site to completion and prints the summary', async (
   assert.equal(n, 6);
 });
 
-test('a site that refuses connections: the run completes with its one URL failed, the last progress frame says so, and the audit exits 1 saying why', async () => {
+test('a site that refuses connections: its one URL failed, the run fails (row and workflow), the last progress frame says so, and the audit exits 1 saying why', async () => {
   const closed = `http://127.0.0.1:${await closedPort()}/`;
   const res = await cli(['audit', closed, '--allow-private', '--key', `cli-${uid()}`], {
     TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
@@ -53,7 +54,18 @@ test('a site that refuses connections: the run completes with its one URL failed
   assert.match(res.stdout, /pages audited 0, failed 1, success rate 0\.0%/);
   assert.match(res.stdout, /top failure reasons: connection_refused ×1/);
   const frames = res.stderr.split('\n').filter((l) => / pages \| /.test(l));
-  assert.match(frames.at(-1) ?? '', /\| 1\/1 pages \| 1 failed \| .*\| completed \|/, frames.join('\n'));
+  assert.match(frames.at(-1) ?? '', /\| 1\/1 pages \| 1 failed \| .*\| failed \|/, frames.join('\n'));
+  // Never a completed audit of nothing, in the database or in Temporal: it would be the next run's baseline.
+  const runId = /Run ([0-9a-f-]+) started/.exec(res.stderr)![1];
+  const [row] = await tdb.db.query(`SELECT status, error, workflow_id FROM audit_runs WHERE id = $1`, [runId]);
+  assert.deepEqual({ status: row.status, error: row.error }, { status: 'failed', error: 'connection_refused: every page failed (1 page)' });
+  const connection = await Connection.connect({ address: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS') });
+  try {
+    const desc = await new Client({ connection }).workflow.getHandle(row.workflow_id).describe();
+    assert.equal(desc.status.name, 'FAILED');
+  } finally {
+    await connection.close();
+  }
 });
 
 test('bad input: a message naming the field and exit status 2, nothing started', async () => {

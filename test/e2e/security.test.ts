@@ -298,13 +298,17 @@ describe('SSRF guard end to end (no opt-in)', () => {
       taskQueue: config.temporal.taskQueue,
       args: [{ siteUrl, runKey, requestTimeoutMs: 2_000, fetchRetries: 0 }],
     });
-    const result = (await handle.result()) as { pagesFailed: number; pagesAudited: number; topFailReasons: Array<{ reason: string }> };
+    // Its one URL refused, the run audited nothing: it fails, saying why.
+    await assert.rejects(handle.result(), (err: Error & { cause?: Error }) => {
+      assert.equal(err.cause?.message, 'blocked_target: every page failed (1 page)');
+      return true;
+    });
     const rows = await tdb.db.query(`SELECT url, status, failure_reason, failure_detail FROM page_audits`);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].failure_reason, 'blocked_target', JSON.stringify(rows[0]));
     assert.match(rows[0].failure_detail, /127\.0\.0\.1/);
-    assert.equal(result.pagesAudited, 0);
-    assert.equal(result.pagesFailed, 1);
+    const [run] = await tdb.db.query(`SELECT status, error, audited, failed FROM audit_runs`);
+    assert.deepEqual(run, { status: 'failed', error: 'blocked_target: every page failed (1 page)', audited: 0, failed: 1 });
     assert.equal(server.requests.length, 0, 'not one request (robots.txt, sitemap or page) reached the private target');
   });
 });

@@ -108,3 +108,28 @@ test('a failed batch: retried up to the policy, then its URLs are recorded as fa
   assert.deepEqual(result.topFailReasons, [{ reason: 'audit_failed', count: failedUrls.length }]);
   assert.equal((await handle.describe()).status.name, 'COMPLETED');
 });
+
+test('a run that audits nothing (its only URL failed) fails, after its summary, with the reason', async () => {
+  const graph = { '/': [] };
+  const frontier = new FakeFrontier(graph);
+  const { activities, calls } = mockActivities(frontier, graph, {
+    onCrawl: () => {
+      throw ApplicationFailure.nonRetryable('connection refused', 'FetchFailed');
+    },
+  });
+  const env = await startMockWorker(activities);
+  envs.push(env);
+  const handle = await env.start({ auditBatchSize: 1, parallelBatches: 1 });
+  await assert.rejects(handle.result(), (err: Error & { cause?: ApplicationFailure }) => {
+    assert.equal(err.cause?.message, 'audit_failed: every page failed (1 page)');
+    assert.equal(err.cause?.type, 'NothingAudited');
+    assert.equal(err.cause?.nonRetryable, true);
+    return true;
+  });
+  assert.equal(calls.summarize, 1, 'summarized (the summary says why) before it fails');
+  assert.equal(calls.stages.at(-1), 'failed');
+  assert.equal((await handle.describe()).status.name, 'FAILED');
+  // The run.failed event goes out through its own (abandoned) child workflow: wait for its delivery.
+  for (let i = 0; i < 100 && calls.events.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(calls.events, ['run.failed']);
+});
