@@ -9,7 +9,7 @@ import express from 'express';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CHECKS, findCheck, type CheckDefinition } from '../audit/catalogue';
-import { pageScore, siteHealthScore, SEVERITY_PENALTY, type ScoredPage } from '../audit/score';
+import { hasCriticalFinding, pageScore, siteHealth, SEVERITY_PENALTY, type ScoredPage } from '../audit/score';
 import type { Config } from '../config';
 import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
 import * as pages from '../db/repositories/pages';
@@ -184,18 +184,21 @@ export async function buildRunReport(db: Db, config: Config, run: RunRow) {
   });
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, checks.filter((c) => c.severity === s).reduce((a, c) => a + c.count, 0)]));
 
-  // Health: every page of the run, with its page findings and the site findings that list it.
+  // Health: every page of the run, with its page findings and the site findings that list it, scored as the pages
+  // stream by: nothing is kept per page (a 100k-page run's report must not hold its pages).
   const siteByUrl = await siteFindingsByUrl(db, run.id);
-  const scored: ScoredPage[] = [];
   let scoreSum = 0;
+  let scoredPages = 0;
+  let pagesWithCritical = 0;
   for await (const rows of pages.scoringPageBatches(db, run.id)) {
     for (const r of rows) {
       const p: ScoredPage = { status: r.status, failureReason: r.failure_reason, findings: [...r.issues, ...(siteByUrl.get(r.url) ?? [])] };
-      scored.push({ status: p.status, failureReason: p.failureReason, findings: p.findings.filter((f) => f.severity === 'critical') });
       scoreSum += pageScore(p);
+      scoredPages++;
+      if (hasCriticalFinding(p)) pagesWithCritical++;
     }
   }
-  const health = siteHealthScore(scored);
+  const health = siteHealth(scoredPages, pagesWithCritical);
   return {
     runId: run.id,
     workflowId: run.workflow_id,

@@ -57,6 +57,11 @@ export function siteHealthScore(pages: Iterable<ScoredPage>): SiteHealth {
     n++;
     if (hasCriticalFinding(p)) critical++;
   }
-  const score = n === 0 ? 100 : Math.round(((n - critical) / n) * 1000) / 10;
-  return { score, pages: n, pagesWithCritical: critical };
+  return siteHealth(n, critical);
+}
+
+/** The health of `pages` pages of which `pagesWithCritical` have a critical finding (counted as they stream by). */
+export function siteHealth(pages: number, pagesWithCritical: number): SiteHealth {
+  const score = pages === 0 ? 100 : Math.round(((pages - pagesWithCritical) / pages) * 1000) / 10;
+  return { score, pages, pagesWithCritical };
 }

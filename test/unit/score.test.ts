@@ -1,7 +1,7 @@
 // Page score and site health score (src/audit/score.ts): the documented formula, its edges, and what it ignores.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hasCriticalFinding, pageScore, SEVERITY_PENALTY, siteHealthScore } from '../../src/audit/score';
+import { hasCriticalFinding, pageScore, SEVERITY_PENALTY, siteHealth, siteHealthScore } from '../../src/audit/score';
 
 const f = (code: string, severity: string) => ({ code, severity });
 
@@ -45,4 +45,7 @@ void test('site health is the share of pages without a critical finding, one dec
   assert.deepEqual(siteHealthScore(pages), { score: 66.7, pages: 3, pagesWithCritical: 1 });
   assert.deepEqual(siteHealthScore([...pages, { status: 'failed', failureReason: 'dns', findings: [] }]), { score: 50, pages: 4, pagesWithCritical: 2 });
   assert.equal(siteHealthScore([{ status: 'ok', findings: [f('c', 'critical')] }]).score, 0);
+  // The same from counts, as the run report takes them from its streamed pages.
+  assert.deepEqual(siteHealth(3, 1), siteHealthScore(pages));
+  assert.deepEqual(siteHealth(0, 0), siteHealthScore([]));
 });
