@@ -38,7 +38,12 @@ export const envSchema = z.object({
   SECRETS_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(100),
-  WORKER_CONNECTIONS_PER_HOST: positiveInt.default(8),
+  /**
+   * undici's connection cap per origin: the largest perHostConcurrency a run may ask for (src/api/schemas.ts), so the
+   * pool never holds a run below its own limit (at 8, a run of 16 got 8 requests in flight and 8 queued in undici).
+   * The politeness gate bounds the requests; undici opens a connection only when a request needs one.
+   */
+  WORKER_CONNECTIONS_PER_HOST: positiveInt.default(32),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   /**
    * Threads that parse and check pages beside the worker's main thread (0: on the main thread): one core is left to the

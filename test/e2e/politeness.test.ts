@@ -169,6 +169,15 @@ describe('politeness and circuit breaking', () => {
     console.log(JSON.stringify({ perHostConcurrency: 2, peakInFlight: s.peak(), parallelBatches: 3 }));
   });
 
+  test('a run gets the perHostConcurrency it asks for, beyond a small connection pool (16 in flight)', async () => {
+    const s = await site(40, 300);
+    const runId = await startRun(s.origin, { auditBatchSize: 10, parallelBatches: 4, perHostConcurrency: 16 });
+    const { pages } = await finish(runId);
+    assert.equal(pages.length, 41);
+    assert.equal(s.peak(), 16, `peak in flight ${s.peak()}`);
+    console.log(JSON.stringify({ perHostConcurrency: 16, peakInFlight: s.peak(), parallelBatches: 4 }));
+  });
+
   test('an open circuit defers a failing host\'s pages (sending nothing) without slowing another host', async () => {
     const healthy = await site(12, 100);
     // Baseline: the healthy host alone.

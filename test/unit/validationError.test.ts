@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { startRunSchema } from '../../src/api/schemas';
+import { loadConfig } from '../../src/config';
 import { DomainError, parseOr400 } from '../../src/errors';
 
 const schema = z.object({ domains: z.array(z.string().min(3)), options: z.object({ sitemaps: z.array(z.string().url()).optional() }).optional() });
@@ -45,4 +46,11 @@ void test('a bad run URL is refused once, for the first rule it breaks', () => {
   };
   assert.deepEqual(refuse('/'), { message: 'url: must be an absolute http(s) URL (host name or IPv4; printable characters)', fields: ['url'] });
   assert.deepEqual(refuse(`http://example.com/${'a'.repeat(3000)}`), { message: 'url: must be at most 2048 characters', fields: ['url'] });
+});
+
+void test("a worker's connection pool per origin is never below the largest perHostConcurrency a run may ask for", () => {
+  const pool = loadConfig({}).crawl.connectionsPerHost;
+  const accepts = (n: number) => startRunSchema.safeParse({ url: 'https://example.com/', options: { perHostConcurrency: n } }).success;
+  assert.ok(accepts(pool), `perHostConcurrency ${pool} is a valid run option`);
+  assert.ok(!accepts(pool + 1), `perHostConcurrency ${pool + 1} is refused, so no run asks for more connections than the pool has`);
 });
