@@ -1,7 +1,8 @@
 // The memory settings of a long-lived worker process (README, "Running N workers"): fewer glibc malloc arenas, a
 // bounded old generation and young generation for V8's main thread, and the size of V8's helper thread pool. All must
 // be set before the process starts: `npm run worker`, the Docker image and the compose file set them on their command
-// lines (a test keeps those equal to these), and `sitesweep worker` starts itself once more with them.
+// lines (a test keeps those equal to these), and `sitesweep worker` starts itself once more with them. The npm scripts
+// whose CLI process runs a worker too have settings of their own (CLI_NODE_FLAGS).
 
 /** glibc: without it every thread of the worker (analysis pool, Temporal's core) grows its own arena (~40 MB more RSS). */
 export const WORKER_MALLOC_ARENA_MAX = '2';
@@ -17,6 +18,15 @@ export const WORKER_MALLOC_ARENA_MAX = '2';
  */
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=156', '--max-semi-space-size=8', '--v8-pool-size=2'] as const;
 
+/**
+ * V8 flags of the npm scripts that run a worker inside the CLI's own process (`npm run audit`, `npm run stack`,
+ * `npm run sitesweep`). Not the worker's 156 MB: the CLI process holds more besides its worker, and at that bound a
+ * 100k-page audit ran out of heap at its end. Without any bound V8 sizes the heap for the machine's memory and grows
+ * it up to 4x the live data: `npm run audit` of 100k pages peaked at 874 MB RSS in 152 s; with these, 448 MB in 143 s
+ * (10k: 367-370 against 531-569 MB, the same time within noise).
+ */
+export const CLI_NODE_FLAGS = ['--max-old-space-size=384', '--v8-pool-size=2'] as const;
+
 /** Set in the environment of a process started with the settings, so it does not start itself again. */
 const MARK = 'SITESWEEP_WORKER_MEMORY';
 
@@ -30,10 +40,13 @@ export function needsWorkerMemorySettings(env: NodeJS.ProcessEnv = process.env):
  * ahead of the user's NODE_OPTIONS (the later flag wins, so a user's own bound still applies).
  */
 export function workerMemoryEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  // `npm run sitesweep -- worker` inherits the CLI scripts' flags: they are not the user's, and must not override these.
+  const cli = new Set<string>(CLI_NODE_FLAGS);
+  const own = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f && !cli.has(f));
   return {
     ...env,
     MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? WORKER_MALLOC_ARENA_MAX,
-    NODE_OPTIONS: [...WORKER_NODE_FLAGS, env.NODE_OPTIONS ?? ''].join(' ').trim(),
+    NODE_OPTIONS: [...WORKER_NODE_FLAGS, ...own].join(' '),
     [MARK]: '1',
   };
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { needsWorkerMemorySettings, WORKER_MALLOC_ARENA_MAX, WORKER_NODE_FLAGS, workerMemoryEnv } from '../../src/workerMemory';
+import { CLI_NODE_FLAGS, needsWorkerMemorySettings, WORKER_MALLOC_ARENA_MAX, WORKER_NODE_FLAGS, workerMemoryEnv } from '../../src/workerMemory';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
@@ -17,6 +17,16 @@ test('npm run worker, the image and the compose file start workers with the same
   const command = /^\s+command: (\[.*"dist\/src\/worker\.js"\])$/m.exec(read('docker-compose.yml'));
   assert.ok(command, 'the compose worker command');
   assert.deepEqual(JSON.parse(command[1]), ['node', ...WORKER_NODE_FLAGS, 'dist/src/worker.js']);
+});
+
+test('npm run audit / stack / sitesweep run their in-process worker with the CLI\'s memory settings', () => {
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  for (const name of ['audit', 'stack', 'sitesweep']) {
+    assert.ok(scripts[name].startsWith(`MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${WORKER_MALLOC_ARENA_MAX}} NODE_OPTIONS="${CLI_NODE_FLAGS.join(' ')} \${NODE_OPTIONS:-}" tsx src/cli.ts`), scripts[name]);
+  }
+  // `npm run sitesweep -- worker` starts the worker again: with the worker's flags, not the CLI's (a user's own still win).
+  const env = workerMemoryEnv({ NODE_OPTIONS: `${CLI_NODE_FLAGS.join(' ')} --max-old-space-size=200` });
+  assert.equal(env.NODE_OPTIONS, `${WORKER_NODE_FLAGS.join(' ')} --max-old-space-size=200`);
 });
 
 test('the environment of a worker started again: the settings, the user\'s own NODE_OPTIONS after them, once', () => {
