@@ -151,6 +151,16 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(rows.filter((r) => r.status === 'failed').length, 1);
     await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-batch.png'), fullPage: true });
 
+    // The unreachable domain's run: failed, saying why, its one URL gone through (not a bar stuck at 0%).
+    const failedRun = Object.values(batch.domainStatuses as Record<string, { status: string; runId: string }>).find((d) => d.status === 'failed')!;
+    await page.goto(`${api.url}/#/runs/${encodeURIComponent(failedRun.runId)}`);
+    await page.locator('#run-live').filter({ hasText: /^Run failed: 0 pages audited, 1 failed\./ }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#run-note').innerText(), 'Error: connection_refused: every page failed (1 page)');
+    assert.equal(await page.locator('#run-progress').getAttribute('aria-valuenow'), '100');
+    await page.locator('#sum-failed').filter({ hasText: '1' }).waitFor({ timeout: 30_000 });
+    await page.goto(`${api.url}/#/batches/${encodeURIComponent(started.batchId)}`);
+    await page.locator('#domains-table tbody tr').first().waitFor({ timeout: 30_000 });
+
     // Open the report of a completed domain and find the fixture's page without a title.
     const completedRow = page.locator('#domains-table tbody tr[data-status="completed"]').first();
     const domain = await completedRow.getAttribute('data-domain');

@@ -334,7 +334,7 @@ function renderRun(runId, signal) {
     elapsed: stat('run-elapsed', 'Elapsed'),
     eta: stat('run-eta', 'ETA'),
   };
-  const note = h('p', { class: 'note', hidden: true });
+  const note = h('p', { class: 'note', hidden: true, id: 'run-note' });
   const progressCard = h('section', { class: 'card', 'aria-labelledby': 'progress-title' },
     h('h2', { id: 'progress-title' }, 'Progress'), bar.el, live, note,
     h('dl', { class: 'stats' }, Object.values(stats).map((x) => x.el)));
@@ -381,7 +381,9 @@ function renderRun(runId, signal) {
     }
     const p = run.progress;
     const c = run.counters || {};
-    const percent = run.status === 'completed' ? 100 : p ? p.percent : 0;
+    // A finished run without live progress (failed, cancelled) shows how much of what it found it got through.
+    const processed = (c.audited || 0) + (c.failed || 0);
+    const percent = run.status === 'completed' ? 100 : p ? p.percent : c.discovered ? Math.min(100, Math.round((processed / c.discovered) * 100)) : 0;
     bar.set(percent, !isLive);
     const stage = run.stage || (p && p.stage) || run.status;
     stats.stage.dd.textContent = cap(String(stage).replace(/_/g, ' '));
