@@ -40,13 +40,15 @@ export function needsWorkerMemorySettings(env: NodeJS.ProcessEnv = process.env):
  * ahead of the user's NODE_OPTIONS (the later flag wins, so a user's own bound still applies).
  */
 export function workerMemoryEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  // `npm run sitesweep -- worker` inherits the CLI scripts' flags: they are not the user's, and must not override these.
-  const cli = new Set<string>(CLI_NODE_FLAGS);
-  const own = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((f) => f && !cli.has(f));
+  // `npm run sitesweep -- worker` inherits the CLI scripts' flags, which they put first: they are not the user's, and
+  // must not override these. The rest is passed on as written (quoting included).
+  const inherited = env.NODE_OPTIONS ?? '';
+  const cliPrefix = CLI_NODE_FLAGS.join(' ');
+  const own = inherited.startsWith(cliPrefix) ? inherited.slice(cliPrefix.length) : inherited;
   return {
     ...env,
     MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? WORKER_MALLOC_ARENA_MAX,
-    NODE_OPTIONS: [...WORKER_NODE_FLAGS, ...own].join(' '),
+    NODE_OPTIONS: [...WORKER_NODE_FLAGS, own.trim()].join(' ').trim(),
     [MARK]: '1',
   };
 }

@@ -19,7 +19,7 @@ import { Politeness, PolitenessGate } from '../crawl/politeness';
 import { PgHostSlotStore } from '../db/hostSlotStore';
 import type { Logger } from '../logger';
 import { OTEL_WORKFLOW_INTERCEPTORS, tracedBundlePath, tracing } from './tracing';
-import { cachedWorkflowBundle } from './workflowBundle';
+import { cachedWorkflowBundle, type CachedWorkflowBundle } from './workflowBundle';
 
 /** The workflows entry file: TypeScript source under tsx, compiled JavaScript under dist/. */
 function workflowsEntry(): string {
@@ -28,15 +28,14 @@ function workflowsEntry(): string {
 }
 
 /** Without a prebuilt bundle (a source checkout): the one built for these sources, from the cache in SITESWEEP_HOME. */
-async function sourceWorkflowBundle(config: Config, traced: boolean): Promise<{ codePath: string } | { code: string }> {
+function sourceWorkflowBundle(config: Config, traced: boolean): Promise<CachedWorkflowBundle> {
   const sourceRoot = path.join(__dirname, '..');
-  const bundle = await cachedWorkflowBundle({
+  return cachedWorkflowBundle({
     workflowsPath: workflowsEntry(),
     sourceRoot,
     lockfile: path.join(sourceRoot, '..', 'package-lock.json'),
     ...(traced ? { interceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
   }, path.join(config.home, 'workflow-bundles'));
-  return 'codePath' in bundle ? { codePath: bundle.codePath } : { code: bundle.code };
 }
 
 export interface WorkerParts {
