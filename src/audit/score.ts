@@ -50,17 +50,10 @@ export interface SiteHealth {
   pagesWithCritical: number;
 }
 
-export function siteHealthScore(pages: Iterable<ScoredPage>): SiteHealth {
-  let n = 0;
-  let critical = 0;
-  for (const p of pages) {
-    n++;
-    if (hasCriticalFinding(p)) critical++;
-  }
-  return siteHealth(n, critical);
-}
-
-/** The health of `pages` pages of which `pagesWithCritical` have a critical finding (counted as they stream by). */
+/**
+ * The health of `pages` pages of which `pagesWithCritical` have a critical finding (hasCriticalFinding), counted by
+ * the caller as the pages stream by: a 100k-page report never holds its pages at once.
+ */
 export function siteHealth(pages: number, pagesWithCritical: number): SiteHealth {
   const score = pages === 0 ? 100 : Math.round(((pages - pagesWithCritical) / pages) * 1000) / 10;
   return { score, pages, pagesWithCritical };

@@ -1,7 +1,7 @@
 // Page score and site health score (src/audit/score.ts): the documented formula, its edges, and what it ignores.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hasCriticalFinding, pageScore, SEVERITY_PENALTY, siteHealth, siteHealthScore } from '../../src/audit/score';
+import { hasCriticalFinding, pageScore, SEVERITY_PENALTY, siteHealth, type ScoredPage } from '../../src/audit/score';
 
 const f = (code: string, severity: string) => ({ code, severity });
 
@@ -36,16 +36,17 @@ void test('failed pages score 0, deliberate skips are not judged', () => {
 });
 
 void test('site health is the share of pages without a critical finding, one decimal', () => {
-  assert.deepEqual(siteHealthScore([]), { score: 100, pages: 0, pagesWithCritical: 0 });
+  // As the run report counts them: page by page, then siteHealth of the counts.
+  const health = (pages: ScoredPage[]) => siteHealth(pages.length, pages.filter(hasCriticalFinding).length);
+  assert.deepEqual(health([]), { score: 100, pages: 0, pagesWithCritical: 0 });
   const pages = [
     { status: 'ok', findings: [] },
     { status: 'ok', findings: [f('w', 'warning'), f('n', 'notice')] },
     { status: 'ok', findings: [f('c', 'critical')] },
   ];
-  assert.deepEqual(siteHealthScore(pages), { score: 66.7, pages: 3, pagesWithCritical: 1 });
-  assert.deepEqual(siteHealthScore([...pages, { status: 'failed', failureReason: 'dns', findings: [] }]), { score: 50, pages: 4, pagesWithCritical: 2 });
-  assert.equal(siteHealthScore([{ status: 'ok', findings: [f('c', 'critical')] }]).score, 0);
-  // The same from counts, as the run report takes them from its streamed pages.
-  assert.deepEqual(siteHealth(3, 1), siteHealthScore(pages));
-  assert.deepEqual(siteHealth(0, 0), siteHealthScore([]));
+  assert.deepEqual(health(pages), { score: 66.7, pages: 3, pagesWithCritical: 1 });
+  assert.deepEqual(health([...pages, { status: 'failed', failureReason: 'dns', findings: [] }]), { score: 50, pages: 4, pagesWithCritical: 2 });
+  assert.deepEqual(health([...pages, { status: 'failed', failureReason: 'not_html', findings: [] }]), { score: 75, pages: 4, pagesWithCritical: 1 });
+  assert.equal(health([{ status: 'ok', findings: [f('c', 'critical')] }]).score, 0);
+  assert.deepEqual(siteHealth(3, 2), { score: 33.3, pages: 3, pagesWithCritical: 2 });
 });
