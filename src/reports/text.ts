@@ -35,7 +35,7 @@ export function formatDuration(ms: number | null | undefined): string {
 /** One example of a site-level finding: its page (or target), what it is about, and how many pages it covers. */
 function example(si: SiteIssue): string {
   const detail = si.detail && si.detail.length > DETAIL_CHARS ? `${si.detail.slice(0, DETAIL_CHARS - 1).trimEnd()}…` : si.detail;
-  return `${si.pages[0] ?? ''}${detail ? ` – ${detail}` : ''} (${si.count})`;
+  return `${si.pages[0] ?? ''}${detail ? ` – ${detail}` : ''} (${si.count} ${si.count === 1 ? 'page' : 'pages'})`;
 }
 
 export function formatRunSummary(view: TextSummaryInput): string {
@@ -56,7 +56,7 @@ export function formatRunSummary(view: TextSummaryInput): string {
     }
     if (s.delta) lines.push(`  since run ${s.delta.previousRunId}: ${s.delta.newFindings} new, ${s.delta.fixedFindings} fixed findings; ${s.delta.pagesAdded} pages added, ${s.delta.pagesRemoved} removed`);
     // Site findings grouped by kind, one line each: twenty broken links in a row used to hide every other kind. The
-    // count in brackets is the pages a finding covers (a link's sources, a group's pages).
+    // count is the kind's findings; in brackets, the pages one finding covers (a link's sources, a group's pages).
     const byKind = new Map<string, SiteIssue[]>();
     for (const si of view.siteExamples ?? s.siteIssues) {
       const list = byKind.get(si.code) ?? [];

@@ -26,10 +26,10 @@ test('the text summary lists each site-level kind once, with its count and two e
   assert.ok(lines.includes('  site-level findings, examples (43 in all; the report lists every one)'));
   const site = lines.filter((l) => /^ {4}(broken_internal_link|duplicate_title|duplicate_description) /.test(l) && l.includes('http://'));
   assert.deepEqual(site, [
-    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-0 – HTTP 404 (1); http://s.test/gone-1 – HTTP 404 (1)`,
-    `    ${'duplicate_title'.padEnd(32)}     12  http://s.test/a – Home (3)`,
+    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-0 – HTTP 404 (1 page); http://s.test/gone-1 – HTTP 404 (1 page)`,
+    `    ${'duplicate_title'.padEnd(32)}     12  http://s.test/a – Home (3 pages)`,
     // A long detail is cut to 60 characters.
-    `    ${'duplicate_description'.padEnd(32)}      1  http://s.test/d – Long ${'x'.repeat(54)}… (2)`,
+    `    ${'duplicate_description'.padEnd(32)}      1  http://s.test/d – Long ${'x'.repeat(54)}… (2 pages)`,
   ]);
   assert.equal(lines.at(-1), '  Temporal Web UI: http://ui/w1');
 });
@@ -54,9 +54,9 @@ test('examples from site_issues (every kind the run has) take the place of the s
   const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary, error: null, webUiUrl: 'u', siteExamples });
   const site = text.split('\n').filter((l) => /^ {4}\S+ +\d+ {2}http/.test(l));
   assert.deepEqual(site, [
-    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-7 – HTTP 404 (1)`,
+    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-7 – HTTP 404 (1 page)`,
     // A kind absent from the summary's counts shows how many examples it has.
-    `    ${'orphan_page'.padEnd(32)}      1  http://s.test/lost (1)`,
+    `    ${'orphan_page'.padEnd(32)}      1  http://s.test/lost (1 page)`,
   ]);
 });
 
