@@ -8,13 +8,13 @@ import { DomainError } from '../../src/errors';
 
 const config = loadConfig({ ALLOW_PRIVATE_TARGETS: 'false' });
 
-/** A resolver that answers from a table after `delayMs`, never for names it does not know (a dropped query). */
-function fakeDns(table: Record<string, string[]>, delayMs = 0) {
+/** A resolver that answers from a table, and never for names it does not know (a dropped query). */
+function fakeDns(table: Record<string, string[]>) {
   const asked: string[] = [];
   const lookup = (hostname: string) => {
     asked.push(hostname);
     const answer = table[hostname];
-    return answer ? new Promise<string[]>((resolve) => setTimeout(() => resolve(answer), delayMs)) : new Promise<string[]>(() => {});
+    return answer ? Promise.resolve(answer) : new Promise<string[]>(() => {});
   };
   return { asked, lookup };
 }
