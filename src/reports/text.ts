@@ -32,10 +32,14 @@ export function formatDuration(ms: number | null | undefined): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
-/** One example of a site-level finding: its page (or target), what it is about, and how many pages it covers. */
+/**
+ * One example of a site-level finding: its page (or target), what it is about, and how many pages it covers: a link
+ * finding's source pages (its count is its one target), a group's pages.
+ */
 function example(si: SiteIssue): string {
   const detail = si.detail && si.detail.length > DETAIL_CHARS ? `${si.detail.slice(0, DETAIL_CHARS - 1).trimEnd()}…` : si.detail;
-  return `${si.pages[0] ?? ''}${detail ? ` – ${detail}` : ''} (${si.count} ${si.count === 1 ? 'page' : 'pages'})`;
+  const covered = si.sourcesCount ?? (si.sources?.length || si.count);
+  return `${si.pages[0] ?? ''}${detail ? ` – ${detail}` : ''} (${covered} ${covered === 1 ? 'page' : 'pages'})`;
 }
 
 export function formatRunSummary(view: TextSummaryInput): string {

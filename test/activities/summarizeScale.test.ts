@@ -11,7 +11,7 @@ import { clickDepths } from '../../src/db/siteChecks/structure';
 import { createSummarizeActivities } from '../../src/activities/summarize';
 import { buildSummary, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES } from '../../src/audit/summary';
 import { ORDINAL_STRIDE, readSiteIssues, siteIssueExamples } from '../../src/db/repositories/siteIssues';
-import type { RunSummary } from '../../src/workflows/contracts';
+import type { RunSummary, SiteIssue } from '../../src/workflows/contracts';
 import { connectTestClient, createTestDatabase, startTestApi, testConfig, type TestDb } from '../helpers/stack';
 
 const EXEC = 'exec-scale';
@@ -187,14 +187,16 @@ describe('summarize at scale', () => {
     assert.deepEqual(summary.siteIssuesByCode, fromStored.siteIssuesByCode);
     assert.ok(summary.siteIssues.some((s) => s.code === 'broken_internal_link' && s.sourcesCount !== undefined && s.sourcesCount > SUMMARY_LIST_CAP));
 
-    // The CLI's examples: every kind the run has, the two covering the most pages (ties in stored order), first page only,
-    // critical kinds first.
+    // The CLI's examples: every kind the run has, the two covering the most pages (a link's sources, a group's pages;
+    // ties in stored order), first page only, critical kinds first.
     const examples = await siteIssueExamples(tdb.db, bigRun, 2);
     const kinds = [...new Set(stored.map((s) => s.code))];
     assert.deepEqual([...new Set(examples.map((e) => e.code))].sort(), [...kinds].sort());
+    const covered = (s: SiteIssue) => s.sourcesCount ?? (s.sources?.length || s.count);
+    assert.ok(stored.some((s) => s.sources && covered(s) !== s.count), 'a finding whose sources outnumber its count');
     for (const code of kinds) {
-      const best = stored.filter((s) => s.code === code).sort((a, b) => b.count - a.count).slice(0, 2);
-      assert.deepEqual(examples.filter((e) => e.code === code).map((e) => [e.count, e.pages]), best.map((s) => [s.count, s.pages.slice(0, 1)]), code);
+      const best = stored.filter((s) => s.code === code).sort((a, b) => covered(b) - covered(a)).slice(0, 2);
+      assert.deepEqual(examples.filter((e) => e.code === code).map((e) => [covered(e), e.count, e.pages]), best.map((s) => [covered(s), s.count, s.pages.slice(0, 1)]), code);
     }
     const sevRank = (e: { severity: string }) => ['critical', 'warning', 'notice'].indexOf(e.severity);
     assert.deepEqual(examples.map(sevRank), examples.map(sevRank).sort((a, b) => a - b));

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import type { RunSummary, SiteIssue } from '../../src/audit/records';
 import { formatDuration, formatRunReport, formatRunSummary } from '../../src/reports/text';
 
-const broken = (i: number): SiteIssue => ({ code: 'broken_internal_link', severity: 'critical', pages: [`http://s.test/gone-${i}`], count: 1, detail: 'HTTP 404' });
+// A link finding counts its one target; the pages it covers are its sources (i + 1 of them here, the list capped as the
+// summary caps it, sourcesCount keeping the full number).
+const broken = (i: number): SiteIssue => {
+  const to = `http://s.test/gone-${i}`;
+  const sources = Array.from({ length: Math.min(i + 1, 2) }, (_, k) => ({ from: `http://s.test/p${k}`, to, text: 'gone' }));
+  return { code: 'broken_internal_link', severity: 'critical', pages: [to], count: 1, detail: 'HTTP 404', sources, ...(i + 1 > 2 ? { sourcesCount: i + 1 } : {}) };
+};
 
 const summary: RunSummary = {
   pagesAudited: 495, pagesFailed: 5, successRate: 0.99, durationMs: 65_000,
@@ -26,7 +32,7 @@ test('the text summary lists each site-level kind once, with its count and two e
   assert.ok(lines.includes('  site-level findings, examples (43 in all; the report lists every one)'));
   const site = lines.filter((l) => /^ {4}(broken_internal_link|duplicate_title|duplicate_description) /.test(l) && l.includes('http://'));
   assert.deepEqual(site, [
-    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-0 – HTTP 404 (1 page); http://s.test/gone-1 – HTTP 404 (1 page)`,
+    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-0 – HTTP 404 (1 page); http://s.test/gone-1 – HTTP 404 (2 pages)`,
     `    ${'duplicate_title'.padEnd(32)}     12  http://s.test/a – Home (3 pages)`,
     // A long detail is cut to 60 characters.
     `    ${'duplicate_description'.padEnd(32)}      1  http://s.test/d – Long ${'x'.repeat(54)}… (2 pages)`,
@@ -50,11 +56,15 @@ test('a failed run without a summary prints its error; durations read as people 
 });
 
 test('examples from site_issues (every kind the run has) take the place of the summary\'s top entries', () => {
-  const siteExamples: SiteIssue[] = [broken(7), { code: 'orphan_page', severity: 'notice', pages: ['http://s.test/lost'], count: 1 }];
+  // As siteIssueExamples reads them: first page only, no source list, the number of sources as sourcesCount.
+  const siteExamples: SiteIssue[] = [
+    { code: 'broken_internal_link', severity: 'critical', pages: ['http://s.test/gone-7'], count: 1, detail: 'HTTP 404', sourcesCount: 8 },
+    { code: 'orphan_page', severity: 'notice', pages: ['http://s.test/lost'], count: 1 },
+  ];
   const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary, error: null, webUiUrl: 'u', siteExamples });
   const site = text.split('\n').filter((l) => /^ {4}\S+ +\d+ {2}http/.test(l));
   assert.deepEqual(site, [
-    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-7 – HTTP 404 (1 page)`,
+    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-7 – HTTP 404 (8 pages)`,
     // A kind absent from the summary's counts shows how many examples it has.
     `    ${'orphan_page'.padEnd(32)}      1  http://s.test/lost (1 page)`,
   ]);

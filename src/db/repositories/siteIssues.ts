@@ -177,15 +177,17 @@ const SEVERITY_ORDER_SQL = `CASE severity ${Object.entries(SEVERITY_RANK).map(([
 
 /**
  * A few findings of every kind a run has, for a short report: per code the `perCode` covering the most pages (a
- * broken link's sources, a duplicate group's pages), each with its first page only. Critical kinds first, then the
- * kinds with the most findings.
+ * broken link's sources, a duplicate group's pages), each with its first page only and, when it has sources, their
+ * number as sourcesCount (a link finding's count is its one target). Critical kinds first, then the kinds with the
+ * most findings.
  */
 export async function siteIssueExamples(db: Db, runId: string, perCode: number): Promise<SiteIssue[]> {
   const rows: IssueRow[] = await db.query(
-    `SELECT ordinal, code, severity, count, detail, jsonb_build_array(pages->0) AS pages, NULL::jsonb AS sources, NULL::int AS sources_count
-       FROM (SELECT i.*, row_number() OVER (PARTITION BY code ORDER BY count DESC, ordinal) AS k,
+    `SELECT ordinal, code, severity, count, detail, jsonb_build_array(pages->0) AS pages, NULL::jsonb AS sources, n_sources AS sources_count
+       FROM (SELECT i.*, row_number() OVER (PARTITION BY code ORDER BY coalesce(nullif(n_sources, 0), count) DESC, ordinal) AS k,
                     count(*) OVER (PARTITION BY code) AS findings
-               FROM site_issues i WHERE run_id = $1) x
+               FROM (SELECT i.*, coalesce(i.sources_count, jsonb_array_length(i.sources)) AS n_sources
+                       FROM site_issues i WHERE i.run_id = $1) i) x
       WHERE k <= $2
       ORDER BY ${SEVERITY_ORDER_SQL}, findings DESC, code, k`,
     [runId, perCode],
