@@ -42,7 +42,7 @@ export const duplicateContent: SiteCheck = {
   codes: ['duplicate_content'],
   async run(db, runId) {
     const rows: Array<{ urls: string[]; words: number }> = await db.query(DUPLICATE_CONTENT_SQL, [runId]);
-    return rows.flatMap((d) => pageList('duplicate_content', d.urls, { detail: `identical main text (${d.words} words)` }));
+    return rows.flatMap((d) => pageList('duplicate_content', d.urls, { detail: `identical main text (${d.words} ${d.words === 1 ? 'word' : 'words'})` }));
   },
 };
 
