@@ -12,7 +12,7 @@ import { registerServiceCommands } from './cliCommands';
 import { sendBudgetEvent } from './alerts/cliEvents';
 import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
-import { assertRenderAvailable, findRunRow, getRunView, startSiteRun } from './api/runService';
+import { findRunRow, getRunView, startSiteRun, validateRunRequest } from './api/runService';
 import { startRunSchema } from './api/schemas';
 import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunReport } from './api/reports';
 import { DomainError, invalidInput, parseOr400 } from './errors';
@@ -21,7 +21,7 @@ import { formatRate } from './audit/progress';
 import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND } from './reports/text';
 import { nothingAuditedError } from './audit/records';
 import { siteIssueExamples } from './db/repositories/siteIssues';
-import { CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
+import { cliEnv, CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import type { RunRow } from './db/repositories/runs';
@@ -106,8 +106,7 @@ interface Running {
 
 /** Brings up Temporal + PostgreSQL (reusing what is configured or already running), migrations, and a worker. */
 async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credentials?: boolean }): Promise<Running> {
-  const env = { ...process.env };
-  if (opts.allowPrivate) env.ALLOW_PRIVATE_TARGETS = 'true';
+  const env = cliEnv(opts.allowPrivate);
   // Credentials are sealed before they enter history; the CLI's own worker can use a key that lives only in this process.
   if (opts.credentials && !env.SECRETS_KEY) env.SECRETS_KEY = randomBytes(24).toString('hex');
   let config = loadConfig(env);
@@ -188,10 +187,10 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   const options = { ...settings.options, ...readCredentials(process.env, process.cwd()) };
   const budgets = settings.budgets;
   const o2 = { ...o, allowPrivate: settings.allowPrivate };
-  // Validate exactly as the API does, before anything starts.
+  // Validate exactly as the API does, before anything starts: a refused target or render: "chromium" without a
+  // Chromium is one line now, not after a stack was brought up for nothing.
   const body = parseOr400(startRunSchema, { url: settings.url, idempotencyKey: o.key, options });
-  // render: "chromium" without a Chromium: one line now, before a stack is brought up for nothing.
-  assertRenderAvailable(loadConfig(), body.options);
+  await validateRunRequest(loadConfig(cliEnv(o2.allowPrivate)), body);
   const running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
   let interrupted = false;
   const onSigint = () => {

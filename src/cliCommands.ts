@@ -10,12 +10,12 @@ import type { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
-import { batchView, findBatchRow, startBatch, type BatchView } from './api/batches';
+import { batchView, findBatchRow, startBatch, validateBatchRequest, type BatchView } from './api/batches';
 import { buildHtmlReport, buildRunReport, compareQuerySchema, compareRunView, EXPORT_TYPES, exportQuerySchema, writeExport, type ExportType } from './api/reports';
 import { cancelRun, findRunRow, listRuns } from './api/runService';
 import { listRunsQuerySchema } from './api/schemas';
 import { invalidInput, parseOr400 } from './errors';
-import { readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS } from './cliConfig';
+import { cliEnv, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS } from './cliConfig';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import { bringUpStack, startLocalPostgres } from './stack';
@@ -100,6 +100,8 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
     ...(Object.keys(options).length ? { options } : {}),
     ...(o.maxConcurrentSites !== undefined ? { maxConcurrentSites: o.maxConcurrentSites } : {}),
   };
+  // Judged as the API judges it (domains, patterns, targets) before a stack is brought up for nothing.
+  await validateBatchRequest(loadConfig(cliEnv(settings.allowPrivate)), body);
   const running = await bringUp({ allowPrivate: settings.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
   let interrupted = false;
   const onSigint = () => {

@@ -204,3 +204,11 @@ export function readCredentials(env: NodeJS.ProcessEnv, cwd: string): Record<str
   }
   return out;
 }
+
+/**
+ * The environment a CLI command judges its targets and runs its stack with: `--allow-private` is
+ * ALLOW_PRIVATE_TARGETS=true, for the up-front check and the worker alike.
+ */
+export function cliEnv(allowPrivate: boolean | undefined, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return allowPrivate ? { ...env, ALLOW_PRIVATE_TARGETS: 'true' } : { ...env };
+}

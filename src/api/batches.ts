@@ -19,6 +19,7 @@ import {
   type BatchProgressView,
   type DomainStatus,
 } from '../workflows/contracts';
+import type { Config } from '../config';
 import * as batches from '../db/repositories/batches';
 import type { BatchRow } from '../db/repositories/batches';
 import { runsOfBatch } from '../db/repositories/runs';
@@ -155,15 +156,24 @@ export interface StartedBatch {
   webUiUrl: string;
 }
 
-/** POST /api/batches and `sitesweep batch`: validate, write the row, start the parent workflow (idempotent by key). */
-export async function startBatch(deps: BatchDeps, input0: unknown): Promise<StartedBatch> {
-  const { db, client, config } = deps;
+/**
+ * Everything a batch request is judged on before anything is written: its shape, its domains (deduplicated), patterns,
+ * rendering, and the same target policy as POST /api/runs for every domain and sitemap. `sitesweep batch` calls it
+ * before it brings a stack up.
+ */
+export async function validateBatchRequest(config: Config, input0: unknown) {
   const body = parseOr400(startBatchSchema, input0);
   const { domains, duplicatesRemoved, entryIndex } = normalizeDomains(body.domains);
   assertValidPatterns(body.options);
   assertRenderAvailable(config, body.options);
-  // The same target policy as POST /api/runs, for every domain and sitemap, before the batch row is written.
   await assertAllowedTargets(config, [...domains.map((url, i) => ({ url, field: `domains[${entryIndex[i]}]` })), ...optionTargets(body.options)]);
+  return { body, domains, duplicatesRemoved };
+}
+
+/** POST /api/batches and `sitesweep batch`: validate, write the row, start the parent workflow (idempotent by key). */
+export async function startBatch(deps: BatchDeps, input0: unknown): Promise<StartedBatch> {
+  const { db, client, config } = deps;
+  const { body, domains, duplicatesRemoved } = await validateBatchRequest(config, input0);
   // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.
   const options = sealRunOptions(body.options, config) ?? {};
   const key = body.idempotencyKey ?? newRunKey();

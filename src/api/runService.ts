@@ -190,8 +190,11 @@ async function untilPreviousExecutionCloses({ db, client }: RunServiceDeps, work
   return closed ? null : open;
 }
 
-export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { batchId?: string }): Promise<StartedRun> {
-  const { db, client, config } = deps;
+/**
+ * Everything a run request is judged on before anything is written: its strings, its URL, its patterns, rendering,
+ * and the target policy for every URL it names. `sitesweep audit` calls it before it brings a stack up.
+ */
+export async function validateRunRequest(config: Config, body: StartRunBody): Promise<{ siteUrl: string; host: string }> {
   // Strings that go on the wire or into the UI must not hide anything: no control characters (NUL, CR/LF header
   // injection), no invisible formatting / bidi-override characters (U+202E spoofing), no lone surrogates.
   for (const [field, value] of [['url', body.url], ['options.userAgent', body.options?.userAgent]] as const) {
@@ -206,6 +209,12 @@ export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { 
   assertValidPatterns(body.options);
   assertRenderAvailable(config, body.options);
   await assertAllowedTargets(config, [{ url: siteUrl, field: 'url' }, ...optionTargets(body.options)]);
+  return { siteUrl, host };
+}
+
+export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { batchId?: string }): Promise<StartedRun> {
+  const { db, client, config } = deps;
+  const { siteUrl, host } = await validateRunRequest(config, body);
   const runKey = body.idempotencyKey ?? newRunKey();
   const workflowId = siteAuditWorkflowId(host, runKey);
   const options = resolveOptions({ siteUrl, ...body.options });

@@ -78,6 +78,16 @@ test('bad input: a message naming the field and exit status 2, nothing started',
   const notInt = await cli(['audit', site.origin, '--max-pages', 'lots'], { DATABASE_URL: tdb.url });
   assert.equal(notInt.code, 2);
   assert.match(notInt.stderr, /--max-pages must be an integer/);
+  // A refused target is judged before a stack is brought up (it used to start Temporal and PostgreSQL first; a private
+  // network address is refused even where loopback is allowed).
+  for (const args of [['audit', 'http://10.0.0.1/'], ['batch', site.origin, 'http://10.0.0.1/', '--allow-private']]) {
+    const refused = await cli(args, { DATABASE_URL: tdb.url });
+    assert.equal(refused.code, 2, args.join(' '));
+    assert.match(refused.stderr, /target 10\.0\.0\.1 is a private\/blocked address/, args.join(' '));
+    assert.doesNotMatch(refused.stderr, /Bringing up/, args.join(' '));
+  }
   const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM audit_runs`);
   assert.equal(n, 2, 'only the runs of the tests before');
+  const [{ b }] = await tdb.db.query(`SELECT count(*)::int AS b FROM audit_batches`);
+  assert.equal(b, 0);
 });
