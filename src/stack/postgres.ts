@@ -54,8 +54,9 @@ export interface LocalPostgres {
 let loaded: Promise<typeof EmbeddedPostgresType> | null = null;
 
 /**
- * npm 11 does not run install scripts, so the platform package's postinstall (which recreates
- * the shared-library symlinks listed in native/pg-symlinks.json) may never have run. Redo it.
+ * The platform package's postinstall (which recreates the shared-library symlinks listed in
+ * native/pg-symlinks.json) may never have run: `npm install --ignore-scripts`, or npm 12 where
+ * package.json's allowScripts does not list it (as for a package that installs sitesweep). Redo it.
  */
 async function hydrateSymlinks(log: Logger, root?: string): Promise<void> {
   const req = createRequire(__filename);
