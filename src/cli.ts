@@ -149,8 +149,9 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   let connection: Awaited<ReturnType<typeof connectWorker>>;
   let created: Awaited<ReturnType<typeof createSitesweepWorker>>;
   try {
-    // The SDK's own logs (worker state changes) at WARN through pino, so they do not interleave with the progress display.
-    await installSdkRuntime(config, log, { level: 'WARN' });
+    // The SDK's own logs (worker state changes) at WARN through pino, so they do not interleave with the progress
+    // display; a run's failure is the command's own message.
+    await installSdkRuntime(config, log, { level: 'WARN', outcomesReported: true });
     client = await connectClient(config);
     connection = await connectWorker(config);
     await ensureSearchAttributes(connection, config.temporal.namespace, log);

@@ -9,14 +9,19 @@ import { getFreePort } from '../ports';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 
-/** The SDK's Logger interface on top of a pino child logger ({ component: 'temporal-sdk' }). */
-export function pinoSdkLogger(log: Logger): SdkLogger {
+/**
+ * The SDK's Logger interface on top of a pino child logger ({ component: 'temporal-sdk' }). With `outcomesReported`
+ * (the CLI, which prints each run's outcome and reason itself) a workflow's failure is debug, not a JSON warning line
+ * after the CLI's own message.
+ */
+export function pinoSdkLogger(log: Logger, opts: { outcomesReported?: boolean } = {}): SdkLogger {
   const sdk = log.child({ component: 'temporal-sdk' });
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
     // Core's forwarded entries carry a bigint timestamp symbol and sometimes bigints: keep them JSON-safe.
     const fields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(meta ?? {})) fields[k] = typeof v === 'bigint' ? v.toString() : v;
-    sdk[PINO_LEVEL[level]](fields, message);
+    const outcome = opts.outcomesReported && message === 'Workflow failed';
+    sdk[outcome ? 'debug' : PINO_LEVEL[level]](fields, message);
   };
   return {
     log: write,
@@ -43,14 +48,14 @@ export interface InstalledRuntime {
  * Install the SDK runtime once per process, before the first NativeConnection. Idempotent: a second call (tests,
  * the CLI's `stack`) keeps the first runtime.
  */
-export async function installSdkRuntime(config: Config, log: Logger, opts: { level?: string } = {}): Promise<InstalledRuntime> {
+export async function installSdkRuntime(config: Config, log: Logger, opts: { level?: string; outcomesReported?: boolean } = {}): Promise<InstalledRuntime> {
   if (Runtime._instance) return { metricsAddress: null };
   const level = sdkLevel(opts.level ?? config.logLevel);
   let bindAddress = config.temporal.sdkMetricsAddress;
   if (bindAddress && /^\d+$/.test(bindAddress)) bindAddress = `0.0.0.0:${bindAddress}`;
   bindAddress ??= `127.0.0.1:${await getFreePort()}`;
   Runtime.install({
-    logger: pinoSdkLogger(log),
+    logger: pinoSdkLogger(log, { outcomesReported: opts.outcomesReported }),
     telemetryOptions: {
       // Core's own logs (Rust) are forwarded to the logger above; WARN keeps its chatter out unless asked for.
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: level === 'ERROR' ? 'ERROR' : level === 'TRACE' || level === 'DEBUG' ? level : 'WARN' }) },
