@@ -125,7 +125,8 @@ export async function batchAuditWorkflow(input: BatchAuditInput, carry?: BatchAu
     } catch (err) {
       if (isCancellation(err)) outcome = { status: 'cancelled', runId: null, pagesAudited: 0, error: 'cancelled', workflowId };
       else {
-        log.warn('batch domain failed', { siteUrl, error: errorMessage(err) });
+        // An outcome the batch records per domain (the site down, nothing audited), not a fault of the worker.
+        log.info('batch domain failed', { siteUrl, error: errorMessage(err) });
         outcome = { status: 'failed', runId: null, pagesAudited: 0, error: errorMessage(err), workflowId };
       }
     }

@@ -66,6 +66,15 @@ test('a site that refuses connections: its one URL failed, the run fails (row an
   } finally {
     await connection.close();
   }
+  // A batch with that site: the domain's failure is in the command's table, and the batch exits 1.
+  const batch = await cli(['batch', closed, '--allow-private'], {
+    TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
+    TEMPORAL_TASK_QUEUE: `cli-${uid()}`,
+    DATABASE_URL: tdb.url,
+    FETCH_RETRIES: '0',
+  });
+  assert.equal(batch.code, 1, batch.stderr.slice(-2000));
+  assert.match(batch.stdout, /failed +run [0-9a-f-]+ +pages 0 +error: connection_refused: every page failed \(1 page\)/);
 });
 
 test('bad input: a message naming the field and exit status 2, nothing started', async () => {
@@ -87,7 +96,7 @@ test('bad input: a message naming the field and exit status 2, nothing started',
     assert.doesNotMatch(refused.stderr, /Bringing up/, args.join(' '));
   }
   const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM audit_runs`);
-  assert.equal(n, 2, 'only the runs of the tests before');
+  assert.equal(n, 3, 'only the runs of the tests before');
   const [{ b }] = await tdb.db.query(`SELECT count(*)::int AS b FROM audit_batches`);
-  assert.equal(b, 0);
+  assert.equal(b, 1, 'only the batch of the test before');
 });
