@@ -175,7 +175,7 @@ export function isTargetAllowed(host: string, address: string, policy: TargetPol
 /** Why a target is refused, in words an operator can act on. */
 export function blockedTargetAdvice(address: string): string {
   if (isLinkLocalAddress(address)) return 'link-local/metadata addresses are allowed only by an explicit CIDR in TARGET_ALLOWLIST (e.g. 169.254.10.0/24)';
-  if (isLoopbackAddress(address)) return 'set ALLOW_PRIVATE_TARGETS=true (loopback) or list it in TARGET_ALLOWLIST to allow it';
+  if (isLoopbackAddress(address)) return "set ALLOW_PRIVATE_TARGETS=true (loopback; the CLI's --allow-private) or list it in TARGET_ALLOWLIST to allow it";
   return 'list it (host, IP or CIDR) in TARGET_ALLOWLIST to allow it';
 }
 

@@ -95,6 +95,10 @@ test('bad input: a message naming the field and exit status 2, nothing started',
     assert.match(refused.stderr, /target 10\.0\.0\.1 is a private\/blocked address/, args.join(' '));
     assert.doesNotMatch(refused.stderr, /Bringing up/, args.join(' '));
   }
+  // A site on this machine without --allow-private: the refusal names the flag that allows it.
+  const loopback = await cli(['audit', site.origin], { DATABASE_URL: tdb.url });
+  assert.equal(loopback.code, 2);
+  assert.match(loopback.stderr, /url: target 127\.0\.0\.1 is a private\/blocked address .*the CLI's --allow-private/);
   const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM audit_runs`);
   assert.equal(n, 3, 'only the runs of the tests before');
   const [{ b }] = await tdb.db.query(`SELECT count(*)::int AS b FROM audit_batches`);
