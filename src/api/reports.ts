@@ -227,7 +227,7 @@ export async function buildHtmlReport(db: Db, config: Config, run: RunRow, repor
   const affected: HtmlReportInput['affected'] = {};
   for (const check of rep.issues) {
     const a = await affectedPages(db, run, check.code, 20, undefined);
-    affected[check.code] = { count: a.count, items: a.items as Array<{ url: string; detail?: string | null }> };
+    affected[check.code] = { count: a.count, items: a.items };
   }
   const s = rep.summary;
   let statusCodes = s?.statusCodes ?? {};

@@ -13,8 +13,11 @@ export interface HtmlReportInput {
   pagesWithCritical: number;
   bySeverity: Record<string, number>;
   issues: Array<CheckDefinition & { count: number }>;
-  /** Affected pages per code (the first few), with the total. */
-  affected: Record<string, { count: number; items: Array<{ url: string; detail?: string | null }> }>;
+  /**
+   * Affected pages per code (the first few), with the total. A site finding's item may name the links that concern
+   * the page (a broken target's source pages: where to fix it) and the other pages of its group (a shared title).
+   */
+  affected: Record<string, { count: number; items: AffectedItem[] }>;
   statusCodes: Record<string, number>;
   failureReasons: Array<{ reason: string; count: number }>;
   pagesAudited: number;
@@ -23,6 +26,19 @@ export interface HtmlReportInput {
   generatedAt: string;
   webUiUrl?: string;
 }
+
+export interface AffectedItem {
+  url: string;
+  detail?: string | null;
+  sources?: Array<{ from: string; to: string; text: string }>;
+  /** The full number of sources when `sources` is cut (a link target's). */
+  sourcesTotal?: number;
+  group?: string[];
+  groupSize?: number;
+}
+
+/** Links and group members shown under one affected page; the rest is counted. */
+const RELATED_SHOWN = 5;
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const SEV_COLOR: Record<string, string> = { critical: '#c62828', warning: '#ef6c00', notice: '#1565c0' };
@@ -52,6 +68,22 @@ function gauge(score: number): string {
   return `<svg role="img" aria-label="Health score ${score}" width="140" height="140" viewBox="0 0 140 140" xmlns="http://www.w3.org/2000/svg"><title>Health score ${score}</title><circle cx="70" cy="70" r="${r}" fill="none" stroke="#e0e0e0" stroke-width="14"/><circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" stroke-dasharray="${((c * score) / 100).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/><text x="70" y="78" text-anchor="middle" font-size="28" font-weight="700" fill="${color}">${score}</text></svg>`;
 }
 
+/** What else a site finding's page comes with: the pages linking to it (or it links to), the rest of its group. */
+function related(p: AffectedItem): string {
+  const link = (u: string) => `<a href="${esc(u)}">${esc(u)}</a>`;
+  const more = (shown: number, total: number) => (total > shown ? `, … ${total - shown} more` : '');
+  const parts: string[] = [];
+  const sources = p.sources ?? [];
+  const from = sources.filter((x) => x.to === p.url && x.from !== p.url);
+  const to = sources.filter((x) => x.from === p.url && x.to !== p.url);
+  const anchor = (t: string) => (t ? ` <span class="muted">“${esc(t)}”</span>` : '');
+  if (from.length) parts.push(`linked from ${from.slice(0, RELATED_SHOWN).map((x) => `${link(x.from)}${anchor(x.text)}`).join(', ')}${more(Math.min(RELATED_SHOWN, from.length), Math.max(from.length, p.sourcesTotal ?? 0))}`);
+  if (to.length) parts.push(`links to ${to.slice(0, RELATED_SHOWN).map((x) => `${link(x.to)}${anchor(x.text)}`).join(', ')}${more(Math.min(RELATED_SHOWN, to.length), to.length)}`);
+  const others = (p.group ?? []).filter((u) => u !== p.url);
+  if (others.length) parts.push(`with ${others.slice(0, RELATED_SHOWN).map(link).join(', ')}${more(Math.min(RELATED_SHOWN, others.length), (p.groupSize ?? others.length + 1) - 1)}`);
+  return parts.length ? `<div class="related">${parts.join('<br>')}</div>` : '';
+}
+
 export function renderHtmlReport(r: HtmlReportInput): string {
   const severities = ['critical', 'warning', 'notice'] as const;
   const findings = severities
@@ -62,7 +94,7 @@ export function renderHtmlReport(r: HtmlReportInput): string {
         .map((i) => {
           const a = r.affected[i.code];
           const pages = a?.items.length
-            ? `<ul class="pages">${a.items.map((p) => `<li><a href="${esc(p.url)}">${esc(p.url)}</a>${p.detail ? ` <span class="muted">— ${esc(p.detail)}</span>` : ''}</li>`).join('')}${a.count > a.items.length ? `<li class="muted">… and ${a.count - a.items.length} more</li>` : ''}</ul>`
+            ? `<ul class="pages">${a.items.map((p) => `<li><a href="${esc(p.url)}">${esc(p.url)}</a>${p.detail ? ` <span class="muted">— ${esc(p.detail)}</span>` : ''}${related(p)}</li>`).join('')}${a.count > a.items.length ? `<li class="muted">… and ${a.count - a.items.length} more</li>` : ''}</ul>`
             : '';
           return `<details class="finding ${sev}" id="check-${esc(i.code)}"${sev === 'critical' ? ' open' : ''}><summary><span class="badge ${sev}">${sev}</span> <strong>${esc(i.title)}</strong> <code>${esc(i.code)}</code> <span class="count">${i.count} page(s)</span></summary><p>${esc(i.description)}</p><p><b>Why it matters:</b> ${esc(i.why)}</p><p><b>How to fix:</b> ${esc(i.fix)}</p>${pages}</details>`;
         })
@@ -87,7 +119,7 @@ h1{font-size:24px;margin:0 0 4px}h2{margin-top:32px;border-bottom:1px solid #e0e
 .finding.critical{border-left-color:#c62828}.finding.warning{border-left-color:#ef6c00}.finding.notice{border-left-color:#1565c0}
 .badge{display:inline-block;color:#fff;border-radius:4px;padding:0 6px;font-size:12px;text-transform:uppercase}
 .badge.critical{background:#c62828}.badge.warning{background:#ef6c00}.badge.notice{background:#1565c0}
-.count{float:right;color:#616161}.pages{font-size:13px}code{background:#eceff1;padding:0 4px;border-radius:3px}
+.count{float:right;color:#616161}.pages{font-size:13px}.related{margin:2px 0 6px 12px;color:#424242}code{background:#eceff1;padding:0 4px;border-radius:3px}
 svg .lbl{font-size:13px;fill:#424242}svg .val{font-size:12px;fill:#616161}
 summary{cursor:pointer}
 </style></head><body><main>

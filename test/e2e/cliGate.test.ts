@@ -62,6 +62,9 @@ test('--fail-on critical exits 3 and --output writes JSON, CSV and an HTML repor
       assert.equal(await finding.count(), 1, `${code} listed`);
       assert.ok((await finding.textContent())?.includes(`${site.origin}${pagePath}`), `${code} lists ${pagePath}`);
     }
+    // A broken link says where to fix it: the page that links to the gone target, with its anchor text.
+    const broken = (await page.locator('#check-broken_internal_link').textContent()) ?? '';
+    assert.ok(broken.includes(`${site.origin}/does-not-exist — HTTP 404linked from ${site.origin}/broken-links “A page that is gone”`), broken);
     assert.match(text, new RegExp(`Health score\\s*${report.healthScore}`));
     assert.match(text, /Status codes/);
     assert.match(text, /timeout/, 'failure reasons listed');

@@ -248,6 +248,8 @@ export interface SiteIssueItem {
   groupSize?: number;
   /** Sources that concern this page (first ITEM_LIST_CAP). */
   sources: Array<{ from: string; to: string; text: string }>;
+  /** How many sources concern this page, when the finding is about this page alone (a link target) and has more. */
+  sourcesTotal?: number;
 }
 
 /**
@@ -257,14 +259,14 @@ export interface SiteIssueItem {
 export async function siteIssueItems(db: Db, runId: string, code: string, offset: number, limit: number): Promise<{ count: number; items: SiteIssueItem[] }> {
   const [{ n }] = await db.query(`SELECT coalesce(sum(n_pages), 0)::int AS n FROM site_issues WHERE run_id = $1 AND code = $2`, [runId, code]);
   if (offset >= n) return { count: n, items: [] };
-  const rows: Array<{ url: string; detail: string | null; n_pages: number; grp: string[] | null; sources: SiteIssueItem['sources'] }> = await db.query(
+  const rows: Array<{ url: string; detail: string | null; n_pages: number; grp: string[] | null; sources: SiteIssueItem['sources']; sources_count: number | null }> = await db.query(
     `WITH s AS (
        SELECT ordinal, n_pages, sum(n_pages) OVER (ORDER BY ordinal) - n_pages AS start
          FROM site_issues WHERE run_id = $1 AND code = $2
      ), w AS (
        SELECT ordinal, start FROM s WHERE start < $3::bigint + $4::bigint AND start + n_pages > $3::bigint
      )
-     SELECT u.url, i.detail, i.n_pages,
+     SELECT u.url, i.detail, i.n_pages, i.sources_count,
             CASE WHEN i.n_pages > 1 THEN jsonb_path_query_array(i.pages, '$[0 to ${ITEM_LIST_CAP - 1}]') END AS grp,
             coalesce(${linkSourcesSql('i', String(ITEM_LIST_CAP))}, (SELECT coalesce(jsonb_agg(q.value), '[]'::jsonb) FROM (
                SELECT v.value FROM jsonb_array_elements(coalesce(i.sources, '[]'::jsonb)) v
@@ -283,6 +285,7 @@ export async function siteIssueItems(db: Db, runId: string, code: string, offset
       detail: r.detail,
       ...(r.grp ? { group: r.grp, groupSize: r.n_pages } : {}),
       sources: r.sources,
+      ...(r.n_pages === 1 && r.sources_count !== null && r.sources_count > r.sources.length ? { sourcesTotal: r.sources_count } : {}),
     })),
   };
 }
