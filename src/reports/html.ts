@@ -68,19 +68,24 @@ function gauge(score: number): string {
   return `<svg role="img" aria-label="Health score ${score}" width="140" height="140" viewBox="0 0 140 140" xmlns="http://www.w3.org/2000/svg"><title>Health score ${score}</title><circle cx="70" cy="70" r="${r}" fill="none" stroke="#e0e0e0" stroke-width="14"/><circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" stroke-dasharray="${((c * score) / 100).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/><text x="70" y="78" text-anchor="middle" font-size="28" font-weight="700" fill="${color}">${score}</text></svg>`;
 }
 
+/** The first RELATED_SHOWN of `items`, then how many more of `total` there are. */
+function firstFew(items: string[], total = items.length): string {
+  const shown = items.slice(0, RELATED_SHOWN);
+  return `${shown.join(', ')}${total > shown.length ? `, … ${total - shown.length} more` : ''}`;
+}
+
 /** What else a site finding's page comes with: the pages linking to it (or it links to), the rest of its group. */
 function related(p: AffectedItem): string {
   const link = (u: string) => `<a href="${esc(u)}">${esc(u)}</a>`;
-  const more = (shown: number, total: number) => (total > shown ? `, … ${total - shown} more` : '');
-  const parts: string[] = [];
+  const anchor = (t: string) => (t ? ` <span class="muted">“${esc(t)}”</span>` : '');
   const sources = p.sources ?? [];
   const from = sources.filter((x) => x.to === p.url && x.from !== p.url);
   const to = sources.filter((x) => x.from === p.url && x.to !== p.url);
-  const anchor = (t: string) => (t ? ` <span class="muted">“${esc(t)}”</span>` : '');
-  if (from.length) parts.push(`linked from ${from.slice(0, RELATED_SHOWN).map((x) => `${link(x.from)}${anchor(x.text)}`).join(', ')}${more(Math.min(RELATED_SHOWN, from.length), Math.max(from.length, p.sourcesTotal ?? 0))}`);
-  if (to.length) parts.push(`links to ${to.slice(0, RELATED_SHOWN).map((x) => `${link(x.to)}${anchor(x.text)}`).join(', ')}${more(Math.min(RELATED_SHOWN, to.length), to.length)}`);
   const others = (p.group ?? []).filter((u) => u !== p.url);
-  if (others.length) parts.push(`with ${others.slice(0, RELATED_SHOWN).map(link).join(', ')}${more(Math.min(RELATED_SHOWN, others.length), (p.groupSize ?? others.length + 1) - 1)}`);
+  const parts: string[] = [];
+  if (from.length) parts.push(`linked from ${firstFew(from.map((x) => `${link(x.from)}${anchor(x.text)}`), Math.max(from.length, p.sourcesTotal ?? 0))}`);
+  if (to.length) parts.push(`links to ${firstFew(to.map((x) => `${link(x.to)}${anchor(x.text)}`))}`);
+  if (others.length) parts.push(`with ${firstFew(others.map(link), (p.groupSize ?? others.length + 1) - 1)}`);
   return parts.length ? `<div class="related">${parts.join('<br>')}</div>` : '';
 }
 
