@@ -18,11 +18,12 @@ import { invalidInput, parseOr400 } from './errors';
 import { cliEnv, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS } from './cliConfig';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/dataSource';
+import { siteIssueExamples } from './db/repositories/siteIssues';
 import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
 import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { needsWorkerMemorySettings, workerMemoryEnv } from './workerMemory';
-import { formatRunReport } from './reports/text';
+import { formatRunReport, SITE_EXAMPLES_PER_KIND } from './reports/text';
 
 /** What `bringUp` in cli.ts returns that these commands use (a stack, migrations and an in-process worker). */
 export interface RunningStack {
@@ -154,7 +155,7 @@ async function reportCommand(runId: string, o: Record<string, any>): Promise<num
       json(report);
       return 0;
     }
-    out(formatRunReport(report));
+    out(formatRunReport({ ...report, siteExamples: await siteIssueExamples(db, run.id, SITE_EXAMPLES_PER_KIND) }));
     return 0;
   });
 }

@@ -42,6 +42,26 @@ function example(si: SiteIssue): string {
   return `${si.pages[0] ?? ''}${detail ? ` – ${detail}` : ''} (${covered} ${covered === 1 ? 'page' : 'pages'})`;
 }
 
+/**
+ * Site findings grouped by kind, one line each (twenty broken links in a row used to hide every other kind). The count
+ * is the kind's findings (`byCode`; summaries stored by older versions lack it); in brackets, the pages one finding
+ * covers (a link's sources, a group's pages).
+ */
+function siteExampleLines(examples: SiteIssue[], total: number, byCode: Record<string, number> | undefined): string[] {
+  const byKind = new Map<string, SiteIssue[]>();
+  for (const si of examples) {
+    const list = byKind.get(si.code) ?? [];
+    list.push(si);
+    byKind.set(si.code, list);
+  }
+  if (byKind.size === 0) return [];
+  return [
+    `  site-level findings, examples (${total} in all; the report lists every one)`,
+    ...[...byKind].slice(0, SITE_KINDS_SHOWN).map(([code, list]) =>
+      `    ${code.padEnd(32)} ${String(byCode?.[code] ?? list.length).padStart(6)}  ${list.slice(0, SITE_EXAMPLES_PER_KIND).map(example).join('; ')}`),
+  ];
+}
+
 export function formatRunSummary(view: TextSummaryInput): string {
   const s = view.summary;
   const lines = [`\nRun ${view.runId} (${view.workflowId}): ${view.status}`];
@@ -59,22 +79,7 @@ export function formatRunSummary(view: TextSummaryInput): string {
       for (const [code, n] of rows) lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${findCheck(code)?.title ?? ''}`);
     }
     if (s.delta) lines.push(`  since run ${s.delta.previousRunId}: ${s.delta.newFindings} new, ${s.delta.fixedFindings} fixed findings; ${s.delta.pagesAdded} pages added, ${s.delta.pagesRemoved} removed`);
-    // Site findings grouped by kind, one line each: twenty broken links in a row used to hide every other kind. The
-    // count is the kind's findings; in brackets, the pages one finding covers (a link's sources, a group's pages).
-    const byKind = new Map<string, SiteIssue[]>();
-    for (const si of view.siteExamples ?? s.siteIssues) {
-      const list = byKind.get(si.code) ?? [];
-      list.push(si);
-      byKind.set(si.code, list);
-    }
-    if (byKind.size > 0) {
-      lines.push(`  site-level findings, examples (${s.siteIssuesTotal ?? s.siteIssues.length} in all; the report lists every one)`);
-      for (const [code, list] of [...byKind].slice(0, SITE_KINDS_SHOWN)) {
-        // Summaries stored by older versions may lack the per-kind counts.
-        const n = s.siteIssuesByCode?.[code] ?? list.length;
-        lines.push(`    ${code.padEnd(32)} ${String(n).padStart(6)}  ${list.slice(0, SITE_EXAMPLES_PER_KIND).map(example).join('; ')}`);
-      }
-    }
+    lines.push(...siteExampleLines(view.siteExamples ?? s.siteIssues, s.siteIssuesTotal ?? s.siteIssues.length, s.siteIssuesByCode));
   } else if (view.error) {
     lines.push(`  error: ${view.error}`);
   }
@@ -94,6 +99,9 @@ export interface TextReportInput {
   bySeverity: Record<string, number>;
   issues: ReadonlyArray<{ severity: string; code: string; count: number; title: string }>;
   webUiUrl: string;
+  /** The run's summary (its site findings' counts), and a few findings of each site kind (siteIssueExamples). */
+  summary?: Pick<RunSummary, 'siteIssues' | 'siteIssuesTotal' | 'siteIssuesByCode'> | null;
+  siteExamples?: SiteIssue[];
 }
 
 /** The report as text: findings critical first, then by how many pages they cover (the report lists them by check). */
@@ -105,6 +113,7 @@ export function formatRunReport(r: TextReportInput): string {
     `  health score ${r.healthScore} (${r.pagesWithCritical} of ${r.pages} pages with a critical finding), average page score ${r.averagePageScore}`,
     `  findings: ${r.bySeverity.critical ?? 0} critical, ${r.bySeverity.warning ?? 0} warning, ${r.bySeverity.notice ?? 0} notice`,
     ...issues.map((c) => `    ${c.severity.padEnd(8)} ${c.code.padEnd(32)} ${String(c.count).padStart(6)}  ${c.title}`),
+    ...(r.siteExamples ? siteExampleLines(r.siteExamples, r.summary?.siteIssuesTotal ?? r.siteExamples.length, r.summary?.siteIssuesByCode) : []),
     `  Temporal Web UI: ${r.webUiUrl}`,
   ].join('\n');
 }

@@ -88,3 +88,23 @@ test('sitesweep report lists findings critical first, then by the pages they cov
   assert.deepEqual(codes, ['broken_internal_link', 'status_4xx', 'http_page', 'noindex', 'status_3xx', 'missing_csp']);
   assert.match(text, /^Run r1 of http:\/\/s\.test\/: completed\n {2}health score 94 \(30 of 500 pages with a critical finding\), average page score 64\.9\n {2}findings: 55 critical, 534 warning, 460 notice\n/);
 });
+
+test('sitesweep report ends with the site findings\' examples, as the audit summary does', () => {
+  const text = formatRunReport({
+    runId: 'r1', siteUrl: 'http://s.test/', status: 'completed', healthScore: 94, pagesWithCritical: 30, pages: 500, averagePageScore: 64.9,
+    bySeverity: { critical: 30 },
+    issues: [{ severity: 'critical', code: 'broken_internal_link', count: 30, title: 'Broken internal link' }],
+    webUiUrl: 'u',
+    summary: { siteIssues: [], siteIssuesTotal: 31, siteIssuesByCode: { broken_internal_link: 30, orphan_page: 1 } },
+    siteExamples: [
+      { code: 'broken_internal_link', severity: 'critical', pages: ['http://s.test/gone-7'], count: 1, detail: 'HTTP 404', sourcesCount: 8 },
+      { code: 'orphan_page', severity: 'notice', pages: ['http://s.test/lost'], count: 1 },
+    ],
+  });
+  assert.deepEqual(text.split('\n').slice(-4), [
+    '  site-level findings, examples (31 in all; the report lists every one)',
+    `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-7 – HTTP 404 (8 pages)`,
+    `    ${'orphan_page'.padEnd(32)}      1  http://s.test/lost (1 page)`,
+    '  Temporal Web UI: u',
+  ]);
+});
