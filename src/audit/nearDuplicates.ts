@@ -112,3 +112,11 @@ export function nearDuplicateClusters(
     .map(([root, urls]) => ({ urls: [...urls].sort(), minSimilarity: minSim.get(root) ?? 1 }))
     .sort((a, b) => a.urls[0].localeCompare(b.urls[0]));
 }
+
+/**
+ * A cluster's detail: its least similar pair, floored ("≥ 93% similar"). Equal fingerprints (the same words in other
+ * amounts) are "100% similar", not "≥ 100%".
+ */
+export function similarityDetail(minSimilarity: number): string {
+  return minSimilarity >= 1 ? '100% similar' : `≥ ${Math.floor(minSimilarity * 100)}% similar`;
+}

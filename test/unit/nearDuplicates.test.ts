@@ -1,7 +1,7 @@
 // Near-duplicate clustering finds exactly what comparing every pair of pages finds, at several thresholds.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nearDuplicateClusters, NEAR_DUPLICATE_SIMILARITY } from '../../src/audit/nearDuplicates';
+import { nearDuplicateClusters, NEAR_DUPLICATE_SIMILARITY, similarityDetail } from '../../src/audit/nearDuplicates';
 import { simhashSimilarity } from '../../src/audit/text';
 
 type Page = { url: string; simhash: string; contentHash: string | null };
@@ -60,4 +60,10 @@ test('the clusters are those of comparing every pair, at the default threshold a
     assert.ok(expected.length > 20, `${expected.length} clusters at ${threshold}`);
     assert.deepEqual(nearDuplicateClusters(pages, threshold), expected, `threshold ${threshold}, seed ${seed}`);
   }
+});
+
+test('a cluster says its least similar pair, and equal fingerprints say 100%', () => {
+  assert.equal(similarityDetail(0.9375), '≥ 93% similar');
+  assert.equal(similarityDetail(0.999), '≥ 99% similar');
+  assert.equal(similarityDetail(1), '100% similar');
 });

@@ -1,6 +1,6 @@
 // Duplicate titles, descriptions and H1s, identical main text, near-duplicate text: groups of indexable 200 pages.
 import type { SiteCheckCode } from '../../audit/catalogue';
-import { nearDuplicateClusters } from '../../audit/nearDuplicates';
+import { nearDuplicateClusters, similarityDetail } from '../../audit/nearDuplicates';
 import type { SiteIssue } from '../../workflows/contracts';
 import { pageList, severity, type Db, type SiteCheck, type SiteQuery } from './types';
 
@@ -58,7 +58,7 @@ export const nearDuplicate: SiteCheck = {
   async run(db: Db, runId: string): Promise<SiteIssue[]> {
     const sims: Array<{ url: string; simhash: string; content_hash: string | null }> = await db.query(SIMHASH_SQL, [runId, MAX_NEAR_DUPLICATE_PAGES]);
     return nearDuplicateClusters(sims.map((s) => ({ url: s.url, simhash: s.simhash, contentHash: s.content_hash })))
-      .flatMap((c) => pageList('near_duplicate', c.urls, { detail: `≥ ${Math.floor(c.minSimilarity * 100)}% similar` }));
+      .flatMap((c) => pageList('near_duplicate', c.urls, { detail: similarityDetail(c.minSimilarity) }));
   },
 };
 
