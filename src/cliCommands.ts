@@ -77,8 +77,9 @@ async function endStream(s: Writable): Promise<void> {
   await new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())));
 }
 
+/** "2 of 3 domains completed, 1 failed": it said "1/2 done" of a batch whose two domains had both ended, one failed. */
 function batchLine(v: BatchView): string {
-  return `batch ${v.batchId}: ${v.status}, ${v.completedDomains}/${v.totalDomains} done, ${v.failedDomains} failed, ${v.cancelledDomains} cancelled`;
+  return `batch ${v.batchId}: ${v.status}, ${v.completedDomains} of ${v.totalDomains} domains completed, ${v.failedDomains} failed, ${v.cancelledDomains} cancelled`;
 }
 
 function formatBatch(v: BatchView): string {

@@ -74,6 +74,7 @@ test('a site that refuses connections: its one URL failed, the run fails (row an
     FETCH_RETRIES: '0',
   });
   assert.equal(batch.code, 1, batch.stderr.slice(-2000));
+  assert.match(batch.stdout, /^batch [0-9a-f-]+: \w+, 0 of 1 domains completed, 1 failed, 0 cancelled$/m);
   assert.match(batch.stdout, /failed +run [0-9a-f-]+ +pages 0 +error: connection_refused: every page failed \(1 page\)/);
 });
 
