@@ -241,24 +241,22 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
         process.stderr.write(`  wrote ${file} (${rows} rows)\n`);
       }
     }
-    if (o.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-    else {
-      const summary = view.summary as RunSummary | null;
-      const siteExamples = summary ? await siteIssueExamples(running.db, view.runId, SITE_EXAMPLES_PER_KIND) : undefined;
-      process.stdout.write(`${formatRunSummary({ ...view, summary, ...(siteExamples ? { siteExamples } : {}) })}\n`);
-    }
     // An audit of nothing (the site down or unreachable from here) is not a pass: the run fails once summarized (a run
     // of an older worker may still have completed), and a build gate must not go green on it. Say why.
     const summarized = view.summary as RunSummary | null;
     const nothing = summarized && nothingAuditedError(view.counters.audited, view.counters.failed, summarized.topFailReasons[0]?.reason);
+    const run = await findRunRow(running.db, view.runId);
+    const report = view.status === 'completed' && !nothing ? await buildRunReport(running.db, running.config, run) : null;
+    if (o.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    else {
+      const siteExamples = summarized ? await siteIssueExamples(running.db, view.runId, SITE_EXAMPLES_PER_KIND) : undefined;
+      process.stdout.write(`${formatRunSummary({ ...view, summary: summarized, ...(siteExamples ? { siteExamples } : {}), ...(report ? { health: report } : {}) })}\n`);
+    }
     if (nothing && view.status !== 'cancelled') {
       process.stderr.write(`\nNo page could be audited (exit 1): ${nothing}. Is the site up, and reachable from this machine?\n`);
       return 1;
     }
-    if (view.status !== 'completed') return 1;
-    const run = await findRunRow(running.db, view.runId);
-    const report = await buildRunReport(running.db, running.config, run);
-    if (!o.json) process.stdout.write(`  health score ${report.healthScore} (${report.pagesWithCritical} of ${report.pages} pages with a critical finding)\n`);
+    if (!report) return 1;
     if (settings.output.length && settings.outputDir) await writeOutputs(running, run, report, settings.output, settings.outputDir);
     const delta = (view.summary as RunSummary | null)?.delta;
     const broken = evaluateBudgets(budgets, {

@@ -18,6 +18,8 @@ export interface TextSummaryInput {
    * with one kind.
    */
   siteExamples?: SiteIssue[];
+  /** A completed run's health score, beside its page counts. */
+  health?: { healthScore: number; pagesWithCritical: number; pages: number };
 }
 
 /** Site-level kinds listed with examples, and examples per kind. */
@@ -69,6 +71,8 @@ export function formatRunSummary(view: TextSummaryInput): string {
     lines.push(
       `  pages audited ${s.pagesAudited}, failed ${s.pagesFailed}, success rate ${(s.successRate * 100).toFixed(1)}%, duration ${formatDuration(s.durationMs)}`,
     );
+    const h = view.health;
+    if (h) lines.push(`  health score ${h.healthScore} (${h.pagesWithCritical} of ${h.pages} pages with a critical finding)`);
     if (s.topFailReasons.length) lines.push(`  top failure reasons: ${s.topFailReasons.map((r) => `${r.reason} ×${r.count}`).join(', ')}`);
     // A table by severity: critical first, most frequent first within each. A stored summary may hold a code this
     // version no longer has: it is listed under warning, without a title.

@@ -34,8 +34,9 @@ test('sitesweep audit runs a site to completion and prints the summary', async (
   assert.match(res.stderr, /Run [0-9a-f-]+ started/);
   assert.match(res.stderr, /\d+\/\d+ pages/, 'a progress line');
   assert.match(res.stdout, /: completed/);
-  assert.match(res.stdout, /pages audited 6, failed 0, success rate 100\.0%/);
-  assert.match(res.stdout, /Temporal Web UI: http/);
+  // The health score right under the page counts (it used to come last, after the Web UI link).
+  assert.match(res.stdout, /pages audited 6, failed 0, success rate 100\.0%, duration \S+\n {2}health score [\d.]+ \(\d+ of 6 pages with a critical finding\)\n/);
+  assert.match(res.stdout, /Temporal Web UI: http\S+\n?$/);
   const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM page_audits`);
   assert.equal(n, 6);
 });

@@ -25,9 +25,9 @@ const summary: RunSummary = {
 };
 
 test('the text summary lists each site-level kind once, with its count and two examples', () => {
-  const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary, error: null, webUiUrl: 'http://ui/w1' });
+  const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary, error: null, webUiUrl: 'http://ui/w1', health: { healthScore: 94, pagesWithCritical: 30, pages: 500 } });
   const lines = text.split('\n');
-  assert.ok(lines.includes('  pages audited 495, failed 5, success rate 99.0%, duration 1m05s'));
+  assert.deepEqual(lines.slice(2, 4), ['  pages audited 495, failed 5, success rate 99.0%, duration 1m05s', '  health score 94 (30 of 500 pages with a critical finding)']);
   assert.ok(lines.includes('  top failure reasons: http_5xx ×5'));
   assert.ok(lines.includes('  site-level findings, examples (43 in all; the report lists every one)'));
   const site = lines.filter((l) => /^ {4}(broken_internal_link|duplicate_title|duplicate_description) /.test(l) && l.includes('http://'));
