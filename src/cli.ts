@@ -258,7 +258,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     }
     if (!report) return 1;
     if (settings.output.length && settings.outputDir) await writeOutputs(running, run, report, settings.output, settings.outputDir);
-    const delta = (view.summary as RunSummary | null)?.delta;
+    const delta = summarized?.delta;
     const broken = evaluateBudgets(budgets, {
       bySeverity: report.bySeverity, healthScore: report.healthScore,
       newFindings: delta ? delta.newFindings : null, previousRunId: delta?.previousRunId ?? null,

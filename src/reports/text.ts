@@ -44,6 +44,11 @@ function example(si: SiteIssue): string {
   return `${si.pages[0] ?? ''}${detail ? ` – ${detail}` : ''} (${covered} ${covered === 1 ? 'page' : 'pages'})`;
 }
 
+/** "health score 94 (30 of 500 pages with a critical finding)": the audit summary and the report say it alike. */
+function healthScore(h: { healthScore: number; pagesWithCritical: number; pages: number }): string {
+  return `health score ${h.healthScore} (${h.pagesWithCritical} of ${h.pages} pages with a critical finding)`;
+}
+
 /**
  * Site findings grouped by kind, one line each (twenty broken links in a row used to hide every other kind). The count
  * is the kind's findings (`byCode`; summaries stored by older versions lack it); in brackets, the pages one finding
@@ -71,8 +76,7 @@ export function formatRunSummary(view: TextSummaryInput): string {
     lines.push(
       `  pages audited ${s.pagesAudited}, failed ${s.pagesFailed}, success rate ${(s.successRate * 100).toFixed(1)}%, duration ${formatDuration(s.durationMs)}`,
     );
-    const h = view.health;
-    if (h) lines.push(`  health score ${h.healthScore} (${h.pagesWithCritical} of ${h.pages} pages with a critical finding)`);
+    if (view.health) lines.push(`  ${healthScore(view.health)}`);
     if (s.topFailReasons.length) lines.push(`  top failure reasons: ${s.topFailReasons.map((r) => `${r.reason} ×${r.count}`).join(', ')}`);
     // A table by severity: critical first, most frequent first within each. A stored summary may hold a code this
     // version no longer has: it is listed under warning, without a title.
@@ -114,7 +118,7 @@ export function formatRunReport(r: TextReportInput): string {
   const issues = [...r.issues].sort((a, b) => rank(a.severity) - rank(b.severity) || b.count - a.count || a.code.localeCompare(b.code));
   return [
     `Run ${r.runId} of ${r.siteUrl}: ${r.status}`,
-    `  health score ${r.healthScore} (${r.pagesWithCritical} of ${r.pages} pages with a critical finding), average page score ${r.averagePageScore}`,
+    `  ${healthScore(r)}, average page score ${r.averagePageScore}`,
     `  findings: ${r.bySeverity.critical ?? 0} critical, ${r.bySeverity.warning ?? 0} warning, ${r.bySeverity.notice ?? 0} notice`,
     ...issues.map((c) => `    ${c.severity.padEnd(8)} ${c.code.padEnd(32)} ${String(c.count).padStart(6)}  ${c.title}`),
     ...(r.siteExamples ? siteExampleLines(r.siteExamples, r.summary?.siteIssuesTotal ?? r.siteExamples.length, r.summary?.siteIssuesByCode) : []),
