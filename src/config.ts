@@ -24,7 +24,7 @@ export const envSchema = z.object({
   /** OTLP endpoint: turns on OpenTelemetry tracing where supported (see README, Temporal Cloud). */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   TEMPORAL_TASK_QUEUE: z.string().default('sitesweep'),
-  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_TOKEN: z.string().optional(),

@@ -11,7 +11,7 @@ import { startLocalPostgres, type LocalPostgres } from './postgres';
 import { ensureSearchAttributes, isTemporalReachable, startTemporalDevServer, type TemporalDevServer, type TemporalTarget } from './temporalServer';
 
 export { findOrBuildTemporalCli, temporalCliCacheDir, TEMPORAL_CLI_VERSION } from './temporalCli';
-export { ensureSearchAttributes, isTemporalReachable, searchAttributesHint, startTemporalDevServer, SEARCH_ATTRIBUTES } from './temporalServer';
+export { devServerUiUrl, ensureSearchAttributes, isTemporalReachable, searchAttributesHint, startTemporalDevServer, SEARCH_ATTRIBUTES } from './temporalServer';
 export type { OperatorConnection, TemporalDevServer, TemporalDevServerOptions, TemporalTarget } from './temporalServer';
 export { createDatabase, dropDatabase, startLocalPostgres } from './postgres';
 export type { LocalPostgres, LocalPostgresOptions } from './postgres';
@@ -48,7 +48,7 @@ export interface Stack {
 }
 
 const DEFAULT_TEMPORAL_PORT = 7233;
-const DEFAULT_UI_PORT = 8233;
+export const DEFAULT_UI_PORT = 8233;
 
 async function useExistingTemporal(target: TemporalTarget, namespace: string, log: Logger): Promise<void> {
   const settings: TemporalConnectionSettings = typeof target === 'string' ? { address: target } : target;

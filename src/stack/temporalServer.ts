@@ -136,6 +136,9 @@ function dynamicConfigArgs(dc: Record<string, string | number | boolean>): strin
 }
 
 /** Start `temporal server start-dev` and wait until it serves the namespace with the search attributes. */
+/** The dev server's Web UI: it listens on loopback only (`--ip 127.0.0.1`), the address its links must name. */
+export const devServerUiUrl = (port: number) => `http://127.0.0.1:${port}`;
+
 export async function startTemporalDevServer(opts: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -235,7 +238,7 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
 
   return {
     address,
-    uiUrl: uiPort !== null ? `http://127.0.0.1:${uiPort}` : null,
+    uiUrl: uiPort !== null ? devServerUiUrl(uiPort) : null,
     namespace,
     port,
     uiPort,
@@ -295,7 +298,7 @@ async function startViaSdk(o: {
   o.log.info({ address, ms: Date.now() - t0 }, 'temporal dev server ready (SDK)');
   return {
     address,
-    uiUrl: o.uiPort !== null ? `http://127.0.0.1:${o.uiPort}` : null,
+    uiUrl: o.uiPort !== null ? devServerUiUrl(o.uiPort) : null,
     namespace: o.namespace,
     port: o.port,
     uiPort: o.uiPort,

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DomainError } from '../../src/errors';
 import { configFileSchema, envName, readConfigFile, resolveRunSettings } from '../../src/cliConfig';
+import { loadConfig } from '../../src/config';
+import { DEFAULT_UI_PORT, devServerUiUrl } from '../../src/stack';
 
 const flags = (given: Record<string, unknown> = {}) => ({ get: (attr: string) => given[attr] });
 
@@ -40,4 +42,10 @@ test('the example config file in the repository is valid', () => {
   const example = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'sitesweep.config.example.json'), 'utf8'));
   const r = configFileSchema.safeParse(example);
   assert.equal(r.success, true, JSON.stringify(r.error?.issues));
+});
+
+test('the default Web UI link names the address the dev server serves its UI on', () => {
+  // `sitesweep report` reads only the database, so its link comes from TEMPORAL_UI_URL's default, while `audit` links
+  // the dev server it started: both must print the same address.
+  assert.equal(loadConfig({}).temporal.uiUrl, devServerUiUrl(DEFAULT_UI_PORT));
 });
