@@ -10,6 +10,7 @@ import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
 import { chromiumAvailable } from '../crawl/render';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
+import * as aiJobs from '../db/repositories/aiJobs';
 import * as runStatus from '../db/runStatusStore';
 import * as runs from '../db/repositories/runs';
 import type { RunRow } from '../db/repositories/runs';
@@ -316,6 +317,8 @@ export interface RunView {
   startedAt: string | null;
   finishedAt: string | null;
   webUiUrl: string;
+  /** The run's newest AI recommendations job (GET /api/runs/:id/recommendations reads it), null when it has none. */
+  recommendations: { jobId: string; status: string } | null;
   /** Set only when PostgreSQL is unreachable and the view comes from the workflow's progress query alone. */
   database?: 'unreachable';
   note?: string;
@@ -360,6 +363,7 @@ async function liveRunViewWithoutDatabase(deps: RunServiceDeps, id: string): Pro
     startedAt: progress.startedAt,
     finishedAt: null,
     webUiUrl: webUiUrl(deps.config, workflowId),
+    recommendations: null,
     database: 'unreachable',
     note: 'The database is unreachable: live progress from the running workflow; stored fields (siteUrl, options, summary) are unavailable until it is back',
   };
@@ -393,6 +397,8 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
       if (progress) progress = progressAsOf(progress, row, Date.now());
     }
   }
+  // A job needs a completed run (POST …/recommendations answers 409 before that): a live run is not looked up.
+  const job = live ? undefined : await aiJobs.latestAiJobOfRun(deps.db, row.id);
   return {
     runId: row.id,
     workflowId: row.workflow_id,
@@ -414,6 +420,7 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
     startedAt: row.started_at ? new Date(row.started_at).toISOString() : null,
     finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
     webUiUrl: webUiUrl(deps.config, row.workflow_id),
+    recommendations: job ? { jobId: job.id, status: job.status } : null,
   };
 }
 

@@ -57,6 +57,9 @@ describe('dashboard in headless Chromium', () => {
   });
 
   test('a single-site run started from the form shows live progress, then its report with the known defect', async () => {
+    const consoleErrors: string[] = [];
+    const onConsole = (m: { type(): string; text(): string; location(): { url: string } }) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url}`); };
+    page.on('console', onConsole);
     await page.goto(api.url);
     await page.getByLabel('Site URL').fill(sites[0].origin);
     await fillOptions('run');
@@ -89,6 +92,10 @@ describe('dashboard in headless Chromium', () => {
     for (const [codeN, n] of Object.entries(s.statusCodes as Record<string, number>)) assert.ok(statusChart!.includes(`${codeN}: ${n}`), statusChart!);
     const pages = await openTitleMissing();
     assert.ok(pages.includes(`${sites[0].origin}/missing-title`), pages);
+    // A run without an AI job: the run view says so, and the page asks nothing that would answer 404.
+    assert.equal(view.body.recommendations, null);
+    page.off('console', onConsole);
+    assert.deepEqual(consoleErrors, [], 'the browser logged no error');
   });
 
   test('a batch started from the form: counters rise to completion, failures show their reason, a report shows the defect', async () => {
@@ -196,6 +203,7 @@ describe('dashboard in headless Chromium', () => {
     );
     // A fresh load: the previous test may have left this very run's page on screen (a hash-only goto would not re-render).
     await page.goto('about:blank');
+    assert.deepEqual((await call('GET', `/api/runs/${runId}`)).body.recommendations, { jobId, status: 'completed' });
     await page.goto(`${api.url}/#/runs/${runId}`);
     const table = page.locator('#ai-table');
     await table.waitFor({ timeout: 30_000 });

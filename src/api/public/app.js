@@ -545,7 +545,7 @@ async function renderReport(run, container, signal) {
   const failedSection = h('section', { class: 'card', 'aria-labelledby': 'failed-title' }, h('h2', { id: 'failed-title' }, 'Failed pages'));
   const aiSection = h('section', { class: 'card', id: 'ai-suggestions', 'aria-labelledby': 'ai-title', hidden: true });
   container.append(cards, charts, issues, aiSection, failedSection);
-  await fillSuggestions(run.runId, aiSection, signal);
+  if (run.recommendations) await fillSuggestions(run.runId, aiSection, signal);
   if (summary.pagesFailed > 0) {
     try {
       const failed = await api('GET', `/api/runs/${encodeURIComponent(run.runId)}/pages?status=failed&limit=100`, undefined, { signal });
@@ -563,8 +563,8 @@ async function renderReport(run, container, signal) {
 const AI_LIVE = new Set(['collecting', 'submitting', 'processing']);
 
 /**
- * The run's latest AI recommendations job, when there is one: each page's findings beside its suggested title,
- * description and prioritised fixes (or the reason it has none). No job: the section stays hidden.
+ * The run's latest AI recommendations job (called when the run view names one, so a run without a job asks nothing):
+ * each page's findings beside its suggested title, description and prioritised fixes (or the reason it has none).
  */
 async function fillSuggestions(runId, section, signal) {
   let job;
