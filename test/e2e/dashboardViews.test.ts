@@ -47,11 +47,15 @@ describe('dashboard views in headless Chromium', () => {
   const rowUrls = (selector: string) => page.locator(`${selector} tbody tr[data-url]`).evaluateAll((trs) => trs.map((tr: any) => String(tr.dataset.url)));
   const shot = (name: string) => page.screenshot({ path: path.join(OUT_DIR, `dashboard-${name}.png`), fullPage: true });
 
+  /** Errors the browser logged on any view (a failed request, an exception): none is expected. */
+  const consoleErrors: string[] = [];
+
   before(async () => {
     site = await startFixtureSite({ slowMs: 50, hangMs: 10_000 });
     slow = await startSlowSite({ pages: SLOW_PAGES, delayMs: 100 });
     stack = await startBrowserStack({ dbPrefix: 'dashv', viewport: { width: 1360, height: 900 } });
     ({ tdb, client, api, browser, page } = stack);
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url}`); });
 
     // Version 1 of the fixture, then version 2: /missing-title gets a title (fixed), /about loses its description (new).
     runA = await startRun(site.origin, FIXTURE_OPTIONS);
@@ -311,5 +315,9 @@ describe('dashboard views in headless Chromium', () => {
       await ctx.close();
       await secured.close();
     }
+  });
+
+  test('the browser logged no error on any of these views', () => {
+    assert.deepEqual(consoleErrors, []);
   });
 });
