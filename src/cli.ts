@@ -33,6 +33,7 @@ import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
 import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { installSdkRuntime } from './temporal/runtime';
+import { exitAfterOutput } from './exitAfterOutput';
 import type { RunSummary } from './workflows/contracts';
 
 const int = (name: string) => (v: string) => {
@@ -403,11 +404,11 @@ export function runCli(argv: string[] = process.argv): void {
   const fatal = (err: unknown) => {
     const text = process.env.LOG_LEVEL === 'debug' && err instanceof Error ? err.stack : /postgres|initdb|temporal|spawn|ECONNREFUSED/i.test(firstLine(err)) ? explainStackFailure('stack', err) : firstLine(err);
     process.stderr.write(`sitesweep: ${text}\n`);
-    process.exit(1);
+    exitAfterOutput(1);
   };
   process.on('unhandledRejection', fatal);
   process.on('uncaughtException', fatal);
-  void main(argv).then((code) => process.exit(code), fatal);
+  void main(argv).then(exitAfterOutput, fatal);
 }
 
 if (require.main === module) runCli();
