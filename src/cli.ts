@@ -33,7 +33,7 @@ import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
 import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { installSdkRuntime } from './temporal/runtime';
-import { exitAfterOutput } from './exitAfterOutput';
+import { exitAfterOutput, stopQuietlyWhenStdoutCloses } from './exitAfterOutput';
 import type { RunSummary } from './workflows/contracts';
 
 const int = (name: string) => (v: string) => {
@@ -408,6 +408,7 @@ export function runCli(argv: string[] = process.argv): void {
   };
   process.on('unhandledRejection', fatal);
   process.on('uncaughtException', fatal);
+  stopQuietlyWhenStdoutCloses();
   void main(argv).then(exitAfterOutput, fatal);
 }
 

@@ -14,3 +14,15 @@ export function exitAfterOutput(code: number): void {
   process.stdout.write('', flushed);
   process.stderr.write('', flushed);
 }
+
+/**
+ * A reader that stops early (`sitesweep export <id> | head`) closes the pipe: the next write fails with EPIPE, which
+ * would surface as "sitesweep: write EPIPE" and exit 1. Like other command-line tools, stop quietly instead: the
+ * reader took all it wanted.
+ */
+export function stopQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}

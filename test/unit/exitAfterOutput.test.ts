@@ -25,3 +25,26 @@ test('output larger than a pipe holds reaches a late reader whole, and the exit 
   const bytes = 1 << 20;
   assert.deepEqual(await lateReader(bytes, 3), { received: bytes, exitCode: 3 });
 });
+
+test('a reader that stops early (| head) ends the command quietly with exit 0', async () => {
+  // Writes until the reader has gone, as an export streaming rows does, with the CLI's handlers installed.
+  const script = `const m = require(${JSON.stringify(MODULE)});
+process.on('uncaughtException', (e) => { process.stderr.write('sitesweep: ' + e.message + '\\n'); process.exit(1); });
+m.stopQuietlyWhenStdoutCloses();
+(async () => {
+  for (let i = 0; i < 1000; i++) {
+    if (!process.stdout.write('y'.repeat(10000) + '\\n')) await new Promise((r) => process.stdout.once('drain', r));
+  }
+  m.exitAfterOutput(0);
+})();`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  // The reader takes one chunk and goes away.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  assert.deepEqual({ exitCode, stderr }, { exitCode: 0, stderr: '' });
+});
