@@ -40,17 +40,17 @@ function inFlight(lines: string, root: string): { files: string[]; tests: string
 }
 
 /**
- * node --test over the files. Two limits keep a hung test from holding CI until its own timeout, with nothing printed:
- * each test file gets TEST_FILE_TIMEOUT_MS (node 20 times a file out as a whole; the slowest takes ~3 min), and the
- * whole run TEST_RUN_TIMEOUT_MS, after which the harness names the tests still in flight and kills the runner with
- * every process it started (its own process group).
- */
-/**
  * What every test process preloads (node --test passes them on to each file's child process): tsx, and blocking
  * writes to stdout, which carries a file's results to the runner (scripts/test-blocking-stdout.mjs).
  */
 export const TEST_PROCESS_PRELOADS = ['--import', 'tsx', '--import', pathToFileURL(path.join(__dirname, 'test-blocking-stdout.mjs')).href];
 
+/**
+ * node --test over the files. Two limits keep a hung test from holding CI until its own timeout, with nothing printed:
+ * each test file gets TEST_FILE_TIMEOUT_MS (node 20 times a file out as a whole; the slowest takes ~3 min), and the
+ * whole run TEST_RUN_TIMEOUT_MS, after which the harness names the tests still in flight and kills the runner with
+ * every process it started (its own process group).
+ */
 function runNodeTests(root: string, files: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const concurrency = process.env.TEST_CONCURRENCY ?? '2';
   const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 15 * 60_000);
