@@ -45,6 +45,14 @@ describe('dashboard in headless Chromium', () => {
     return detail.innerText();
   };
 
+  /** Errors the browser logs (a failed request, an exception) from now until stop(). */
+  const collectConsoleErrors = () => {
+    const errors: string[] = [];
+    const onConsole = (m: { type(): string; text(): string; location(): { url: string } }) => { if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`); };
+    page.on('console', onConsole);
+    return { stop: () => { page.off('console', onConsole); return errors; } };
+  };
+
   before(async () => {
     for (let i = 0; i < 3; i++) sites.push(await startFixtureSite({ slowMs: 50, hangMs: 10_000 }));
     stack = await startBrowserStack({ dbPrefix: 'dash', viewport: { width: 1280, height: 900 } });
@@ -57,9 +65,7 @@ describe('dashboard in headless Chromium', () => {
   });
 
   test('a single-site run started from the form shows live progress, then its report with the known defect', async () => {
-    const consoleErrors: string[] = [];
-    const onConsole = (m: { type(): string; text(): string; location(): { url: string } }) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url}`); };
-    page.on('console', onConsole);
+    const consoleErrors = collectConsoleErrors();
     await page.goto(api.url);
     await page.getByLabel('Site URL').fill(sites[0].origin);
     await fillOptions('run');
@@ -94,12 +100,12 @@ describe('dashboard in headless Chromium', () => {
     assert.ok(pages.includes(`${sites[0].origin}/missing-title`), pages);
     // A run without an AI job: the run view says so, and the page asks nothing that would answer 404.
     assert.equal(view.body.recommendations, null);
-    page.off('console', onConsole);
-    assert.deepEqual(consoleErrors, [], 'the browser logged no error');
+    assert.deepEqual(consoleErrors.stop(), [], 'the browser logged no error');
   });
 
   test('a batch started from the form: counters rise to completion, failures show their reason, a report shows the defect', async () => {
     const unreachable = `http://127.0.0.1:${await closedPort()}`;
+    const consoleErrors = collectConsoleErrors();
     await page.goto(`${api.url}/#/`);
     await page.getByLabel('Domains, one per line').fill(`${sites[1].origin}\n\n${sites[2].origin}\n${unreachable}\n`);
     await page.getByLabel('Max concurrent sites').fill('2');
@@ -180,6 +186,7 @@ describe('dashboard in headless Chromium', () => {
     const pagesText = await openTitleMissing();
     assert.ok(pagesText.includes(`${new URL(run.siteUrl).origin}/missing-title`), pagesText);
     await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-report.png'), fullPage: true });
+    assert.deepEqual(consoleErrors.stop(), [], 'the browser logged no error on the batch and its runs');
   });
 
   test('a run with an AI recommendations job shows each page\'s suggestion beside its findings', async () => {
