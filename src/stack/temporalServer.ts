@@ -135,10 +135,10 @@ function dynamicConfigArgs(dc: Record<string, string | number | boolean>): strin
   return Object.entries(dc).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]);
 }
 
-/** Start `temporal server start-dev` and wait until it serves the namespace with the search attributes. */
 /** The dev server's Web UI: it listens on loopback only (`--ip 127.0.0.1`), the address its links must name. */
 export const devServerUiUrl = (port: number) => `http://127.0.0.1:${port}`;
 
+/** Start `temporal server start-dev` and wait until it serves the namespace with the search attributes. */
 export async function startTemporalDevServer(opts: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
   for (let attempt = 1; ; attempt++) {
     try {

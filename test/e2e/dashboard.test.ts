@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { SCREENSHOT_DIR as OUT_DIR, startBrowserStack, type BrowserStack } from '../helpers/browser';
+import { collectConsoleErrors, SCREENSHOT_DIR as OUT_DIR, startBrowserStack, type BrowserStack } from '../helpers/browser';
 import { apiCaller, startTestApi, testConfig, type TestDb } from '../helpers/stack';
 import { closedPort } from '../../src/ports';
 
@@ -45,14 +45,6 @@ describe('dashboard in headless Chromium', () => {
     return detail.innerText();
   };
 
-  /** Errors the browser logs (a failed request, an exception) from now until stop(). */
-  const collectConsoleErrors = () => {
-    const errors: string[] = [];
-    const onConsole = (m: { type(): string; text(): string; location(): { url: string } }) => { if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`); };
-    page.on('console', onConsole);
-    return { stop: () => { page.off('console', onConsole); return errors; } };
-  };
-
   before(async () => {
     for (let i = 0; i < 3; i++) sites.push(await startFixtureSite({ slowMs: 50, hangMs: 10_000 }));
     stack = await startBrowserStack({ dbPrefix: 'dash', viewport: { width: 1280, height: 900 } });
@@ -65,7 +57,7 @@ describe('dashboard in headless Chromium', () => {
   });
 
   test('a single-site run started from the form shows live progress, then its report with the known defect', async () => {
-    const consoleErrors = collectConsoleErrors();
+    const consoleErrors = collectConsoleErrors(page);
     await page.goto(api.url);
     await page.getByLabel('Site URL').fill(sites[0].origin);
     await fillOptions('run');
@@ -105,7 +97,7 @@ describe('dashboard in headless Chromium', () => {
 
   test('a batch started from the form: counters rise to completion, failures show their reason, a report shows the defect', async () => {
     const unreachable = `http://127.0.0.1:${await closedPort()}`;
-    const consoleErrors = collectConsoleErrors();
+    const consoleErrors = collectConsoleErrors(page);
     await page.goto(`${api.url}/#/`);
     await page.getByLabel('Domains, one per line').fill(`${sites[1].origin}\n\n${sites[2].origin}\n${unreachable}\n`);
     await page.getByLabel('Max concurrent sites').fill('2');

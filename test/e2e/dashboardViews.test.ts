@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PAGE_SORTS } from '../../src/api/schemas';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
-import { SCREENSHOT_DIR as OUT_DIR, startBrowserStack, type BrowserStack } from '../helpers/browser';
+import { collectConsoleErrors, SCREENSHOT_DIR as OUT_DIR, startBrowserStack, type BrowserStack } from '../helpers/browser';
 import { apiCaller, startTestApi, testConfig, waitFor, type TestDb } from '../helpers/stack';
 
 const FIXTURE_OPTIONS = { maxPages: 40, maxDepth: 3, requestTimeoutMs: 1000, fetchRetryBaseMs: 20 };
@@ -47,15 +47,15 @@ describe('dashboard views in headless Chromium', () => {
   const rowUrls = (selector: string) => page.locator(`${selector} tbody tr[data-url]`).evaluateAll((trs) => trs.map((tr: any) => String(tr.dataset.url)));
   const shot = (name: string) => page.screenshot({ path: path.join(OUT_DIR, `dashboard-${name}.png`), fullPage: true });
 
-  /** Errors the browser logged on any view (a failed request, an exception): none is expected. */
-  const consoleErrors: string[] = [];
+  /** Errors the browser logs on any view (a failed request, an exception): none is expected. */
+  let consoleErrors: ReturnType<typeof collectConsoleErrors>;
 
   before(async () => {
     site = await startFixtureSite({ slowMs: 50, hangMs: 10_000 });
     slow = await startSlowSite({ pages: SLOW_PAGES, delayMs: 100 });
     stack = await startBrowserStack({ dbPrefix: 'dashv', viewport: { width: 1360, height: 900 } });
     ({ tdb, client, api, browser, page } = stack);
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url}`); });
+    consoleErrors = collectConsoleErrors(page);
 
     // Version 1 of the fixture, then version 2: /missing-title gets a title (fixed), /about loses its description (new).
     runA = await startRun(site.origin, FIXTURE_OPTIONS);
@@ -318,6 +318,6 @@ describe('dashboard views in headless Chromium', () => {
   });
 
   test('the browser logged no error on any of these views', () => {
-    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(consoleErrors.stop(), []);
   });
 });

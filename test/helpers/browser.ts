@@ -54,3 +54,18 @@ export async function startBrowserStack(o: { dbPrefix: string; viewport: { width
     },
   };
 }
+
+/** Errors the browser logs on `page` (a failed request, an exception) from now until stop(), with their URLs. */
+export function collectConsoleErrors(page: Page): { stop(): string[] } {
+  const errors: string[] = [];
+  const onConsole = (m: { type(): string; text(): string; location(): { url: string } }) => {
+    if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`);
+  };
+  page.on('console', onConsole);
+  return {
+    stop: () => {
+      page.off('console', onConsole);
+      return errors;
+    },
+  };
+}
