@@ -26,8 +26,7 @@ import { runsOfBatch } from '../db/repositories/runs';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
-import { sealRunOptions } from './reports';
-import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, newRunKey, optionTargets, webUiUrl } from './runService';
+import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, newRunKey, optionTargets, sealRunCredentials, webUiUrl } from './runService';
 import { batchIdParamSchema, listBatchesQuerySchema, startBatchSchema } from './schemas';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -175,7 +174,7 @@ export async function startBatch(deps: BatchDeps, input0: unknown): Promise<Star
   const { db, client, config } = deps;
   const { body, domains, duplicatesRemoved } = await validateBatchRequest(config, input0);
   // Credentials (auth, headers, cookies) are sealed before they reach the row or the workflow history.
-  const options = sealRunOptions(body.options, config) ?? {};
+  const options = sealRunCredentials(body.options, config) ?? {};
   const key = body.idempotencyKey ?? newRunKey();
   const workflowId = batchAuditWorkflowId(key);
   const batchId = randomUUID();

@@ -11,7 +11,6 @@ import { z } from 'zod';
 import { CHECKS, findCheck, type CheckDefinition } from '../audit/catalogue';
 import { hasCriticalFinding, pageScore, siteHealth, SEVERITY_PENALTY, type ScoredPage } from '../audit/score';
 import type { Config } from '../config';
-import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
 import * as pages from '../db/repositories/pages';
 import { outlinksOfPages } from '../db/repositories/links';
 import type { RunRow } from '../db/repositories/runs';
@@ -24,18 +23,6 @@ import { findRunRow, webUiUrl } from './runService';
 import { cursorSchema, runIdParamSchema } from './schemas';
 
 const SEVERITIES = ['critical', 'warning', 'notice'] as const;
-
-/** Seals auth/headers/cookies of run options before they go anywhere (see src/crawl/credentials.ts); 400 without a key. */
-export function sealRunOptions<T extends RunCredentials>(options: T | undefined, config: Config) {
-  try {
-    return sealOptionCredentials(options, config.crawl.secretsKey);
-  } catch (err) {
-    if (err instanceof MissingSecretsKeyError) {
-      throw new HttpError(400, 'invalid_request', `options: ${err.message}`, [{ field: 'options', message: err.message }]);
-    }
-    throw err;
-  }
-}
 
 export const reportQuerySchema = z
   .object({

@@ -8,6 +8,7 @@ import { progressAsOf } from '../audit/progress';
 import { compilePatterns, InvalidPatternError } from '../audit/scope';
 import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
+import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
 import { chromiumAvailable } from '../crawl/render';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
 import * as aiJobs from '../db/repositories/aiJobs';
@@ -213,12 +214,26 @@ export async function validateRunRequest(config: Config, body: StartRunBody): Pr
   return { siteUrl, host };
 }
 
+/**
+ * Seals auth/headers/cookies of run options (see src/crawl/credentials.ts) before they reach a row or a workflow's
+ * history; without SECRETS_KEY a request that carries them is refused. Every way a run starts goes through here
+ * (the API, `sitesweep audit`, batches), so no caller can forget it.
+ */
+export function sealRunCredentials<T extends RunCredentials>(options: T | undefined, config: Config) {
+  try {
+    return sealOptionCredentials(options, config.crawl.secretsKey);
+  } catch (err) {
+    if (err instanceof MissingSecretsKeyError) throw invalidInput(`options: ${err.message}`, [{ field: 'options', message: err.message }]);
+    throw err;
+  }
+}
+
 export async function startSiteRun(deps: RunServiceDeps, body: StartRunBody & { batchId?: string }): Promise<StartedRun> {
   const { db, client, config } = deps;
   const { siteUrl, host } = await validateRunRequest(config, body);
   const runKey = body.idempotencyKey ?? newRunKey();
   const workflowId = siteAuditWorkflowId(host, runKey);
-  const options = resolveOptions({ siteUrl, ...body.options });
+  const options = resolveOptions({ siteUrl, ...sealRunCredentials(body.options, config) });
   const input: SiteAuditInput = { siteUrl, runKey, ...options, policies: { ...DEFAULT_POLICIES, ...config.policies }, batchId: body.batchId };
 
   // The row exists before the workflow does, so GET /api/runs/:id answers at once, even with no worker polling.

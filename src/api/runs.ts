@@ -6,7 +6,6 @@ import { DomainError } from '../errors';
 import { pauseSignal, resumeSignal } from '../workflows/contracts';
 import type { AppDeps } from './app';
 import { HttpError, parseOr400 } from './errors';
-import { sealRunOptions } from './reports';
 import { cancelRun, findRunRow, getRunView, listRuns, startSiteRun } from './runService';
 import { listRunsQuerySchema, retryRunSchema, runIdParamSchema, startRunSchema, type StartRunBody } from './schemas';
 
@@ -20,7 +19,7 @@ export function createRunsRouter(deps: AppDeps): express.Router {
 
   router.post('/api/runs', async (req, res) => {
     const body = parseOr400(startRunSchema, req.body ?? {});
-    const started = await startSiteRun(runDeps, { ...body, options: sealRunOptions(body.options, config) });
+    const started = await startSiteRun(runDeps, body);
     log.info({ runId: started.runId, workflowId: started.workflowId, created: started.created }, 'run requested');
     res.status(started.created ? 202 : 200).json(started);
   });

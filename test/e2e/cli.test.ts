@@ -1,6 +1,8 @@
 // The `sitesweep audit` command as a user runs it: against the configured Temporal server and PostgreSQL, with a
 // progress display on stderr, the report on stdout, exit 0; bad input gets a message naming the field and exit 2.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
@@ -105,4 +107,48 @@ test('bad input: a message naming the field and exit status 2, nothing started',
   assert.equal(n, 3, 'only the runs of the tests before');
   const [{ b }] = await tdb.db.query(`SELECT count(*)::int AS b FROM audit_batches`);
   assert.equal(b, 1, 'only the batch of the test before');
+});
+
+test('credentials from the environment reach every request of the run, and are stored only sealed', async () => {
+  // The CLI used to pass them to the run unsealed, and the run's option parsing dropped them: a site behind a login
+  // was audited logged out (every page a 401), with no word of it.
+  const password = `pw-${uid()}-never-printed`;
+  const seen: Array<{ path: string; ok: boolean }> = [];
+  const expected = `Basic ${Buffer.from(`auditor:${password}`).toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    const ok = req.headers.authorization === expected && req.headers.cookie === 'session=s1' && req.headers['x-team'] === 'seo';
+    seen.push({ path: req.url ?? '', ok });
+    if (!ok) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="cli"' }).end('login required');
+    if (req.url === '/robots.txt') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nAllow: /\n');
+    const links = ['/', '/a', '/b'].map((p) => `<a href="${p}">Page ${p} of the members area</a>`).join(' ');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><head><title>Members area page ${req.url} of the CLI fixture</title></head><body><h1>Members ${req.url}</h1>${links}</body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const res = await cli(['audit', origin, '--allow-private', '--max-pages', '3', '--key', `cli-${uid()}`], {
+      TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
+      TEMPORAL_TASK_QUEUE: `cli-${uid()}`,
+      DATABASE_URL: tdb.url,
+      FETCH_RETRIES: '0',
+      SITESWEEP_AUTH_USER: 'auditor',
+      SITESWEEP_AUTH_PASSWORD: password,
+      SITESWEEP_COOKIES: '{"session":"s1"}',
+      SITESWEEP_HEADERS: '{"X-Team":"seo"}',
+    });
+    assert.equal(res.code, 0, res.stderr.slice(-2000));
+    assert.match(res.stdout, /pages audited 3, failed 0/);
+    assert.deepEqual(seen.filter((r) => !r.ok), [], 'every request carried the credentials');
+    assert.ok(seen.some((r) => r.path === '/b'), 'the crawl went past the first page');
+    assert.ok(!res.stdout.includes(password) && !res.stderr.includes(password), 'the password is never printed');
+    const runId = /Run ([0-9a-f-]+) started/.exec(res.stderr)![1];
+    const [row] = await tdb.db.query(`SELECT options::text AS options FROM audit_runs WHERE id = $1`, [runId]);
+    assert.ok(!row.options.includes(password), 'the stored options hold no plain password');
+    assert.match(JSON.parse(row.options).sealedCredentials, /^v1\./);
+    const statuses = await tdb.db.query(`SELECT DISTINCT status_code FROM page_audits WHERE run_id = $1`, [runId]);
+    assert.deepEqual(statuses.map((r: { status_code: number }) => r.status_code), [200]);
+  } finally {
+    server.close();
+  }
 });
