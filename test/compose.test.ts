@@ -12,10 +12,10 @@ const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const APP_SERVICES = ['api', 'worker', 'migrate'];
 const ALL_SERVICES = ['postgres', 'temporal-schema', 'temporal', 'temporal-admin-tools', 'temporal-ui', ...APP_SERVICES];
 
-function compose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function compose(args: string[], vars: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    // An empty API_TOKEN keeps the interpolation deterministic whatever the caller's environment.
-    const env = { ...process.env, API_TOKEN: '' };
+    // Empty API_TOKEN and SECRETS_KEY keep the interpolation deterministic whatever the caller's environment.
+    const env = { ...process.env, API_TOKEN: '', SECRETS_KEY: '', ...vars };
     execFile('docker-compose', ['-f', COMPOSE_FILE, ...args], { cwd: ROOT, env, encoding: 'utf8' }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 127) : 0;
       resolve({ code, stdout, stderr });
@@ -81,6 +81,15 @@ void test('api/worker/migrate get only variables the code reads, and valid value
   const api = loadConfig(serviceEnv(res.stdout, 'api'));
   assert.equal(api.api.host, '0.0.0.0', 'the API must listen beyond the container loopback');
   assert.match(res.stdout, new RegExp(`:${api.api.port}:${api.api.port}/tcp`), 'API port published');
+});
+
+void test('api and worker get the one SECRETS_KEY of the environment, so runs with credentials work under compose', { skip }, async () => {
+  const key = 'k'.repeat(32);
+  const res = await compose(['config'], { SECRETS_KEY: key });
+  assert.equal(res.code, 0, res.stderr);
+  for (const service of ['api', 'worker']) assert.equal(loadConfig(serviceEnv(res.stdout, service)).crawl.secretsKey, key, service);
+  const unset = await compose(['config']);
+  assert.equal(loadConfig(serviceEnv(unset.stdout, 'worker')).crawl.secretsKey, undefined, 'empty means unset');
 });
 
 void test('postgres sorts text by code point and knows Unicode case, as the local stack does', { skip }, async () => {
