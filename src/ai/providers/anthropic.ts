@@ -2,7 +2,8 @@
 // decides (with retry-after honoured), so a retry can first look for a batch that a lost response already created.
 import Anthropic from '@anthropic-ai/sdk';
 import type { BatchProvider, BatchRequest, ProviderBatch, ProviderResult } from './types';
-import { classifyStatus, parseRetryAfter } from './types';
+import { parseRetryAfter } from '../../crawl/backoff';
+import { classifyStatus } from './types';
 
 function wrap(err: unknown): Error {
   if (err instanceof Anthropic.APIError) {

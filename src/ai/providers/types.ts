@@ -62,12 +62,3 @@ export function classifyStatus(provider: ProviderName, status: number | null | u
   if (status === undefined || status === null) return new ProviderError(`${provider}: ${message}`, null, true, retryAfterMs);
   return new ProviderError(`${provider} answered ${status}: ${message}`, status, RETRYABLE.has(status), retryAfterMs);
 }
-
-/** `retry-after` in seconds (or an HTTP date) → ms. */
-export function parseRetryAfter(value: string | null | undefined): number | null {
-  if (!value) return null;
-  const s = Number(value);
-  if (Number.isFinite(s)) return Math.max(0, s * 1000);
-  const t = Date.parse(value);
-  return Number.isFinite(t) ? Math.max(0, t - Date.now()) : null;
-}
