@@ -67,8 +67,11 @@ export function createAuditActivities(deps: ActivityDeps) {
     }
     // The per-host gate shared by every worker (leased slots in PostgreSQL): concurrency and crawl delay hold across
     // batches, runs and worker processes.
+    // The run's credentials go to the site's own host only, as in discovery: not to another subdomain of a run that
+    // counts subdomains as internal.
+    const credentials = siteHostOf(u.url) === run.siteHost ? runHeaders(options, crawl.secretsKey) : {};
     const res: FetchResult = await deps.politeness.run(hostKey(u.url), limits, () => fetcher.fetchPage(u.url, {
-      ...crawlFetchOptions(options, crawl, signal, runHeaders(options, crawl.secretsKey)),
+      ...crawlFetchOptions(options, crawl, signal, credentials),
       accept: 'html',
       hops,
     }), signal);
@@ -110,7 +113,7 @@ export function createAuditActivities(deps: ActivityDeps) {
     let analysis = await analysing;
     // render: "chromium": checks (and links to follow) come from the rendered DOM; what JavaScript changed is kept.
     const rendered = options.render === 'chromium'
-      ? await renderAndAnalyze(res, analysis, { renderer: deps.renderer, analyze, analyzeOptions, userAgent: options.userAgent, headers: runHeaders(options, crawl.secretsKey), signal, gate: (url, go) => deps.politeness.run(hostKey(url), limits, go, signal), onUnavailable: (err) => log.warn({ err: err.message }, 'rendering unavailable') })
+      ? await renderAndAnalyze(res, analysis, { renderer: deps.renderer, analyze, analyzeOptions, userAgent: options.userAgent, headers: siteHostOf(u.url) === run.siteHost ? runHeaders(options, crawl.secretsKey) : {}, signal, gate: (url, go) => deps.politeness.run(hostKey(url), limits, go, signal), onUnavailable: (err) => log.warn({ err: err.message }, 'rendering unavailable') })
       : null;
     if (rendered) analysis = rendered.analysis;
     const links: LinkRecord[] = [];

@@ -45,6 +45,7 @@ export interface FetchOptions {
   retryBaseMs?: number;
   /** Cap of one wait, also applied to Retry-After. Default 30000. */
   retryMaxMs?: number;
+  /** The run's headers (its credentials): sent to the start URL's origin only, never along a redirect to another. */
   headers?: Record<string, string>;
   /** Cancellation (e.g. Temporal's activity cancellation signal): aborts at once with failureReason 'aborted'. */
   signal?: AbortSignal;
@@ -537,21 +538,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
 
 // ---------- request / response helpers ----------
 
-/** Credentials the caller set for the start origin must not leak to another origin through a redirect. */
-const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
-
 function requestHeaders(opts: FetchOptions, start: URL, current: URL): Record<string, string> {
   const headers: Record<string, string> = {
     'user-agent': opts.userAgent,
     accept: (opts.accept ?? 'html') === 'html' ? 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5' : '*/*',
     'accept-encoding': 'gzip, deflate, br',
   };
-  const sameOrigin = start.origin === current.origin;
-  for (const [k, v] of Object.entries(opts.headers ?? {})) {
-    const name = k.toLowerCase();
-    if (!sameOrigin && ORIGIN_BOUND_HEADERS.has(name)) continue;
-    headers[name] = v;
-  }
+  // The caller's headers are the run's credentials (auth, cookies, and custom headers such as an API key or a preview
+  // token): they are for the start origin, and none of them follows a redirect to another one.
+  if (start.origin !== current.origin) return headers;
+  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
   return headers;
 }
 

@@ -3,6 +3,8 @@
 // here opts in with an allowlist or allowPrivateTargets, except the ones testing the default refusal.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Fetcher, looksBinary, type FetchOptions } from '../../src/crawl/fetcher';
 import { backoffDelay, parseRetryAfter } from '../../src/crawl/backoff';
 import { CircuitBreaker } from '../../src/crawl/circuitBreaker';
@@ -201,6 +203,46 @@ void test('redirect to the metadata IP is blocked even though the first hop is a
   assert.match(r.failureDetail ?? '', /169\.254\.169\.254/);
   assert.equal(hits(server, '/redirect-private'), 1);
   assert.deepEqual(r.redirectChain, [{ url: `${server.origin}/redirect-private`, status: 302 }]);
+});
+
+void test("a run's headers go to its own origin only: none of them follows a redirect to another origin", async () => {
+  // Custom headers are credentials as much as Authorization and Cookie are (an API key, a preview token): a redirect to
+  // another origin used to carry them along.
+  const seen: Array<{ port: number; path: string; headers: http.IncomingHttpHeaders }> = [];
+  const listen = (handler: http.RequestListener) => new Promise<http.Server>((resolve) => {
+    const srv = http.createServer(handler);
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+  const page = (res: http.ServerResponse) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>landed</title></html>');
+  const b = await listen((req, res) => {
+    seen.push({ port: (b.address() as AddressInfo).port, path: req.url ?? '', headers: req.headers });
+    page(res);
+  });
+  const bPort = (b.address() as AddressInfo).port;
+  const a = await listen((req, res) => {
+    seen.push({ port: (a.address() as AddressInfo).port, path: req.url ?? '', headers: req.headers });
+    if (req.url === '/away') return void res.writeHead(302, { location: `http://127.0.0.1:${bPort}/landing` }).end();
+    if (req.url === '/here') return void res.writeHead(302, { location: '/landing' }).end();
+    page(res);
+  });
+  const aOrigin = `http://127.0.0.1:${(a.address() as AddressInfo).port}`;
+  const run = { authorization: 'Basic YTpi', cookie: 'sid=1', 'x-preview-token': 'tok-123' };
+  try {
+    const away = await fetcher.fetchPage(`${aOrigin}/away`, { ...base, headers: run });
+    assert.equal(away.statusCode, 200);
+    const landed = seen.find((r) => r.port === bPort)!;
+    assert.ok(landed, 'the redirect was followed');
+    for (const name of Object.keys(run)) assert.equal(landed.headers[name], undefined, `${name} stayed with its origin`);
+    assert.equal(landed.headers['user-agent'], base.userAgent, "the crawler's own headers still go");
+    const here = await fetcher.fetchPage(`${aOrigin}/here`, { ...base, headers: run });
+    assert.equal(here.statusCode, 200);
+    const sameOrigin = seen.filter((r) => r.path === '/landing' && r.port !== bPort);
+    assert.equal(sameOrigin.length, 1);
+    for (const [name, value] of Object.entries(run)) assert.equal(sameOrigin[0].headers[name], value, `${name} on a same-origin hop`);
+  } finally {
+    a.close();
+    b.close();
+  }
 });
 
 // ---------- SSRF defaults ----------
