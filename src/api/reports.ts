@@ -115,7 +115,11 @@ function issueRow(url: string, code: string, severity: string, scope: 'page' | '
 /** RFC 4180: quote a field holding a comma, quote, CR or LF (or edge spaces); double inner quotes. */
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  let s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  // Text comes from the audited sites (titles, anchors, URLs): a cell that starts like a formula would run as one when
+  // the export is opened in a spreadsheet (CSV injection), so it gets a leading apostrophe (OWASP's rule). Numbers are
+  // written as numbers.
+  if (typeof v !== 'number' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
