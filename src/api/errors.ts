@@ -53,6 +53,8 @@ const PG_UNAVAILABLE_MESSAGE = /Connection terminated|connection timeout|timeout
 
 /** The error (or the driver error it wraps) says PostgreSQL cannot be reached, as opposed to a bad query. */
 export function isDatabaseUnavailable(err: unknown): boolean {
+  // A Temporal client error can carry "connect ECONNREFUSED" from gRPC too: that outage is Temporal's, not ours.
+  if (isTemporalUnavailable(err)) return false;
   for (let e: any = err, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
     if (typeof e.code === 'string' && PG_UNAVAILABLE_CODES.has(e.code)) return true;
     if (typeof e.message === 'string' && PG_UNAVAILABLE_MESSAGE.test(e.message)) return true;

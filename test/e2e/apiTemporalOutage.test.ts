@@ -1,0 +1,42 @@
+// The API while the Temporal server cannot be reached (its client connects to a port nobody listens on): starting a
+// run answers 503 temporal_unavailable with Retry-After, not database_unavailable (gRPC's "connect ECONNREFUSED" used to
+// be read as PostgreSQL's), and leaves no run row behind; routes that need only PostgreSQL keep answering.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { closedPort } from '../../src/stack';
+import { apiCaller, createTestDatabase, startTestApi, testConfig, uid, type TestDb } from '../helpers/stack';
+
+let tdb: TestDb;
+let connection: Connection;
+let api: { url: string; close(): Promise<void> };
+
+before(async () => {
+  tdb = await createTestDatabase('tmpout');
+  connection = Connection.lazy({ address: `127.0.0.1:${await closedPort()}`, connectTimeout: 1_000 });
+  api = await startTestApi(testConfig({ DATABASE_URL: tdb.url }), tdb.db, new Client({ connection }));
+});
+
+after(async () => {
+  await api?.close();
+  await connection?.close().catch(() => {});
+  await tdb?.close();
+});
+
+test('Temporal unreachable: a run start answers 503 temporal_unavailable, writes nothing, and database routes still answer', { timeout: 120_000 }, async () => {
+  const call = apiCaller(() => api.url);
+  const res = await fetch(`${api.url}/api/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: 'http://127.0.0.1:9/', idempotencyKey: `tmpout-${uid()}` }),
+  });
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(res.status, 503, JSON.stringify(body));
+  assert.equal(body.error.code, 'temporal_unavailable');
+  assert.match(body.error.message, /Temporal server is unreachable/);
+  assert.ok(Number(res.headers.get('retry-after')) > 0, 'Retry-After');
+  const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM audit_runs`);
+  assert.equal(n, 0, 'no run row left behind');
+  const list = await call('GET', '/api/runs');
+  assert.equal(list.status, 200, JSON.stringify(list.body));
+});
