@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { upsertNightlySchedule } from './ai/schedule';
 import { createApp } from './api/app';
+import { listenApi } from './api/listen';
 import { loadConfig } from './config';
 import { openDatabase } from './db/dataSource';
 import { createLogger } from './logger';
@@ -24,7 +25,7 @@ async function withStack<T>(fn: (deps: { config: ReturnType<typeof loadConfig>; 
 
 async function recommend(runId: string, o: { model: string; dryRun?: boolean; maxPages?: string; severity?: string[] }): Promise<number> {
   return withStack(async ({ config, db, client }) => {
-    const server = createApp({ db, client, config, log: createLogger('warn', 'cli') }).listen(0, '127.0.0.1');
+    const server = listenApi(createApp({ db, client, config, log: createLogger('warn', 'cli') }), 0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
       const body = { model: o.model, ...(o.dryRun ? { dryRun: true } : {}), ...(o.maxPages ? { maxPages: Number(o.maxPages) } : {}), ...(o.severity ? { severities: o.severity } : {}) };

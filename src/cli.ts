@@ -12,6 +12,7 @@ import { registerServiceCommands } from './cliCommands';
 import { sendBudgetEvent } from './alerts/cliEvents';
 import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
+import { listenApi } from './api/listen';
 import { findRunRow, getRunView, startSiteRun, validateRunRequest } from './api/runService';
 import { startRunSchema } from './api/schemas';
 import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunReport } from './api/reports';
@@ -313,7 +314,7 @@ async function stackCommand(o: Record<string, any>) {
   const running = await bringUp({ allowPrivate: o.allowPrivate });
   const log = createLogger(running.config.logLevel, 'api');
   const port = o.port ?? running.config.api.port;
-  const server = createApp({ db: running.db, client: running.client, config: running.config, log }).listen(port, running.config.api.host);
+  const server = listenApi(createApp({ db: running.db, client: running.client, config: running.config, log }), port, running.config.api.host);
   await new Promise((r) => server.once('listening', r));
   process.stderr.write(
     `\nSitesweep is up.\n  Dashboard + API: http://${running.config.api.host}:${port}/\n  Temporal: ${running.stack.temporalAddress}\n` +

@@ -5,6 +5,7 @@ import { openDatabase } from '../db/dataSource';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
+import { listenApi } from './listen';
 
 async function run() {
   const config = loadConfig();
@@ -13,7 +14,7 @@ async function run() {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required for a standalone API (`npm run stack` starts everything locally)');
   const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   const client = await connectClient(config);
-  const server = createApp({ db, client, config, log }).listen(config.api.port, config.api.host, () => {
+  const server = listenApi(createApp({ db, client, config, log }), config.api.port, config.api.host).once('listening', () => {
     log.info({ port: config.api.port, host: config.api.host, auth: Boolean(config.api.token) }, 'api listening');
   });
   const stop = () => {

@@ -3,6 +3,7 @@
 // policy guards every way a URL enters through the API. No worker polls this task queue: nothing is crawled.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { openApiDocument } from '../../src/api/openapi';
@@ -177,6 +178,25 @@ describe('API hardening', () => {
       assert.match(r.headers.get('content-type') ?? '', /application\/json/, `${method} ${path} answers JSON`);
       assert.equal(r.body.error.code, 'not_found');
     }
+  });
+
+  test("requests Node's HTTP parser refuses get the API's JSON error too: 431 for a 20 KB URL, 400 for garbage", async () => {
+    // They used to get an empty answer, which a client cannot tell from a crash.
+    const long = await send(base, 'GET', `/api/runs?site=${'a'.repeat(20_000)}`);
+    assert.equal(long.status, 431);
+    assert.match(long.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal(long.body.error.code, 'headers_too_large');
+    const { port } = new URL(base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    assert.deepEqual(body, { error: { code: 'bad_request', message: 'request: is not valid HTTP/1.1', details: null } });
   });
 
   describe('one target policy for every URL the API takes', () => {

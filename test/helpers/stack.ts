@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../src/api/app';
+import { listenApi } from '../../src/api/listen';
 import { loadConfig, type Config } from '../../src/config';
 import { openDatabase } from '../../src/db/dataSource';
 import { createLogger } from '../../src/logger';
@@ -92,7 +93,7 @@ export async function startTestWorker(config: Config, db: DataSource, identity?:
 
 export async function startTestApi(config: Config, db: DataSource, client: Client): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp({ db, client, config, log: createLogger('warn', 'test-api') });
-  const server = app.listen(0, '127.0.0.1');
+  const server = listenApi(app, 0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
