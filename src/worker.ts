@@ -10,6 +10,7 @@ import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWork
 import { shutdownTracing } from './temporal/tracing';
 import { installSdkRuntime } from './temporal/runtime';
 import { needsWorkerMemorySettings } from './workerMemory';
+import { StartupError, startupFailureText, startupStep } from './startup';
 
 // Started again by `sitesweep worker` with the memory settings (src/workerMemory.ts): that parent passes SIGINT/SIGTERM
 // on, and a terminal's Ctrl-C or a service manager signals this process directly too. The SDK drains on the first and
@@ -20,11 +21,12 @@ async function run() {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'worker');
   initAlerts(config, log, 'worker');
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for a standalone worker (`npm run stack` starts everything locally)');
-  const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  const databaseUrl = config.databaseUrl;
+  if (!databaseUrl) throw new StartupError('DATABASE_URL is required for a standalone worker (`npm run stack` starts everything locally).');
+  const db = await startupStep('database', () => openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize }));
   // Before the first NativeConnection: SDK logs through pino, SDK metrics merged into this worker's /metrics.
   await installSdkRuntime(config, log);
-  const connection = await connectWorker(config);
+  const connection = await startupStep('temporal', () => connectWorker(config));
   // Temporal Cloud forbids this (PermissionDenied): warned with the tcld / Cloud UI steps, not fatal.
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const parts = await createSitesweepWorker({ connection, config, db, log });
@@ -47,7 +49,7 @@ async function run() {
 }
 
 run().catch(async (err) => {
-  console.error(err);
+  process.stderr.write(startupFailureText('worker', err));
   alerts().error(err, { phase: 'worker' });
   await alerts().flush();
   process.exit(1);

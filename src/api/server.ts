@@ -6,14 +6,16 @@ import { createLogger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
 import { listenApi } from './listen';
+import { StartupError, startupFailureText, startupStep } from '../startup';
 
 async function run() {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'api');
   initAlerts(config, log, 'api');
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for a standalone API (`npm run stack` starts everything locally)');
-  const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
-  const client = await connectClient(config);
+  const databaseUrl = config.databaseUrl;
+  if (!databaseUrl) throw new StartupError('DATABASE_URL is required for a standalone API (`npm run stack` starts everything locally).');
+  const db = await startupStep('database', () => openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize }));
+  const client = await startupStep('temporal', () => connectClient(config));
   const server = listenApi(createApp({ db, client, config, log }), config.api.port, config.api.host).once('listening', () => {
     log.info({ port: config.api.port, host: config.api.host, auth: Boolean(config.api.token) }, 'api listening');
   });
@@ -25,7 +27,7 @@ async function run() {
 }
 
 run().catch(async (err) => {
-  console.error(err);
+  process.stderr.write(startupFailureText('api', err));
   alerts().error(err, { phase: 'startup' });
   await alerts().flush();
   process.exit(1);
