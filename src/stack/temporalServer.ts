@@ -177,7 +177,9 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
   const spawnAndWait = async (): Promise<void> => {
     const started = Date.now();
     log.debug({ executable, args }, 'starting temporal dev server');
-    const proc = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and the server must outlive it
+    // until the command that started it has cancelled its run and stops it (stop() below).
+    const proc = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = proc;
     let stderr = '';
     proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {

@@ -48,13 +48,21 @@ export interface InstalledRuntime {
  * Install the SDK runtime once per process, before the first NativeConnection. Idempotent: a second call (tests,
  * the CLI's `stack`) keeps the first runtime.
  */
-export async function installSdkRuntime(config: Config, log: Logger, opts: { level?: string; outcomesReported?: boolean } = {}): Promise<InstalledRuntime> {
+export async function installSdkRuntime(
+  config: Config, log: Logger,
+  opts: {
+    level?: string; outcomesReported?: boolean;
+    /** Signals on which the SDK shuts its workers down itself (its default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2). */
+    shutdownSignals?: NodeJS.Signals[];
+  } = {},
+): Promise<InstalledRuntime> {
   if (Runtime._instance) return { metricsAddress: null };
   const level = sdkLevel(opts.level ?? config.logLevel);
   let bindAddress = config.temporal.sdkMetricsAddress;
   if (bindAddress && /^\d+$/.test(bindAddress)) bindAddress = `0.0.0.0:${bindAddress}`;
   bindAddress ??= `127.0.0.1:${await getFreePort()}`;
   Runtime.install({
+    ...(opts.shutdownSignals ? { shutdownSignals: opts.shutdownSignals } : {}),
     logger: pinoSdkLogger(log, { outcomesReported: opts.outcomesReported }),
     telemetryOptions: {
       // Core's own logs (Rust) are forwarded to the logger above; WARN keeps its chatter out unless asked for.

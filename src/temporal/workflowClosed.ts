@@ -20,3 +20,13 @@ export async function workflowClosed(client: Client, workflowId: string, timeout
     clearTimeout(timer);
   }
 }
+
+/**
+ * Ctrl-C in a command that runs its own worker: request cancellation, then wait (bounded) for the workflow to close.
+ * That worker is the one that carries the cancellation out (the crawl step stops, the row turns cancelled); stopping it
+ * at once left the run "running" until some later command ran a worker.
+ */
+export async function cancelAndWaitForClose(client: Client, workflowId: string, timeoutMs = WORKFLOW_CLOSE_WAIT_MS): Promise<boolean> {
+  await client.workflow.getHandle(workflowId).cancel().catch(() => {});
+  return workflowClosed(client, workflowId, timeoutMs);
+}

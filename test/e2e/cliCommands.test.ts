@@ -167,7 +167,8 @@ test('worker and api subcommands serve a run started over HTTP; cancel stops a r
   await waitFor(async () => ((await (await fetch(`${base}/api/runs/${runId}`)).json()) as { counters: { audited: number } }).counters.audited >= 1, 30_000, 250);
   const cancel = await cli(['cancel', runId]);
   assert.equal(cancel.code, 0, cancel.stderr);
-  assert.match(cancel.stdout, new RegExp(`run ${runId}: cancelling`));
+  // It waits for the worker to carry the cancellation out, so it can say the run is cancelled (it said "cancelling").
+  assert.match(cancel.stdout, new RegExp(`run ${runId}: cancelled \\(workflow `));
   const final = await waitFor(async () => {
     const v = (await (await fetch(`${base}/api/runs/${runId}`)).json()) as { status: string; counters: { audited: number } };
     return v.status === 'cancelled' ? v : null;

@@ -11,8 +11,8 @@ export interface CliResult {
 }
 
 /** Starts `sitesweep <args>` with `env` as its whole environment (stdout and stderr piped). */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT, opts: { detached?: boolean } = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
 }
 
 /** Waits for a CLI child to exit: its exit code and all it wrote. */

@@ -1,0 +1,58 @@
+// Ctrl-C in a terminal while `sitesweep audit` runs on the local stack it brought up: the terminal signals the whole
+// foreground process group. The command must cancel the run, wait until its workflow has closed, then stop what it
+// started, and exit 130. It used to send the cancellation and stop its worker at once (the run stayed "running"), and
+// its Temporal dev server and PostgreSQL, in its process group, took the same SIGINT and shut down under it (exit 1,
+// "The database is unreachable", log lines on stdout).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { closedPort } from '../../src/stack';
+import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
+import { cliResult, runCli, spawnCli } from '../helpers/cli';
+import { waitFor } from '../helpers/stack';
+
+let site: SlowSite;
+let home: string;
+
+before(async () => {
+  site = await startSlowSite({ pages: 200, delayMs: 300 });
+  home = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-sigint-'));
+});
+after(async () => {
+  await site?.close();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+/** Processes whose command line names this test's state directory (its Temporal dev server and PostgreSQL). */
+const leftovers = () => execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(home) && !l.includes(' ps '));
+
+test('Ctrl-C to the whole process group: the run ends cancelled, exit 130, and everything the command started stops', { timeout: 240_000 }, async () => {
+  const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...rest } = process.env;
+  // An unreachable TEMPORAL_ADDRESS makes the command start its own dev server (state in `home`), whatever else runs.
+  const env = { ...rest, TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}`, SITESWEEP_HOME: home, FETCH_RETRIES: '0' };
+  const child = spawnCli(['audit', site.origin, '--allow-private', '--per-host-concurrency', '1', '--key', 'sigint-1'], env, undefined, { detached: true });
+  const result = cliResult(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  await waitFor(async () => site.requests.filter((r) => r.path.startsWith('/p/')).length >= 3, 120_000, 200);
+  process.kill(-child.pid!, 'SIGINT'); // what a terminal's Ctrl-C does: the whole foreground group
+  const res = await result;
+  assert.equal(res.code, 130, res.stderr.slice(-3000));
+  const runId = /Run ([0-9a-f-]{36}) started/.exec(res.stderr)?.[1];
+  assert.ok(runId, res.stderr);
+  assert.match(res.stderr, new RegExp(`Run ${runId} cancelled\\.`));
+  assert.doesNotMatch(res.stdout, /"level":/, 'no log lines on stdout');
+  assert.doesNotMatch(res.stderr, /unreachable/);
+  await waitFor(async () => leftovers().length === 0, 30_000, 250).catch(() => assert.deepEqual(leftovers(), [], 'processes left running'));
+  const audited = site.requests.length;
+  // The run's state, as the next command sees it (the same local stack, brought up again).
+  const runs = await runCli(['runs', '--json'], env);
+  assert.equal(runs.code, 0, runs.stderr.slice(-2000));
+  const run = (JSON.parse(runs.stdout) as { items: Array<{ runId: string; status: string }> }).items.find((r) => r.runId === runId);
+  assert.equal(run?.status, 'cancelled');
+  assert.ok(site.requests.length === audited, 'nothing crawled after the command ended');
+  await waitFor(async () => leftovers().length === 0, 30_000, 250);
+});
