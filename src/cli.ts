@@ -23,7 +23,7 @@ import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND } from './repo
 import { nothingAuditedError } from './audit/records';
 import { siteIssueExamples } from './db/repositories/siteIssues';
 import { cliEnv, CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
-import { loadConfig, withLocalTemporal, type Config } from './config';
+import { ConfigError, loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import type { RunRow } from './db/repositories/runs';
 import { createLogger, maskUrl } from './logger';
@@ -394,6 +394,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof StackUpError) {
       process.stderr.write(`sitesweep: ${err.message}\n`);
       return 1;
+    }
+    // A bad environment value (DATABASE_POOL_SIZE=abc, LOG_LEVEL=loud): bad input, named, like a bad flag.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`sitesweep: ${err.message}\n`);
+      return 2;
     }
     if (err instanceof DomainError) {
       process.stderr.write(`sitesweep: ${err.message}\n`);

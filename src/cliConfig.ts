@@ -88,7 +88,12 @@ function fromText(kind: Kind, raw: string, field: string): unknown {
       if (/^(0|false|no)$/i.test(raw)) return false;
       throw badInput(field, 'must be true or false');
     case 'list':
-      return raw.trim().startsWith('[') ? (JSON.parse(raw) as unknown) : raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (!raw.trim().startsWith('[')) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw badInput(field, 'is not a valid JSON array (or give a comma-separated list)');
+      }
     case 'thresholds':
       return parseThresholds(raw.split(','), field);
     default:
@@ -175,7 +180,8 @@ export function resolveRunSettings(flags: FlagSource, env: NodeJS.ProcessEnv, fi
   if (outFlag !== undefined) output = outFlag.split(',').map((s) => s.trim()).filter(Boolean) as OutputFormat[];
   for (const o of output) if (!OUTPUT_FORMATS.includes(o)) throw badInput('--output', `"${o}" is not one of json, csv, html`);
   const outputDir = (flags.get('outputDir') as string | undefined) ?? env.SITESWEEP_OUTPUT_DIR ?? file.outputDir ?? null;
-  const allowPrivate = Boolean(flags.get('allowPrivate')) || /^(1|true|yes)$/i.test(env.SITESWEEP_ALLOW_PRIVATE ?? '') || file.allowPrivate === true;
+  const envAllowPrivate = env.SITESWEEP_ALLOW_PRIVATE ? fromText('bool', env.SITESWEEP_ALLOW_PRIVATE, 'SITESWEEP_ALLOW_PRIVATE') === true : false;
+  const allowPrivate = Boolean(flags.get('allowPrivate')) || envAllowPrivate || file.allowPrivate === true;
   return { options, budgets: checkedBudgets, output: [...new Set(output)], outputDir, allowPrivate, url: positionalUrl ?? env.SITESWEEP_URL ?? file.url };
 }
 

@@ -4,12 +4,19 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+/** TARGET_ALLOWLIST entries: what src/crawl/ssrfGuard.ts matches (an IP, a CIDR, a host name); a typo is an error. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9])?)*\.?$/i;
+const allowlistEntry = z.string().refine(
+  (e) => ipaddr.isValid(e.replace(/^\[|\]$/g, '')) || ipaddr.isValidCIDR(e) || HOST_NAME.test(e),
+  { error: (i) => `"${String(i.input)}" is not an IP address, a CIDR (e.g. 192.168.1.0/24) or a host name` },
+);
 const positiveInt = z.coerce.number().int().positive();
 
 export const envSchema = z.object({
@@ -33,7 +40,7 @@ export const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().default('0.0.0.0'),
   ALLOW_PRIVATE_TARGETS: bool.default(false),
-  TARGET_ALLOWLIST: list.default([]),
+  TARGET_ALLOWLIST: list.pipe(z.array(allowlistEntry)).default([]),
   /** Key material (≥ 16 chars; sha256 → AES-256-GCM key) that seals run credentials (auth, headers, cookies). */
   SECRETS_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
@@ -249,7 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => `  ${i.path.map((k, n) => (typeof k === 'number' ? `[${k}]` : `${n ? '.' : ''}${String(k)}`)).join('')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;

@@ -88,6 +88,10 @@ test('bad input: a message naming the field and exit status 2, nothing started',
   const badOption = await cli(['audit', site.origin, '--max-pages', '0'], { DATABASE_URL: tdb.url });
   assert.equal(badOption.code, 2);
   assert.match(badOption.stderr, /options\.maxPages: must be >= 1/);
+  // A bad environment value of the stack's own settings is bad input too (it was exit 1).
+  const badEnv = await cli(['audit', site.origin, '--allow-private'], { DATABASE_URL: tdb.url, DATABASE_POOL_SIZE: 'abc' });
+  assert.equal(badEnv.code, 2, badEnv.stderr);
+  assert.match(badEnv.stderr, /^sitesweep: Invalid configuration:\n {2}DATABASE_POOL_SIZE: /);
   const notInt = await cli(['audit', site.origin, '--max-pages', 'lots'], { DATABASE_URL: tdb.url });
   assert.equal(notInt.code, 2);
   assert.match(notInt.stderr, /--max-pages must be an integer/);

@@ -38,6 +38,19 @@ test('config file: an unknown key is an error naming it; a bad env value names t
   assert.throws(() => resolveRunSettings(flags(), { SITESWEEP_MAX_PAGES: 'many' }, {}), /SITESWEEP_MAX_PAGES: must be an integer/);
 });
 
+test('bad environment values are bad input naming the variable: a JSON list, a boolean, an allowlist entry', () => {
+  const bad = (env: Record<string, string>, re: RegExp) =>
+    assert.throws(() => resolveRunSettings(flags({ allowPrivate: true }), env, {}, 'https://example.com'), (e: unknown) => e instanceof DomainError && e.kind === 'invalid' && re.test(e.message));
+  bad({ SITESWEEP_EXCLUDE: '[bad' }, /^SITESWEEP_EXCLUDE: is not a valid JSON array/);
+  bad({ SITESWEEP_ALLOW_PRIVATE: 'maybe' }, /^SITESWEEP_ALLOW_PRIVATE: must be true or false/);
+  assert.deepEqual(resolveRunSettings(flags(), { SITESWEEP_EXCLUDE: '["^/a", "^/b"]' }, {}).options.exclude, ['^/a', '^/b']);
+  assert.deepEqual(resolveRunSettings(flags(), { SITESWEEP_EXCLUDE: '^/a, ^/b' }, {}).options.exclude, ['^/a', '^/b']);
+  assert.equal(resolveRunSettings(flags(), { SITESWEEP_ALLOW_PRIVATE: 'yes' }, {}).allowPrivate, true);
+  assert.throws(() => loadConfig({ TARGET_ALLOWLIST: '192.168.1.0/24,not/a/cidr' }), /TARGET_ALLOWLIST\[1\]: "not\/a\/cidr" is not an IP address, a CIDR/);
+  assert.throws(() => loadConfig({ TARGET_ALLOWLIST: '10.0.0.0/33' }), /TARGET_ALLOWLIST\[0\]/);
+  assert.deepEqual(loadConfig({ TARGET_ALLOWLIST: '192.168.1.0/24, intranet.example, 10.0.0.5, fe80::/10' }).crawl.targetAllowlist, ['192.168.1.0/24', 'intranet.example', '10.0.0.5', 'fe80::/10']);
+});
+
 test('the example config file in the repository is valid', () => {
   const example = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'sitesweep.config.example.json'), 'utf8'));
   const r = configFileSchema.safeParse(example);
