@@ -23,7 +23,7 @@ import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
 import { cancelAndWaitForClose, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { needsWorkerMemorySettings, workerMemoryEnv } from './workerMemory';
-import { formatRunReport, SITE_EXAMPLES_PER_KIND } from './reports/text';
+import { formatRunReport, SITE_EXAMPLES_PER_KIND, terminalSafe } from './reports/text';
 
 /** What `bringUp` in cli.ts returns that these commands use (a stack, migrations and an in-process worker). */
 export interface RunningStack {
@@ -34,7 +34,8 @@ export interface RunningStack {
 }
 export type BringUp = (opts: { allowPrivate?: boolean; quiet?: boolean; credentials?: boolean }) => Promise<RunningStack>;
 
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+// Human-readable lines carry text from audited sites: terminalSafe (JSON output has its control characters escaped).
+const out = (s: string) => process.stdout.write(terminalSafe(s.endsWith('\n') ? s : `${s}\n`));
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 const json = (v: unknown) => out(JSON.stringify(v, null, 2));
 

@@ -69,6 +69,17 @@ function siteExampleLines(examples: SiteIssue[], total: number, byCode: Record<s
   ];
 }
 
+/**
+ * Text from audited sites (titles, URLs, anchors) reaches a terminal here: its control characters (ESC sequences that
+ * recolour the terminal or set its title, CR that overwrites a line, C1 controls) and bidirectional overrides are shown
+ * as U+FFFD instead of acting. Line breaks and tabs of the report's own layout stay.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_FOR_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_FOR_TERMINAL, '\ufffd');
+}
+
 export function formatRunSummary(view: TextSummaryInput): string {
   const s = view.summary;
   const lines = [`\nRun ${view.runId} (${view.workflowId}): ${view.status}`];
@@ -92,7 +103,7 @@ export function formatRunSummary(view: TextSummaryInput): string {
     lines.push(`  error: ${view.error}`);
   }
   lines.push(`  Temporal Web UI: ${view.webUiUrl}`);
-  return lines.join('\n');
+  return terminalSafe(lines.join('\n'));
 }
 
 /** What `sitesweep report` prints, from the run's report (src/api/reports.ts builds it). */
@@ -116,12 +127,12 @@ export interface TextReportInput {
 export function formatRunReport(r: TextReportInput): string {
   const rank = (sev: string) => SEVERITY_RANK[sev] ?? 3;
   const issues = [...r.issues].sort((a, b) => rank(a.severity) - rank(b.severity) || b.count - a.count || a.code.localeCompare(b.code));
-  return [
+  return terminalSafe([
     `Run ${r.runId} of ${r.siteUrl}: ${r.status}`,
     `  ${healthScore(r)}, average page score ${r.averagePageScore}`,
     `  findings: ${r.bySeverity.critical ?? 0} critical, ${r.bySeverity.warning ?? 0} warning, ${r.bySeverity.notice ?? 0} notice`,
     ...issues.map((c) => `    ${c.severity.padEnd(8)} ${c.code.padEnd(32)} ${String(c.count).padStart(6)}  ${c.title}`),
     ...(r.siteExamples ? siteExampleLines(r.siteExamples, r.summary?.siteIssuesTotal ?? r.siteExamples.length, r.summary?.siteIssuesByCode) : []),
     `  Temporal Web UI: ${r.webUiUrl}`,
-  ].join('\n');
+  ].join('\n'));
 }

@@ -108,3 +108,19 @@ test('sitesweep report ends with the site findings\' examples, as the audit summ
     '  Temporal Web UI: u',
   ]);
 });
+
+test("a site's text cannot drive the terminal: its control characters and bidi overrides print as U+FFFD", () => {
+  // A hostile title: recolour the terminal, set its window title (OSC), overwrite the line (CR), reverse the text.
+  const title = '\x1b[31mRED\x1b[0m \x1b]0;pwned\x07 \rover \u202eesrever \x9b2J';
+  const hostile: RunSummary = { ...summary, siteIssues: [{ code: 'duplicate_title', severity: 'warning', pages: ['http://s.test/a', 'http://s.test/b'], count: 2, detail: title }] };
+  const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary: hostile, error: null, webUiUrl: 'http://ui/w1' });
+  const line = text.split('\n').find((l) => l.includes('duplicate_title') && l.includes('http://'))!;
+  assert.ok(line.includes('\ufffd[31mRED\ufffd[0m \ufffd]0;pwned\ufffd \ufffdover \ufffdesrever \ufffd2J'), line);
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, 'only line breaks are left');
+  const report = formatRunReport({
+    runId: 'r1', siteUrl: 'http://s.test/\x1b]0;x\x07', status: 'completed', healthScore: 90, pagesWithCritical: 0, pages: 2, averagePageScore: 90,
+    bySeverity: {}, issues: [], webUiUrl: 'http://ui/w1',
+  });
+  assert.ok(report.startsWith('Run r1 of http://s.test/\ufffd]0;x\ufffd: completed'), report);
+});
