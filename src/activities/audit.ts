@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { failedPageRecord } from '../audit/records';
-import { blockedResourcesFinding, withFinding } from '../audit/checks/robots';
+import { blockedPageFinding, blockedResourcesFinding, withFinding } from '../audit/checks/robots';
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import type { FetchResult, HopBook } from '../crawl/fetcher';
@@ -63,7 +63,7 @@ export function createAuditActivities(deps: ActivityDeps) {
     onTarget?: { scope: Scope; offer: (target: ClaimedUrl, build: () => Promise<PageRecord>) => void }, hops?: HopBook,
   ): Promise<PageRecord> {
     if (options.respectRobots && !run.robots.isAllowed(u.url, options.userAgent)) {
-      return failedPageRecord(u, 'robots_disallowed', 'Disallowed by robots.txt', 0);
+      return { ...failedPageRecord(u, 'robots_disallowed', 'Disallowed by robots.txt', 0), issues: [blockedPageFinding()] };
     }
     // The per-host gate shared by every worker (leased slots in PostgreSQL): concurrency and crawl delay hold across
     // batches, runs and worker processes.

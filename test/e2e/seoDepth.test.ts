@@ -108,6 +108,7 @@ describe('SEO depth end to end', () => {
       const p = byPath.get(path)!;
       if (want.failureReason) {
         assert.equal(p.failure_reason, want.failureReason, path);
+        assert.deepEqual(p.issues.map((i) => i.code).sort(), [...(want.codes ?? [])].sort(), path);
         continue;
       }
       assert.equal(p.status, 'ok', `${path}: ${p.failure_reason}`);

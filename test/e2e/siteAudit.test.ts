@@ -89,6 +89,7 @@ describe('site audit end to end', () => {
       if (expected.failureReason) {
         assert.equal(p.status, 'failed', path);
         assert.equal(p.failureReason, expected.failureReason, path);
+        assert.deepEqual(p.issues.map((i: any) => i.code).sort(), [...(expected.codes ?? [])].sort(), path);
       } else {
         assert.equal(p.status, 'ok', `${path}: ${p.failureReason}`);
         assert.deepEqual(p.issues.map((i: any) => i.code).sort(), [...expected.codes!].sort(), path);

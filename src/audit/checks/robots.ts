@@ -158,6 +158,14 @@ export function blockedResourcesFinding(resources: readonly string[], isAllowed:
   };
 }
 
+/**
+ * The caller's blocked_by_robots finding: the page itself is disallowed for the crawler, so it was not fetched (its
+ * record is a deliberate skip, robots_disallowed); the finding puts it in the report, the exports and the budgets.
+ */
+export function blockedPageFinding(): Finding {
+  return { code: 'blocked_by_robots', severity: CHECKS_BY_CODE.blocked_by_robots.severity };
+}
+
 /** `findings` with `extra` added, still sorted by code (as FindingSink sorts them). */
 export function withFinding(findings: readonly Finding[], extra: Finding | null): Finding[] {
   if (extra === null) return [...findings];
