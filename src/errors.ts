@@ -37,7 +37,11 @@ function fieldName(prefix: string, path: PropertyKey[]): string {
  * (`options.maxPages: must be >= 1`) and whose details list them all.
  */
 export function validationError(err: z.ZodError, prefix = ''): DomainError {
-  const details = err.issues.map((i) => ({ field: fieldName(prefix, i.path), message: i.message }));
+  const all = err.issues.flatMap((i) =>
+    // An unknown key is named as the field it is (it was "(body): Unrecognized key: \"x\"" for a query parameter).
+    i.code === 'unrecognized_keys' ? i.keys.map((k) => ({ field: fieldName(prefix, [...i.path, k]), message: 'is not a known field' })) : [{ field: fieldName(prefix, i.path), message: i.message }]);
+  // Two checks of one value that fail alike are one problem, said once.
+  const details = all.filter((d, n) => all.findIndex((e) => e.field === d.field && e.message === d.message) === n);
   const shown = details.slice(0, MAX_FIELDS_IN_MESSAGE).map((d) => `${d.field}: ${d.message}`);
   if (details.length > MAX_FIELDS_IN_MESSAGE) shown.push(`… and ${details.length - MAX_FIELDS_IN_MESSAGE} more`);
   return invalidInput(shown.join('; '), details);

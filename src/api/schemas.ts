@@ -54,8 +54,8 @@ const patterns = z
 /** Client-chosen key that makes a start idempotent (it becomes part of the workflow id). */
 const idempotencyKey = z
   .string({ error: 'must be a string' })
-  .min(1)
-  .max(200)
+  .min(1, { message: 'must not be empty', abort: true })
+  .max(200, { message: 'must be at most 200 characters', abort: true })
   .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits, ".", "_", "~" and "-"');
 
 export const runOptionsSchema = z
@@ -139,7 +139,7 @@ export const listPagesQuerySchema = z
 export type ListPagesQuery = z.infer<typeof listPagesQuerySchema>;
 
 /** A page of a run, by its URL as the pages list gives it. */
-const pageUrl = z.string({ error: 'must be a string' }).min(1, { abort: true }).max(2048, { message: 'must be at most 2048 characters', abort: true })
+const pageUrl = z.string({ error: 'must be a string' }).min(1, { message: 'must not be empty', abort: true }).max(2048, { message: 'must be at most 2048 characters', abort: true })
   .regex(HTTP_URL_RE, 'must be an absolute http(s) URL (host name or IPv4; printable characters)');
 
 export const pageQuerySchema = z.object({ url: pageUrl }).strict();
@@ -186,7 +186,7 @@ export const startBatchSchema = z
     domains: z
       .array(
         z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(2048, 'must be at most 2048 characters')
-          .regex(DOMAIN_ENTRY_RE, 'must be an http(s) URL or a host name')
+          .regex(DOMAIN_ENTRY_RE, { message: 'must be an http(s) URL or a host name', abort: true })
           .refine(isDomainEntry, 'must be an http(s) URL or a host name'),
         { error: 'must be an array of domains' },
       )
