@@ -12,7 +12,7 @@ import type { AppDeps } from './app';
 import { HttpError, parseOr400 } from './errors';
 import * as aiJobs from '../db/repositories/aiJobs';
 import { findRunRow } from './runService';
-import { runIdParamSchema } from './schemas';
+import { queryInt, runIdParamSchema } from './schemas';
 
 extendZodWithOpenApi(z);
 
@@ -32,7 +32,7 @@ export const startRecommendationsSchema = z.object({
 export const listRecommendationsQuerySchema = z.object({
   jobId: z.string().min(1).max(100).regex(/^[A-Za-z0-9-]+$/).optional(),
   cursor: z.string().regex(/^[0-9]{1,18}$/, 'is not a cursor').optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: queryInt(1, 500).default(100),
 });
 
 export const RECOMMENDATION_EXAMPLE = { model: 'claude-haiku-4-5', severities: ['critical', 'warning'], maxPages: 500 };

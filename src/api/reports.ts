@@ -20,14 +20,14 @@ import { siteFindingsByUrl, siteIssueBatches, siteIssueItems } from '../db/repos
 import type { RunSummary } from '../workflows/contracts';
 import { HttpError, notFound, parseOr400 } from './errors';
 import { findRunRow, webUiUrl } from './runService';
-import { cursorSchema, runIdParamSchema } from './schemas';
+import { cursorSchema, queryInt, runIdParamSchema } from './schemas';
 
 const SEVERITIES = ['critical', 'warning', 'notice'] as const;
 
 export const reportQuerySchema = z
   .object({
     code: z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    limit: queryInt(1, 500).default(50),
     cursor: cursorSchema.optional(),
   })
   .strict();
@@ -41,7 +41,7 @@ export const exportQuerySchema = z
 export const compareQuerySchema = z
   .object({
     with: z.string().min(1).max(300).regex(/^[A-Za-z0-9:._~-]+$/, 'must be a run id or "previous"').default('previous'),
-    limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    limit: queryInt(1, 10_000).default(1_000),
   })
   .strict();
 

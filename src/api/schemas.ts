@@ -117,6 +117,19 @@ export const runIdParamSchema = z.object({
 /** An opaque pagination cursor (a row id): at most 18 digits, so it always fits PostgreSQL's bigint. */
 export const cursorSchema = z.string().regex(/^[0-9]{1,18}$/, 'is not a valid cursor (1 to 18 digits)');
 
+/**
+ * A whole-number query parameter: decimal digits only. z.coerce.number() took '' and ' ' as 0 (a statusCode filter on
+ * nothing matched no page, silently) and '0x1F4', '2e2' or '\n3' as numbers. Numbers pass as they are (the CLI's own
+ * flags are parsed already).
+ */
+export function queryInt(min: number, max: number) {
+  const digits = z.string().regex(/^[0-9]{1,15}$/).transform(Number);
+  return z
+    .union([z.number(), digits], { error: 'must be a whole number (decimal digits)' })
+    .pipe(z.number().int('must be a whole number').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
+    .openapi({ type: 'integer', minimum: min, maximum: max });
+}
+
 export const PAGE_SORTS = ['id', 'url', 'statusCode', 'indexable', 'title', 'description', 'h1', 'wordCount', 'depth', 'responseTime', 'ttfb', 'bytes', 'findings'] as const;
 export type PageSort = (typeof PAGE_SORTS)[number];
 const checkCode = z.string().regex(/^[a-z0-9_]+$/, 'is not an issue code').max(100);
@@ -126,13 +139,13 @@ export const listPagesQuerySchema = z
     status: z.enum(['ok', 'failed']).optional(),
     code: checkCode.optional(),
     severity: z.enum(['critical', 'warning', 'notice']).optional().openapi({ description: 'Pages with at least one page finding of this severity' }),
-    statusCode: z.coerce.number().int().min(0).max(999).optional(),
+    statusCode: queryInt(0, 999).optional(),
     statusClass: z.enum(['2xx', '3xx', '4xx', '5xx', 'none']).optional().openapi({ description: 'HTTP status class; none = no response' }),
     indexable: z.enum(['true', 'false']).optional(),
     q: z.string().min(1).max(200).regex(/^[^\x00]*$/, 'must not contain NUL bytes').optional().openapi({ description: 'Case-insensitive text search in the URL and the title' }),
     sort: z.enum(PAGE_SORTS).default('id').openapi({ description: 'Sort column (responseTime = total fetch duration in ms; findings = number of page findings)' }),
     order: z.enum(['asc', 'desc']).default('asc'),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    limit: queryInt(1, 500).default(50),
     cursor: cursorSchema.optional().openapi({ description: 'Opaque: the nextCursor of the previous page, with the same sort and filters' }),
   })
   .strict();
@@ -148,13 +161,13 @@ export const linksQuerySchema = z
   .object({
     url: pageUrl,
     direction: z.enum(['in', 'out']).default('in').openapi({ description: 'in: pages linking to url; out: links found on url' }),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    limit: queryInt(1, 500).default(50),
     cursor: z.string().regex(/^[0-9a-f]{1,64}$/, 'is not a valid cursor (1 to 64 hex digits)').optional().openapi({ description: 'Opaque: the nextCursor of the previous page' }),
   })
   .strict();
 
 export const historyQuerySchema = z
-  .object({ limit: z.coerce.number().int().min(1).max(50).default(20) })
+  .object({ limit: queryInt(1, 50).default(20) })
   .strict();
 
 export const listRunsQuerySchema = z
@@ -162,7 +175,7 @@ export const listRunsQuerySchema = z
     status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
     /** Site host as stored (lower-case, with a non-default port). */
     site: z.string().max(300).regex(/^[A-Za-z0-9._~:[\]-]*$/, 'is not a host name').optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: queryInt(1, 200).default(50),
   })
   .strict();
 
@@ -215,7 +228,7 @@ export const batchIdParamSchema = z.object({
 export const listBatchesQuerySchema = z
   .object({
     status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: queryInt(1, 200).default(50),
   })
   .strict();
 

@@ -110,11 +110,20 @@ describe('API hardening', () => {
       [`/api/runs/${runId}/pages?statusCode=99999999999`, 'statusCode'],
       [`/api/runs/${runId}/pages?limit=1e400`, 'limit'],
       ['/api/runs?limit=-1', 'limit'],
+      // Only decimal digits: an empty or blank value was a filter on status 0, and hex or exponents were numbers.
+      [`/api/runs/${runId}/pages?statusCode=`, 'statusCode'],
+      [`/api/runs/${runId}/pages?statusCode=%20`, 'statusCode'],
+      [`/api/runs/${runId}/pages?statusCode=0x1F4`, 'statusCode'],
+      [`/api/runs/${runId}/pages?statusCode=2e2`, 'statusCode'],
+      ['/api/runs?limit=%0A3', 'limit'],
+      ['/api/runs?limit=1&limit=2', 'limit'],
     ] as const) {
       const r = await send(base, 'GET', path);
       assert.equal(r.status, 400, `${path}: ${r.text}`);
       assert.match(r.body.error.message, new RegExp(`^${field}: `), r.text);
     }
+    const filtered = await send(base, 'GET', `/api/runs/${runId}/pages?statusCode=404&limit=7`);
+    assert.equal(filtered.status, 200, filtered.text);
     const ok = await send(base, 'GET', `/api/runs/${runId}/pages?cursor=922337203685477580`);
     assert.equal(ok.status, 200, 'the largest documented cursor is accepted');
   });
