@@ -40,6 +40,11 @@ const OUTAGE = {
   },
 };
 const BODY = { 400: error('Invalid body; the message names each field'), 413: error('Body too large'), 415: error('Body is not UTF-8 JSON') };
+/**
+ * Every /api route reads a request body if one is sent (src/api/app.ts: one JSON parser for all of them), so any of
+ * them can refuse one, those without a body of their own too (a GET with a body, a cancel with a text/plain one).
+ */
+const ANY_BODY = { 400: error('Malformed JSON body'), 413: BODY[413], 415: error('A body was sent that is not UTF-8 JSON') };
 const BLOCKED = { 403: error('A target (url, domains[i], options.sitemaps[i]) is refused by the target policy (private, loopback or link-local address); the message names it') };
 
 /** Request examples: the OpenAPI test validates each against its zod schema. */
@@ -147,7 +152,7 @@ export function openApiDocument() {
         ...(r.query ? { query: r.query } : {}),
         ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body.schema, example: r.body.example } } } } : {}),
       },
-      responses: { ...r.responses, ...(r.public ? {} : AUTH), ...(NO_OUTAGE.has(r.path) ? {} : OUTAGE) } as never,
+      responses: { ...(r.path.startsWith('/api/') ? ANY_BODY : {}), ...r.responses, ...(r.public ? {} : AUTH), ...(NO_OUTAGE.has(r.path) ? {} : OUTAGE) } as never,
     });
   }
   cached = noNulStrings(new OpenApiGeneratorV31(registry.definitions).generateDocument({

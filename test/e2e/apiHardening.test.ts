@@ -208,6 +208,26 @@ describe('API hardening', () => {
     assert.deepEqual(body, { error: { code: 'bad_request', message: 'request: is not valid HTTP/1.1', details: null } });
   });
 
+  test('a body refused on a route that takes none is answered as documented: every /api operation lists 400, 413 and 415', async () => {
+    const doc = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    for (const [p, ops] of Object.entries(doc.paths)) {
+      if (!p.startsWith('/api/')) continue;
+      for (const [method, op] of Object.entries(ops)) for (const code of ['400', '413', '415']) assert.ok(op.responses[code], `${method} ${p} documents ${code}`);
+    }
+    const text = await send(base, 'POST', `/api/runs/${runId}/cancel`, '{}', { 'content-type': 'text/plain' });
+    assert.equal(text.status, 415, text.text);
+    // A GET with a malformed JSON body (node:http: fetch sends no body with a GET).
+    const raw400 = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${base}/api/checks`, { method: 'GET', headers: { 'content-type': 'application/json', 'content-length': '5' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{"a":');
+    });
+    assert.equal(raw400, 400);
+  });
+
   describe('one target policy for every URL the API takes', () => {
     const batchRows = async () => (await tdb.db.query(`SELECT count(*)::int AS n FROM audit_batches`))[0].n as number;
 
