@@ -5,7 +5,7 @@
 // The Express app: a thin layer over the run service, the database and Temporal. Built by a factory so tests,
 // the CLI's local stack and the server process all mount the same app.
 import { isUtf8 } from 'node:buffer';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import express, { type RequestHandler } from 'express';
@@ -31,12 +31,16 @@ export interface AppDeps {
   log: Logger;
 }
 
+/** Fixed-length digest of a token, so that comparing two takes the same time whatever their lengths. */
+const digest = (v: string) => createHash('sha256').update(v).digest();
+
 function bearerAuth(token: string): RequestHandler {
-  const expected = Buffer.from(token);
+  const expected = digest(token);
   return (req, _res, next) => {
-    const header = req.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    // The scheme is case-insensitive (RFC 9110 11.1): "bearer x" is the same credential as "Bearer x".
+    const m = /^bearer +(.*)$/i.exec(req.headers.authorization ?? '');
+    // Digests, not the tokens, are compared: a length check first told an attacker the token's length.
+    if (!m || !timingSafeEqual(digest(m[1]), expected)) {
       next(new HttpError(401, 'unauthorized', 'A valid API token is required (Authorization: Bearer <API_TOKEN>)'));
       return;
     }

@@ -116,6 +116,10 @@ describe('API security', () => {
       const r = await call(method, p);
       assert.notEqual(r.status, 401, `${method} ${p} with the token`);
     }
+    // The scheme is case-insensitive (RFC 9110): a client that writes "bearer" is not refused.
+    for (const scheme of ['bearer', 'BEARER']) {
+      assert.equal((await request(api.url, 'GET', '/api/checks', { token: null, headers: { authorization: `${scheme} ${TOKEN}` } })).status, 200, scheme);
+    }
     assert.equal((await request(api.url, 'GET', '/healthz', { token: null })).status, 200);
     assert.notEqual((await request(api.url, 'GET', '/readyz', { token: null })).status, 401);
     const dash = await request(api.url, 'GET', '/', { token: null });
