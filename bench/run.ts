@@ -53,9 +53,9 @@ function intEnv(name: string, dflt: number): number {
 }
 
 /**
- * Default pipeline setting: the workflow's default batch size and lanes (25 x 4), with perHostConcurrency and the
- * worker's connections per host at 16 to match the baseline (perHostConcurrency is a process-wide per-host gate).
- * 50x4x16 and 25x8x16 measured within noise of it (bench/README.md).
+ * Default pipeline setting: the workflow's default batch size and lanes (100 x 6) and persist batch (50), with
+ * perHostConcurrency (the run default is 4) and the worker's connections per host at 16 to match the baseline's 16
+ * connections (perHostConcurrency holds across worker processes: leases in host_slots).
  */
 export const DEFAULT_SETTINGS = '100x6x16x50x16';
 

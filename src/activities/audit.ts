@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { failedPageRecord } from '../audit/records';
+import { runSiteAndOptions } from '../db/repositories/runs';
 import { blockedPageFinding, blockedResourcesFinding, withFinding } from '../audit/checks/robots';
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
@@ -362,8 +363,9 @@ export function createAuditActivities(deps: ActivityDeps) {
     async failClaim(input: FailClaimInput): Promise<CrawlBatchResult> {
       const { runId, executionId, claimToken } = input;
       const { urls } = await claim(db, runId, claimToken, 0);
-      const [row] = await db.query(`SELECT site_url, options FROM audit_runs WHERE id = $1`, [runId]);
-      const options = row.options as CrawlBatchInput['options'];
+      const row = await runSiteAndOptions(db, runId);
+      if (!row) throw new Error(`run ${runId} has no row`);
+      const options = row.options as unknown as CrawlBatchInput['options'];
       const records = urls.map((u) => failedPageRecord(u, input.reason, input.detail, 0));
       await persistChunk(db, { runId, executionId, claimToken }, records, options, persistScope(row.site_url, options));
       return { claimed: urls.length, deferred: 0, enqueued: 0, retryInMs: null, ...(await readCounters(db, runId)) };

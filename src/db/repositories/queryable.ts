@@ -1,4 +1,4 @@
-// src/db/repositories: one module per aggregate (runs, batches, pages, links, siteIssues, externalLinks, aiJobs) and
+// src/db/repositories: one module per aggregate (runs, batches, pages, links, siteIssues, externalLinks, imageSizes, aiJobs) and
 // stats for the metrics. Each exports typed row types and functions named by what they do; every function takes a
 // Queryable, so it runs alike on the DataSource or inside a caller's transaction. Statements are plain SQL (keyset
 // pages, jsonb_to_recordset bulk writes, ON CONFLICT); src/api, src/activities, src/reports and src/ai write none

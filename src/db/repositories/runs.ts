@@ -101,6 +101,12 @@ export async function runRobots(db: Queryable, runId: string): Promise<Pick<RunR
   return rows[0];
 }
 
+/** failClaim: the site and options a run was started with (its failed records are persisted in its scope). */
+export async function runSiteAndOptions(db: Queryable, runId: string): Promise<Pick<RunRow, 'site_url' | 'options'> | undefined> {
+  const rows: Array<Pick<RunRow, 'site_url' | 'options'>> = await db.query(`SELECT site_url, options FROM audit_runs WHERE id = $1`, [runId]);
+  return rows[0];
+}
+
 /** recordBatchDomain: a child run's id and page count when the workflow did not learn them. */
 export async function runIdAndAudited(db: Queryable, workflowId: string): Promise<Pick<RunRow, 'id' | 'audited'> | undefined> {
   const rows: Array<Pick<RunRow, 'id' | 'audited'>> = await db.query(`SELECT id, audited FROM audit_runs WHERE workflow_id = $1`, [workflowId]);
