@@ -27,7 +27,7 @@ const CONCURRENCY = 8;
 const MAX_TIMEOUT_MS = 10_000;
 const MAX_BYTES = 256 * 1024;
 
-export function createExternalActivities({ db, fetcher, crawl, log }: ActivityDeps) {
+export function createExternalActivities({ db, fetcher, crawl, log }: Pick<ActivityDeps, 'db' | 'fetcher' | 'crawl' | 'log'>) {
   return {
     async checkExternalLinks(input: ExternalCheckInput): Promise<ExternalCheckResult> {
       const ctx = Context.current();

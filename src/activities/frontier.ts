@@ -21,9 +21,9 @@
 // - adopt: a redirect's target, whose response the crawl already has, joins the token as if claimed (a queued row is
 //   taken over, a missing one inserted claimed, within maxPages; hold lockRun), so it is completed with the redirect
 //   and never fetched twice. A target another token holds, or already done, is not adopted.
+// - clear: a rerun's new execution starts with an empty frontier (initRun, in the transaction that resets the run).
 import type { EntityManager } from 'typeorm';
-
-type Queryable = Pick<EntityManager, 'query'>;
+import type { Queryable } from '../db/repositories/queryable';
 /** What claims need: a query, and a transaction to scope their planner settings (a DataSource or an EntityManager). */
 type Transactional = Queryable & { transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> };
 
@@ -261,4 +261,9 @@ export async function defer(db: Queryable, runId: string, token: string, urlHash
 function dedupe(items: FrontierCandidate[]): FrontierCandidate[] {
   const seen = new Set<string>();
   return items.filter((i) => (seen.has(i.urlHash) ? false : (seen.add(i.urlHash), true)));
+}
+
+/** Empties a run's frontier: a rerun's new execution discovers its URLs again (initRun, holding the run's row lock). */
+export async function clear(tx: Queryable, runId: string): Promise<void> {
+  await tx.query(`DELETE FROM frontier WHERE run_id = $1`, [runId]);
 }

@@ -4,8 +4,9 @@ import type { InitRunInput, SetStageInput } from './types';
 import { siteHostOf } from '../audit/url';
 import * as runStatus from '../db/runStatusStore';
 import * as runs from '../db/repositories/runs';
+import * as frontier from './frontier';
 
-export function createRunActivities({ db }: ActivityDeps) {
+export function createRunActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
     /**
      * Creates (or takes over) the run's row. A new execution of the same workflow id (an explicit re-run) clears the
@@ -22,6 +23,7 @@ export function createRunActivities({ db }: ActivityDeps) {
           });
         }
         if (existing.execution_id !== input.executionId) {
+          await frontier.clear(tx, existing.id);
           await runs.clearExecutionState(tx, existing.id);
           await runStatus.resetForExecution(tx, existing.id, input.executionId);
         }

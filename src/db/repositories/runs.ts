@@ -86,11 +86,10 @@ export async function lockRunByWorkflowId(tx: Queryable, workflowId: string): Pr
 }
 
 /**
- * A rerun's new execution starts without the previous execution's frontier, links and external link answers (page
- * rows stay; image sizes are stamped with their execution).
+ * A rerun's new execution starts without the previous execution's links and external link answers (page rows stay;
+ * image sizes are stamped with their execution; the frontier is emptied by src/activities/frontier.ts, its one writer).
  */
 export async function clearExecutionState(tx: Queryable, runId: string): Promise<void> {
-  await tx.query(`DELETE FROM frontier WHERE run_id = $1`, [runId]);
   await tx.query(`DELETE FROM page_links WHERE run_id = $1`, [runId]);
   await tx.query(`DELETE FROM external_links WHERE run_id = $1`, [runId]);
 }
