@@ -22,7 +22,7 @@ import { formatRate } from './audit/progress';
 import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND } from './reports/text';
 import { nothingAuditedError } from './audit/records';
 import { siteIssueExamples } from './db/repositories/siteIssues';
-import { cliEnv, CONFIG_FILE_NAME, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
+import { cliEnv, CONFIG_FILE_NAME, prepareOutputDir, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { ConfigError, loadConfig, withLocalTemporal, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import type { RunRow } from './db/repositories/runs';
@@ -196,6 +196,9 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   // Chromium is one line now, not after a stack was brought up for nothing.
   const body = parseOr400(startRunSchema, { url: settings.url, idempotencyKey: o.key, options });
   await validateRunRequest(loadConfig(cliEnv(o2.allowPrivate)), body);
+  // Where the files go, ready before the audit (a file in the way was found only after it).
+  if (settings.output.length && settings.outputDir) prepareOutputDir(settings.outputDir, '--output-dir');
+  if (o.exportDir) prepareOutputDir(o.exportDir, '--export-dir');
   const running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
   let interrupted = false;
   const onSigint = () => {
@@ -206,7 +209,9 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   process.on('SIGINT', onSigint);
   try {
     const started = await startSiteRun(running, body);
-    process.stderr.write(`Run ${started.runId} started (workflow ${started.workflowId})\n  Web UI: ${started.webUiUrl}\n`);
+    // The same --key again returns the run it named (its options stay the ones it started with): say so.
+    const again = started.created ? '' : ' earlier with this --key; following it (its options are the ones it started with)';
+    process.stderr.write(`Run ${started.runId} started${again} (workflow ${started.workflowId})\n  Web UI: ${started.webUiUrl}\n`);
     const bar = new SingleBar({
       format: ' {bar} {percentage}% | {value}/{total} pages | {failed} failed | {rate} pages/min | {stage} | eta {eta_s}',
       hideCursor: true,
@@ -356,6 +361,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('Durable full-site SEO audits on Temporal')
     .version(packageVersion(), '-V, --version')
     .addHelpText('after', AUDIT_HELP)
+    // Commander's own refusals (an unknown option, a bad value) read like every other message: "sitesweep: …".
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'sitesweep: ')) })
     .exitOverride();
   let result: Promise<number> = Promise.resolve(0);
   const audit = program

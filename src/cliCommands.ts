@@ -15,7 +15,7 @@ import { buildHtmlReport, buildRunReport, compareQuerySchema, compareRunView, EX
 import { cancelRun, findRunRow, listRuns } from './api/runService';
 import { listRunsQuerySchema } from './api/schemas';
 import { invalidInput, parseOr400 } from './errors';
-import { cliEnv, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS } from './cliConfig';
+import { cliEnv, prepareOutputDir, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS } from './cliConfig';
 import { loadConfig, type Config } from './config';
 import { openDatabase } from './db/dataSource';
 import { siteIssueExamples } from './db/repositories/siteIssues';
@@ -80,7 +80,7 @@ async function endStream(s: Writable): Promise<void> {
 
 /** "2 of 3 domains completed, 1 failed": it said "1/2 done" of a batch whose two domains had both ended, one failed. */
 function batchLine(v: BatchView): string {
-  return `batch ${v.batchId}: ${v.status}, ${v.completedDomains} of ${v.totalDomains} domains completed, ${v.failedDomains} failed, ${v.cancelledDomains} cancelled`;
+  return `batch ${v.batchId}: ${v.status}, ${v.completedDomains} of ${v.totalDomains} domain${v.totalDomains === 1 ? '' : 's'} completed, ${v.failedDomains} failed, ${v.cancelledDomains} cancelled`;
 }
 
 function formatBatch(v: BatchView): string {
@@ -115,7 +115,7 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
   process.on('SIGINT', onSigint);
   try {
     const started = await startBatch(running, body);
-    err(`Batch ${started.batchId} ${started.created ? 'started' : 'already exists'} (workflow ${started.workflowId}, ${started.totalDomains} domains)\n  Web UI: ${started.webUiUrl}`);
+    err(`Batch ${started.batchId} ${started.created ? 'started' : 'already exists'} (workflow ${started.workflowId}, ${started.totalDomains} domain${started.totalDomains === 1 ? '' : 's'})\n  Web UI: ${started.webUiUrl}`);
     if (o.wait === false) {
       if (o.json) json(started);
       else out(started.batchId);
@@ -188,6 +188,7 @@ async function exportCommand(runId: string, o: Record<string, any>): Promise<num
   const types: string[] = o.type ?? (o.outputDir ? [...EXPORT_TYPES] : ['pages']);
   const queries = types.map((type) => parseOr400(exportQuerySchema, { type, ...(o.format ? { format: o.format } : {}) }));
   if (!o.outputDir && queries.length > 1) throw invalidInput('--type: one type at a time to stdout; give --output-dir for several');
+  if (o.outputDir) prepareOutputDir(o.outputDir, '--output-dir');
   return withDb(async ({ db }) => {
     const run = await findRunRow(db, runId);
     if (o.outputDir) await mkdir(o.outputDir, { recursive: true });

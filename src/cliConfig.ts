@@ -66,6 +66,23 @@ export const envName = (key: string) => `SITESWEEP_${key.replace(/[A-Z]/g, (c) =
 
 const badInput = (field: string, message: string) => invalidInput(`${field}: ${message}`, [{ field, message }]);
 
+/**
+ * An output directory named by `flag`, made ready before any work starts: created if missing, refused (exit 2) when it
+ * is a file or cannot be written. It was checked only when the report was written, after the whole audit.
+ */
+export function prepareOutputDir(dir: string, flag: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' || (err as Error).message === 'not a directory' ? 'is not a directory'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'is not writable' : `cannot be created (${(err as Error).message})`;
+    throw badInput(flag, `${dir} ${why}`);
+  }
+}
+
 function parseThresholds(items: string[], field: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const item of items) {

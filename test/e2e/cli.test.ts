@@ -26,12 +26,9 @@ after(async () => {
 });
 
 test('sitesweep audit runs a site to completion and prints the summary', async () => {
-  const res = await cli(['audit', site.origin, '--allow-private', '--max-pages', '6', '--key', `cli-${uid()}`], {
-    TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
-    TEMPORAL_TASK_QUEUE: `cli-${uid()}`,
-    DATABASE_URL: tdb.url,
-    FETCH_RETRIES: '0',
-  });
+  const key = `cli-${uid()}`;
+  const env = { TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `cli-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0' };
+  const res = await cli(['audit', site.origin, '--allow-private', '--max-pages', '6', '--key', key], env);
   assert.equal(res.code, 0, res.stderr.slice(-2000));
   assert.match(res.stderr, /Run [0-9a-f-]+ started/);
   assert.match(res.stderr, /\d+\/\d+ pages/, 'a progress line');
@@ -41,6 +38,11 @@ test('sitesweep audit runs a site to completion and prints the summary', async (
   assert.match(res.stdout, /Temporal Web UI: http\S+\n?$/);
   const [{ n }] = await tdb.db.query(`SELECT count(*)::int AS n FROM page_audits`);
   assert.equal(n, 6);
+  // The same --key again is the same run, and the command says so (it said "started" as if it were new).
+  const again = await cli(['audit', site.origin, '--allow-private', '--max-pages', '3', '--key', key], env);
+  assert.equal(again.code, 0, again.stderr.slice(-2000));
+  assert.match(again.stderr, /Run [0-9a-f-]+ started earlier with this --key; following it \(its options are the ones it started with\)/);
+  assert.match(again.stdout, /pages audited 6, failed 0/);
 });
 
 test('a site that refuses connections: its one URL failed, the run fails (row and workflow), the last progress frame says so, and the audit exits 1 saying why', async () => {
@@ -77,7 +79,7 @@ test('a site that refuses connections: its one URL failed, the run fails (row an
     FETCH_RETRIES: '0',
   });
   assert.equal(batch.code, 1, batch.stderr.slice(-2000));
-  assert.match(batch.stdout, /^batch [0-9a-f-]+: \w+, 0 of 1 domains completed, 1 failed, 0 cancelled$/m);
+  assert.match(batch.stdout, /^batch [0-9a-f-]+: \w+, 0 of 1 domain completed, 1 failed, 0 cancelled$/m);
   assert.match(batch.stdout, /failed +run [0-9a-f-]+ +pages 0 +error: connection_refused: every page failed \(1 page\)/);
 });
 
@@ -94,7 +96,10 @@ test('bad input: a message naming the field and exit status 2, nothing started',
   assert.match(badEnv.stderr, /^sitesweep: Invalid configuration:\n {2}DATABASE_POOL_SIZE: /);
   const notInt = await cli(['audit', site.origin, '--max-pages', 'lots'], { DATABASE_URL: tdb.url });
   assert.equal(notInt.code, 2);
-  assert.match(notInt.stderr, /--max-pages must be an integer/);
+  assert.match(notInt.stderr, /^sitesweep: .*--max-pages must be an integer/);
+  const unknown = await cli(['audit', site.origin, '--bogus'], { DATABASE_URL: tdb.url });
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "sitesweep: unknown option '--bogus'\n");
   // A refused target is judged before a stack is brought up (it used to start Temporal and PostgreSQL first; a private
   // network address is refused even where loopback is allowed).
   for (const args of [['audit', 'http://10.0.0.1/'], ['batch', site.origin, 'http://10.0.0.1/', '--allow-private']]) {

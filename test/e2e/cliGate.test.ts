@@ -110,4 +110,12 @@ test('bad budgets and config files: exit 2 naming the field or key, nothing star
   const score = await cli(['audit', site.origin, '--min-score', '101']);
   assert.equal(score.code, 2);
   assert.match(score.stderr, /budgets\.minScore: must be <= 100/);
+  // An output directory that is a file is refused before the audit, not after it (audit and export alike).
+  const file = path.join(work, 'a-file');
+  writeFileSync(file, 'not a directory');
+  for (const args of [['audit', site.origin, '--allow-private', '--output', 'html', '--output-dir', file], ['export', '00000000-0000-4000-8000-000000000000', '--output-dir', file]]) {
+    const res = await cli(args);
+    assert.equal(res.code, 2, `${args[0]}: ${res.stderr}`);
+    assert.match(res.stderr, new RegExp(`^sitesweep: --output-dir: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a directory\n$`));
+  }
 });
