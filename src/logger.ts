@@ -17,7 +17,7 @@ export function createLogger(level: string = 'info', name = 'sitesweep', to: 'st
   return to === 'stderr' ? pino(options, pino.destination({ dest: 2, sync: true })) : pino(options);
 }
 
-/** postgres://user:secret@host/db → postgres://user:***@host/db */
+/** Hide the password of a URL before it is logged: postgres://user:secret@host/db → postgres://user:***@host/db. */
 export function maskUrl(url: string | undefined): string {
   if (!url) return '';
   try {
@@ -25,7 +25,8 @@ export function maskUrl(url: string | undefined): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return '[unparsable url]';
+    // Not a URL the WHATWG parser takes (a libpq string with odd characters): still no password.
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
   }
 }
 

@@ -1,14 +1,8 @@
 // Near-duplicate clustering of SimHashes (pure): candidate pairs by two-block keys, confirmed by bit similarity.
-import { simhashSimilarity } from './text';
+import { popcount32, simhashSimilarity } from './text';
 
 /** Near duplicates: at least this share of equal SimHash bits (≥ 58 of 64). */
 export const NEAR_DUPLICATE_SIMILARITY = 0.9;
-
-function popcount32(x: number): number {
-  let v = x - ((x >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-}
 
 /**
  * Clusters of indexable pages whose SimHashes agree on ≥ 90% of bits (and whose text is not identical: that is

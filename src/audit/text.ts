@@ -514,7 +514,8 @@ function simhashOfWordHashes(wh: Int32Array, count: number): string {
   return hex32(hi) + hex32(lo);
 }
 
-function popcount32(x: number): number {
+/** Set bits of a 32-bit value (SimHash distances). */
+export function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   x = (x + (x >>> 4)) & 0x0f0f0f0f;

@@ -14,16 +14,7 @@ export interface Logger {
 /** A logger that drops everything. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
-/** Hide the password of a URL before it is logged: postgres://u:***@h/db. */
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-  }
-}
+export { maskUrl } from '../logger';
 
 // --- Process lifetime: child servers must not outlive us. ---
 
