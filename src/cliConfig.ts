@@ -142,6 +142,9 @@ export function readConfigFile(explicit: string | undefined, cwd: string): { fil
   }
 }
 
+const OPTION_SHAPE = runOptionsSchema.shape as Record<string, z.ZodType>;
+const BUDGET_SHAPE = budgetsSchema.shape as Record<string, z.ZodType>;
+
 export interface FlagSource {
   /** The parsed flag value when given on the command line, else undefined. */
   get(attr: string): unknown;
@@ -156,6 +159,16 @@ export interface Resolved {
   url: string | undefined;
 }
 
+/**
+ * One value judged by the API's schema for its key, refused naming where it came from (`--max-pages`,
+ * `SITESWEEP_MAX_PAGES`): the message named the schema's field (`options.maxPages`), which the user never typed.
+ */
+function checkValue(shape: Record<string, z.ZodType>, key: string, value: unknown, source: string): void {
+  const schema = shape[key];
+  const r = schema?.safeParse(value);
+  if (r && !r.success) throw badInput(source, r.error.issues[0]?.message ?? 'is not valid');
+}
+
 /** Merges the layers: flags > env > file > defaults (defaults: the workflow's, applied later). */
 export function resolveRunSettings(flags: FlagSource, env: NodeJS.ProcessEnv, file: ConfigFile, positionalUrl?: string): Resolved {
   const options: Record<string, unknown> = { ...(file.options ?? {}) };
@@ -166,14 +179,20 @@ export function resolveRunSettings(flags: FlagSource, env: NodeJS.ProcessEnv, fi
     if (raw !== undefined && raw !== '') {
       const v = fromText(f.kind, raw, name);
       if (f.kind === 'thresholds') Object.assign(thresholds, v);
-      else options[f.key] = v;
+      else {
+        checkValue(OPTION_SHAPE, f.key, v, name);
+        options[f.key] = v;
+      }
     }
   }
   for (const f of RUN_FLAGS) {
     const v = flags.get(f.attr);
     if (v === undefined) continue;
     if (f.kind === 'thresholds') Object.assign(thresholds, parseThresholds(v as string[], f.flag.split(' ')[0]));
-    else options[f.key] = v;
+    else {
+      checkValue(OPTION_SHAPE, f.key, v, f.flag.split(' ')[0]);
+      options[f.key] = v;
+    }
   }
   if (Object.keys(thresholds).length) options.thresholds = thresholds;
 
@@ -183,10 +202,17 @@ export function resolveRunSettings(flags: FlagSource, env: NodeJS.ProcessEnv, fi
     ['minScore', 'SITESWEEP_MIN_SCORE', Number],
     ['maxNewFindings', 'SITESWEEP_MAX_NEW_FINDINGS', Number],
   ];
-  for (const [k, name, conv] of budgetEnv) if (env[name]) (budgets as Record<string, unknown>)[k] = conv(env[name]);
-  for (const [k, attr] of [['failOn', 'failOn'], ['minScore', 'minScore'], ['maxNewFindings', 'maxNewFindings']] as const) {
-    const v = flags.get(attr);
-    if (v !== undefined) (budgets as Record<string, unknown>)[k] = v;
+  for (const [k, name, conv] of budgetEnv) {
+    if (!env[name]) continue;
+    const v = conv(env[name]);
+    checkValue(BUDGET_SHAPE, k, v, name);
+    (budgets as Record<string, unknown>)[k] = v;
+  }
+  for (const [k, flag] of [['failOn', '--fail-on'], ['minScore', '--min-score'], ['maxNewFindings', '--max-new-findings']] as const) {
+    const v = flags.get(k);
+    if (v === undefined) continue;
+    checkValue(BUDGET_SHAPE, k, v, flag);
+    (budgets as Record<string, unknown>)[k] = v;
   }
   const checkedBudgets = parseOr400(budgetsSchema, budgets, 'budgets');
 

@@ -89,7 +89,7 @@ test('bad input: a message naming the field and exit status 2, nothing started',
   assert.match(badUrl.stderr, /url: must be an absolute http\(s\) URL/);
   const badOption = await cli(['audit', site.origin, '--max-pages', '0'], { DATABASE_URL: tdb.url });
   assert.equal(badOption.code, 2);
-  assert.match(badOption.stderr, /options\.maxPages: must be >= 1/);
+  assert.match(badOption.stderr, /^sitesweep: --max-pages: must be >= 1/);
   // A bad environment value of the stack's own settings is bad input too (it was exit 1).
   const badEnv = await cli(['audit', site.origin, '--allow-private'], { DATABASE_URL: tdb.url, DATABASE_POOL_SIZE: 'abc' });
   assert.equal(badEnv.code, 2, badEnv.stderr);

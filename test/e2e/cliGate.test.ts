@@ -101,7 +101,7 @@ test('--max-new-findings exits 3 when a re-run finds more new findings than allo
 test('bad budgets and config files: exit 2 naming the field or key, nothing started', async () => {
   const badFlag = await cli(['audit', site.origin, '--fail-on', 'notice']);
   assert.equal(badFlag.code, 2);
-  assert.match(badFlag.stderr, /budgets\.failOn: must be "critical" or "warning"/);
+  assert.match(badFlag.stderr, /^sitesweep: --fail-on: must be "critical" or "warning"/);
   const cfg = path.join(work, 'bad.config.json');
   writeFileSync(cfg, JSON.stringify({ options: { maxPages: 5, maxPagez: 3 } }));
   const badKey = await cli(['audit', site.origin, '--config', cfg]);
@@ -109,7 +109,7 @@ test('bad budgets and config files: exit 2 naming the field or key, nothing star
   assert.match(badKey.stderr, /bad\.config\.json: options\.maxPagez: is not a known field/);
   const score = await cli(['audit', site.origin, '--min-score', '101']);
   assert.equal(score.code, 2);
-  assert.match(score.stderr, /budgets\.minScore: must be <= 100/);
+  assert.match(score.stderr, /^sitesweep: --min-score: must be <= 100/);
   // An output directory that is a file is refused before the audit, not after it (audit and export alike).
   const file = path.join(work, 'a-file');
   writeFileSync(file, 'not a directory');

@@ -135,6 +135,6 @@ describe('JavaScript rendering end to end', () => {
     assert.equal(missing.stderr.trim(), 'sitesweep: options.render: chromium rendering was requested but no Chromium executable was found at /nonexistent/chromium (install chromium or set CHROMIUM_PATH)');
     const bad = cli(['--render', 'firefox']);
     assert.equal(bad.status, 2, bad.stderr);
-    assert.match(bad.stderr, /^sitesweep: options\.render: must be "none" or "chromium"/);
+    assert.match(bad.stderr, /^sitesweep: --render: must be "none" or "chromium"/);
   });
 });

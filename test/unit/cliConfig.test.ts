@@ -43,6 +43,11 @@ test('bad environment values are bad input naming the variable: a JSON list, a b
     assert.throws(() => resolveRunSettings(flags({ allowPrivate: true }), env, {}, 'https://example.com'), (e: unknown) => e instanceof DomainError && e.kind === 'invalid' && re.test(e.message));
   bad({ SITESWEEP_EXCLUDE: '[bad' }, /^SITESWEEP_EXCLUDE: is not a valid JSON array/);
   bad({ SITESWEEP_ALLOW_PRIVATE: 'maybe' }, /^SITESWEEP_ALLOW_PRIVATE: must be true or false/);
+  // A value the schema refuses names the variable or flag it came from, not the schema's field (options.maxPages).
+  bad({ SITESWEEP_MAX_PAGES: '0' }, /^SITESWEEP_MAX_PAGES: must be >= 1$/);
+  bad({ SITESWEEP_MIN_SCORE: '200' }, /^SITESWEEP_MIN_SCORE: must be <= 100$/);
+  assert.throws(() => resolveRunSettings(flags({ maxPages: 0 }), {}, {}), /^DomainError: --max-pages: must be >= 1$|--max-pages: must be >= 1/);
+  assert.throws(() => resolveRunSettings(flags({ minScore: 101 }), {}, {}), /--min-score: must be <= 100/);
   assert.deepEqual(resolveRunSettings(flags(), { SITESWEEP_EXCLUDE: '["^/a", "^/b"]' }, {}).options.exclude, ['^/a', '^/b']);
   assert.deepEqual(resolveRunSettings(flags(), { SITESWEEP_EXCLUDE: '^/a, ^/b' }, {}).options.exclude, ['^/a', '^/b']);
   assert.equal(resolveRunSettings(flags(), { SITESWEEP_ALLOW_PRIVATE: 'yes' }, {}).allowPrivate, true);
