@@ -30,6 +30,8 @@ export interface RunningStack {
   db: DataSource;
   client: Client;
   config: Config;
+  /** What the command started itself ('temporal', 'postgres'): it stops them when it ends. */
+  stack: { started: string[] };
   stop: () => Promise<void>;
 }
 export type BringUp = (opts: { allowPrivate?: boolean; quiet?: boolean; credentials?: boolean }) => Promise<RunningStack>;
@@ -117,6 +119,11 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
     const started = await startBatch(running, body);
     err(`Batch ${started.batchId} ${started.created ? 'started' : 'already exists'} (workflow ${started.workflowId}, ${started.totalDomains} domain${started.totalDomains === 1 ? '' : 's'})\n  Web UI: ${started.webUiUrl}`);
     if (o.wait === false) {
+      // The Temporal server this command started stops with it, and with it the only worker: the batch waits, safe in
+      // the server's state, until a worker runs again. Say so rather than let "started" suggest it is running.
+      if (running.stack.started.includes('temporal')) {
+        err('  Nothing runs it until a worker does: this command started the local Temporal server and stops it now. Run `sitesweep stack` (or `sitesweep worker` against a shared server) to carry it out.');
+      }
       if (o.json) json(started);
       else out(started.batchId);
       return 0;
@@ -245,6 +252,8 @@ async function cancelCommand(runId: string, o: Record<string, any>): Promise<num
 
 /** The long-running processes: the same modules `npm run worker` / `npm run api` run, loaded on demand. */
 async function serveCommand(which: 'worker' | 'api', o: Record<string, any>): Promise<number> {
+  // The command's own input first: a bad --port was reported as a missing DATABASE_URL.
+  if (o.port !== undefined && (o.port < 1 || o.port > 65_535)) throw invalidInput('--port: must be between 1 and 65535');
   if (!process.env.DATABASE_URL) {
     throw invalidInput(`DATABASE_URL: required for \`sitesweep ${which}\` (a shared PostgreSQL; \`sitesweep stack\` runs everything locally instead)`);
   }

@@ -97,6 +97,9 @@ test('bad input: a message naming the field and exit status 2, nothing started',
   const notInt = await cli(['audit', site.origin, '--max-pages', 'lots'], { DATABASE_URL: tdb.url });
   assert.equal(notInt.code, 2);
   assert.match(notInt.stderr, /^sitesweep: .*--max-pages must be an integer/);
+  const port = await cli(['api', '--port', '99999'], { DATABASE_URL: '' });
+  assert.equal(port.code, 2);
+  assert.equal(port.stderr, 'sitesweep: --port: must be between 1 and 65535\n', 'the bad port, not the missing DATABASE_URL');
   const unknown = await cli(['audit', site.origin, '--bogus'], { DATABASE_URL: tdb.url });
   assert.equal(unknown.code, 2);
   assert.equal(unknown.stderr, "sitesweep: unknown option '--bogus'\n");

@@ -56,3 +56,13 @@ test('Ctrl-C to the whole process group: the run ends cancelled, exit 130, and e
   assert.ok(site.requests.length === audited, 'nothing crawled after the command ended');
   await waitFor(async () => leftovers().length === 0, 30_000, 250);
 });
+
+test('batch --no-wait on a local stack the command starts itself says that nothing runs the batch until a worker does', { timeout: 120_000 }, async () => {
+  const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...rest } = process.env;
+  const env = { ...rest, TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}`, SITESWEEP_HOME: home, FETCH_RETRIES: '0' };
+  const res = await runCli(['batch', site.origin, '--allow-private', '--no-wait', '--key', 'nowait-1'], env);
+  assert.equal(res.code, 0, res.stderr.slice(-2000));
+  assert.match(res.stdout, /^[0-9a-f-]{36}\n$/, 'the batch id');
+  assert.match(res.stderr, /Nothing runs it until a worker does: this command started the local Temporal server and stops it now/);
+  await waitFor(async () => leftovers().length === 0, 30_000, 250);
+});
