@@ -24,10 +24,10 @@ import { nothingAuditedError } from './audit/records';
 import { siteIssueExamples } from './db/repositories/siteIssues';
 import { cliEnv, CONFIG_FILE_NAME, prepareOutputDir, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { ConfigError, loadConfig, withLocalTemporal, type Config } from './config';
-import { openDatabase } from './db/dataSource';
+import { appliedMigrations, openDatabase } from './db/dataSource';
 import type { RunRow } from './db/repositories/runs';
 import { createLogger, maskUrl } from './logger';
-import { bringUpStack, ensureSearchAttributes, type Stack } from './stack';
+import { bringUpStack, ensureSearchAttributes, startLocalPostgres, type LocalPostgres, type Stack } from './stack';
 import { connectClient, connectWorker } from './temporal/connection';
 import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
@@ -340,19 +340,24 @@ async function stackCommand(o: Record<string, any>) {
   return 0;
 }
 
+/** Migrations need PostgreSQL only: DATABASE_URL, or the local cluster (it started a Temporal dev server too). */
 async function migrateCommand() {
   const config = loadConfig();
-  let stack: Stack | null = null;
-  let url = config.databaseUrl;
-  if (!url) {
-    stack = await bringUpStack({ wantUi: false, config });
-    url = stack.databaseUrl;
+  const pg: LocalPostgres | null = config.databaseUrl
+    ? null
+    : await startLocalPostgres({ dataDir: path.join(config.home, 'pg'), persistent: true }).catch((err: unknown) => {
+      throw new StackUpError(explainStackFailure('database', err), { cause: err });
+    });
+  try {
+    const db = await openDatabase({ url: config.databaseUrl ?? pg!.url, migrate: true });
+    try {
+      process.stdout.write(`Migrations applied: ${(await appliedMigrations(db)).join(', ')}\n`);
+    } finally {
+      await db.destroy();
+    }
+  } finally {
+    if (pg && !pg.reused) await pg.stop().catch(() => {});
   }
-  const db = await openDatabase({ url, migrate: true });
-  const applied = await db.query(`SELECT name FROM sitesweep_migrations ORDER BY id`);
-  process.stdout.write(`Migrations applied: ${applied.map((m: { name: string }) => m.name).join(', ')}\n`);
-  await db.destroy();
-  if (stack) await stack.stop();
   return 0;
 }
 

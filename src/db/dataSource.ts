@@ -29,3 +29,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
   if (opts.migrate) await ds.runMigrations({ transaction: 'each' });
   return ds;
 }
+
+/** Names of the migrations applied to this database, oldest first (`sitesweep migrate` prints them). */
+export async function appliedMigrations(ds: DataSource): Promise<string[]> {
+  const rows: Array<{ name: string }> = await ds.query(`SELECT name FROM sitesweep_migrations ORDER BY id`);
+  return rows.map((r) => r.name);
+}

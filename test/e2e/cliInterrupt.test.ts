@@ -1,5 +1,5 @@
-// Ctrl-C in a terminal while `sitesweep audit` runs on the local stack it brought up: the terminal signals the whole
-// foreground process group. The command must cancel the run, wait until its workflow has closed, then stop what it
+// The CLI on a local stack it brings up itself (its own Temporal dev server and PostgreSQL, state in a temporary
+// SITESWEEP_HOME). Ctrl-C in a terminal while `sitesweep audit` runs signals the whole foreground process group. The command must cancel the run, wait until its workflow has closed, then stop what it
 // started, and exit 130. It used to send the cancellation and stop its worker at once (the run stayed "running"), and
 // its Temporal dev server and PostgreSQL, in its process group, took the same SIGINT and shut down under it (exit 1,
 // "The database is unreachable", log lines on stdout).
@@ -64,5 +64,13 @@ test('batch --no-wait on a local stack the command starts itself says that nothi
   assert.equal(res.code, 0, res.stderr.slice(-2000));
   assert.match(res.stdout, /^[0-9a-f-]{36}\n$/, 'the batch id');
   assert.match(res.stderr, /Nothing runs it until a worker does: this command started the local Temporal server and stops it now/);
+  await waitFor(async () => leftovers().length === 0, 30_000, 250);
+});
+
+test('migrate on the local stack starts PostgreSQL only (it started a Temporal dev server too) and stops it', { timeout: 120_000 }, async () => {
+  const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...rest } = process.env;
+  const res = await runCli(['migrate'], { ...rest, TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}`, SITESWEEP_HOME: home, TEMPORAL_CLI_PATH: '/nonexistent/temporal' });
+  assert.equal(res.code, 0, res.stderr.slice(-2000));
+  assert.match(res.stdout, /^Migrations applied: InitialSchema1700000000000, .*LinkFindingTargets1700000018000/);
   await waitFor(async () => leftovers().length === 0, 30_000, 250);
 });
