@@ -1,8 +1,9 @@
 // The CLI on a local stack it brings up itself (its own Temporal dev server and PostgreSQL, state in a temporary
-// SITESWEEP_HOME). Ctrl-C in a terminal while `sitesweep audit` runs signals the whole foreground process group. The command must cancel the run, wait until its workflow has closed, then stop what it
-// started, and exit 130. It used to send the cancellation and stop its worker at once (the run stayed "running"), and
-// its Temporal dev server and PostgreSQL, in its process group, took the same SIGINT and shut down under it (exit 1,
-// "The database is unreachable", log lines on stdout).
+// SITESWEEP_HOME). Ctrl-C in a terminal while `sitesweep audit` runs signals the whole foreground process group: the
+// command must cancel the run, wait until its workflow has closed, then stop what it started, and exit 130. It used to
+// send the cancellation and stop its worker at once (the run stayed "running"), and its Temporal dev server and
+// PostgreSQL, in its process group, took the same SIGINT and shut down under it (exit 1, "The database is
+// unreachable", log lines on stdout).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
