@@ -12,7 +12,7 @@ import { blockedPageFinding, blockedResourcesFinding, withFinding } from '../aud
 import { robotsUserAgentToken } from '../audit/robots';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
 import type { FetchResult, HopBook } from '../crawl/fetcher';
-import { hostKey, type HostLimits } from '../crawl/politeness';
+import { hostKey, siteHostLimits, type HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
 import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
@@ -47,9 +47,6 @@ const FLUSH_AFTER_MS = 1_000;
 
 const MAX_LINKS_PER_PAGE = 1_000;
 const MAX_EXTERNAL_PER_PAGE = 200;
-
-/** A robots.txt Crawl-delay beyond this is capped (a hostile robots.txt must not stall the worker for hours). */
-const MAX_CRAWL_DELAY_MS = 60_000;
 
 export function createAuditActivities(deps: ActivityDeps) {
   const { db, fetcher, crawl, log } = deps;
@@ -196,14 +193,10 @@ export function createAuditActivities(deps: ActivityDeps) {
       if (ctx.info.attempt > 1) log.info({ claimToken, remaining: urls.length, attempt: ctx.info.attempt }, 'resuming crawl batch');
 
       const run = await untilDatabaseAnswers(() => loadRunContext(deps, runId), signal, claimToken, dbWait);
-      const crawlDelayMs = Math.min(
-        MAX_CRAWL_DELAY_MS,
-        Math.max(options.crawlDelayMs ?? 0, options.respectRobots ? run.robots.crawlDelayMs(options.userAgent) ?? 0 : 0),
-      );
       // With a crawl delay the host gets one request at a time, spaced by the delay; otherwise up to perHostConcurrency.
-      const concurrency = crawlDelayMs > 0 ? 1 : Math.max(1, options.perHostConcurrency);
-      const limits: HostLimits = { concurrency, minSpacingMs: crawlDelayMs };
-      const limit = pLimit(concurrency);
+      const limits = siteHostLimits(options, run.robots);
+      const crawlDelayMs = limits.minSpacingMs;
+      const limit = pLimit(limits.concurrency);
       // Many pages share one cancellation signal (one abort listener each).
       setMaxListeners(0, signal);
       const scope = persistScope(input.siteUrl, options);

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseRobots } from '../audit/robots';
-import { hostKey, runHostLimits, type HostLimits } from '../crawl/politeness';
+import { hostKey, runHostLimits, siteHostLimits, type HostLimits } from '../crawl/politeness';
 import { createScope } from '../audit/scope';
 import { isGzip, parseSitemap } from '../audit/sitemap';
 import { normalizeUrl, siteHostOf, urlHash } from '../audit/url';
@@ -50,10 +50,7 @@ export function createDiscoverActivities(deps: ActivityDeps) {
       const robots = parseRobots(robotsUrl, robotsText, robotsStatus);
       await runs.storeRobots(db, input.runId, robotsText, robotsStatus);
       forgetRunContext(input.runId);
-      const limits = runHostLimits(
-        options.perHostConcurrency,
-        Math.max(options.crawlDelayMs ?? 0, options.respectRobots ? robots.crawlDelayMs(options.userAgent) ?? 0 : 0),
-      );
+      const limits = siteHostLimits(options, robots);
       ctx.heartbeat('robots');
 
       const candidates: FrontierCandidate[] = [{ url: seed, urlHash: urlHash(seed), depth: 0, source: 'seed', inSitemap: false }];

@@ -11,7 +11,7 @@ import { contentRangeTotal, intHeader } from '../audit/imageSize';
 import { DEFAULT_THRESHOLDS } from '../audit/thresholds';
 import { siteHostOf, urlHash } from '../audit/url';
 import type { FetchOptions, FetchResult } from '../crawl/fetcher';
-import { hostKey, runHostLimits } from '../crawl/politeness';
+import { hostKey, siteHostLimits } from '../crawl/politeness';
 import * as imageSizes from '../db/repositories/imageSizes';
 import type { SiteAuditOptions } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
@@ -66,10 +66,7 @@ export function createImageActivities(deps: ActivityDeps) {
       const todo = targets.map((url) => ({ url, hash: urlHash(url) })).filter((t) => !known.has(t.hash));
 
       const run = await loadRunContext(deps, runId);
-      const limits = runHostLimits(
-        options.perHostConcurrency,
-        Math.max(options.crawlDelayMs ?? 0, options.respectRobots ? run.robots.crawlDelayMs(options.userAgent) ?? 0 : 0),
-      );
+      const limits = siteHostLimits(options, run.robots);
       const credentials = runHeaders(options, crawl.secretsKey);
       let heads = 0;
       let rangedGets = 0;

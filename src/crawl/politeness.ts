@@ -224,3 +224,15 @@ export function runHostLimits(perHostConcurrency: number, crawlDelayMs: number):
 
 /** A robots.txt Crawl-delay beyond this is capped (a hostile robots.txt must not stall the worker for hours). */
 export const MAX_CRAWL_DELAY_MS = 60_000;
+
+/**
+ * The gate limits of a run's requests to its site, the one rule discovery, the crawl and image checks share: the
+ * run's crawl delay or robots.txt's Crawl-delay when respected (the larger), capped, and then one request at a time.
+ */
+export function siteHostLimits(
+  options: { perHostConcurrency: number; crawlDelayMs?: number | null; respectRobots: boolean; userAgent: string },
+  robots: { crawlDelayMs(userAgent: string): number | null | undefined },
+): HostLimits {
+  const robotsDelay = options.respectRobots ? robots.crawlDelayMs(options.userAgent) ?? 0 : 0;
+  return runHostLimits(options.perHostConcurrency, Math.max(options.crawlDelayMs ?? 0, robotsDelay));
+}
