@@ -62,10 +62,11 @@ async function withDb<T>(fn: (deps: { db: DataSource; config: Config }) => Promi
 
 /** Database and Temporal client (no worker): the configured ones, or the local stack. */
 async function withClient<T>(fn: (deps: { db: DataSource; client: Client; config: Config }) => Promise<T>): Promise<T> {
-  let config = loadConfig();
-  const stack = await bringUpStack({ wantUi: false, config });
-  config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.temporalNamespace, DATABASE_URL: stack.databaseUrl });
-  const db = await openDatabase({ url: stack.databaseUrl, migrate: !process.env.DATABASE_URL });
+  const configured = loadConfig();
+  const stack = await bringUpStack({ wantUi: false, config: configured });
+  const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.temporalNamespace, DATABASE_URL: stack.databaseUrl });
+  // The local database is migrated here; a configured one is migrated by its owner (`sitesweep migrate`).
+  const db = await openDatabase({ url: stack.databaseUrl, migrate: !configured.databaseUrl });
   const client = await connectClient(config);
   try {
     return await fn({ db, client, config });
@@ -254,7 +255,7 @@ async function cancelCommand(runId: string, o: Record<string, any>): Promise<num
 async function serveCommand(which: 'worker' | 'api', o: Record<string, any>): Promise<number> {
   // The command's own input first: a bad --port was reported as a missing DATABASE_URL.
   if (o.port !== undefined && (o.port < 1 || o.port > 65_535)) throw invalidInput('--port: must be between 1 and 65535');
-  if (!process.env.DATABASE_URL) {
+  if (!loadConfig().databaseUrl) {
     throw invalidInput(`DATABASE_URL: required for \`sitesweep ${which}\` (a shared PostgreSQL; \`sitesweep stack\` runs everything locally instead)`);
   }
   if (o.port !== undefined) process.env.API_PORT = String(o.port);
