@@ -200,8 +200,8 @@ export async function buildRunReport(db: Db, config: Config, run: RunRow) {
     pagesWithCritical: health.pagesWithCritical,
     averagePageScore: health.pages === 0 ? 100 : Math.round((scoreSum / health.pages) * 10) / 10,
     scoring: {
-      health: 'share of pages with no critical finding (page or site level) and no audit failure, × 100',
-      page: `100 − per distinct finding code: critical ${SEVERITY_PENALTY.critical}, warning ${SEVERITY_PENALTY.warning}, notice ${SEVERITY_PENALTY.notice}; floor 0; failed page 0`,
+      health: 'share of pages with no critical finding (page or site level) and no audit failure (robots.txt-disallowed and non-HTML URLs are deliberate skips, not failures), × 100',
+      page: `100 − per distinct finding code: critical ${SEVERITY_PENALTY.critical}, warning ${SEVERITY_PENALTY.warning}, notice ${SEVERITY_PENALTY.notice}; floor 0; a page that could not be audited 0 (a deliberate skip: 100 − its findings)`,
     },
     bySeverity,
     categories,
