@@ -184,6 +184,7 @@ async function compareCommand(runId: string, o: Record<string, any>): Promise<nu
     const lines = [
       `Run ${c.runId} against ${c.withRunId}: ${c.counts.new} new, ${c.counts.fixed} fixed, ${c.counts.persisting} persisting findings; ${c.counts.pagesAdded} pages added, ${c.counts.pagesRemoved} removed`,
     ];
+    if (c.note) lines.push(`  note: ${c.note}`);
     for (const [label, list] of [['new', c.newFindings], ['fixed', c.fixedFindings]] as const) {
       for (const f of list.slice(0, 50)) lines.push(`  ${label.padEnd(5)} ${f.code.padEnd(32)} ${f.url}`);
     }

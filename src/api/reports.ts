@@ -330,9 +330,14 @@ export async function compareRunView(db: DataSource, run: RunRow, q: z.infer<typ
   }
   const c = await compareRuns(db, run.id, baseId);
   const cap = <T>(list: T[]) => list.slice(0, q.limit);
+  // A run that did not complete audited part of the site: what it did not reach reads as removed pages and fixed
+  // findings. The comparison says so rather than let those numbers pass for a change of the site.
+  const base = await findRunRow(db, baseId);
+  const partial = [run, base].filter((r) => r.status !== 'completed').map((r) => `run ${r.id} is ${r.status}`);
   return {
     runId: run.id,
     withRunId: baseId,
+    note: partial.length ? `${partial.join(' and ')}: pages it did not reach count as removed (or added) and their findings as fixed (or new)` : null,
     counts: {
       new: c.newFindings.length, fixed: c.fixedFindings.length, persisting: c.persistingFindings.length,
       pagesAdded: c.pagesAdded.length, pagesRemoved: c.pagesRemoved.length,

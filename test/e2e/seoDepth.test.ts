@@ -273,6 +273,7 @@ describe('SEO depth end to end', () => {
     const run2 = await startAndWait('seo-2');
     const cmp = await json('GET', `/api/runs/${run2.runId}/compare?with=previous`);
     assert.equal(cmp.status, 200, JSON.stringify(cmp.body));
+    assert.equal(cmp.body.note, null, 'two completed runs: no partial note');
     assert.equal(cmp.body.withRunId, run1.runId);
     const pairs = (l: Array<{ code: string; url: string }>) => l.map((f) => [f.code, rel(f.url)]);
     assert.deepEqual(pairs(cmp.body.newFindings), [['description_missing', '/about'], ['http_page', '/new-page'], ['not_in_sitemap', '/new-page']]);

@@ -244,5 +244,10 @@ describe('site audit end to end', () => {
     assert.equal(cancel.status, 202);
     const done = await waitCompleted(started.body.runId);
     assert.equal(done.status, 'cancelled');
+    // Compared with the completed run, the cancelled one says it is partial: the pages it did not reach are not a
+    // change of the site.
+    const cmp = await call('GET', `/api/runs/${started.body.runId}/compare?with=${runId}`);
+    assert.equal(cmp.status, 200, JSON.stringify(cmp.body));
+    assert.equal(cmp.body.note, `run ${started.body.runId} is cancelled: pages it did not reach count as removed (or added) and their findings as fixed (or new)`);
   });
 });
