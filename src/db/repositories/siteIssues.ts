@@ -2,7 +2,7 @@
 // its sources). Written by the summarize activity; read by the report, the exports and run comparison. The run summary
 // keeps only counts and the top entries (src/audit/summary.ts), so it stays small whatever the site size.
 import type { Finding } from '../../audit/types';
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { findingSourcesSql, linkSourcesSql } from '../siteChecks/linkSources';
 import { MAX_SOURCES_PER_ISSUE } from '../siteChecks/types';
 import { SEVERITY_RANK } from '../../audit/summary';

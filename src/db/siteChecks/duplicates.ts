@@ -1,7 +1,7 @@
 // Duplicate titles, descriptions and H1s, identical main text, near-duplicate text: groups of indexable 200 pages.
 import type { SiteCheckCode } from '../../audit/catalogue';
 import { nearDuplicateClusters, similarityDetail } from '../../audit/nearDuplicates';
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { pageList, severity, type Db, type SiteCheck, type SiteQuery } from './types';
 
 /** Pairwise near-duplicate search is bounded to this many pages (banding keeps it near linear below that). */

@@ -1,6 +1,6 @@
 // External links that are broken or redirect, from the per-run external_links cache filled by the checkExternalLinks
 // activity (empty unless the option is on), each with the pages linking it.
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { MAX_SOURCES_PER_ISSUE, severity, type Source, type SiteCheck, type SiteQuery } from './types';
 
 // The failing external URLs first (few), then the pages' external links expanded once and matched by URL.

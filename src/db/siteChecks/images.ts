@@ -2,7 +2,7 @@
 // the option is on): one finding per oversized image, listing the pages that show it. The limit is the run's
 // thresholds.imageMaxBytes (audit_runs.options), else the catalogue default.
 import { DEFAULT_THRESHOLDS } from '../../audit/thresholds';
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { MAX_SOURCES_PER_ISSUE, severity, type SiteCheck, type SiteQuery } from './types';
 
 // The oversized images first (few, this execution's sizes only), then the pages' image lists expanded once and matched.

@@ -2,7 +2,7 @@
 // stage), one check per finding kind (or per family sharing one query). Each finding lists the affected pages and, for
 // link findings, the source pages with their anchor texts. Order here is the order of the findings in `site_issues`.
 import pLimit from 'p-limit';
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { CANONICAL_QUERIES, canonicalTargets } from './canonical';
 import { DUPLICATE_QUERIES, duplicateContent, duplicateDescription, duplicateH1, duplicateTitle, nearDuplicate } from './duplicates';
 import { EXTERNAL_QUERIES, externalLinks } from './external';

@@ -1,6 +1,6 @@
 // Findings about a page's incoming internal links: a canonical target that no page links to, and pages linked both
 // with and without rel=nofollow. Redirect edges (from a 3xx page to its target) are the crawler's, not links anyone wrote.
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { MAX_SOURCES_PER_ISSUE, pageList, severity, type Source, type SiteCheck, type SiteQuery } from './types';
 
 const WRITTEN_LINK = `coalesce(s.status_code, 0) NOT BETWEEN 300 AND 399`;

@@ -1,6 +1,6 @@
 // Internal link findings, one per link target with its source pages and anchor texts: broken targets, targets that
 // redirect, nofollow links to indexable pages.
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { DELIBERATE_FAILURES } from '../../audit/records';
 import { issueFromRow, type IssueRow } from '../repositories/siteIssues';
 import { LINK_SOURCE_CONDITIONS, linkSourcesSql, type LinkTargetCode } from './linkSources';

@@ -1,7 +1,7 @@
 // Sitemaps and robots.txt: listed URLs that are blocked, not 200, noindex or not canonical; indexable pages missing from
 // the sitemaps; robots.txt unreachable or with invalid lines.
 import { parseRobots, type RobotsRules } from '../../audit/robots';
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 import { isDeliberateFailure } from '../../audit/records';
 import { pageList, severity, type Db, type SiteCheck, type SiteQuery } from './types';
 

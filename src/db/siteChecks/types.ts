@@ -1,6 +1,6 @@
 // What every site-level check shares: the narrow database handle, the registry entry, and the finding builders.
 import { CHECKS_BY_CODE, type SiteCheckCode } from '../../audit/catalogue';
-import type { SiteIssue } from '../../workflows/contracts';
+import type { SiteIssue } from '../../audit/records';
 
 export type Db = { query: (sql: string, params?: unknown[]) => Promise<any> };
 
