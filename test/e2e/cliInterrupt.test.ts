@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,6 +31,23 @@ after(async () => {
 /** Processes whose command line names this test's state directory (its Temporal dev server and PostgreSQL). */
 const leftovers = () => execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(home) && !l.includes(' ps '));
 
+/**
+ * The ports of the Temporal server and PostgreSQL the command says it brought up (as root, PostgreSQL's data dir is
+ * under /tmp, not `home`, so the process list alone would not show it), and whether anything still answers there.
+ */
+function stackPorts(stderr: string): number[] {
+  const m = /Temporal 127\.0\.0\.1:(\d+) .*PostgreSQL postgres:\/\/[^@]+@127\.0\.0\.1:(\d+)\//.exec(stderr);
+  assert.ok(m, stderr.slice(0, 2000));
+  return [Number(m[1]), Number(m[2])];
+}
+const answers = (port: number) => new Promise<boolean>((resolve) => {
+  const socket = net.connect(port, '127.0.0.1', () => {
+    socket.destroy();
+    resolve(true);
+  });
+  socket.on('error', () => resolve(false));
+});
+
 test('Ctrl-C to the whole process group: the run ends cancelled, exit 130, and everything the command started stops', { timeout: 240_000 }, async () => {
   const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...rest } = process.env;
   // An unreachable TEMPORAL_ADDRESS makes the command start its own dev server (state in `home`), whatever else runs.
@@ -48,6 +66,7 @@ test('Ctrl-C to the whole process group: the run ends cancelled, exit 130, and e
   assert.doesNotMatch(res.stdout, /"level":/, 'no log lines on stdout');
   assert.doesNotMatch(res.stderr, /unreachable/);
   await waitFor(async () => leftovers().length === 0, 30_000, 250).catch(() => assert.deepEqual(leftovers(), [], 'processes left running'));
+  for (const port of stackPorts(res.stderr)) assert.equal(await answers(port), false, `nothing answers on ${port} any more`);
   const audited = site.requests.length;
   // The run's state, as the next command sees it (the same local stack, brought up again).
   const runs = await runCli(['runs', '--json'], env);
