@@ -197,9 +197,10 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   const body = parseOr400(startRunSchema, { url: settings.url, idempotencyKey: o.key, options });
   await validateRunRequest(loadConfig(cliEnv(o2.allowPrivate)), body);
   // Where the files go, ready before the audit (a file in the way was found only after it).
-  if (settings.output.length && settings.outputDir) prepareOutputDir(settings.outputDir, '--output-dir');
+  if (settings.output.length && settings.outputDir) prepareOutputDir(settings.outputDir, settings.outputDirSource);
   if (o.exportDir) prepareOutputDir(o.exportDir, '--export-dir');
-  const running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
+  // Ctrl-C is this command's from here on, the stack's startup included: a signal then used to stop what had started so
+  // far and leave the rest (a PostgreSQL still starting) running, or let the run start anyway.
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130);
@@ -207,7 +208,18 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     process.stderr.write('\nStopping: cancelling the run and shutting down what was started…\n');
   };
   process.on('SIGINT', onSigint);
+  let running: Running;
   try {
+    running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
+  } catch (err) {
+    process.off('SIGINT', onSigint);
+    throw err;
+  }
+  try {
+    if (interrupted) {
+      process.stderr.write('Interrupted before the run started: no run was started.\n');
+      return 130;
+    }
     const started = await startSiteRun(running, body);
     // The same --key again returns the run it named (its options stay the ones it started with): say so.
     const again = started.created ? '' : ' earlier with this --key; following it (its options are the ones it started with)';
@@ -349,7 +361,9 @@ async function migrateCommand() {
       throw new StackUpError(explainStackFailure('database', err), { cause: err });
     });
   try {
-    const db = await openDatabase({ url: config.databaseUrl ?? pg!.url, migrate: true });
+    const db = await openDatabase({ url: config.databaseUrl ?? pg!.url, migrate: true }).catch((err: unknown) => {
+      throw new StackUpError(explainStackFailure('database', err), { cause: err });
+    });
     try {
       process.stdout.write(`Migrations applied: ${(await appliedMigrations(db)).join(', ')}\n`);
     } finally {

@@ -108,7 +108,7 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
   };
   // Judged as the API judges it (domains, patterns, targets) before a stack is brought up for nothing.
   await validateBatchRequest(loadConfig(cliEnv(settings.allowPrivate)), body);
-  const running = await bringUp({ allowPrivate: settings.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
+  // Ctrl-C is this command's from here on, the stack's startup included (see auditCommand in cli.ts).
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130);
@@ -116,7 +116,18 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
     err('\nStopping: cancelling the batch and shutting down what was started…');
   };
   process.on('SIGINT', onSigint);
+  let running: RunningStack;
   try {
+    running = await bringUp({ allowPrivate: settings.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
+  } catch (e) {
+    process.off('SIGINT', onSigint);
+    throw e;
+  }
+  try {
+    if (interrupted) {
+      err('Interrupted before the batch started: no batch was started.');
+      return 130;
+    }
     const started = await startBatch(running, body);
     err(`Batch ${started.batchId} ${started.created ? 'started' : 'already exists'} (workflow ${started.workflowId}, ${started.totalDomains} domain${started.totalDomains === 1 ? '' : 's'})\n  Web UI: ${started.webUiUrl}`);
     if (o.wait === false) {

@@ -468,6 +468,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const internals = instance as unknown as { process?: ChildProcess };
 
   let running = false;
+  let starting: Promise<void> | null = null;
   let adoptedPid: number | null = null;
   let unhookSignals: (() => void) | null = null;
 
@@ -483,21 +484,26 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
       }
       log.info({ dataDir, ms: Date.now() - t0 }, 'initialised PostgreSQL data dir');
     }
+    // The stop on a signal is in place before the server starts: it runs in its own process group, so a Ctrl-C while it
+    // starts would otherwise leave it running. stop() waits for a start in flight.
+    unhookSignals ??= stopOnSignal(ephemeralRoot ? dispose : stop);
+    starting = withServerInOwnProcessGroup(() => instance.start());
     try {
-      await withServerInOwnProcessGroup(() => instance.start());
+      await starting;
     } catch (err) {
       internals.process = undefined;
       const reason = err instanceof Error ? err.message : 'postgres exited during startup';
       throw new Error(`PostgreSQL did not start (${reason}) on port ${port}:\n${tail.join('\n')}`, { cause: err });
     }
     running = true;
-    unhookSignals ??= stopOnSignal(ephemeralRoot ? dispose : stop);
     log.info({ url: maskUrl(urlFor(database)), ms: Date.now() - t0 }, 'PostgreSQL ready');
   };
 
   async function stop(): Promise<void> {
     unhookSignals?.();
     unhookSignals = null;
+    // A start in flight (a signal during startup): let it finish, then stop what it started.
+    await starting?.catch(() => undefined);
     if (adoptedPid !== null) {
       process.kill(adoptedPid, 'SIGINT');
       if (!(await waitForPidExit(adoptedPid, 30_000))) process.kill(adoptedPid, 'SIGKILL');

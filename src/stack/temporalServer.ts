@@ -201,6 +201,9 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
       });
     });
     process.once('exit', killOnExit);
+    // From the spawn on, not once ready: the server runs in its own process group, so a Ctrl-C during its startup
+    // would otherwise leave it running.
+    unhookSignals ??= stopOnSignal(stop);
 
     const deadline = started + READY_DEADLINE_MS;
     for (;;) {
@@ -219,7 +222,6 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
       }
       await sleep(100);
     }
-    unhookSignals ??= stopOnSignal(stop);
     log.info({ address, uiPort, pid: proc.pid, ms: Date.now() - started }, 'temporal dev server ready');
   };
 

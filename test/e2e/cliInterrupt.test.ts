@@ -77,6 +77,30 @@ test('Ctrl-C to the whole process group: the run ends cancelled, exit 130, and e
   await waitFor(async () => leftovers().length === 0, 30_000, 250);
 });
 
+test('Ctrl-C while the command is still bringing its stack up: no run is started, and nothing is left running', { timeout: 240_000 }, async () => {
+  const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...rest } = process.env;
+  const env = { ...rest, TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}`, SITESWEEP_HOME: home, FETCH_RETRIES: '0' };
+  const child = spawnCli(['audit', site.origin, '--allow-private', '--key', 'sigint-startup'], env, undefined, { detached: true });
+  const result = cliResult(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  // The Temporal server is up; PostgreSQL, migrations and the worker are still to come.
+  await waitFor(async () => stderr.includes('temporal dev server ready'), 120_000, 20);
+  process.kill(-child.pid!, 'SIGINT');
+  const res = await result;
+  assert.equal(res.code, 130, res.stderr.slice(-3000));
+  assert.match(res.stderr, /Interrupted before the run started: no run was started\./);
+  assert.doesNotMatch(res.stderr, /Run [0-9a-f-]{36} started/);
+  await waitFor(async () => leftovers().length === 0, 30_000, 250).catch(() => assert.deepEqual(leftovers(), [], 'processes left running'));
+  for (const port of stackPorts(res.stderr)) assert.equal(await answers(port), false, `nothing answers on ${port} any more`);
+  const runs = await runCli(['runs', '--json'], env);
+  assert.equal(runs.code, 0, runs.stderr.slice(-2000));
+  const items = (JSON.parse(runs.stdout) as { items: Array<{ workflowId: string }> }).items;
+  assert.ok(items.length > 0, 'the runs of the tests before are listed');
+  assert.ok(!items.some((r) => r.workflowId.endsWith(':sigint-startup')), 'no run was started');
+  await waitFor(async () => leftovers().length === 0, 30_000, 250);
+});
+
 test('batch --no-wait on a local stack the command starts itself says that nothing runs the batch until a worker does', { timeout: 120_000 }, async () => {
   const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...rest } = process.env;
   const env = { ...rest, TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}`, SITESWEEP_HOME: home, FETCH_RETRIES: '0' };
