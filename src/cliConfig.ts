@@ -155,6 +155,8 @@ export interface Resolved {
   budgets: Budgets;
   output: OutputFormat[];
   outputDir: string | null;
+  /** Where outputDir was named (`--output-dir`, `SITESWEEP_OUTPUT_DIR`, the config file), for messages about it. */
+  outputDirSource: string;
   allowPrivate: boolean;
   url: string | undefined;
 }
@@ -223,9 +225,12 @@ export function resolveRunSettings(flags: FlagSource, env: NodeJS.ProcessEnv, fi
   if (outFlag !== undefined) output = outFlag.split(',').map((s) => s.trim()).filter(Boolean) as OutputFormat[];
   for (const o of output) if (!OUTPUT_FORMATS.includes(o)) throw badInput('--output', `"${o}" is not one of json, csv, html`);
   const outputDir = (flags.get('outputDir') as string | undefined) ?? env.SITESWEEP_OUTPUT_DIR ?? file.outputDir ?? null;
+  // Where the directory was named, for a message about it: the flag, the variable or the config file.
+  const outputDirSource = flags.get('outputDir') !== undefined ? '--output-dir' : env.SITESWEEP_OUTPUT_DIR ? 'SITESWEEP_OUTPUT_DIR' : 'outputDir (config file)';
+  if (flags.get('outputDir') !== undefined && output.length === 0) throw badInput('--output-dir', 'writes nothing without --output (json, csv, html)');
   const envAllowPrivate = env.SITESWEEP_ALLOW_PRIVATE ? fromText('bool', env.SITESWEEP_ALLOW_PRIVATE, 'SITESWEEP_ALLOW_PRIVATE') === true : false;
   const allowPrivate = Boolean(flags.get('allowPrivate')) || envAllowPrivate || file.allowPrivate === true;
-  return { options, budgets: checkedBudgets, output: [...new Set(output)], outputDir, allowPrivate, url: positionalUrl ?? env.SITESWEEP_URL ?? file.url };
+  return { options, budgets: checkedBudgets, output: [...new Set(output)], outputDir, outputDirSource, allowPrivate, url: positionalUrl ?? env.SITESWEEP_URL ?? file.url };
 }
 
 /** Credentials from the environment or a JSON file ({auth, headers, cookies}); never from argv. */

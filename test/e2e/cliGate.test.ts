@@ -118,4 +118,11 @@ test('bad budgets and config files: exit 2 naming the field or key, nothing star
     assert.equal(res.code, 2, `${args[0]}: ${res.stderr}`);
     assert.match(res.stderr, new RegExp(`^sitesweep: --output-dir: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a directory\n$`));
   }
+  // Named by the variable when the variable named it; and a directory with no --output is not silently ignored.
+  const fromEnv = await cli(['audit', site.origin, '--allow-private', '--output', 'json'], { SITESWEEP_OUTPUT_DIR: file });
+  assert.equal(fromEnv.code, 2, fromEnv.stderr);
+  assert.match(fromEnv.stderr, /^sitesweep: SITESWEEP_OUTPUT_DIR: .* is not a directory\n$/);
+  const nothing = await cli(['audit', site.origin, '--allow-private', '--output-dir', work]);
+  assert.equal(nothing.code, 2, nothing.stderr);
+  assert.equal(nothing.stderr, 'sitesweep: --output-dir: writes nothing without --output (json, csv, html)\n');
 });
