@@ -20,7 +20,7 @@ import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
 import { formatRate } from './audit/progress';
 import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND } from './reports/text';
-import { nothingAuditedError } from './audit/records';
+import { nothingAuditedError, onlyHttpErrors } from './audit/records';
 import { siteIssueExamples } from './db/repositories/siteIssues';
 import { cliEnv, CONFIG_FILE_NAME, prepareOutputDir, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { ConfigError, loadConfig, withLocalTemporal, type Config } from './config';
@@ -84,7 +84,7 @@ Examples:
   $ sitesweep audit https://example.com --output json,csv,html --output-dir reports/
   $ sitesweep audit --config ci/sitesweep.config.json --max-new-findings 0
 
-Exit codes: 0 ok · 1 the run failed, no page could be audited, or the stack could not start · 2 bad input · 3 a budget is broken · 130 interrupted
+Exit codes: 0 ok · 1 the run failed, no page could be audited, every page answered an HTTP error, or the stack could not start · 2 bad input · 3 a budget is broken · 130 interrupted
 
 Settings, highest precedence first: flags > environment > config file (./${CONFIG_FILE_NAME} or --config) > defaults.
 Environment:
@@ -279,6 +279,13 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     }
     if (nothing && view.status !== 'cancelled') {
       process.stderr.write(`\nNo page could be audited (exit 1): ${nothing}. Is the site up, and reachable from this machine?\n`);
+      return 1;
+    }
+    // A run that only met HTTP errors (a mistyped start URL answers 404 and links nowhere) completed, but audited no
+    // page of a site: not a pass either.
+    const errorsOnly = summarized && view.status === 'completed' ? onlyHttpErrors(summarized.statusCodes) : null;
+    if (errorsOnly) {
+      process.stderr.write(`\nEvery page answered an HTTP error (exit 1): ${errorsOnly}. Is the URL right, and is the site serving?\n`);
       return 1;
     }
     if (!report) return 1;

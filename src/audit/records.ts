@@ -167,3 +167,13 @@ export function nothingAuditedError(pagesAudited: number, pagesFailed: number, t
   if (pagesFailed === 0) return 'no pages could be audited';
   return `${topFailReason ?? 'unknown'}: every page failed (${pagesFailed} page${pagesFailed === 1 ? '' : 's'})`;
 }
+
+/**
+ * When every page the run fetched answered an HTTP error (4xx/5xx: a wrong start URL, a site that is down behind its
+ * server), what they answered ("404 ×1"); null when any page answered otherwise. A build gate must not pass on it.
+ */
+export function onlyHttpErrors(statusCodes: Readonly<Record<string, number>>): string | null {
+  const answered = Object.entries(statusCodes).filter(([code]) => code !== 'none');
+  if (answered.length === 0 || answered.some(([code]) => Number(code) < 400)) return null;
+  return answered.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([code, n]) => `${code} ×${n}`).join(', ');
+}

@@ -164,3 +164,19 @@ test('credentials from the environment reach every request of the run, and are s
     server.close();
   }
 });
+
+test('a site whose every page answers an HTTP error is not a pass: exit 1 saying what it answered', async () => {
+  // A mistyped start URL answers 404 and links nowhere: the run completes, but audited no page of a site.
+  const server = http.createServer((_req, res) => void res.writeHead(404, { 'content-type': 'text/html' }).end('<html><title>Not found</title></html>'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const res = await cli(['audit', `http://127.0.0.1:${(server.address() as AddressInfo).port}/typo`, '--allow-private', '--key', `cli-${uid()}`], {
+      TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `cli-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0',
+    });
+    assert.equal(res.code, 1, res.stderr.slice(-2000));
+    assert.match(res.stdout, /: completed\n {2}pages audited 1, failed 0/);
+    assert.match(res.stderr, /Every page answered an HTTP error \(exit 1\): 404 ×1\. Is the URL right, and is the site serving\?/);
+  } finally {
+    server.close();
+  }
+});

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildSummary, SiteIssueTally, SUMMARY_LIST_CAP, SUMMARY_SITE_ISSUES, topCandidates } from '../../src/audit/summary';
-import { nothingAuditedError } from '../../src/audit/records';
+import { nothingAuditedError, onlyHttpErrors } from '../../src/audit/records';
 import { mulberry32 } from '../fixtures/random';
 import type { SiteIssue } from '../../src/workflows/contracts';
 
@@ -106,4 +106,13 @@ test('nothingAuditedError: a run with an audited page passes; one with none name
   assert.equal(nothingAuditedError(0, 0, undefined), 'no pages could be audited');
   assert.equal(nothingAuditedError(0, 1, 'connection_refused'), 'connection_refused: every page failed (1 page)');
   assert.equal(nothingAuditedError(0, 3, undefined), 'unknown: every page failed (3 pages)');
+});
+
+test('onlyHttpErrors: a run whose every answer was 4xx/5xx names them; any other answer, or none, is null', () => {
+  assert.equal(onlyHttpErrors({ 404: 1 }), '404 ×1');
+  assert.equal(onlyHttpErrors({ 500: 2, 404: 5, none: 3 }), '404 ×5, 500 ×2', 'network failures (none) do not count either way');
+  assert.equal(onlyHttpErrors({ 200: 1, 404: 9 }), null);
+  assert.equal(onlyHttpErrors({ 301: 1, 404: 1 }), null, 'a redirect is an answer of the site');
+  assert.equal(onlyHttpErrors({}), null);
+  assert.equal(onlyHttpErrors({ none: 4 }), null, 'nothing answered: nothingAuditedError says that');
 });
