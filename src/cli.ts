@@ -8,7 +8,8 @@ import { SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { registerAiCommands } from './aiCli';
-import { registerServiceCommands } from './cliCommands';
+import { registerServiceCommands, takeCtrlC } from './cliCommands';
+import { firstLine } from './startup';
 import { sendBudgetEvent } from './alerts/cliEvents';
 import { alerts, initAlerts } from './alerts/sentry';
 import { createApp } from './api/app';
@@ -45,11 +46,6 @@ const int = (name: string) => (v: string) => {
 
 /** Bringing up the stack failed: `message` is one paragraph saying what failed and what to do. */
 export class StackUpError extends Error {}
-
-function firstLine(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  return (m.split('\n').find((l) => l.trim()) ?? m).trim().slice(0, 300);
-}
 
 /** One paragraph for a failure to bring up `what`, with the fix we can suggest. */
 export function explainStackFailure(what: 'stack' | 'database' | 'temporal', err: unknown): string {
@@ -199,24 +195,11 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   // Where the files go, ready before the audit (a file in the way was found only after it).
   if (settings.output.length && settings.outputDir) prepareOutputDir(settings.outputDir, settings.outputDirSource);
   if (o.exportDir) prepareOutputDir(o.exportDir, '--export-dir');
-  // Ctrl-C is this command's from here on, the stack's startup included: a signal then used to stop what had started so
-  // far and leave the rest (a PostgreSQL still starting) running, or let the run start anyway.
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\nStopping: cancelling the run and shutting down what was started…\n');
-  };
-  process.on('SIGINT', onSigint);
-  let running: Running;
+  const ctrlC = takeCtrlC('Stopping: cancelling the run and shutting down what was started…');
+  let running: Running | undefined;
   try {
     running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
-  } catch (err) {
-    process.off('SIGINT', onSigint);
-    throw err;
-  }
-  try {
-    if (interrupted) {
+    if (ctrlC.interrupted()) {
       process.stderr.write('Interrupted before the run started: no run was started.\n');
       return 130;
     }
@@ -233,14 +216,14 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     });
     bar.start(1, 0, { failed: 0, rate: 0, stage: 'queued', eta_s: '–' });
     let view = await getRunView(running, started.runId);
-    while (!interrupted && (view.status === 'queued' || view.status === 'running')) {
+    while (!ctrlC.interrupted() && (view.status === 'queued' || view.status === 'running')) {
       const c = view.counters;
       bar.setTotal(Math.max(1, c.discovered));
       bar.update(c.audited + c.failed, { failed: c.failed, rate: formatRate(view.progress?.pagesPerMinute ?? 0), stage: view.stage, eta_s: formatDuration(view.progress?.etaMs) });
       await new Promise((r) => setTimeout(r, 500));
       view = await getRunView(running, started.runId);
     }
-    if (interrupted) {
+    if (ctrlC.interrupted()) {
       bar.stop();
       const closed = await cancelAndWaitForClose(running.client, started.workflowId);
       const row = closed ? await findRunRow(running.db, started.runId).catch(() => null) : null;
@@ -310,8 +293,8 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     if (Object.keys(budgets).length) process.stderr.write('  budgets: all met\n');
     return 0;
   } finally {
-    process.off('SIGINT', onSigint);
-    await running.stop();
+    ctrlC.release();
+    await running?.stop();
   }
 }
 

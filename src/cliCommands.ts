@@ -34,6 +34,22 @@ export interface RunningStack {
   stack: { started: string[] };
   stop: () => Promise<void>;
 }
+/**
+ * Ctrl-C belongs to a command that starts a run from before its stack comes up (a signal during the bring-up used to
+ * stop what had started so far and leave the rest running, or let the run start anyway): the first one asks the
+ * command to stop (`interrupted()`), a second exits at once. `release()` gives the signal back.
+ */
+export function takeCtrlC(stopping: string): { interrupted: () => boolean; release: () => void } {
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`\n${stopping}\n`);
+  };
+  process.on('SIGINT', onSigint);
+  return { interrupted: () => interrupted, release: () => void process.off('SIGINT', onSigint) };
+}
+
 export type BringUp = (opts: { allowPrivate?: boolean; quiet?: boolean; credentials?: boolean }) => Promise<RunningStack>;
 
 // Human-readable lines carry text from audited sites: terminalSafe (JSON output has its control characters escaped).
@@ -108,23 +124,11 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
   };
   // Judged as the API judges it (domains, patterns, targets) before a stack is brought up for nothing.
   await validateBatchRequest(loadConfig(cliEnv(settings.allowPrivate)), body);
-  // Ctrl-C is this command's from here on, the stack's startup included (see auditCommand in cli.ts).
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    err('\nStopping: cancelling the batch and shutting down what was started…');
-  };
-  process.on('SIGINT', onSigint);
-  let running: RunningStack;
+  const ctrlC = takeCtrlC('Stopping: cancelling the batch and shutting down what was started…');
+  let running: RunningStack | undefined;
   try {
     running = await bringUp({ allowPrivate: settings.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });
-  } catch (e) {
-    process.off('SIGINT', onSigint);
-    throw e;
-  }
-  try {
-    if (interrupted) {
+    if (ctrlC.interrupted()) {
       err('Interrupted before the batch started: no batch was started.');
       return 130;
     }
@@ -142,13 +146,13 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
     }
     let view = await batchView(running, await findBatchRow(running.db, started.batchId));
     let last = '';
-    while (!interrupted && ['queued', 'running'].includes(view.status)) {
+    while (!ctrlC.interrupted() && ['queued', 'running'].includes(view.status)) {
       const line = batchLine(view);
       if (line !== last) err(`  ${(last = line)}`);
       await new Promise((r) => setTimeout(r, 1_000));
       view = await batchView(running, await findBatchRow(running.db, started.batchId));
     }
-    if (interrupted) {
+    if (ctrlC.interrupted()) {
       const closed = await cancelAndWaitForClose(running.client, started.workflowId);
       err(closed
         ? `Batch ${started.batchId} cancelled.`
@@ -161,8 +165,8 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
     else out(formatBatch(view));
     return view.status === 'completed' && view.failedDomains === 0 ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSigint);
-    await running.stop();
+    ctrlC.release();
+    await running?.stop();
   }
 }
 

@@ -72,12 +72,12 @@ const badInput = (field: string, message: string) => invalidInput(`${field}: ${m
  */
 export function prepareOutputDir(dir: string, flag: string): void {
   try {
+    // A file in the way makes mkdir fail (EEXIST, or ENOTDIR for a file on the path).
     fs.mkdirSync(dir, { recursive: true });
-    if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' || (err as Error).message === 'not a directory' ? 'is not a directory'
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is not a directory'
       : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'is not writable' : `cannot be created (${(err as Error).message})`;
     throw badInput(flag, `${dir} ${why}`);
   }

@@ -10,7 +10,8 @@ const ADVICE = {
   temporal: 'Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, or a Temporal envconfig profile) to a reachable Temporal server; `npm run stack` starts a local dev server instead.',
 } as const;
 
-function firstLine(err: unknown): string {
+/** The first non-empty line of an error's message, at most 300 characters: what a one-paragraph failure quotes. */
+export function firstLine(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   return (m.split('\n').find((l) => l.trim()) ?? m).trim().slice(0, 300);
 }
