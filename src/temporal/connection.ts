@@ -1,7 +1,7 @@
 // Temporal connections: every Client, NativeConnection and reachability probe uses config.temporal.connection, which
 // src/config.ts resolves through @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_PROFILE and its file, TEMPORAL_API_KEY,
 // TEMPORAL_TLS*, gRPC metadata), so a probe never says "unreachable" to a server the real connection would reach.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
 import { clientConnectionOptions, nativeConnectionOptions } from './connectionOptions';
@@ -9,9 +9,24 @@ import { tracing } from './tracing';
 
 export { clientConnectionOptions, nativeConnectionOptions } from './connectionOptions';
 
-/** One Client per process, created at boot. */
-export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect(clientConnectionOptions(config.temporal.connection));
+/**
+ * gRPC retries for the API process, which answers HTTP requests: 6 attempts (~3 s of backoff) before a call to an
+ * unreachable Temporal fails, against the SDK's default 10 (~20 s): a client got its 503 temporal_unavailable after
+ * 20.6 s, long after most HTTP clients and proxies give up. Blips shorter than that are still retried, and the 503
+ * carries Retry-After.
+ */
+export const API_GRPC_RETRY_ATTEMPTS = 6;
+
+export function apiGrpcInterceptors() {
+  return [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: API_GRPC_RETRY_ATTEMPTS }))];
+}
+
+/** One Client per process, created at boot; `forApi`: the API's shorter retries (above). */
+export async function connectClient(config: Config, opts: { forApi?: boolean } = {}): Promise<Client> {
+  const connection = await Connection.connect({
+    ...clientConnectionOptions(config.temporal.connection),
+    ...(opts.forApi ? { interceptors: apiGrpcInterceptors() } : {}),
+  });
   const t = tracing(config.temporal.otlpEndpoint);
   // Traced: StartWorkflow/SignalWorkflow/... spans whose context travels to the workflow in headers.
   const interceptors = t ? { workflow: [t.clientInterceptor()] } : undefined;
