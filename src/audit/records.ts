@@ -1,4 +1,5 @@
-// The records every layer shares — a page's audit record, a run's progress and summary — and shape helpers for them.
+// The records every layer shares — a page's audit record, a run's options, progress and summary, a batch's statuses —
+// and shape helpers for them.
 // Types and pure functions only, importing nothing but the audit layer's own types: the audit layer, activities,
 // workflows, the API and the CLI all use these (activities/types.ts and workflows/contracts.ts re-export them).
 import type { Finding, RedirectHop } from './types';
@@ -176,4 +177,74 @@ export function onlyHttpErrors(statusCodes: Readonly<Record<string, number>>): s
   const answered = Object.entries(statusCodes).filter(([code]) => code !== 'none');
   if (answered.length === 0 || answered.some(([code]) => Number(code) < 400)) return null;
   return answered.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([code, n]) => `${code} ×${n}`).join(', ');
+}
+
+/** JavaScript rendering of a run's pages (workflows/contracts.ts lists them as RENDER_MODES). */
+export type RenderMode = 'none' | 'chromium';
+
+/** A site run's options, as the workflow input carries them and audit_runs.options stores them. */
+export interface SiteAuditOptions {
+  maxPages: number;
+  maxDepth: number;
+  include?: string[];
+  exclude?: string[];
+  respectRobots: boolean;
+  useSitemaps: boolean;
+  /** Extra sitemap URLs the user names, besides robots.txt's and /sitemap.xml. */
+  sitemaps?: string[];
+  followLinks: boolean;
+  subdomainsInternal: boolean;
+  auditBatchSize: number;
+  parallelBatches: number;
+  persistBatchSize: number;
+  perHostConcurrency: number;
+  requestTimeoutMs: number;
+  /** In-activity fetch retries for a URL (timeouts, 5xx, 429) before it is recorded as failed. */
+  fetchRetries: number;
+  /** Base of the in-activity exponential backoff (full jitter). */
+  fetchRetryBaseMs: number;
+  userAgent: string;
+  /** Check thresholds overriding the catalogue defaults (see GET /api/checks). */
+  thresholds?: Record<string, number>;
+  /** Politeness: minimum delay between requests to the site; robots.txt Crawl-delay wins when larger. */
+  crawlDelayMs?: number;
+  /** Enqueue the targets of rel="nofollow" links too (they are always recorded in the link graph). */
+  followNofollow: boolean;
+  /** After the crawl, check each distinct external link target once (external_link_broken / _redirect). */
+  checkExternalLinks: boolean;
+  /** After the crawl, size each distinct same-site <img> URL once (HEAD, else a ranged GET): image_too_large. */
+  checkImageSizes: boolean;
+  /** Extra query parameters (besides utm_* and the usual click ids) stripped from discovered URLs. */
+  stripParams?: string[];
+  /**
+   * Basic auth, headers and cookies for sites behind a login, sealed with AES-256-GCM (src/crawl/credentials.ts)
+   * before they enter the workflow input: never plain text in history, logs or audit_runs.options.
+   */
+  sealedCredentials?: string;
+  /** JavaScript rendering: "chromium" renders each HTML page in headless Chromium and checks the rendered DOM. */
+  render?: RenderMode;
+  ai?: { model: string; maxPages?: number };
+}
+
+// Batches of domains (batchAuditWorkflow): what audit_batches stores per batch and per domain.
+export type DomainRunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type BatchStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One domain of a batch; keys of `domainStatuses` are the normalized site URLs of the batch's `domains`. */
+export interface DomainStatus {
+  status: DomainRunStatus;
+  /** audit_runs.id of the domain's run (null until the child has created its row). */
+  runId: string | null;
+  pagesAudited: number;
+  error: string | null;
+  workflowId: string;
+}
+
+export interface BatchAuditResult {
+  batchId: string;
+  status: BatchStatus;
+  totalDomains: number;
+  completedDomains: number;
+  failedDomains: number;
+  cancelledDomains: number;
 }

@@ -1,10 +1,14 @@
 // Contracts shared by workflows, activities, the API, the CLI and the dashboard.
 // Deterministic, dependency-free: safe to import from workflow code.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ProgressView, RunSummary } from '../audit/records';
+import type { BatchStatus, DomainStatus, ProgressView, RenderMode, RunSummary, SiteAuditOptions } from '../audit/records';
 
-// Progress and summary types are shared with the pure audit layer: they live in src/audit/records.ts.
-export type { AuditStage, ProgressView, RunDelta, RunSummary, SiteIssue } from '../audit/records';
+// Progress and summary types, a run's options and a batch's statuses are shared with the pure audit layer and the
+// database: they live in src/audit/records.ts.
+export type {
+  AuditStage, BatchAuditResult, BatchStatus, DomainRunStatus, DomainStatus, ProgressView, RenderMode, RunDelta, RunSummary,
+  SiteAuditOptions, SiteIssue,
+} from '../audit/records';
 
 export const TASK_QUEUE_DEFAULT = 'sitesweep';
 
@@ -26,51 +30,7 @@ export const DEFAULT_POLICIES: ActivityPolicies = {
 };
 
 /** Options of one site run. Plain JSON so `temporal workflow start --input` works. */
-export interface SiteAuditOptions {
-  maxPages: number;
-  maxDepth: number;
-  include?: string[];
-  exclude?: string[];
-  respectRobots: boolean;
-  useSitemaps: boolean;
-  /** Extra sitemap URLs the user names, besides robots.txt's and /sitemap.xml. */
-  sitemaps?: string[];
-  followLinks: boolean;
-  subdomainsInternal: boolean;
-  auditBatchSize: number;
-  parallelBatches: number;
-  persistBatchSize: number;
-  perHostConcurrency: number;
-  requestTimeoutMs: number;
-  /** In-activity fetch retries for a URL (timeouts, 5xx, 429) before it is recorded as failed. */
-  fetchRetries: number;
-  /** Base of the in-activity exponential backoff (full jitter). */
-  fetchRetryBaseMs: number;
-  userAgent: string;
-  /** Check thresholds overriding the catalogue defaults (see GET /api/checks). */
-  thresholds?: Record<string, number>;
-  /** Politeness: minimum delay between requests to the site; robots.txt Crawl-delay wins when larger. */
-  crawlDelayMs?: number;
-  /** Enqueue the targets of rel="nofollow" links too (they are always recorded in the link graph). */
-  followNofollow: boolean;
-  /** After the crawl, check each distinct external link target once (external_link_broken / _redirect). */
-  checkExternalLinks: boolean;
-  /** After the crawl, size each distinct same-site <img> URL once (HEAD, else a ranged GET): image_too_large. */
-  checkImageSizes: boolean;
-  /** Extra query parameters (besides utm_* and the usual click ids) stripped from discovered URLs. */
-  stripParams?: string[];
-  /**
-   * Basic auth, headers and cookies for sites behind a login, sealed with AES-256-GCM (src/crawl/credentials.ts)
-   * before they enter the workflow input: never plain text in history, logs or audit_runs.options.
-   */
-  sealedCredentials?: string;
-  /** JavaScript rendering: "chromium" renders each HTML page in headless Chromium and checks the rendered DOM. */
-  render?: RenderMode;
-  ai?: { model: string; maxPages?: number };
-}
-
-export const RENDER_MODES = ['none', 'chromium'] as const;
-export type RenderMode = (typeof RENDER_MODES)[number];
+export const RENDER_MODES = ['none', 'chromium'] as const satisfies readonly RenderMode[];
 
 export const DEFAULT_OPTIONS: SiteAuditOptions = {
   maxPages: 500,
@@ -154,19 +114,6 @@ export function resolveOptions(input: SiteAuditInput): SiteAuditOptions {
 // ---------------------------------------------------------------------------------------------------------------
 // Batches of domains (batchAuditWorkflow). GET /api/batches/:id **contract** lives in src/api/batches.ts.
 
-export type DomainRunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type BatchStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-
-/** One domain of a batch; keys of `domainStatuses` are the normalized site URLs of the batch's `domains`. */
-export interface DomainStatus {
-  status: DomainRunStatus;
-  /** audit_runs.id of the domain's run (null until the child has created its row). */
-  runId: string | null;
-  pagesAudited: number;
-  error: string | null;
-  workflowId: string;
-}
-
 export interface BatchAuditInput {
   /** audit_batches.id (uuid); children pass it on so their audit_runs rows link to the batch. */
   batchId: string;
@@ -207,14 +154,6 @@ export interface BatchProgressView {
   continuedAsNew: number;
 }
 
-export interface BatchAuditResult {
-  batchId: string;
-  status: BatchStatus;
-  totalDomains: number;
-  completedDomains: number;
-  failedDomains: number;
-  cancelledDomains: number;
-}
 
 export const DEFAULT_MAX_CONCURRENT_SITES = 3;
 export const DEFAULT_MAX_DOMAINS_PER_RUN = 200;

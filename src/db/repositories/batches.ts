@@ -1,7 +1,7 @@
 // The audit_batches aggregate: the API writes the queued row and reads it back; the batch activities mark it running,
 // store each domain's outcome and close it. Every write is idempotent: per-domain results are set by key (jsonb_set,
 // the same value twice changes nothing) and the counters are recomputed from domain_statuses, never incremented.
-import type { BatchAuditResult, BatchStatus, DomainStatus, SiteAuditOptions } from '../../workflows/contracts';
+import type { BatchAuditResult, BatchStatus, DomainStatus, SiteAuditOptions } from '../../audit/records';
 import type { Queryable } from './queryable';
 
 /** One audit_batches row as pg returns it (timestamps as Date, jsonb parsed). */
