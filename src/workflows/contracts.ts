@@ -1,7 +1,7 @@
 // Contracts shared by workflows, activities, the API, the CLI and the dashboard.
 // Deterministic, dependency-free: safe to import from workflow code.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BatchStatus, DomainStatus, ProgressView, RenderMode, RunSummary, SiteAuditOptions } from '../audit/records';
+import type { BatchAuditResult, DomainStatus, ProgressView, RenderMode, RunSummary, SiteAuditOptions } from '../audit/records';
 
 // Progress and summary types, a run's options and a batch's statuses are shared with the pure audit layer and the
 // database: they live in src/audit/records.ts.
@@ -137,13 +137,8 @@ export interface BatchAuditCarry {
   continuedAsNew: number;
 }
 
-export interface BatchProgressView {
-  batchId: string;
-  status: BatchStatus;
-  totalDomains: number;
-  completedDomains: number;
-  failedDomains: number;
-  cancelledDomains: number;
+/** The batch's result so far, and where it stands. */
+export interface BatchProgressView extends BatchAuditResult {
   /** 0–100: finished domains (any outcome) over all. */
   progress: number;
   /** Domains started so far (index into `domains`). */
