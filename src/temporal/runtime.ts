@@ -10,9 +10,19 @@ import { getFreePort } from '../ports';
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 
 /**
+ * Entries the CLI's own messages already cover (with `outcomesReported`): a workflow's failure, and Core's notes that
+ * an activity completed or heartbeat after its workflow had closed ("Activity not found on completion", "… when
+ * recording heartbeat"), which every Ctrl-C of a crawl leaves behind: its crawl steps end after the cancelled run (5
+ * JSON warning lines after "Run … cancelled." in a 50k-page audit).
+ */
+function coveredByOutcome(message: string): boolean {
+  return message === 'Workflow failed' || message.startsWith('Activity not found');
+}
+
+/**
  * The SDK's Logger interface on top of a pino child logger ({ component: 'temporal-sdk' }). With `outcomesReported`
- * (the CLI, which prints each run's outcome and reason itself) a workflow's failure is debug, not a JSON warning line
- * after the CLI's own message.
+ * (the CLI, which prints each run's outcome and reason itself) what that outcome covers is debug, not a JSON warning
+ * line after the CLI's own message.
  */
 export function pinoSdkLogger(log: Logger, opts: { outcomesReported?: boolean } = {}): SdkLogger {
   const sdk = log.child({ component: 'temporal-sdk' });
@@ -20,7 +30,7 @@ export function pinoSdkLogger(log: Logger, opts: { outcomesReported?: boolean } 
     // Core's forwarded entries carry a bigint timestamp symbol and sometimes bigints: keep them JSON-safe.
     const fields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(meta ?? {})) fields[k] = typeof v === 'bigint' ? v.toString() : v;
-    const outcome = opts.outcomesReported && message === 'Workflow failed';
+    const outcome = opts.outcomesReported && coveredByOutcome(message);
     sdk[outcome ? 'debug' : PINO_LEVEL[level]](fields, message);
   };
   return {

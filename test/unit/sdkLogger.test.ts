@@ -1,5 +1,6 @@
 // The SDK's logs through pino: levels kept, bigints made JSON-safe, and for the CLI (which prints each run's outcome
-// itself) a workflow's failure is not a warning line after its own message.
+// itself) a workflow's failure, or an activity that completed after its cancelled run, is not a warning line after its
+// own message.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
@@ -24,6 +25,8 @@ test('with outcomesReported a workflow failure is debug (below the CLI\'s warn),
   const { log, lines } = capture('warn');
   const sdk = pinoSdkLogger(log, { outcomesReported: true });
   sdk.warn('Workflow failed', { workflowId: 'w1' });
+  // Core's words when a crawl step completes after the run was cancelled (seen after Ctrl-C of `sitesweep audit`).
+  sdk.warn('Activity not found on completion. This may happen if the activity has already been cancelled but completed anyway.', { details: 'Status { code: NotFound }' });
   sdk.warn('Activity heartbeat failed', { activityId: 'a1' });
   assert.deepEqual(lines.map((l) => [l.level, l.msg]), [[40, 'Activity heartbeat failed']]);
   const verbose = capture('debug');
