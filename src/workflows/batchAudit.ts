@@ -29,6 +29,7 @@ import {
   DEFAULT_MAX_DOMAINS_PER_RUN,
   batchChildWorkflowId,
   batchProgressQuery,
+  hostOfSiteUrl,
   type BatchAuditCarry,
   type BatchAuditInput,
   type BatchAuditResult,
@@ -48,15 +49,6 @@ const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
 });
-
-/** Host as the API names it (siteHostOf): lower-cased, with a non-default port; null when not an http(s) URL. */
-function hostOf(siteUrl: string): string | null {
-  const m = /^(https?):\/\/(?:[^@/?#]*@)?([^/?#]+)/i.exec(siteUrl);
-  if (!m) return null;
-  const defaultPort = m[1].toLowerCase() === 'https' ? ':443' : ':80';
-  const host = m[2].toLowerCase();
-  return host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
-}
 
 /** A child that completed but audited nothing (unreachable, DNS, every page failing) counts as a failed domain. */
 function classify(r: SiteAuditResult, workflowId: string): DomainStatus {
@@ -103,7 +95,7 @@ export async function batchAuditWorkflow(input: BatchAuditInput, carry?: BatchAu
     setCurrentDetails(`**${status}** · ${done()}/${total} domains done (${state.completed} completed, ${state.failed} failed), ${inFlight} in flight`);
 
   const runDomain = async (siteUrl: string): Promise<void> => {
-    const host = hostOf(siteUrl);
+    const host = hostOfSiteUrl(siteUrl);
     const workflowId = host ? batchChildWorkflowId(host, input.batchId) : '';
     recent[siteUrl] = { status: 'running', runId: null, pagesAudited: 0, error: null, workflowId };
     let outcome: DomainStatus;

@@ -95,6 +95,18 @@ export const resumeSignal = defineSignal('resume');
 export const SEARCH_ATTRIBUTE_SITE_HOST = 'SiteHost';
 export const SEARCH_ATTRIBUTE_AUDIT_STAGE = 'AuditStage';
 
+/**
+ * A site URL's host as the API names it (src/audit/url.ts siteHostOf): lower-cased, with a non-default port; null when
+ * not an http(s) URL. A regular expression, so workflow code can use it.
+ */
+export function hostOfSiteUrl(siteUrl: string): string | null {
+  const m = /^(https?):\/\/(?:[^@/?#]*@)?([^/?#]+)/i.exec(siteUrl);
+  if (!m) return null;
+  const defaultPort = m[1].toLowerCase() === 'https' ? ':443' : ':80';
+  const host = m[2].toLowerCase();
+  return host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
+}
+
 /** Deterministic workflow id of a site run. */
 export function siteAuditWorkflowId(host: string, runKey: string): string {
   return `site-audit:${host}:${runKey}`;

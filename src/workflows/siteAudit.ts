@@ -24,6 +24,7 @@ import type { CrawlBatchResult } from '../activities/types';
 import { nothingAuditedError } from '../audit/records';
 import {
   DEFAULT_POLICIES,
+  hostOfSiteUrl,
   pauseSignal,
   progressQuery,
   resolveOptions,
@@ -115,13 +116,11 @@ class LaneState {
   }
 }
 
-/** Host as the API names it (siteHostOf): lower-cased, with a non-default port. */
+/** The run's host (hostOfSiteUrl); a siteUrl that is not http(s) fails the run without retries. */
 function hostOf(siteUrl: string): string {
-  const m = /^(https?):\/\/(?:[^@/?#]*@)?([^/?#]+)/i.exec(siteUrl);
-  if (!m) throw ApplicationFailure.nonRetryable(`siteUrl must be an http(s) URL: ${siteUrl}`, 'InvalidInput');
-  const defaultPort = m[1].toLowerCase() === 'https' ? ':443' : ':80';
-  const host = m[2].toLowerCase();
-  return host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
+  const host = hostOfSiteUrl(siteUrl);
+  if (host === null) throw ApplicationFailure.nonRetryable(`siteUrl must be an http(s) URL: ${siteUrl}`, 'InvalidInput');
+  return host;
 }
 
 export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAuditCarry): Promise<SiteAuditResult> {

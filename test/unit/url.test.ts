@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSameSite, normalizeUrl, registrableDomain, siteHostOf, urlHash } from '../../src/audit/url';
+import { hostOfSiteUrl } from '../../src/workflows/contracts';
 
 const BASE = 'https://example.com/dir/page.html?x=1';
 
@@ -120,4 +121,13 @@ void test('isSameSite with subdomains: the registrable domain by the public suff
   assert.equal(isSameSite('http://sub.localhost/a', 'localhost', on), true);
   assert.equal(registrableDomain('www.example.com'), 'example.com');
   assert.equal(registrableDomain('a.b.example.com.au'), 'example.com.au');
+});
+
+void test('workflows name a site URL\'s host as siteHostOf does (hostOfSiteUrl: a regular expression, no URL class)', () => {
+  const urls = [
+    'http://Example.COM/', 'https://example.com:443/a?b#c', 'http://example.com:80', 'http://example.com:8080/x',
+    'https://user:pw@Shop.Example.org:8443/', 'http://127.0.0.1:4321/p/1', 'https://[::1]:8443/', 'https://[::1]:443/',
+  ];
+  for (const u of urls) assert.equal(hostOfSiteUrl(u), siteHostOf(u), u);
+  for (const u of ['ftp://example.com/', 'example.com', '']) assert.equal(hostOfSiteUrl(u), null, u);
 });
