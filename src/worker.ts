@@ -1,4 +1,5 @@
 // Worker process: connect, register, run; drains in-flight activities on SIGTERM/SIGINT (Worker handles the signals).
+import os from 'node:os';
 import { alerts, initAlerts } from './alerts/sentry';
 import { loadConfig } from './config';
 import { openDatabase } from './db/dataSource';
@@ -23,7 +24,11 @@ async function run() {
   initAlerts(config, log, 'worker');
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) throw new StartupError('DATABASE_URL is required for a standalone worker (`npm run stack` starts everything locally).');
-  const db = await startupStep('database', () => openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize }));
+  const db = await startupStep('database', () => openDatabase({
+    url: databaseUrl, poolSize: config.databasePoolSize,
+    // The SDK's default worker identity, so pg_stat_activity and Temporal name this process alike.
+    applicationName: `sitesweep worker ${process.pid}@${os.hostname()}`,
+  }));
   // Before the first NativeConnection: SDK logs through pino, SDK metrics merged into this worker's /metrics.
   await installSdkRuntime(config, log);
   const connection = await startupStep('temporal', () => connectWorker(config));

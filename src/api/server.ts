@@ -14,7 +14,7 @@ async function run() {
   initAlerts(config, log, 'api');
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) throw new StartupError('DATABASE_URL is required for a standalone API (`npm run stack` starts everything locally).');
-  const db = await startupStep('database', () => openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize }));
+  const db = await startupStep('database', () => openDatabase({ url: databaseUrl, poolSize: config.databasePoolSize, applicationName: 'sitesweep api' }));
   const client = await startupStep('temporal', () => connectClient(config, { forApi: true }));
   const server = listenApi(createApp({ db, client, config, log }), config.api.port, config.api.host).once('listening', () => {
     log.info({ port: config.api.port, host: config.api.host, auth: Boolean(config.api.token) }, 'api listening');

@@ -12,6 +12,11 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Run pending migrations right after connecting (CLI, tests, the compose `migrate` job). */
   migrate?: boolean;
+  /**
+   * PostgreSQL's application_name for this pool (pg_stat_activity shows it): which process holds a connection, a lock
+   * or an open transaction. Default "sitesweep"; a worker names itself as Temporal does (pid@host).
+   */
+  applicationName?: string;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
@@ -20,6 +25,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
     url: opts.url,
     migrations,
     migrationsTableName: 'sitesweep_migrations',
+    applicationName: opts.applicationName ?? 'sitesweep',
     synchronize: false,
     logging: false,
     // pg pool: idle connections are dropped and re-made, so a restarted PostgreSQL is survived without a worker restart.
