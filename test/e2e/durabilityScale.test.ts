@@ -1,7 +1,8 @@
 // Durability at the size where it matters: a 3,000-page site crawled by two worker PROCESSES, one of which is killed
-// with SIGKILL while its crawl activities are auditing and persisting (chunks are written continuously, so the kill
-// lands between, or inside, persist transactions). The killed worker's batches are retried on the survivor within
-// the heartbeat timeout, and the run ends with every page in page_audits exactly once and exact counters.
+// with SIGKILL inside a persist transaction (its page rows or links written, not committed: the process is frozen with
+// SIGSTOP while pg_stat_activity shows it there, so the kill cannot miss). The transaction rolls back, the killed
+// worker's batches are retried on the survivor within the heartbeat timeout, and the run ends with every page in
+// page_audits exactly once and exact counters.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -32,7 +33,7 @@ after(async () => {
   await site?.close();
 });
 
-test(`kill -9 of a worker mid-run on a ${PAGES}-page site: no page lost, none duplicated, retried within the heartbeat timeout`, async () => {
+test(`kill -9 of a worker inside a persist transaction on a ${PAGES}-page site: rolled back, no page lost, none duplicated, retried within the heartbeat timeout`, async () => {
   const t0 = Date.now();
   const config = testConfig({ AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS), AUDIT_RETRY_INITIAL_MS: '200', AUDIT_RETRY_MAX_MS: '1000' });
   const env = workerProcessEnv(config, tdb.url, { DATABASE_POOL_SIZE: '6', AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS), WORKER_CONNECTIONS_PER_HOST: '8' });
@@ -64,10 +65,33 @@ test(`kill -9 of a worker mid-run on a ${PAGES}-page site: no page lost, none du
   }, 120_000, 50);
   const victim = workers.find((w) => w.identity === victimActivities.identity)!;
   assert.ok(victim, 'the crawl activities run on one of our worker processes');
+  // Inside a persist transaction of the victim (its pool is named by its identity): seen there, frozen, seen there
+  // still (else let it go on and look again), then killed.
+  const inPersist = async (): Promise<{ xid: string } | null> => {
+    const [r] = await tdb.db.query(
+      `SELECT backend_xid::text AS xid FROM pg_stat_activity
+        WHERE application_name = $1 AND backend_xid IS NOT NULL AND state IN ('active', 'idle in transaction')
+          AND (query LIKE 'INSERT INTO page_audits%' OR query LIKE 'COPY page_links%')`,
+      [victim.identity],
+    );
+    return r ?? null;
+  };
+  const open = await waitFor(async () => {
+    if (!(await inPersist())) return null;
+    process.kill(victim.pid, 'SIGSTOP');
+    const still = await inPersist();
+    if (!still) process.kill(victim.pid, 'SIGCONT');
+    return still;
+  }, 60_000, 5);
   const persistedAtKill = await persisted();
   assert.ok(persistedAtKill < PAGES - 300, `killed mid-run (persisted ${persistedAtKill})`);
   await victim.kill9();
   const killedAt = Date.now();
+  // Its transaction (this epoch's xid) is rolled back once PostgreSQL sees the connection gone.
+  const xactStatus = async () => (await tdb.db.query(
+    `SELECT pg_xact_status(((pg_current_xact_id()::text::bigint >> 32 << 32) | $1::bigint)::text::xid8) AS s`, [open.xid],
+  ))[0].s as string;
+  assert.equal(await waitFor(async () => ((await xactStatus()) === 'aborted' ? 'aborted' : null), 30_000, 50), 'aborted');
 
   // Each killed batch is retried (attempt 2, on the survivor) no later than the heartbeat timeout (+ scheduling slack).
   const retriedAfter = await waitFor(async () => {
@@ -88,6 +112,6 @@ test(`kill -9 of a worker mid-run on a ${PAGES}-page site: no page lost, none du
   assert.ok([...site.counts()].every(([, n]) => n <= 2), 'no page fetched more than twice');
   console.log(
     `# durability/scale: ${PAGES} pages, killed at ${persistedAtKill} persisted (${victimActivities.ids.length} crawl batches on the victim), ` +
-      `retried after ${retriedAfter} ms, refetched ${refetched}, missing ${missing}, duplicates ${duplicates}, ${elapsedMs} ms`,
+      `its persist transaction ${open.xid} rolled back, retried after ${retriedAfter} ms, refetched ${refetched}, missing ${missing}, duplicates ${duplicates}, ${elapsedMs} ms`,
   );
 });

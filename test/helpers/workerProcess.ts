@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required');
   const log = createLogger(config.logLevel, identity);
-  const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  // Named by its identity, so a test can find this process's transactions in pg_stat_activity.
+  const db = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: identity });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const running = runSitesweepWorker(await createSitesweepWorker({ connection, config, db, log, identity }));
   process.stdout.write(`${READY} ${identity}\n`);
