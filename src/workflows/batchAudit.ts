@@ -44,9 +44,10 @@ import { siteAuditWorkflow } from './siteAudit';
 
 type Activities = ReturnType<typeof createActivities>;
 
-// Bookkeeping on PostgreSQL: retried without limit (a database outage delays the batch, never loses a result).
+// Bookkeeping on PostgreSQL: retried without limit (a database outage delays the batch, never loses a result). Single
+// row writes: 30 s (the default heartbeat timeout) bounds what a worker killed during one holds the batch up.
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
 });
 

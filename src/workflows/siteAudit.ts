@@ -47,7 +47,9 @@ const NOTHING_AUDITED_PATCH = 'nothing-audited-fails';
 
 /**
  * Named activity-option presets, one per retry policy:
- * - bookkeeping: short database writes (run row, stage); retried without limit, a database outage only delays.
+ * - bookkeeping: short database writes (run row, stage); retried without limit, a database outage only delays. Its
+ *   start-to-close is the heartbeat timeout (at least 10 s), so a worker killed during one holds the run no longer
+ *   than it would during a crawl step (it was a minute, twice the default heartbeat timeout).
  * - crawl: one lane step (claim + audit + persist); heartbeats, so a dead worker is noticed within the heartbeat
  *   timeout and the retry resumes from the frontier; a bounded number of attempts, then its URLs are recorded as failed.
  * - discovery: robots.txt and sitemaps, and the optional external link check.
@@ -56,7 +58,7 @@ const NOTHING_AUDITED_PATCH = 'nothing-audited-fails';
 function activitiesFor(input: SiteAuditInput) {
   const p = { ...DEFAULT_POLICIES, ...input.policies };
   const bookkeeping = proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: `${Math.max(p.auditHeartbeatTimeoutMs, 10_000)}ms`,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: `${p.persistRetryMaxMs}ms` },
   });
   const crawl = proxyActivities<Activities>({
