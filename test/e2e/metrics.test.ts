@@ -49,6 +49,17 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
   return { samples, types };
 }
 
+// The line that once made a fresh-clone CI red: prom-client's `Nan` before the event-loop histogram has a sample.
+test('the exposition parser takes NaN and ±Inf in any letter case, as Prometheus does', () => {
+  const text = [
+    '# TYPE nodejs_eventloop_lag_mean_seconds gauge', 'nodejs_eventloop_lag_mean_seconds Nan',
+    '# TYPE a gauge', 'a{x="1"} NaN', 'a{x="2"} +Inf', 'a{x="3"} -inf', 'a{x="4"} 1.5e3 1700000000000', '',
+  ].join('\n');
+  const { samples } = parsePrometheus(text);
+  assert.deepEqual(samples.map((s) => s.value), [NaN, NaN, Infinity, -Infinity, 1500]);
+  assert.throws(() => parsePrometheus('# TYPE b gauge\nb nope\n'), /not Prometheus text/);
+});
+
 describe('job metrics', () => {
   let site: FixtureSite;
   let tdb: TestDb;
