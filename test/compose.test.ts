@@ -124,3 +124,16 @@ void test('the commands in compose and the Dockerfile point at real entry points
   assert.match(dockerfile, /npm install/);
   assert.match(dockerfile, /npm run build/);
 });
+
+// README: `docker compose up --scale worker=N`. A fixed container_name or a published host port on the worker would
+// make the second replica fail to start.
+void test('the worker service can be scaled: no container_name, no host ports', { skip }, async () => {
+  const res = await compose(['config']);
+  assert.equal(res.code, 0, res.stderr);
+  const worker = block(block(res.stdout.split('\n'), 'services', 0), 'worker', 2);
+  assert.ok(worker.length > 0, 'a worker service');
+  const keys = worker.filter((l) => /^ {4}[a-z_]+:/.test(l)).map((l) => l.trim().replace(/:.*$/, ''));
+  assert.ok(keys.includes('image') || keys.includes('build'), keys.join(', '));
+  assert.ok(!keys.includes('container_name'), 'container_name');
+  assert.ok(!keys.includes('ports'), 'ports');
+});
