@@ -174,20 +174,27 @@ function runForm() {
     optionsFieldset('run'),
     error,
     h('div', { class: 'actions' }, button));
-  form.addEventListener('submit', async (ev) => {
+  form.addEventListener('submit', submitting(error, button, async () => {
+    const started = await api('POST', '/api/runs', { url: form.querySelector('#run-url').value.trim(), options: readOptions(form, 'run') });
+    location.hash = `#/runs/${encodeURIComponent(started.runId)}`;
+  }));
+  return form;
+}
+
+/** A form's submit handler: the button disabled while `send` runs, and its error shown in the form's alert. */
+function submitting(error, button, send) {
+  return async (ev) => {
     ev.preventDefault();
     error.hidden = true;
     button.disabled = true;
     try {
-      const started = await api('POST', '/api/runs', { url: form.querySelector('#run-url').value.trim(), options: readOptions(form, 'run') });
-      location.hash = `#/runs/${encodeURIComponent(started.runId)}`;
+      await send();
     } catch (err) {
       reportError(err, error);
     } finally {
       button.disabled = false;
     }
-  });
-  return form;
+  };
 }
 
 function batchForm() {
@@ -203,24 +210,15 @@ function batchForm() {
     optionsFieldset('batch'),
     error,
     h('div', { class: 'actions' }, button));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    error.hidden = true;
-    button.disabled = true;
+  form.addEventListener('submit', submitting(error, button, async () => {
     const domains = form.querySelector('#batch-domains').value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
     const rawConc = form.querySelector('#batch-concurrency').value.trim();
     const body = { domains, options: readOptions(form, 'batch') };
     if (rawConc !== '') body.maxConcurrentSites = Number.isFinite(Number(rawConc)) ? Number(rawConc) : rawConc;
-    try {
-      const started = await api('POST', '/api/batches', body);
-      if (started.webUiUrl) sessionStorage.setItem(`sitesweep.batchUi.${started.batchId}`, started.webUiUrl);
-      location.hash = `#/batches/${encodeURIComponent(started.batchId)}`;
-    } catch (err) {
-      reportError(err, error);
-    } finally {
-      button.disabled = false;
-    }
-  });
+    const started = await api('POST', '/api/batches', body);
+    if (started.webUiUrl) sessionStorage.setItem(`sitesweep.batchUi.${started.batchId}`, started.webUiUrl);
+    location.hash = `#/batches/${encodeURIComponent(started.batchId)}`;
+  }));
   return form;
 }
 
