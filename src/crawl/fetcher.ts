@@ -97,15 +97,8 @@ export type FetchResult = FetchedPage & {
 
 type Health = 'success' | 'failure' | 'neutral';
 
-/** What one attempt (all its redirect hops) produced. */
-interface AttemptOutcome {
-  finalUrl: string;
-  statusCode: number;
-  headers: Record<string, string>;
-  redirectChain: RedirectHop[];
-  contentType: string | null;
-  bytes: number;
-  ttfbMs: number;
+/** What one attempt (all its redirect hops) produced: the final response as a FetchedPage describes it, and more. */
+interface AttemptOutcome extends Pick<FetchedPage, 'finalUrl' | 'statusCode' | 'headers' | 'redirectChain' | 'contentType' | 'bytes' | 'ttfbMs'> {
   body: string | null;
   rawBody?: Buffer;
   failureReason: FailureReason | null;
