@@ -3,7 +3,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { BatchProvider, BatchRequest, ProviderBatch, ProviderResult } from './types';
 import { parseRetryAfter } from '../../crawl/backoff';
-import { classifyStatus } from './types';
+import { classifyStatus, wrappedCalls } from './types';
 
 function wrap(err: unknown): Error {
   if (err instanceof Anthropic.APIError) {
@@ -26,13 +26,7 @@ function toBatch(b: Anthropic.Messages.MessageBatch): ProviderBatch {
 
 export function createAnthropicProvider(opts: { apiKey: string; baseUrl?: string }): BatchProvider {
   const client = new Anthropic({ apiKey: opts.apiKey, ...(opts.baseUrl ? { baseURL: opts.baseUrl } : {}), maxRetries: 0, timeout: 60_000 });
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw wrap(err);
-    }
-  };
+  const call = wrappedCalls(wrap);
   return {
     name: 'anthropic',
     create: (model: string, requests: BatchRequest[]) =>

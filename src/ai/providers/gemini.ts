@@ -2,7 +2,7 @@
 // off (attempts: 1): the activity's retry policy decides, so a retry can first adopt a batch a lost response created.
 import { ApiError, GoogleGenAI, JobState, type BatchJob } from '@google/genai';
 import type { BatchProvider, BatchRequest, ProviderBatch, ProviderResult } from './types';
-import { classifyStatus } from './types';
+import { classifyStatus, wrappedCalls } from './types';
 
 function wrap(err: unknown): Error {
   if (err instanceof ApiError) {
@@ -32,13 +32,7 @@ export function createGeminiProvider(opts: { apiKey: string; baseUrl?: string })
     apiKey: opts.apiKey,
     httpOptions: { ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}), retryOptions: { attempts: 1 }, timeout: 60_000 },
   });
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw wrap(err);
-    }
-  };
+  const call = wrappedCalls(wrap);
   return {
     name: 'gemini',
     create: (model: string, requests: BatchRequest[], displayName: string) =>

@@ -62,3 +62,14 @@ export function classifyStatus(provider: ProviderName, status: number | null | u
   if (status === undefined || status === null) return new ProviderError(`${provider}: ${message}`, null, true, retryAfterMs);
   return new ProviderError(`${provider} answered ${status}: ${message}`, status, RETRYABLE.has(status), retryAfterMs);
 }
+
+/** A provider's calls with its SDK's errors turned into ProviderErrors by `wrap`. */
+export function wrappedCalls(wrap: (err: unknown) => Error): <T>(fn: () => Promise<T>) => Promise<T> {
+  return async (fn) => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw wrap(err);
+    }
+  };
+}
