@@ -212,7 +212,9 @@ export function createAuditActivities(deps: ActivityDeps) {
       const beat = () => ctx.heartbeat(crawlHeartbeat(claimToken, persisted, dbWait));
       // Pages may wait in the shared politeness gate, or a chunk may wait for the database, longer than the heartbeat
       // timeout: keep heartbeating while the activity is alive. A dead process stops these, which is the point.
-      const keepAlive = setInterval(beat, Math.max(500, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
+      // Every 2 s at most, so that a cancellation reaches a step waiting on the gate as soon as the SDK's throttle
+      // (createWorker.ts) lets it.
+      const keepAlive = setInterval(beat, Math.max(500, Math.min(2_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
 
       // Records stream to a single writer: chunks of persistBatchSize while pages are still being audited (larger
       // when the database lags behind), the rest at the end. Audits never wait for the database.

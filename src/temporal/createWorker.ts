@@ -107,6 +107,11 @@ export async function createSitesweepWorker(opts: {
     // A workflow task on a dead worker's sticky queue moves to the shared queue after this (SDK default 10 s), so a
     // killed worker's runs are picked up by the others quickly; a live worker answers far sooner than this.
     stickyQueueScheduleToStartTimeout: config.worker.stickyScheduleToStartMs,
+    // A cancelled run's crawl steps learn of it from a heartbeat's answer; the SDK sends an activity's heartbeats at
+    // most every 80% of its heartbeat timeout (24 s at the default 30 s), so they went on fetching the site and writing
+    // pages for up to that long, and a stopping worker waited its whole grace time for them (Ctrl-C of `sitesweep
+    // audit`: "cancelled" after 0.6 s, the command's exit 10 s later). Every 2 s: ~3 heartbeat calls a second for 6 lanes.
+    maxHeartbeatThrottleInterval: '2 seconds',
     // Activity errors to Sentry (when SENTRY_DSN is set): once per activity, on its first failed attempt, so a database
     // outage retried for minutes is one alert per activity rather than one per retry.
     interceptors: {

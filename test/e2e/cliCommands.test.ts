@@ -174,6 +174,12 @@ test('worker and api subcommands serve a run started over HTTP; cancel stops a r
     return v.status === 'cancelled' ? v : null;
   }, 30_000, 250);
   assert.ok(final.counters.audited < 20, 'stopped before the end');
+  // The crawl step stops fetching the site within seconds of the cancel: it learns of it from a heartbeat's answer,
+  // which the SDK sent only every 24 s (80% of the heartbeat timeout), so it went on at a page a second that long.
+  const cancelledAt = Date.now();
+  await new Promise((r) => setTimeout(r, 8_000));
+  const late = site.requests.filter((r) => r.at > cancelledAt + 4_000).map((r) => r.path);
+  assert.deepEqual(late, [], 'requests to the site 4-8 s after the run was cancelled');
   for (const child of [worker, api]) {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
