@@ -16,7 +16,7 @@ import { hostKey, siteHostLimits, type HostLimits } from '../crawl/politeness';
 import { auditPageSeconds, pageFailuresTotal, pagesAuditedTotal, persistBatchSeconds } from '../metrics';
 import { analyzeInProcess } from './analyzePool';
 import type { ActivityDeps } from './deps';
-import { claim, claimMore, defer, MAX_DEFERS, type ClaimedRow } from './frontier';
+import { claim, claimMore, defer, MAX_DEFERS, release, type ClaimedRow } from './frontier';
 import { frontierAnswer, runHopBook, runRecordShelf } from './hopBook';
 import { persistChunk, persistScope, readCounters } from './persist';
 import type { Scope } from '../audit/scope';
@@ -343,7 +343,16 @@ export function createAuditActivities(deps: ActivityDeps) {
         auditing = false;
         notify();
         await writer;
-        if (signal.aborted) throw signal.reason ?? new Error('cancelled');
+        if (signal.aborted) {
+          if (!workerStopping(ctx)) throw signal.reason ?? new Error('cancelled');
+          // This worker is stopping and its grace time is over. What was audited is persisted (above); the rest of the
+          // claim goes back to the queue and the step ends normally, so the next one (on another worker) takes it. Failing
+          // spent an attempt of the step's retry policy: three worker restarts during one step (a rolling deploy, the
+          // CLI's own worker stopping) recorded its unfinished URLs as audit_failed.
+          const released = await release(db, runId, claimToken);
+          log.info({ claimToken, released, persisted }, 'worker stopping: crawl step released its unfinished URLs');
+          return { claimed: held + toppedUp, deferred: 0, enqueued, retryInMs: null, ...(await readCounters(db, runId)) };
+        }
         const deferredCount = await untilDatabaseAnswers(() => defer(db, runId, claimToken, deferred, crawl.breaker?.cooldownMs ?? 30_000), signal, claimToken, dbWait);
         const counters = await untilDatabaseAnswers(() => readCounters(db, runId), signal, claimToken, dbWait);
         return { claimed: held + toppedUp, deferred: deferredCount, enqueued, retryInMs: null, ...counters };
@@ -384,6 +393,12 @@ function crawlHeartbeat(claimToken: string, persisted: number, wait: DatabaseWai
  * counts the step while it retries, so the activity's other heartbeats (its keep-alive) say it waits too: Temporal
  * sends the latest details once per throttle interval, and a progress beat sent last used to hide the wait.
  */
+/** The activity was cancelled because its worker is shutting down (not because its run was cancelled). */
+function workerStopping(ctx: Context): boolean {
+  const reason = ctx.cancellationSignal.reason as { message?: unknown } | undefined;
+  return ctx.cancellationDetails?.workerShutdown === true || reason?.message === 'WORKER_SHUTDOWN';
+}
+
 async function untilDatabaseAnswers<T>(step: () => Promise<T>, signal: AbortSignal, claimToken: string, wait: DatabaseWait): Promise<T> {
   const started = Date.now();
   let waiting = false;

@@ -3,7 +3,8 @@
 //
 //   enqueue ──► queued ──claim(token)──► claimed ──complete(token)──► done
 //                  ▲                        │
-//                  └────defer(notBefore)────┘   an open circuit breaker: back to the queue, retried later
+//                  ├────defer(notBefore)────┤   an open circuit breaker: back to the queue, retried later
+//                  └────release(token)──────┘   a stopping worker: back to the queue for the next step
 //
 // - enqueue: insert on (run_id, url_hash), first seen wins, never beyond the run's maxPages. Callers hold lockRun
 //   for the rest of their transaction, so the cap is exact; audit_runs.discovered is bumped by what was inserted,
@@ -18,6 +19,9 @@
 //   exact under retries (a second complete of the same rows changes nothing and counts nothing).
 // - defer: puts a token's rows back in the queue with a not-before time; a row deferred MAX_DEFERS times is not
 //   deferred again (the caller records it as failed instead), so a host that never recovers ends the run.
+// - release: puts a token's unfinished rows back in the queue as they were, for a crawl step whose worker is stopping
+//   (its shutdown grace time is over): the step ends normally, and the next one, on another worker, claims them. A
+//   retry of the same token after a release claims afresh.
 // - adopt: a redirect's target, whose response the crawl already has, joins the token as if claimed (a queued row is
 //   taken over, a missing one inserted claimed, within maxPages; hold lockRun), so it is completed with the redirect
 //   and never fetched twice. A target another token holds, or already done, is not adopted.
@@ -254,6 +258,16 @@ export async function defer(db: Queryable, runId: string, token: string, urlHash
       WHERE run_id = $1 AND claim_token = $2 AND status = 'claimed' AND url_hash = ANY($3)
      RETURNING 1`,
     [runId, token, urlHashes, delayMs],
+  ));
+  return rows.length;
+}
+
+/** Puts every row the token still holds (claimed, not done) back in the queue, claimable at once; returns how many. */
+export async function release(db: Queryable, runId: string, token: string): Promise<number> {
+  const rows = returnedRows(await db.query(
+    `UPDATE frontier SET status = 'queued', claim_token = NULL WHERE run_id = $1 AND claim_token = $2 AND status = 'claimed'
+     RETURNING 1`,
+    [runId, token],
   ));
   return rows.length;
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { claim, complete, defer } from '../../src/activities/frontier';
+import { claim, complete, defer, release } from '../../src/activities/frontier';
 import { persistChunk, persistScope } from '../../src/activities/persist';
 import { failedPageRecord } from '../../src/audit/records';
 import { urlHash } from '../../src/audit/url';
@@ -138,6 +138,19 @@ describe('activities', () => {
     assert.equal(n, first.claimed);
   });
 
+  test('a stopping step releases what its token still holds: claimable at once by another token, done rows kept', async () => {
+    const token = `${executionId}:released`;
+    const { urls } = await claim(tdb.db, runId, token, 3);
+    assert.equal(urls.length, 3);
+    await tdb.db.transaction((tx) => complete(tx, runId, token, [urls[0]!.urlHash]));
+    assert.equal(await release(tdb.db, runId, token), 2);
+    assert.equal(await release(tdb.db, runId, token), 0, 'a second release finds nothing');
+    const next = await claim(tdb.db, runId, `${executionId}:after-release`, 100);
+    for (const u of urls.slice(1)) assert.ok(next.urls.some((n) => n.urlHash === u.urlHash && n.defers === u.defers), `${u.url} claimable again, not counted as deferred`);
+    assert.ok(!next.urls.some((n) => n.urlHash === urls[0]!.urlHash), 'the completed URL stays done');
+    await release(tdb.db, runId, `${executionId}:after-release`);
+  });
+
   test('URLs refused by an open circuit are deferred to the frontier, not recorded as failed', async () => {
     const token = `${executionId}:deferred`;
     const { urls } = await claim(tdb.db, runId, token, 2);
@@ -145,7 +158,7 @@ describe('activities', () => {
     assert.equal(await defer(tdb.db, runId, token, urls.map((u) => u.urlHash), 60_000), 2);
     const next = await claim(tdb.db, runId, `${executionId}:after-defer`, 100);
     assert.ok(!next.urls.some((u) => urls.some((d) => d.urlHash === u.urlHash)), 'deferred URLs wait for their time');
-    await tdb.db.query(`UPDATE frontier SET status = 'queued', claim_token = NULL WHERE run_id = $1 AND claim_token = $2`, [runId, `${executionId}:after-defer`]);
+    await release(tdb.db, runId, `${executionId}:after-defer`);
     const [{ failed }] = await tdb.db.query(
       `SELECT count(*)::int AS failed FROM page_audits WHERE run_id = $1 AND url_hash = ANY($2)`, [runId, urls.map((u) => u.urlHash)],
     );
