@@ -63,7 +63,7 @@ function siteExampleLines(examples: SiteIssue[], total: number, byCode: Record<s
   }
   if (byKind.size === 0) return [];
   return [
-    `  site-level findings, examples (${total} in all; the report lists every one)`,
+    `  site-level findings (one per link target or group of pages), examples (${total} in all; the report lists every one)`,
     ...[...byKind].slice(0, SITE_KINDS_SHOWN).map(([code, list]) =>
       `    ${code.padEnd(32)} ${String(byCode?.[code] ?? list.length).padStart(6)}  ${list.slice(0, SITE_EXAMPLES_PER_KIND).map(example).join('; ')}`),
   ];
@@ -91,6 +91,9 @@ export function formatRunSummary(view: TextSummaryInput): string {
     if (s.topFailReasons.length) lines.push(`  top failure reasons: ${s.topFailReasons.map((r) => `${r.reason} ×${r.count}`).join(', ')}`);
     // A table by severity: critical first, most frequent first within each. A stored summary may hold a code this
     // version no longer has: it is listed under warning, without a title.
+    // The tables count pages (a site check of links: its link targets); the site-level lines below count findings, so
+    // one group of 16 pages with the same description is 16 here and 1 there: each says which.
+    if (Object.keys(s.issuesByCode).length > 0) lines.push('  findings by check: pages (link checks: link targets)');
     for (const sev of ['critical', 'warning', 'notice'] as const) {
       const rows = Object.entries(s.issuesByCode).filter(([code]) => (findCheck(code)?.severity ?? 'warning') === sev).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
       if (rows.length === 0) continue;

@@ -105,7 +105,7 @@ test('report, compare and export read the finished runs as the API does', async 
   assert.match(human.stdout, new RegExp(`health score ${report.healthScore} \\(\\d+ of 8 pages`));
   const [{ kinds }] = await tdb.db.query(`SELECT count(DISTINCT code)::int AS kinds FROM site_issues WHERE run_id = $1`, [batchRun]);
   assert.ok(kinds > 0, 'the fixture has site findings');
-  assert.match(human.stdout, /\n {2}site-level findings, examples \(\d+ in all; the report lists every one\)\n/);
+  assert.match(human.stdout, /\n {2}site-level findings \(one per link target or group of pages\), examples \(\d+ in all; the report lists every one\)\n/);
   assert.match(readFileSync(html, 'utf8'), /<html/);
 
   const cmp = await cli(['compare', batchRun, '--json']);

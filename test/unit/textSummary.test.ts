@@ -29,7 +29,8 @@ test('the text summary lists each site-level kind once, with its count and two e
   const lines = text.split('\n');
   assert.deepEqual(lines.slice(2, 4), ['  pages audited 495, failed 5, success rate 99.0%, duration 1m05s', '  health score 94 (30 of 500 pages with a critical finding)']);
   assert.ok(lines.includes('  top failure reasons: http_5xx ×5'));
-  assert.ok(lines.includes('  site-level findings, examples (43 in all; the report lists every one)'));
+  assert.ok(lines.includes('  site-level findings (one per link target or group of pages), examples (43 in all; the report lists every one)'));
+  assert.ok(lines.includes('  findings by check: pages (link checks: link targets)'), 'the tables say what they count');
   const site = lines.filter((l) => /^ {4}(broken_internal_link|duplicate_title|duplicate_description) /.test(l) && l.includes('http://'));
   assert.deepEqual(site, [
     `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-0 – HTTP 404 (1 page); http://s.test/gone-1 – HTTP 404 (2 pages)`,
@@ -43,7 +44,7 @@ test('the text summary lists each site-level kind once, with its count and two e
 test('a summary stored by an older version (no per-kind counts) still prints', () => {
   const old = { ...summary, siteIssuesByCode: undefined, siteIssuesTotal: undefined } as unknown as RunSummary;
   const text = formatRunSummary({ runId: 'r1', workflowId: 'w1', status: 'completed', summary: old, error: null, webUiUrl: 'u' });
-  assert.match(text, /site-level findings, examples \(22 in all/);
+  assert.match(text, /site-level findings \(one per link target or group of pages\), examples \(22 in all/);
   assert.match(text, / {4}broken_internal_link +20 {2}http/);
 });
 
@@ -102,7 +103,7 @@ test('sitesweep report ends with the site findings\' examples, as the audit summ
     ],
   });
   assert.deepEqual(text.split('\n').slice(-4), [
-    '  site-level findings, examples (31 in all; the report lists every one)',
+    '  site-level findings (one per link target or group of pages), examples (31 in all; the report lists every one)',
     `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-7 – HTTP 404 (8 pages)`,
     `    ${'orphan_page'.padEnd(32)}      1  http://s.test/lost (1 page)`,
     '  Temporal Web UI: u',
