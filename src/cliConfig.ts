@@ -134,6 +134,13 @@ export function readConfigFile(explicit: string | undefined, cwd: string): { fil
   } catch (err) {
     throw badInput(path.basename(file), `is not valid JSON (${(err as Error).message})`);
   }
+  // A run option or a budget at the top level (where the flags' names might suggest it): say where it goes.
+  if (json && typeof json === 'object' && !Array.isArray(json)) {
+    const misplaced = Object.keys(json).filter((k) => !(k in configFileSchema.shape) && (k in OPTION_SHAPE || k in BUDGET_SHAPE));
+    if (misplaced.length > 0) {
+      throw invalidInput(`${file}: ${misplaced.map((k) => `${k}: goes under "${k in OPTION_SHAPE ? 'options' : 'budgets'}"`).join('; ')}`);
+    }
+  }
   try {
     return { file, config: parseOr400(configFileSchema, json) };
   } catch (err) {

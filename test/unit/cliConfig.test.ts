@@ -31,8 +31,10 @@ test('config file: an unknown key is an error naming it; a bad env value names t
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-cfg-'));
   writeFileSync(path.join(dir, 'sitesweep.config.json'), JSON.stringify({ budgets: { minScore: 50, maxScore: 1 } }));
   assert.throws(() => readConfigFile(undefined, dir), (e: unknown) => e instanceof DomainError && /sitesweep\.config\.json: budgets\.maxScore: is not a known field/.test(e.message));
-  writeFileSync(path.join(dir, 'top.json'), JSON.stringify({ maxPages: 5 }));
-  assert.throws(() => readConfigFile('top.json', dir), /top\.json: maxPages: is not a known field/);
+  writeFileSync(path.join(dir, 'top.json'), JSON.stringify({ maxPages: 5, minScore: 80 }));
+  assert.throws(() => readConfigFile('top.json', dir), /top\.json: maxPages: goes under "options"; minScore: goes under "budgets"$/);
+  writeFileSync(path.join(dir, 'typo.json'), JSON.stringify({ maxPagez: 5 }));
+  assert.throws(() => readConfigFile('typo.json', dir), /typo\.json: maxPagez: is not a known field/);
   assert.throws(() => readConfigFile('absent.json', dir), /--config: cannot read/);
   assert.deepEqual(readConfigFile(undefined, os.tmpdir()).config, {}, 'no file in cwd: nothing');
   assert.throws(() => resolveRunSettings(flags(), { SITESWEEP_MAX_PAGES: 'many' }, {}), /SITESWEEP_MAX_PAGES: must be an integer/);
