@@ -236,8 +236,13 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     if (!(await workflowClosed(running.client, started.workflowId))) {
       process.stderr.write(`  the run's workflow has not closed ${WORKFLOW_CLOSE_WAIT_MS / 1000} s after its row did; stopping the worker anyway\n`);
     }
-    // The last frame from the final view: a run whose only URL failed used to end on "1/1 pages | 0 failed".
-    bar.update(view.counters.audited + view.counters.failed, { failed: view.counters.failed, stage: view.status });
+    // The last frame from the final view: a run whose only URL failed used to end on "1/1 pages | 0 failed", and a
+    // finished run on "0 pages/min" (the live rate after the crawl): the whole run's rate instead.
+    const done = view.counters.audited + view.counters.failed;
+    // A run that ended before the second poll still had its first total (1, the start URL): "6/1 pages".
+    bar.setTotal(Math.max(1, view.counters.discovered, done));
+    const minutes = ((view.summary as RunSummary | null)?.durationMs ?? 0) / 60_000;
+    bar.update(done, { failed: view.counters.failed, stage: view.status, eta_s: '–', ...(minutes > 0 ? { rate: formatRate(done / minutes) } : {}) });
     bar.stop();
     if (o.exportDir && view.status === 'completed') {
       await mkdir(o.exportDir, { recursive: true });

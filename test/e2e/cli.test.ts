@@ -32,6 +32,10 @@ test('sitesweep audit runs a site to completion and prints the summary', async (
   assert.equal(res.code, 0, res.stderr.slice(-2000));
   assert.match(res.stderr, /Run [0-9a-f-]+ started/);
   assert.match(res.stderr, /\d+\/\d+ pages/, 'a progress line');
+  // The last frame gives the whole run's rate (it said "0 pages/min", the live rate once the crawl was over).
+  const frames = res.stderr.split(/[\r\n]+/).filter((l) => /\| completed/.test(l));
+  assert.ok(frames.length > 0, res.stderr.slice(-1000));
+  assert.match(frames.at(-1)!, /\| 6\/6 pages \| 0 failed \| [1-9][\d,]* pages\/min \| completed/);
   assert.match(res.stdout, /: completed/);
   // The health score right under the page counts (it used to come last, after the Web UI link).
   assert.match(res.stdout, /pages audited 6, failed 0, success rate 100\.0%, duration \S+\n {2}health score [\d.]+ \(\d+ of 6 pages with a critical finding\)\n/);
