@@ -46,6 +46,8 @@ function example(si: SiteIssue): string {
 
 /** "health score 94 (30 of 500 pages with a critical finding)": the audit summary and the report say it alike. */
 function healthScore(h: { healthScore: number; pagesWithCritical: number; pages: number }): string {
+  // Nothing audited (a run cancelled during discovery) is no evidence of health: not "100".
+  if (h.pages === 0) return 'health score – (no page audited)';
   return `health score ${h.healthScore} (${h.pagesWithCritical} of ${h.pages} pages with a critical finding)`;
 }
 
@@ -132,7 +134,7 @@ export function formatRunReport(r: TextReportInput): string {
   const issues = [...r.issues].sort((a, b) => rank(a.severity) - rank(b.severity) || b.count - a.count || a.code.localeCompare(b.code));
   return terminalSafe([
     `Run ${r.runId} of ${r.siteUrl}: ${r.status}`,
-    `  ${healthScore(r)}, average page score ${r.averagePageScore}`,
+    `  ${healthScore(r)}${r.pages > 0 ? `, average page score ${r.averagePageScore}` : ''}`,
     `  findings: ${r.bySeverity.critical ?? 0} critical, ${r.bySeverity.warning ?? 0} warning, ${r.bySeverity.notice ?? 0} notice`,
     ...issues.map((c) => `    ${c.severity.padEnd(8)} ${c.code.padEnd(32)} ${String(c.count).padStart(6)}  ${c.title}`),
     ...(r.siteExamples ? siteExampleLines(r.siteExamples, r.summary?.siteIssuesTotal ?? r.siteExamples.length, r.summary?.siteIssuesByCode) : []),

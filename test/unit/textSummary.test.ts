@@ -125,3 +125,13 @@ test("a site's text cannot drive the terminal: its control characters and bidi o
   });
   assert.ok(report.startsWith('Run r1 of http://s.test/\ufffd]0;x\ufffd: completed'), report);
 });
+
+test('a run with no page audited has no health score (it read "health score 100 (0 of 0 pages …)")', () => {
+  const text = formatRunReport({
+    runId: 'r0', siteUrl: 'http://s.test/', status: 'cancelled', healthScore: 100, pagesWithCritical: 0, pages: 0, averagePageScore: 100,
+    bySeverity: {}, issues: [], webUiUrl: 'u',
+  });
+  assert.equal(text.split('\n')[1], '  health score – (no page audited)');
+  const summaryText = formatRunSummary({ runId: 'r0', workflowId: 'w0', status: 'cancelled', summary, error: null, webUiUrl: 'u', health: { healthScore: 100, pagesWithCritical: 0, pages: 0 } });
+  assert.ok(summaryText.split('\n').includes('  health score – (no page audited)'));
+});
