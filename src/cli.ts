@@ -20,8 +20,9 @@ import { buildHtmlReport, buildRunReport, EXPORT_TYPES, writeExport, type RunRep
 import { DomainError, invalidInput, parseOr400 } from './errors';
 import { evaluateBudgets } from './audit/budgets';
 import { formatRate } from './audit/progress';
-import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND } from './reports/text';
+import { formatDuration, formatRunSummary, SITE_EXAMPLES_PER_KIND, terminalSafe } from './reports/text';
 import { nothingAuditedError, onlyHttpErrors } from './audit/records';
+import { seedPage } from './db/repositories/pages';
 import { siteIssueExamples } from './db/repositories/siteIssues';
 import { cliEnv, CONFIG_FILE_NAME, prepareOutputDir, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS, type OutputFormat } from './cliConfig';
 import { ConfigError, loadConfig, withLocalTemporal, type Config } from './config';
@@ -277,6 +278,11 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
       return 1;
     }
     if (!report) return 1;
+    // A mistyped start URL whose site has a sitemap still audits the site, with the 404 lost among its pages: say so.
+    const seed = await seedPage(running.db, view.runId);
+    if (seed && (seed.failure_reason || (seed.status_code ?? 0) >= 400)) {
+      process.stderr.write(`  note: the start URL ${terminalSafe(seed.url)} ${seed.failure_reason ? `failed (${seed.failure_reason})` : `answered HTTP ${seed.status_code}`}; the other pages came from the site's sitemaps and links. Is the URL right?\n`);
+    }
     if (settings.output.length && settings.outputDir) await writeOutputs(running, run, report, settings.output, settings.outputDir);
     const delta = summarized?.delta;
     const broken = evaluateBudgets(budgets, {

@@ -184,3 +184,18 @@ test('a site whose every page answers an HTTP error is not a pass: exit 1 saying
     server.close();
   }
 });
+
+test('a start URL that answers 404 on a site with a sitemap: the audit runs on, and the command says the start URL failed', async () => {
+  const res = await cli(['audit', `${site.origin}/does-not-exist`, '--allow-private', '--max-pages', '8', '--key', `cli-${uid()}`], {
+    TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `cli-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0',
+  });
+  assert.equal(res.code, 0, res.stderr.slice(-2000));
+  assert.match(res.stdout, /: completed\n {2}pages audited 8/);
+  assert.match(res.stderr, new RegExp(`note: the start URL ${site.origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/does-not-exist answered HTTP 404; the other pages came from the site's sitemaps and links\\. Is the URL right\\?`));
+  // A start URL that answers is not mentioned.
+  const fine = await cli(['audit', site.origin, '--allow-private', '--max-pages', '3', '--key', `cli-${uid()}`], {
+    TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: `cli-${uid()}`, DATABASE_URL: tdb.url, FETCH_RETRIES: '0',
+  });
+  assert.equal(fine.code, 0, fine.stderr.slice(-2000));
+  assert.doesNotMatch(fine.stderr, /note: the start URL/);
+});
