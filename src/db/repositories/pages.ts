@@ -358,12 +358,12 @@ export async function completedAnswer(db: Queryable, runId: string, executionId:
   return r ?? null;
 }
 
-/** The start URL's own page row (the frontier's seed): its answer, or why it failed. */
+/** The start URL's own page row (the frontier's seed, done at depth 0: the queue index finds it): its answer, or why it failed. */
 export async function seedPage(db: Queryable, runId: string): Promise<{ url: string; status_code: number | null; failure_reason: string | null } | undefined> {
   const [row] = await db.query(
     `SELECT p.url, p.status_code, p.failure_reason FROM frontier f
        JOIN page_audits p ON p.run_id = f.run_id AND p.url_hash = f.url_hash
-      WHERE f.run_id = $1 AND f.source = 'seed' LIMIT 1`,
+      WHERE f.run_id = $1 AND f.status = 'done' AND f.depth = 0 AND f.source = 'seed' LIMIT 1`,
     [runId],
   );
   return row;
