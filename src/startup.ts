@@ -10,10 +10,17 @@ const ADVICE = {
   temporal: 'Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, or a Temporal envconfig profile) to a reachable Temporal server; `npm run stack` starts a local dev server instead.',
 } as const;
 
+/** How much of an error's first line a startup failure quotes. */
+const FIRST_LINE_CHARS = 300;
+
 /** The first non-empty line of an error's message, at most 300 characters: what a one-paragraph failure quotes. */
 export function firstLine(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
-  return (m.split('\n').find((l) => l.trim()) ?? m).trim().slice(0, 300);
+  const line = (m.split('\n').find((l) => l.trim()) ?? m).trim();
+  // A longer line (the SDK's download error carries its whole URL) is cut where a word ends, and says it was cut.
+  if (line.length <= FIRST_LINE_CHARS) return line;
+  const cut = line.slice(0, FIRST_LINE_CHARS);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), FIRST_LINE_CHARS / 2)).trimEnd()} …`;
 }
 
 /** Runs one startup step; its failure becomes a StartupError naming the service it could not reach. */
