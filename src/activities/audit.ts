@@ -387,18 +387,18 @@ function crawlHeartbeat(claimToken: string, persisted: number, wait: DatabaseWai
   return wait.steps > 0 ? { claimToken, persisted: -1, waitingForDatabase: true } : { claimToken, persisted };
 }
 
-/**
- * Runs a database step, retrying while the database does not answer (an outage delays the batch, it never turns its
- * pages into failures), heartbeating so Temporal knows the activity is alive, up to PERSIST_STALL_MAX_MS. `wait`
- * counts the step while it retries, so the activity's other heartbeats (its keep-alive) say it waits too: Temporal
- * sends the latest details once per throttle interval, and a progress beat sent last used to hide the wait.
- */
 /** The activity was cancelled because its worker is shutting down (not because its run was cancelled). */
 function workerStopping(ctx: Context): boolean {
   const reason = ctx.cancellationSignal.reason as { message?: unknown } | undefined;
   return ctx.cancellationDetails?.workerShutdown === true || reason?.message === 'WORKER_SHUTDOWN';
 }
 
+/**
+ * Runs a database step, retrying while the database does not answer (an outage delays the batch, it never turns its
+ * pages into failures), heartbeating so Temporal knows the activity is alive, up to PERSIST_STALL_MAX_MS. `wait`
+ * counts the step while it retries, so the activity's other heartbeats (its keep-alive) say it waits too: Temporal
+ * sends the latest details once per throttle interval, and a progress beat sent last used to hide the wait.
+ */
 async function untilDatabaseAnswers<T>(step: () => Promise<T>, signal: AbortSignal, claimToken: string, wait: DatabaseWait): Promise<T> {
   const started = Date.now();
   let waiting = false;
