@@ -130,8 +130,9 @@ async function bringUp(opts: { allowPrivate?: boolean; quiet?: boolean; credenti
   });
   // A local server (ours or one on the default port) speaks plain gRPC: a profile's TLS/API key is for the configured one.
   if (!stack.temporalConfigured) config = withLocalTemporal(config, stack.temporalAddress);
-  // Never poll a shared task queue with a worker bound to a database the other workers do not use (see isolation.ts).
-  const queue = cliTaskQueue({ config, databaseFromEnv: Boolean(env.DATABASE_URL), temporalShared: stack.temporalShared, home: config.home });
+  // Never poll a shared task queue with a worker bound to a database the other workers do not use, or with a target
+  // policy they do not have (see isolation.ts).
+  const queue = cliTaskQueue({ config, databaseFromEnv: Boolean(env.DATABASE_URL), temporalShared: stack.temporalShared, home: config.home, allowPrivate: config.crawl.allowPrivateTargets });
   if (queue.taskQueue !== config.temporal.taskQueue) {
     say(`  ${queue.reason}`);
     config = { ...config, temporal: { ...config.temporal, taskQueue: queue.taskQueue } };

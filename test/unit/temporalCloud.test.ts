@@ -99,5 +99,23 @@ test('CLI task queue: private only when the database is local and the Temporal s
   assert.equal(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: true, home: '/h', hostname: 'm1' }).taskQueue, a.taskQueue, 'stable per machine and home');
   assert.notEqual(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: true, home: '/h', hostname: 'm2' }).taskQueue, a.taskQueue);
   assert.equal(cliTaskQueue({ config, databaseFromEnv: true, temporalShared: true, home: '/h' }).taskQueue, 'sitesweep');
-  assert.equal(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: false, home: '/h' }).taskQueue, 'sitesweep');
+  assert.equal(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: false, home: '/h' }).taskQueue, 'sitesweep');});
+
+test('CLI task queue: a worker that may fetch loopback (--allow-private) never polls a shared queue', () => {
+  const config = loadConfig({ HOME: dir, TEMPORAL_CONFIG_FILE: path.join(dir, 'absent.toml'), TEMPORAL_TASK_QUEUE: 'sitesweep', DATABASE_URL: 'postgres://u:pw@db.example/sitesweep' });
+  const q = (o: { databaseFromEnv: boolean; temporalShared?: boolean; home?: string; allowPrivate?: boolean }) =>
+    cliTaskQueue({ config, temporalShared: true, home: '/h', hostname: 'm1', ...o });
+  // With the user's shared database, a strict worker joins the configured queue; a permissive one does not.
+  assert.equal(q({ databaseFromEnv: true }).taskQueue, 'sitesweep');
+  const open = q({ databaseFromEnv: true, allowPrivate: true });
+  assert.match(open.taskQueue, /^sitesweep-cli-[0-9a-f]{12}$/);
+  assert.match(open.reason, /--allow-private/);
+  assert.doesNotMatch(open.reason, /pw|db\.example/, 'the database URL is hashed into the name, never shown');
+  assert.equal(q({ databaseFromEnv: true, allowPrivate: true }).taskQueue, open.taskQueue, 'stable, so the next such CLI finishes what one left');
+  // Neither the strict worker of the same home nor another database's permissive worker shares it.
+  const strictLocal = q({ databaseFromEnv: false });
+  const openLocal = q({ databaseFromEnv: false, allowPrivate: true });
+  assert.equal(new Set([open.taskQueue, strictLocal.taskQueue, openLocal.taskQueue]).size, 3);
+  // Our own dev server has no other workers.
+  assert.equal(q({ databaseFromEnv: true, temporalShared: false, allowPrivate: true }).taskQueue, 'sitesweep');
 });
