@@ -1,0 +1,107 @@
+// A killed worker's cached workflow: the worker that ran a run's last workflow task holds it in its cache, and Temporal
+// sends the run's next workflow task to that worker's sticky queue. Killed with SIGKILL, the worker never tells the
+// server it is gone, so that task waits out the sticky schedule-to-start timeout before it moves to the shared queue.
+// The worker sets it to WORKER_STICKY_TIMEOUT_MS (3 s) instead of the SDK's 10 s, and this test reads the wait from the
+// run's history: the holder is killed for real, the timed-out sticky task is there, and it waited ~3 s, not 10.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { startSiteRun } from '../../src/api/runService';
+import type { SiteAuditResult } from '../../src/workflows/contracts';
+import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
+import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
+import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
+import { assertEveryPageOnce } from './durability.helpers';
+
+const PAGES = 600;
+const HEARTBEAT_TIMEOUT_MS = 3_000;
+const EventType = temporal.api.enums.v1.EventType;
+
+let site: SlowSite;
+let tdb: TestDb;
+let client: Client;
+const workers: WorkerProcess[] = [];
+
+before(async () => {
+  site = await startSlowSite({ pages: PAGES - 1, delayMs: 50 });
+  tdb = await createTestDatabase('dursticky');
+});
+
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop(5_000)));
+  await client?.connection.close();
+  await tdb?.close();
+  await site?.close();
+});
+
+const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+
+/** One run: kill the holder of its cache between two workflow tasks; the sticky task's wait, or null if the kill raced one. */
+async function killHolderOnce(config: ReturnType<typeof testConfig>, tag: string): Promise<{ wait: number; holder: string } | null> {
+  const started = await startSiteRun(
+    { db: tdb.db, client, config },
+    {
+      url: site.origin,
+      idempotencyKey: `sticky-${tag}`,
+      // Steps of ~2.5 s (100 pages at ~40 pages/s): workflow tasks are rare, so the kill seldom meets one in flight.
+      options: { auditBatchSize: 100, parallelBatches: 2, perHostConcurrency: 2, fetchRetries: 0, requestTimeoutMs: 10_000, maxPages: PAGES + 10 },
+    },
+  );
+  const handle = client.workflow.getHandle(started.workflowId);
+  // The holder: whoever completed the run's latest workflow task (it has the run cached; the run's sticky queue is its
+  // own). Killed a fifth into the crawl, between workflow tasks, so that the next one goes to its sticky queue.
+  let snapshot = 0;
+  const holder = await waitFor(async () => {
+    const [r] = await tdb.db.query(`SELECT persisted FROM audit_runs WHERE workflow_id = $1`, [started.workflowId]);
+    if ((r?.persisted ?? 0) < PAGES / 5) return null;
+    const events = (await handle.fetchHistory()).events ?? [];
+    const last = events.filter((e) => WFT_EVENTS.has(e.eventType!)).at(-1);
+    if (last?.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return null;
+    snapshot = Number(events.at(-1)!.eventId);
+    return workers.find((w) => w.identity === last.workflowTaskCompletedEventAttributes?.identity) ?? null;
+  }, 120_000, 20);
+  await holder.kill9();
+  workers.splice(workers.indexOf(holder), 1);
+
+  const result = (await handle.result()) as SiteAuditResult;
+  assert.equal(result.pagesAudited, PAGES);
+  assert.equal(result.pagesFailed, 0);
+  const { missing, duplicates } = await assertEveryPageOnce(tdb.db, result.runId, site.origin, site.paths);
+  assert.equal(missing + duplicates, 0);
+
+  const events = ((await handle.fetchHistory()).events ?? []).filter((e) => Number(e.eventId) > snapshot);
+  // A workflow task handed to the holder between the snapshot and the kill times out start-to-close instead: retry.
+  if (events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && e.workflowTaskStartedEventAttributes?.identity === holder.identity)) return null;
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  const timedOut = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+  assert.equal(timedOut.length, 1, 'the one workflow task sent to the dead worker timed out');
+  const t = timedOut[0].workflowTaskTimedOutEventAttributes!;
+  assert.equal(t.timeoutType, temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START, 'it waited on the sticky queue, never started');
+  return { wait: millis(timedOut[0].eventTime) - millis(byId.get(Number(t.scheduledEventId))?.eventTime), holder: holder.identity };
+}
+
+const WFT_EVENTS = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+]);
+
+test('kill -9 of the worker holding a run in its cache: the run\'s next workflow task leaves its sticky queue after ~3 s, not 10', async () => {
+  const config = testConfig({ AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS), AUDIT_RETRY_INITIAL_MS: '200', AUDIT_RETRY_MAX_MS: '1000' });
+  assert.equal(config.worker.stickyScheduleToStartMs, 3_000, 'the shipped default');
+  const env = workerProcessEnv(config, tdb.url, { AUDIT_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS) });
+  const tag = uid();
+  workers.push(...(await Promise.all([spawnWorkerProcess(env, `sticky-a-${tag}`), spawnWorkerProcess(env, `sticky-b-${tag}`)])));
+  client = await connectTestClient(config);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const seen = await killHolderOnce(config, `${tag}-${attempt}`);
+    if (seen) {
+      assert.ok(seen.wait >= 2_500 && seen.wait < 6_000, `the sticky task moved to the shared queue after ${seen.wait} ms`);
+      console.log(`# durability/sticky: ${PAGES} pages, killed the run's cache holder ${seen.holder}, its sticky task moved after ${seen.wait} ms (attempt ${attempt})`);
+      return;
+    }
+    // Two workers again for the next run.
+    workers.push(await spawnWorkerProcess(env, `sticky-${attempt}-${tag}`));
+  }
+  assert.fail('three kills in a row met a workflow task in flight');
+});
