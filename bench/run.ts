@@ -53,11 +53,11 @@ function intEnv(name: string, dflt: number): number {
 }
 
 /**
- * Default pipeline setting: the workflow's default batch size and lanes (100 x 6) and persist batch (100), with
+ * Default pipeline setting: the workflow's default batch size and lanes (100 x 6) and persist batch (50), with
  * perHostConcurrency (the run default is 4) and the worker's connections per host at 16 to match the baseline's 16
  * connections (perHostConcurrency holds across worker processes: leases in host_slots).
  */
-export const DEFAULT_SETTINGS = '100x6x16x100x16';
+export const DEFAULT_SETTINGS = '100x6x16x50x16';
 
 export function parseSettings(spec: string): PipelineSettings[] {
   return spec.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
@@ -65,7 +65,7 @@ export function parseSettings(spec: string): PipelineSettings[] {
     for (const e of experiments) if (!['hb-throttle', 'advisory-lock'].includes(e)) throw new Error(`unknown experiment "${e}" in BENCH_SETTINGS`);
     const [b, l, c, p, conn] = nums.split('x').map(Number);
     if (![b, l, c].every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bad BENCH_SETTINGS entry "${s}" (want BxLxC[xP[xK]])`);
-    return { auditBatchSize: b, parallelBatches: l, perHostConcurrency: c, persistBatchSize: p || 100, connectionsPerHost: conn || 16, experiments };
+    return { auditBatchSize: b, parallelBatches: l, perHostConcurrency: c, persistBatchSize: p || 50, connectionsPerHost: conn || 16, experiments };
   });
 }
 
