@@ -197,7 +197,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
   // Where the files go, ready before the audit (a file in the way was found only after it).
   if (settings.output.length && settings.outputDir) prepareOutputDir(settings.outputDir, settings.outputDirSource);
   if (o.exportDir) prepareOutputDir(o.exportDir, '--export-dir');
-  const ctrlC = takeCtrlC('Stopping: cancelling the run and shutting down what was started… (Ctrl-C again to quit at once)');
+  const ctrlC = takeCtrlC('Stopping: cancelling the run and shutting down what was started…');
   let running: Running | undefined;
   try {
     running = await bringUp({ allowPrivate: o2.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });

@@ -55,7 +55,7 @@ export function takeCtrlC(stopping: string, now: () => number = Date.now): { int
       return;
     }
     firstAt = now();
-    process.stderr.write(`\n${stopping}\n`);
+    process.stderr.write(`\n${stopping} (Ctrl-C again to quit at once)\n`);
   };
   process.on('SIGINT', onSigint);
   return { interrupted: () => firstAt !== null, release: () => void process.off('SIGINT', onSigint) };
@@ -135,7 +135,7 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
   };
   // Judged as the API judges it (domains, patterns, targets) before a stack is brought up for nothing.
   await validateBatchRequest(loadConfig(cliEnv(settings.allowPrivate)), body);
-  const ctrlC = takeCtrlC('Stopping: cancelling the batch and shutting down what was started… (Ctrl-C again to quit at once)');
+  const ctrlC = takeCtrlC('Stopping: cancelling the batch and shutting down what was started…');
   let running: RunningStack | undefined;
   try {
     running = await bringUp({ allowPrivate: settings.allowPrivate, quiet: true, credentials: Boolean(options.auth || options.headers || options.cookies) });

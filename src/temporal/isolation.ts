@@ -34,8 +34,7 @@ export function cliTaskQueue(o: {
   const machine = `${o.hostname ?? os.hostname()}\0${o.home}`;
   if (o.allowPrivate) {
     // The database is part of the name when it is the user's: two DATABASE_URLs from one home are two queues.
-    const id = createHash('sha256').update(`${machine}\0${o.databaseFromEnv ? o.config.databaseUrl : ''}\0loopback`).digest('hex').slice(0, 12);
-    const taskQueue = `${configured}-cli-${id}`;
+    const taskQueue = privateQueue(configured, `${machine}\0${o.databaseFromEnv ? o.config.databaseUrl : ''}\0loopback`);
     return {
       taskQueue,
       reason:
@@ -45,12 +44,16 @@ export function cliTaskQueue(o: {
   }
   // The user's DATABASE_URL is the shared database (or at least the user's deliberate choice): the configured queue.
   if (o.databaseFromEnv) return { taskQueue: configured, reason: '' };
-  const id = createHash('sha256').update(machine).digest('hex').slice(0, 12);
-  const taskQueue = `${configured}-cli-${id}`;
+  const taskQueue = privateQueue(configured, machine);
   return {
     taskQueue,
     reason:
       `Temporal at ${o.config.temporal.address ?? 'the default port'} may be shared with other workers, and this run uses a local PostgreSQL (no DATABASE_URL): ` +
       `its workflows and activities go to the private task queue "${taskQueue}", not "${configured}". Set DATABASE_URL to the shared database to use "${configured}".`,
   };
+}
+
+/** `<configured>-cli-<12 hex of the key's SHA-256>`: stable for one setup, distinct between setups. */
+function privateQueue(configured: string, key: string): string {
+  return `${configured}-cli-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }

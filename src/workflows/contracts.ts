@@ -29,7 +29,7 @@ export const DEFAULT_POLICIES: ActivityPolicies = {
   persistRetryMaxMs: 60_000,
 };
 
-/** Options of one site run. Plain JSON so `temporal workflow start --input` works. */
+/** Every RenderMode, for validation (audit/records.ts defines the type). */
 export const RENDER_MODES = ['none', 'chromium'] as const satisfies readonly RenderMode[];
 
 export const DEFAULT_OPTIONS: SiteAuditOptions = {
@@ -160,7 +160,6 @@ export interface BatchProgressView extends BatchAuditResult {
   startedAt: string;
   continuedAsNew: number;
 }
-
 
 export const DEFAULT_MAX_CONCURRENT_SITES = 3;
 export const DEFAULT_MAX_DOMAINS_PER_RUN = 200;
