@@ -427,6 +427,22 @@ async function main(): Promise<void> {
       );
     }
 
+    // Round by round: each pipeline run against the plain + checks run of the same round. This host's speed drifts
+    // within minutes; one run's ratio can be 20 points off its neighbours', which a median of one run cannot show.
+    const byRound = (row: Row): number[] | null => {
+      const checks = results.analyze?.runs;
+      if (!checks || !row.variant.startsWith('pipeline')) return null;
+      return row.runs.map((x, i) => checks[Math.min(i, checks.length - 1)].ms / x.ms);
+    };
+    const rounds = ordered.map((row) => ({ row, ratios: byRound(row) })).filter((x): x is { row: Row; ratios: number[] } => x.ratios !== null);
+    if (rounds.length > 0) {
+      console.log('');
+      for (const { row, ratios } of rounds) {
+        console.log(`${LABELS[row.variant]}${row.settings && multi ? ` ${row.settings}` : ''} against plain + checks, round by round: ${ratios.map(pct).join(', ')}`);
+      }
+      if (runs === 1) console.log('  (one round: ratios on a shared machine move by 10-20 points between runs; BENCH_RUNS=3 gives medians of interleaved rounds)');
+    }
+
     const detail = best.pipeline ?? best['pipeline-loaded'];
     if (detail) {
       const last = detail.runs[detail.runs.length - 1];
@@ -491,6 +507,7 @@ async function main(): Promise<void> {
           pagesPerSec: Math.round(row.median.pagesPerSec),
           ratioVsPlain: plainPps ? Math.round((row.median.pagesPerSec / plainPps) * 1000) / 1000 : null,
           ratioVsChecks: checksPps ? Math.round((row.median.pagesPerSec / checksPps) * 1000) / 1000 : null,
+          ratioVsChecksByRound: byRound(row)?.map((r) => Math.round(r * 1000) / 1000) ?? null,
           peakRssMb: row.median.peakRssMb,
           cpuSec: row.median.cpuSec,
           maxEventsPerRun: ps?.maxEventsPerRun ?? null,

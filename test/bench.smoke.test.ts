@@ -69,11 +69,18 @@ test('npm run bench measures every variant and writes every ratio and goal', { t
     assert.ok(Number.isInteger(row.continuedAsNew));
     assert.ok(row.summarizeMs > 0 && row.workflowMs > row.summarizeMs);
     assert.ok(row.summarizeShare > 0 && row.summarizeShare < 1);
+    // The one round's ratio is the run's own: the pipeline's run time against plain + checks' of the same round.
+    assert.equal(row.ratioVsChecksByRound.length, 1);
+    assert.ok(Math.abs(row.ratioVsChecksByRound[0] - r.rows[1].runs[0].ms / row.runs[0].ms) < 0.001, `${row.variant}: ratio of its round`);
     // Where in the run each activity type ran: discover, then the crawl, then summarize.
     const a = row.runs[0].history.activities;
     assert.ok(a.discover.lastCloseMs <= a.crawlBatch.firstStartMs, `${row.variant}: the crawl starts after discovery`);
     assert.ok(a.crawlBatch.firstStartMs < a.crawlBatch.lastCloseMs && a.crawlBatch.lastCloseMs <= a.summarize.firstStartMs, `${row.variant}: summarize starts after the crawl`);
   }
+  assert.equal(r.rows[0].ratioVsChecksByRound, null, 'plain has no pipeline ratio');
+  assert.match(out, /pipeline, fresh db against plain \+ checks, round by round: \d+%\n/);
+  assert.match(out, /pipeline, db with earlier runs against plain \+ checks, round by round: \d+%\n/);
+  assert.match(out, /\(one round: ratios on a shared machine move/);
   assert.match(out, /crawlBatch +× *\d+ .* at [\d.]+-[\d.]+ s/);
   assert.match(out, /cpu budget: at 85% of plain \+ checks the run would take [\d.]+ s, [\d.]+ core-s on \d+ cores; this run used [\d.]+ core-s .* cores \d+% busy/);
   for (const db of ['pipeline', 'pipeline-loaded']) {
