@@ -78,6 +78,15 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * A variant's speed against a baseline, round by round: each of its runs (wall ms) against the baseline's run of the
+ * same round (the last one when the baseline has fewer), as pages/s ratios. The variants of a round run back to back.
+ */
+export function roundRatios(runsMs: readonly number[], baselineMs: readonly number[]): number[] {
+  if (baselineMs.length === 0) return [];
+  return runsMs.map((ms, i) => baselineMs[Math.min(i, baselineMs.length - 1)] / ms);
+}
+
 async function siteStats(origin: string): Promise<BenchSiteStats> {
   const res = await fetch(`${origin}/__bench/stats`);
   return (await res.json()) as BenchSiteStats;
@@ -217,6 +226,9 @@ function pipelineStats(row: Row): PipelineStats | null {
 function fmt(n: number, digits = 1): string {
   return n.toFixed(digits);
 }
+const round3 = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000);
+const ratioGoal = (value: number | null, goal: number) =>
+  (value === null ? { value: null, shown: '-', ok: null } : { value, shown: pct(value), ok: value >= goal });
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Math.round(x * 100)}%`);
 
 function printTable(header: string[], lines: string[][]): void {
@@ -372,13 +384,25 @@ async function main(): Promise<void> {
     }
     const plainPps = results.plain?.median.pagesPerSec ?? null;
     const checksPps = results.analyze?.median.pagesPerSec ?? null;
+    // A row's speed against a baseline, round by round: each run against the baseline's run of the same round (the
+    // variants of a round run back to back). This host's speed drifts by up to ~30% within minutes (the same pages
+    // took 14.5 and then 18.9 CPU-s): a ratio of medians can pair a fast pipeline run with a slow baseline run of
+    // another round, a median of same-round ratios cannot.
+    const ratiosOf = (row: Row, base: Row | undefined): number[] | null =>
+      (base ? roundRatios(row.runs.map((x) => x.ms), base.runs.map((x) => x.ms)) : null);
+    const pairedRatio = (row: Row, base: Row | undefined): number | null => {
+      const r = ratiosOf(row, base);
+      return r ? median(r) : null;
+    };
+    const vsPlain = (row: Row) => pairedRatio(row, results.plain);
+    const vsChecks = (row: Row) => pairedRatio(row, results.analyze);
     const bestOf = (variant: Variant) => Object.values(results).filter((x) => x.variant === variant).sort((a, b) => a.median.seconds - b.median.seconds)[0];
     const best = { pipeline: bestOf('pipeline'), 'pipeline-loaded': bestOf('pipeline-loaded') };
     const ordered = VARIANTS.flatMap((v) => Object.values(results).filter((x) => x.variant === v));
     const multi = settings.length > 1;
 
     console.log('');
-    console.log(`Medians of ${runs} run(s), ${pages} URLs (~25 KB pages), load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} cores:`);
+    console.log(`Medians of ${runs} run(s) (ratios: the median of each round's own), ${pages} URLs (~25 KB pages), load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} cores:`);
     printTable(
       ['variant', 'seconds', 'pages/s', 'vs plain', 'vs checks', 'peak RSS MB', 'cpu s', 'events max/run', 'events total', 'CAN', 'summarize'],
       ordered.map((row) => {
@@ -388,8 +412,8 @@ async function main(): Promise<void> {
           `${LABELS[row.variant]}${row.settings && multi ? ` ${row.settings}` : ''}${isBest ? ' *' : ''}`,
           fmt(row.median.seconds, 2),
           fmt(row.median.pagesPerSec, 0),
-          plainPps ? pct(row.median.pagesPerSec / plainPps) : '-',
-          checksPps ? pct(row.median.pagesPerSec / checksPps) : '-',
+          pct(vsPlain(row)),
+          pct(vsChecks(row)),
           String(row.median.peakRssMb),
           fmt(row.median.cpuSec),
           ps ? String(ps.maxEventsPerRun) : '-',
@@ -402,8 +426,8 @@ async function main(): Promise<void> {
 
     // Goals next to the measured values, for the fresh and the loaded database.
     const goalRows: Array<{ metric: string; goal: string; test: (row: Row, ps: PipelineStats) => { value: number | null; shown: string; ok: boolean | null } }> = [
-      { metric: 'pipeline / plain (pages/s)', goal: `>= ${pct(GOALS.vsPlain)}`, test: (row) => (plainPps ? { value: row.median.pagesPerSec / plainPps, shown: pct(row.median.pagesPerSec / plainPps), ok: row.median.pagesPerSec / plainPps >= GOALS.vsPlain } : { value: null, shown: '-', ok: null }) },
-      { metric: 'pipeline / (plain + checks)', goal: `>= ${pct(GOALS.vsChecks)}`, test: (row) => (checksPps ? { value: row.median.pagesPerSec / checksPps, shown: pct(row.median.pagesPerSec / checksPps), ok: row.median.pagesPerSec / checksPps >= GOALS.vsChecks } : { value: null, shown: '-', ok: null }) },
+      { metric: 'pipeline / plain (pages/s)', goal: `>= ${pct(GOALS.vsPlain)}`, test: (row) => ratioGoal(vsPlain(row), GOALS.vsPlain) },
+      { metric: 'pipeline / (plain + checks)', goal: `>= ${pct(GOALS.vsChecks)}`, test: (row) => ratioGoal(vsChecks(row), GOALS.vsChecks) },
       { metric: 'summarize share of wall time', goal: `<= ${pct(GOALS.summarizeShare)}`, test: (_r, ps) => ({ value: ps.summarizeShare, shown: `${fmt(ps.summarizeShare * 100)}% (${fmt(ps.summarizeMs / 1000)} of ${fmt(ps.workflowMs / 1000)} s)`, ok: ps.summarizeShare <= GOALS.summarizeShare }) },
       { metric: 'peak worker RSS', goal: `< ${GOALS.rssMb} MB`, test: (row) => ({ value: row.median.peakRssMb, shown: `${row.median.peakRssMb} MB`, ok: row.median.peakRssMb < GOALS.rssMb }) },
       { metric: 'history events per run (max)', goal: `< ${GOALS.eventsPerRun}`, test: (_r, ps) => ({ value: ps.maxEventsPerRun, shown: `${ps.maxEventsPerRun} (total ${ps.totalEvents}, ${ps.continuedAsNew} CAN)`, ok: ps.maxEventsPerRun < GOALS.eventsPerRun }) },
@@ -427,13 +451,8 @@ async function main(): Promise<void> {
       );
     }
 
-    // Round by round: each pipeline run against the plain + checks run of the same round. This host's speed drifts
-    // within minutes; one run's ratio can be 20 points off its neighbours', which a median of one run cannot show.
-    const byRound = (row: Row): number[] | null => {
-      const checks = results.analyze?.runs;
-      if (!checks || !row.variant.startsWith('pipeline')) return null;
-      return row.runs.map((x, i) => checks[Math.min(i, checks.length - 1)].ms / x.ms);
-    };
+    // The ratios behind each pipeline row's median, so an outlier round shows (and one round says it is one).
+    const byRound = (row: Row): number[] | null => (row.variant.startsWith('pipeline') ? ratiosOf(row, results.analyze) : null);
     const rounds = ordered.map((row) => ({ row, ratios: byRound(row) })).filter((x): x is { row: Row; ratios: number[] } => x.ratios !== null);
     if (rounds.length > 0) {
       console.log('');
@@ -505,8 +524,8 @@ async function main(): Promise<void> {
           pages,
           seconds: row.median.seconds,
           pagesPerSec: Math.round(row.median.pagesPerSec),
-          ratioVsPlain: plainPps ? Math.round((row.median.pagesPerSec / plainPps) * 1000) / 1000 : null,
-          ratioVsChecks: checksPps ? Math.round((row.median.pagesPerSec / checksPps) * 1000) / 1000 : null,
+          ratioVsPlain: round3(vsPlain(row)),
+          ratioVsChecks: round3(vsChecks(row)),
           ratioVsChecksByRound: byRound(row)?.map((r) => Math.round(r * 1000) / 1000) ?? null,
           peakRssMb: row.median.peakRssMb,
           cpuSec: row.median.cpuSec,

@@ -72,6 +72,7 @@ test('npm run bench measures every variant and writes every ratio and goal', { t
     // The one round's ratio is the run's own: the pipeline's run time against plain + checks' of the same round.
     assert.equal(row.ratioVsChecksByRound.length, 1);
     assert.ok(Math.abs(row.ratioVsChecksByRound[0] - r.rows[1].runs[0].ms / row.runs[0].ms) < 0.001, `${row.variant}: ratio of its round`);
+    assert.equal(row.ratioVsChecks, row.ratioVsChecksByRound[0], `${row.variant}: one round's median is its ratio`);
     // Where in the run each activity type ran: discover, then the crawl, then summarize.
     const a = row.runs[0].history.activities;
     assert.ok(a.discover.lastCloseMs <= a.crawlBatch.firstStartMs, `${row.variant}: the crawl starts after discovery`);
