@@ -1,9 +1,12 @@
 // Shared by the durability tests (test/e2e/durability*.test.ts): reading pending activities (with their decoded
-// heartbeat details) from the server, and the "every page exactly once" check against page_audits.
+// heartbeat details) from the server, the "every page exactly once" check against page_audits, and their teardown.
 import assert from 'node:assert/strict';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { CrawlHeartbeat } from '../../src/activities/audit';
+import type { SlowSite } from '../fixtures/slowSite';
+import type { TestDb } from '../helpers/stack';
+import type { WorkerProcess } from '../helpers/workerProcess';
 
 export interface Pending {
   activityId: string;
@@ -62,3 +65,11 @@ export async function assertEveryPageOnce(db: DataSource, runId: string, origin:
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Stops what a durability test started: its worker processes, client, database and site (those a failed set-up left unset are skipped). */
+export async function closeAll(parts: { workers: WorkerProcess[]; client?: Client; tdb?: TestDb; site?: SlowSite }): Promise<void> {
+  await Promise.all(parts.workers.map((w) => w.stop(5_000)));
+  await parts.client?.connection.close();
+  await parts.tdb?.close();
+  await parts.site?.close();
+}

@@ -11,7 +11,7 @@ import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
 import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
-import { assertEveryPageOnce, pendingActivities } from './durability.helpers';
+import { assertEveryPageOnce, closeAll, pendingActivities } from './durability.helpers';
 
 const PAGES = 3_000;
 const HEARTBEAT_TIMEOUT_MS = 3_000;
@@ -26,12 +26,7 @@ before(async () => {
   tdb = await createTestDatabase('durscale');
 });
 
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop(5_000)));
-  await client?.connection.close();
-  await tdb?.close();
-  await site?.close();
-});
+after(() => closeAll({ workers, client, tdb, site }));
 
 test(`kill -9 of a worker inside a persist transaction on a ${PAGES}-page site: rolled back, no page lost, none duplicated, retried within the heartbeat timeout`, async () => {
   const t0 = Date.now();

@@ -17,7 +17,7 @@ import { resumeSignal, type SiteAuditResult } from '../../src/workflows/contract
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
 import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
-import { assertEveryPageOnce } from './durability.helpers';
+import { assertEveryPageOnce, closeAll } from './durability.helpers';
 
 const PAGES = 600;
 const HEARTBEAT_TIMEOUT_MS = 3_000;
@@ -33,12 +33,7 @@ before(async () => {
   tdb = await createTestDatabase('dursticky');
 });
 
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop(5_000)));
-  await client?.connection.close();
-  await tdb?.close();
-  await site?.close();
-});
+after(() => closeAll({ workers, client, tdb, site }));
 
 const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
 

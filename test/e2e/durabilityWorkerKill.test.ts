@@ -11,7 +11,7 @@ import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
 import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
-import { assertEveryPageOnce, pendingActivities, type Pending } from './durability.helpers';
+import { assertEveryPageOnce, closeAll, type Pending, pendingActivities } from './durability.helpers';
 
 const PAGE_DELAY_MS = 400;
 const HEARTBEAT_TIMEOUT_MS = 2_500;
@@ -28,12 +28,7 @@ before(async () => {
   tdb = await createTestDatabase('durkill');
 });
 
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop(5_000)));
-  await client?.connection.close();
-  await tdb?.close();
-  await site?.close();
-});
+after(() => closeAll({ workers, client, tdb, site }));
 
 test('kill -9 of the worker running a crawl batch: the batch resumes from the frontier on the other worker', async () => {
   const t0 = Date.now();

@@ -11,7 +11,7 @@ import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
 import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
 import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
-import { assertEveryPageOnce, pendingActivities } from './durability.helpers';
+import { assertEveryPageOnce, closeAll, pendingActivities } from './durability.helpers';
 
 const PAGES = 1_500;
 
@@ -25,12 +25,7 @@ before(async () => {
   tdb = await createTestDatabase('durstop');
 });
 
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop(5_000)));
-  await client?.connection.close();
-  await tdb?.close();
-  await site?.close();
-});
+after(() => closeAll({ workers, client, tdb, site }));
 
 test(`a worker stopped mid-run on a ${PAGES}-page site: its steps hand their URLs back, none is recorded as failed`, async () => {
   const config = testConfig({ AUDIT_HEARTBEAT_TIMEOUT_MS: '3000', AUDIT_RETRY_INITIAL_MS: '200', AUDIT_RETRY_MAX_MS: '1000', AUDIT_RETRY_MAX_ATTEMPTS: '1' });
