@@ -99,7 +99,8 @@ test('CLI task queue: private only when the database is local and the Temporal s
   assert.equal(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: true, home: '/h', hostname: 'm1' }).taskQueue, a.taskQueue, 'stable per machine and home');
   assert.notEqual(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: true, home: '/h', hostname: 'm2' }).taskQueue, a.taskQueue);
   assert.equal(cliTaskQueue({ config, databaseFromEnv: true, temporalShared: true, home: '/h' }).taskQueue, 'sitesweep');
-  assert.equal(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: false, home: '/h' }).taskQueue, 'sitesweep');});
+  assert.equal(cliTaskQueue({ config, databaseFromEnv: false, temporalShared: false, home: '/h' }).taskQueue, 'sitesweep');
+});
 
 test('CLI task queue: a worker that may fetch loopback (--allow-private) never polls a shared queue', () => {
   const config = loadConfig({ HOME: dir, TEMPORAL_CONFIG_FILE: path.join(dir, 'absent.toml'), TEMPORAL_TASK_QUEUE: 'sitesweep', DATABASE_URL: 'postgres://u:pw@db.example/sitesweep' });
