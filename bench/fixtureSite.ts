@@ -13,7 +13,7 @@
 // Up to PRERENDER_LIMIT pages are rendered once at start (the measured crawls then cost the site nothing but
 // writes); above it pages are rendered per request, so a 100k-page site does not hold 2.5 GB of HTML.
 //
-// Run as a script (`tsx bench/fixtureSite.ts <pages> [seed]`), it prints `{"origin": …}` on stdout and serves until
+// Run as a script (`tsx bench/fixtureSite.ts <pages> [seed] [latencyMs]`), it prints `{"origin": …}` on stdout and serves until
 // stdin closes or SIGTERM: bench/run.ts runs it in its own process so the site's CPU is not counted against the
 // crawler. `/__bench/stats` and `/__bench/reset` (not linked) count what was served.
 import http from 'node:http';
@@ -39,6 +39,8 @@ export interface BenchSiteStats {
   notFound: number;
   serverErrors: number;
   redirects: number;
+  /** Most requests the site was answering at once (from the request's arrival to its response's end). */
+  maxInFlight: number;
 }
 
 export interface BenchSite {
@@ -245,12 +247,18 @@ function sitemapXml(origin: string, n: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${urls.join('\n')}</urlset>\n`;
 }
 
-const freshStats = (): BenchSiteStats => ({ requests: 0, pageRequests: 0, uniquePages: 0, notFound: 0, serverErrors: 0, redirects: 0 });
+const freshStats = (): BenchSiteStats => ({ requests: 0, pageRequests: 0, uniquePages: 0, notFound: 0, serverErrors: 0, redirects: 0, maxInFlight: 0 });
 
-/** Start the site on 127.0.0.1 (ephemeral port unless given). `/__bench/stats` and `/__bench/reset` are not linked. */
-export async function startBenchSite(opts: { pages?: number; port?: number; seed?: number } = {}): Promise<BenchSite> {
+/**
+ * Start the site on 127.0.0.1 (ephemeral port unless given). `/__bench/stats` and `/__bench/reset` are not linked.
+ * `latencyMs` delays every answer (robots.txt, the sitemap, redirects and errors too), as a remote server's round trip
+ * would: on loopback a run is bound by CPU, with latency by the connections a run may hold open to the host.
+ */
+export async function startBenchSite(opts: { pages?: number; port?: number; seed?: number; latencyMs?: number } = {}): Promise<BenchSite> {
   const n = Math.max(1, opts.pages ?? DEFAULT_PAGES);
   const seed = opts.seed ?? 0;
+  const latencyMs = Math.max(0, opts.latencyMs ?? 0);
+  let inFlight = 0;
   let stats = freshStats();
   // One bit per URL rather than a Set of strings: cheap at 100k.
   let seen = new Uint8Array(n);
@@ -259,6 +267,14 @@ export async function startBenchSite(opts: { pages?: number; port?: number; seed
   let robots = EMPTY;
   let sitemap = EMPTY;
   const send = (res: http.ServerResponse, method: string | undefined, r: Response) => {
+    const delayMs = latencyMs + (r.delayMs ?? 0);
+    if (delayMs > 0) {
+      setTimeout(() => write(res, method, r), delayMs);
+      return;
+    }
+    write(res, method, r);
+  };
+  const write = (res: http.ServerResponse, method: string | undefined, r: Response) => {
     const headers: Record<string, string | number> = { 'content-type': r.type, 'content-length': r.body.length };
     if (r.location) headers.location = r.location;
     res.writeHead(r.status, headers);
@@ -277,6 +293,9 @@ export async function startBenchSite(opts: { pages?: number; port?: number; seed
       return;
     }
     stats.requests++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
+    // 'close' fires once per response, whether it finished or its connection went away.
+    res.once('close', () => inFlight--);
     if (path === '/robots.txt') return send(res, req.method, { status: 200, body: robots, type: 'text/plain; charset=utf-8' });
     if (path === '/sitemap.xml') return send(res, req.method, { status: 200, body: sitemap, type: 'application/xml' });
     const moved = /^\/moved\/(\d+)$/.exec(path);
@@ -299,8 +318,7 @@ export async function startBenchSite(opts: { pages?: number; port?: number; seed
     if (r.status === 404) stats.notFound++;
     else if (r.status >= 500) stats.serverErrors++;
     else if (r.status === 301) stats.redirects++;
-    if (r.delayMs) setTimeout(() => send(res, req.method, r), r.delayMs);
-    else send(res, req.method, r);
+    send(res, req.method, r);
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -334,7 +352,8 @@ export async function startBenchSite(opts: { pages?: number; port?: number; seed
 if (require.main === module) {
   const n = Number(process.argv[2] ?? process.env.BENCH_PAGES ?? DEFAULT_PAGES);
   const seed = Number(process.argv[3] ?? 0);
-  void startBenchSite({ pages: n, seed }).then((site) => {
+  const latencyMs = Number(process.argv[4] ?? 0);
+  void startBenchSite({ pages: n, seed, latencyMs }).then((site) => {
     process.stdout.write(`${JSON.stringify({ origin: site.origin, pages: site.pages, pid: process.pid })}\n`);
     const stop = () => void site.close().then(() => process.exit(0));
     process.stdin.on('end', stop).on('close', stop).resume();

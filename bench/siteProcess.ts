@@ -10,8 +10,8 @@ export interface SiteProcess {
   child: ChildProcess;
 }
 
-export async function startSiteProcess(pages: number, seed = 0): Promise<SiteProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtureSite.ts'), String(pages), String(seed)], {
+export async function startSiteProcess(pages: number, seed = 0, latencyMs = 0): Promise<SiteProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtureSite.ts'), String(pages), String(seed), String(latencyMs)], {
     cwd: path.join(__dirname, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
   });

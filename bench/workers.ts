@@ -7,7 +7,11 @@
 // perHostConcurrency through the host_slots leases (src/crawl/hostSlots.ts).
 //
 // Env: BENCH_PAGES (default 1000), BENCH_WORKERS (default "1,2,3"), BENCH_SETTINGS "<auditBatchSize>x<parallelBatches>x
-// <perHostConcurrency>" (default 100x6x16: the run defaults, 16 connections). Not a test: the numbers depend on the machine (2 shared cores here).
+// <perHostConcurrency>" (default 100x6x16: the run defaults, 16 connections), BENCH_SITE_LATENCY_MS (default 0: every
+// answer of the site that late, as a remote host's round trip; the run is then bound by its connections to the host,
+// not by CPU). Each row also gives the most requests the site answered at once, which must stay within
+// perHostConcurrency whatever the number of workers (the bench fails otherwise). Not a test: the numbers depend on the
+// machine (2 shared cores here).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +22,7 @@ import { createDatabase, dropDatabase, findOrBuildTemporalCli, startLocalPostgre
 import { siteAuditWorkflowId, type SiteAuditInput, type SiteAuditResult } from '../src/workflows/contracts';
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { spawnWorkerProcess } from '../test/helpers/workerProcess';
-import { siteProfile } from './fixtureSite';
+import { siteProfile, type BenchSiteStats } from './fixtureSite';
 import { startSiteProcess } from './siteProcess';
 
 async function main(): Promise<void> {
@@ -26,9 +30,10 @@ async function main(): Promise<void> {
   const profile = siteProfile(pages);
   const counts = (process.env.BENCH_WORKERS ?? '1,2,3').split(',').map(Number);
   const [auditBatchSize, parallelBatches, perHostConcurrency] = (process.env.BENCH_SETTINGS ?? '100x6x16').split('x').map(Number);
+  const latencyMs = Number(process.env.BENCH_SITE_LATENCY_MS ?? 0);
   const log = createLogger('warn', 'bench-workers');
   const work = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bench-workers-'));
-  const site = await startSiteProcess(pages);
+  const site = await startSiteProcess(pages, 0, latencyMs);
   const { origin } = site;
   const cli = await findOrBuildTemporalCli({ log });
   const [bundle, temporal, pg] = await Promise.all([
@@ -38,7 +43,7 @@ async function main(): Promise<void> {
   ]);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
-  const rows: Array<{ workers: number; pages: number; seconds: number; pagesPerSec: number }> = [];
+  const rows: Array<{ workers: number; pages: number; seconds: number; pagesPerSec: number; requests: number; maxInFlight: number }> = [];
   try {
     for (const n of counts) {
       const dbName = `bench_workers_${n}_${Date.now()}`;
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
           siteUrl: `${origin}/`, runKey, maxPages: pages, respectRobots: true, useSitemaps: true,
           auditBatchSize, parallelBatches, perHostConcurrency,
         };
+        await fetch(`${origin}/__bench/reset`);
         const t0 = performance.now();
         const handle = await client.workflow.start('siteAuditWorkflow', { workflowId: siteAuditWorkflowId(new URL(origin).host, runKey), taskQueue, args: [input] });
         const result = (await handle.result()) as SiteAuditResult;
@@ -70,16 +76,26 @@ async function main(): Promise<void> {
         if (result.pagesAudited !== pages - profile.failing || result.pagesFailed !== profile.failing) {
           throw new Error(`${n} workers: audited ${result.pagesAudited}, failed ${result.pagesFailed}; the site has ${pages - profile.failing} and ${profile.failing}`);
         }
-        const row = { workers: n, pages, seconds: Math.round(seconds * 100) / 100, pagesPerSec: Math.round(pages / seconds) };
+        const served = (await (await fetch(`${origin}/__bench/stats`)).json()) as BenchSiteStats;
+        const row = {
+          workers: n, pages, seconds: Math.round(seconds * 100) / 100, pagesPerSec: Math.round(pages / seconds),
+          requests: served.requests, maxInFlight: served.maxInFlight,
+        };
         rows.push(row);
         console.log(JSON.stringify(row));
+        if (served.maxInFlight > perHostConcurrency) {
+          throw new Error(`${n} workers: the site answered ${served.maxInFlight} requests at once; perHostConcurrency is ${perHostConcurrency}`);
+        }
       } finally {
         await Promise.all(workers.map((w) => w.stop(10_000)));
         await dropDatabase(pg.adminUrl, dbName).catch(() => {});
       }
     }
-    console.log(`\n| worker processes | pages | seconds | pages/s |\n|---|---|---|---|\n${rows.map((r) => `| ${r.workers} | ${r.pages} | ${r.seconds} | ${r.pagesPerSec} |`).join('\n')}`);
-    console.log(`settings: auditBatchSize ${auditBatchSize}, parallelBatches ${parallelBatches}, perHostConcurrency ${perHostConcurrency}`);
+    console.log(
+      `\n| worker processes | pages | seconds | pages/s | requests | most at once |\n|---|---|---|---|---|---|\n` +
+        rows.map((r) => `| ${r.workers} | ${r.pages} | ${r.seconds} | ${r.pagesPerSec} | ${r.requests} | ${r.maxInFlight} |`).join('\n'),
+    );
+    console.log(`settings: auditBatchSize ${auditBatchSize}, parallelBatches ${parallelBatches}, perHostConcurrency ${perHostConcurrency}, site latency ${latencyMs} ms`);
   } finally {
     await connection.close().catch(() => {});
     await temporal.stop().catch(() => {});

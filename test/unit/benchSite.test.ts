@@ -1,0 +1,30 @@
+// The bench site's latency and its count of requests answered at once: bench/workers.ts checks politeness across worker
+// processes by that count, so it must count what the site really answers concurrently.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startBenchSite, type BenchSiteStats } from '../../bench/fixtureSite';
+
+const stats = async (origin: string) => (await (await fetch(`${origin}/__bench/stats`)).json()) as BenchSiteStats;
+
+test('the bench site delays every answer by its latency and counts the requests it answers at once', async () => {
+  const site = await startBenchSite({ pages: 20, latencyMs: 150 });
+  try {
+    // Five at once, robots.txt and a 404 among them: every answer waits out the latency.
+    const paths = ['/', '/robots.txt', '/no-such-page', '/section-1/page-1', '/section-2/page-2'];
+    const t0 = performance.now();
+    const answers = await Promise.all(paths.map(async (p) => (await fetch(`${site.origin}${p}`)).status));
+    const elapsed = performance.now() - t0;
+    assert.deepEqual(answers, [200, 200, 404, 200, 200]);
+    assert.ok(elapsed >= 145, `five requests answered in ${elapsed} ms`);
+    assert.equal((await stats(site.origin)).maxInFlight, 5);
+
+    // One after another: the count of the moment falls back, the maximum stays.
+    await fetch(`${site.origin}/__bench/reset`);
+    for (const p of paths.slice(0, 2)) await (await fetch(`${site.origin}${p}`)).arrayBuffer();
+    const after = await stats(site.origin);
+    assert.equal(after.requests, 2);
+    assert.equal(after.maxInFlight, 1);
+  } finally {
+    await site.close();
+  }
+});
