@@ -23,6 +23,9 @@ test('npm run bench measures every variant and writes every ratio and goal', { t
     BENCH_PRELOAD_RUNS: '1',
     BENCH_PRELOAD_PAGES: '100',
     BENCH_RESULTS: resultsPath,
+    // A round trip on every answer of the site (bench/fixtureSite.ts), so that path is exercised too; small enough
+    // to keep the smoke short.
+    BENCH_SITE_LATENCY_MS: '5',
     BENCH_TEMPORAL_ADDRESS: requireEnv('SITESWEEP_TEST_TEMPORAL_ADDRESS'),
     BENCH_PG_ADMIN_URL: requireEnv('SITESWEEP_TEST_PG_ADMIN_URL'),
     BENCH_WORKFLOW_BUNDLE: requireEnv('WORKFLOW_BUNDLE_PATH'),
@@ -39,6 +42,8 @@ test('npm run bench measures every variant and writes every ratio and goal', { t
   assert.match(out, /Goals \(issue 9\)/);
 
   const r = JSON.parse(readFileSync(resultsPath, 'utf8'));
+  assert.equal(r.config.siteLatencyMs, 5);
+  assert.match(out, /site latency 5 ms/);
   const site = siteProfile(PAGES);
   assert.ok(site.error > 0 && site.not_found > 0 && site.redirect > 0, 'the fixture has defects at 300 URLs');
   assert.deepEqual(r.rows.map((x: any) => x.variant), ['plain', 'analyze', 'pipeline', 'pipeline-loaded']);
