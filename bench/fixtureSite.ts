@@ -41,6 +41,8 @@ export interface BenchSiteStats {
   redirects: number;
   /** Most requests the site was answering at once (from the request's arrival to its response's end). */
   maxInFlight: number;
+  /** The requests' time at the site, added up: over a run's wall time, how many it was answering on average. */
+  requestSeconds: number;
 }
 
 export interface BenchSite {
@@ -247,7 +249,7 @@ function sitemapXml(origin: string, n: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${urls.join('\n')}</urlset>\n`;
 }
 
-const freshStats = (): BenchSiteStats => ({ requests: 0, pageRequests: 0, uniquePages: 0, notFound: 0, serverErrors: 0, redirects: 0, maxInFlight: 0 });
+const freshStats = (): BenchSiteStats => ({ requests: 0, pageRequests: 0, uniquePages: 0, notFound: 0, serverErrors: 0, redirects: 0, maxInFlight: 0, requestSeconds: 0 });
 
 /**
  * Start the site on 127.0.0.1 (ephemeral port unless given). `/__bench/stats` and `/__bench/reset` are not linked.
@@ -295,7 +297,11 @@ export async function startBenchSite(opts: { pages?: number; port?: number; seed
     stats.requests++;
     stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
     // 'close' fires once per response, whether it finished or its connection went away.
-    res.once('close', () => inFlight--);
+    const arrived = performance.now();
+    res.once('close', () => {
+      inFlight--;
+      stats.requestSeconds += (performance.now() - arrived) / 1000;
+    });
     if (path === '/robots.txt') return send(res, req.method, { status: 200, body: robots, type: 'text/plain; charset=utf-8' });
     if (path === '/sitemap.xml') return send(res, req.method, { status: 200, body: sitemap, type: 'application/xml' });
     const moved = /^\/moved\/(\d+)$/.exec(path);

@@ -154,3 +154,15 @@ export function threadSplit(before: Map<number, ThreadTimes>, after: Map<number,
     ...(haveWaits ? { waiting: { main: round(wait.main), runtime: round(wait.runtime), later: shown.map((t) => round(t.waiting)) } } : {}),
   };
 }
+
+/** The machine's CPU ticks so far, all cores (`/proc/stat`), busy and in all; null off Linux. */
+export function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - cpu[3] - cpu[4], total };
+  } catch {
+    return null;
+  }
+}

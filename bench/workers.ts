@@ -10,7 +10,8 @@
 // <perHostConcurrency>" (default 100x6x16: the run defaults, 16 connections), BENCH_SITE_LATENCY_MS (default 0: every
 // answer of the site that late, as a remote host's round trip; the run is then bound by its connections to the host,
 // not by CPU). Each row also gives the most requests the site answered at once, which must stay within
-// perHostConcurrency whatever the number of workers (the bench fails otherwise). Not a test: the numbers depend on the
+// perHostConcurrency whatever the number of workers (the bench fails otherwise), how many it answered on average over
+// the run, and how busy the machine's cores were. Not a test: the numbers depend on the
 // machine (2 shared cores here).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { siteAuditWorkflowId, type SiteAuditInput, type SiteAuditResult } from '
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { spawnWorkerProcess } from '../test/helpers/workerProcess';
 import { siteProfile, type BenchSiteStats } from './fixtureSite';
+import { machineTicks } from './procStats';
 import { startSiteProcess } from './siteProcess';
 
 async function main(): Promise<void> {
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
   ]);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
-  const rows: Array<{ workers: number; pages: number; seconds: number; pagesPerSec: number; requests: number; maxInFlight: number }> = [];
+  const rows: Array<{ workers: number; pages: number; seconds: number; pagesPerSec: number; requests: number; maxInFlight: number; avgInFlight: number; coresBusy: number | null }> = [];
   try {
     for (const n of counts) {
       const dbName = `bench_workers_${n}_${Date.now()}`;
@@ -68,10 +70,12 @@ async function main(): Promise<void> {
           auditBatchSize, parallelBatches, perHostConcurrency,
         };
         await fetch(`${origin}/__bench/reset`);
+        const ticks0 = machineTicks();
         const t0 = performance.now();
         const handle = await client.workflow.start('siteAuditWorkflow', { workflowId: siteAuditWorkflowId(new URL(origin).host, runKey), taskQueue, args: [input] });
         const result = (await handle.result()) as SiteAuditResult;
         const seconds = (performance.now() - t0) / 1000;
+        const ticks1 = machineTicks();
         // The site's 500 pages end as failures; every other URL is an audited page.
         if (result.pagesAudited !== pages - profile.failing || result.pagesFailed !== profile.failing) {
           throw new Error(`${n} workers: audited ${result.pagesAudited}, failed ${result.pagesFailed}; the site has ${pages - profile.failing} and ${profile.failing}`);
@@ -79,7 +83,8 @@ async function main(): Promise<void> {
         const served = (await (await fetch(`${origin}/__bench/stats`)).json()) as BenchSiteStats;
         const row = {
           workers: n, pages, seconds: Math.round(seconds * 100) / 100, pagesPerSec: Math.round(pages / seconds),
-          requests: served.requests, maxInFlight: served.maxInFlight,
+          requests: served.requests, maxInFlight: served.maxInFlight, avgInFlight: Math.round((served.requestSeconds / seconds) * 10) / 10,
+          coresBusy: ticks0 && ticks1 ? Math.round(((ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total)) * 100) / 100 : null,
         };
         rows.push(row);
         console.log(JSON.stringify(row));
@@ -92,8 +97,8 @@ async function main(): Promise<void> {
       }
     }
     console.log(
-      `\n| worker processes | pages | seconds | pages/s | requests | most at once |\n|---|---|---|---|---|---|\n` +
-        rows.map((r) => `| ${r.workers} | ${r.pages} | ${r.seconds} | ${r.pagesPerSec} | ${r.requests} | ${r.maxInFlight} |`).join('\n'),
+      `\n| worker processes | pages | seconds | pages/s | requests | most at once | on average | cores busy |\n|---|---|---|---|---|---|---|---|\n` +
+        rows.map((r) => `| ${r.workers} | ${r.pages} | ${r.seconds} | ${r.pagesPerSec} | ${r.requests} | ${r.maxInFlight} | ${r.avgInFlight} | ${r.coresBusy === null ? '–' : `${Math.round(r.coresBusy * 100)}%`} |`).join('\n'),
     );
     console.log(`settings: auditBatchSize ${auditBatchSize}, parallelBatches ${parallelBatches}, perHostConcurrency ${perHostConcurrency}, site latency ${latencyMs} ms`);
   } finally {
