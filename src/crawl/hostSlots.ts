@@ -89,7 +89,11 @@ interface HostState {
   validUntil: number;
   remoteTouch: number;
   timer: NodeJS.Timeout | null;
+  /** Gate-clock time the pending timer fires. */
+  timerDue: number;
   syncing: boolean;
+  /** At the last sync another process wanted slots of this host too. */
+  contended: boolean;
   /** An urgent demand change arrived during a sync: sync again right after. */
   dirty: boolean;
   /** Gate-clock time before which a failed sync is not retried early. */
@@ -145,7 +149,7 @@ export class HostSlots implements SlotBroker {
     let s = this.hosts.get(host);
     if (!s) {
       if (want === 0) return;
-      s = { held: new Set(), target: 0, want: 0, active: 0, n: 1, validUntil: Number.NEGATIVE_INFINITY, remoteTouch: Number.NEGATIVE_INFINITY, timer: null, syncing: false, dirty: false, backoffUntil: 0, idleSince: null };
+      s = { held: new Set(), target: 0, want: 0, active: 0, n: 1, validUntil: Number.NEGATIVE_INFINITY, remoteTouch: Number.NEGATIVE_INFINITY, timer: null, timerDue: 0, syncing: false, contended: false, dirty: false, backoffUntil: 0, idleSince: null };
       this.hosts.set(host, s);
     }
     const n = limits ? slotCount(limits) : s.n;
@@ -159,8 +163,13 @@ export class HostSlots implements SlotBroker {
     else s.idleSince ??= this.now();
     // Holding slots beyond the share that no request uses any more: hand them over now (crawl-delay rotation).
     const shedding = s.held.size > Math.max(s.target, active);
+    // Another process wants the host too: slots this one has no use for any more (its lanes between two steps, the
+    // tail of a step) go back within a hungry sync, not at the next regular one; the others sync that often while
+    // they want more than they hold, so they take them over at once.
+    const surplus = s.contended && s.held.size > Math.max(newWant, active);
     // Want more than we may use: ask now. Otherwise the regular sync will renew, shed or release when idle.
     if (((changed && hungry) || shedding) && this.now() >= s.backoffUntil) this.schedule(host, s, 0);
+    else if (surplus && this.now() >= s.backoffUntil) this.schedule(host, s, this.hungrySyncMs);
     else if (changed || s.timer === null) this.schedule(host, s, this.syncMs);
   }
 
@@ -197,14 +206,18 @@ export class HostSlots implements SlotBroker {
       if (delayMs === 0) s.dirty = true;
       return;
     }
+    // Never earlier than a failed sync's backoff; a pending timer gives way only to an earlier one.
+    const now = this.now();
+    const due = Math.max(now + delayMs, s.backoffUntil);
     if (s.timer !== null) {
-      if (delayMs > 0) return; // already due no later than a regular sync
+      if (due >= s.timerDue) return;
       clearTimeout(s.timer);
     }
+    s.timerDue = due;
     s.timer = setTimeout(() => {
       s.timer = null;
       void this.sync(host, s);
-    }, delayMs);
+    }, due - now);
     s.timer.unref();
   }
 
@@ -221,6 +234,7 @@ export class HostSlots implements SlotBroker {
       // moment; giving slots back then only to take them again a sync later cost the crawl its throughput and the
       // database thousands of statements). Slots go back when another process asks, or after a whole idle sync.
       const contended = demands.some((d) => d.holder !== this.holder && d.want > 0);
+      s.contended = contended;
       const busy = s.idleSince === null || this.now() - s.idleSince < this.syncMs;
       const share = contended || !busy ? fair : Math.max(fair, Math.min(n, s.held.size));
       // Never give back a slot a request in flight may be using: keep at least as many as are active.
@@ -259,7 +273,9 @@ export class HostSlots implements SlotBroker {
       if (s.want === 0 && s.held.size === 0 && s.active === 0 && !busy) {
         next = null; // idle: nothing held, demand withdrawn
         if (this.hosts.get(host) === s) this.hosts.delete(host);
-      } else if (Math.min(usable, share) < s.want) {
+      } else if (Math.min(usable, share) < s.want || (contended && s.held.size > Math.max(s.want, s.active))) {
+        // Wanting more than it holds, or holding more than it needs while others want the host (the demand fell
+        // during this sync).
         next = this.hungrySyncMs;
       }
     } catch (err) {

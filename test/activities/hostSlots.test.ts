@@ -103,6 +103,45 @@ describe('HostSlots on PostgreSQL', () => {
     assert.ok(startedAt - leasedAt >= 400 + 150 - 2, `the survivor started ${(startedAt - leasedAt).toFixed(0)} ms after the dead worker's lease began`);
   });
 
+  test('a process done with a contended host hands its slots over within a hungry sync, not the regular one', async () => {
+    // Regular syncs 1.5 s apart: a process that keeps the slots it no longer needs until then would idle half the host
+    // that long while the other waits (a lane between two steps, with three workers on one site).
+    const mk = (name: string) => {
+      const slots = new HostSlots(new PgHostSlotStore(tdb.db), { holder: name, leaseMs: 5_000, syncMs: 1_500, hungrySyncMs: 20, rotateMs: 60_000 });
+      brokers.push(slots);
+      return new PolitenessGate(undefined, slots);
+    };
+    const [a, b] = [mk('handover-a'), mk('handover-b')];
+    const host = 'handover.test';
+    const limits = { concurrency: 4, minSpacingMs: 0 };
+    let bInFlight = 0;
+    let bFullAt = 0;
+    let aDoneAt = 0;
+    const bJob = () => b.run(host, limits, async () => {
+      bInFlight++;
+      if (aDoneAt > 0 && bInFlight === 4 && bFullAt === 0) bFullAt = performance.now();
+      await sleep(20);
+      bInFlight--;
+    });
+    // b streams short requests until it has run on all four slots after a finished; a runs a few and is done.
+    let streaming = true;
+    const stream = (async () => {
+      const lanes = Array.from({ length: 8 }, async () => {
+        while (streaming) await bJob();
+      });
+      await Promise.all(lanes);
+    })();
+    await sleep(200); // both hold a share of the host by now
+    await Promise.all(Array.from({ length: 6 }, () => a.run(host, limits, () => sleep(40))));
+    aDoneAt = performance.now();
+    const deadline = aDoneAt + 3_000;
+    while (bFullAt === 0 && performance.now() < deadline) await sleep(10);
+    streaming = false;
+    await stream;
+    assert.ok(bFullAt > 0, 'the other process never got all four slots');
+    assert.ok(bFullAt - aDoneAt < 700, `the other process got the whole host ${(bFullAt - aDoneAt).toFixed(0)} ms after the first one was done`);
+  });
+
   test('a process alone on a host keeps its slots through a brief dip in demand, and gives them back once idle', async () => {
     // Counts what the broker asks of the database: a lane between two steps must not cost a release and a re-take.
     const calls = { take: 0, release: 0, demand: 0 };
