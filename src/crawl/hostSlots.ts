@@ -2,7 +2,8 @@
 //
 // A host has `n` numbered slots in PostgreSQL (table host_slots, src/db/hostSlotStore.ts). A process leases some of
 // them for LEASE_MS and its PolitenessGate admits as many requests at once as it holds slots, so the processes
-// together never exceed `n`. A process with waiters re-syncs every SYNC_MS (faster while it wants more than it holds):
+// together never exceed `n`. A process with waiters re-syncs every SYNC_MS (faster while it wants more than it holds,
+// or holds more than it still uses while another process wants the host):
 // it publishes its demand, renews its leases, gives back what is above its fair share of the host and takes free or
 // expired slots up to it. With a crawl delay `n` is 1: one process holds the slot at a time, it stamps the slot with
 // the database time when it gives it back, and the next holder counts the spacing from there (from the lease's end
