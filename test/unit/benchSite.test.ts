@@ -22,8 +22,9 @@ test('the bench site delays every answer by its latency and counts the requests 
     assert.ok(elapsed >= 145, `five requests answered in ${elapsed} ms`);
     const during = await stats(site.origin);
     assert.equal(during.maxInFlight, 5);
-    // Each of the five spent at least the latency at the site.
-    assert.ok(during.requestSeconds >= 5 * 0.15 && during.requestSeconds < elapsed / 1000 * 5, `request seconds ${during.requestSeconds}`);
+    // Each of the five spent the latency at the site (node's timers may fire a millisecond or two before it by
+    // performance.now(): they count from the event loop's cached clock).
+    assert.ok(during.requestSeconds >= 5 * 0.145 && during.requestSeconds < elapsed / 1000 * 5, `request seconds ${during.requestSeconds}`);
 
     // One after another: the count of the moment falls back, the maximum stays.
     await fetch(`${site.origin}/__bench/reset`);
