@@ -40,7 +40,7 @@ import type { ProfileSummary } from './cpuProfile';
 import { siteProfile, type BenchSiteStats } from './fixtureSite';
 import type { PhaseInput, PhaseResult, PipelineSettings } from './phase';
 import { postmasterPid, treeRssMb } from './procStats';
-import { startSiteProcess, type SiteProcess } from './siteProcess';
+import { resetSite, siteLatencyFromEnv, siteStats, startSiteProcess, type SiteProcess } from './siteProcess';
 
 const BENCH_DIR = __dirname;
 const ROOT = path.join(__dirname, '..');
@@ -86,15 +86,6 @@ export function median(xs: number[]): number {
 export function roundRatios(runsMs: readonly number[], baselineMs: readonly number[]): number[] {
   if (baselineMs.length === 0) return [];
   return runsMs.map((ms, i) => baselineMs[Math.min(i, baselineMs.length - 1)] / ms);
-}
-
-async function siteStats(origin: string): Promise<BenchSiteStats> {
-  const res = await fetch(`${origin}/__bench/stats`);
-  return (await res.json()) as BenchSiteStats;
-}
-
-async function resetSite(origin: string): Promise<void> {
-  await fetch(`${origin}/__bench/reset`);
 }
 
 /** Prebuilt workflow bundle, as production workers load it (quietly: webpack's log is not the benchmark's). */
@@ -267,8 +258,7 @@ async function main(): Promise<void> {
   const preloadPages = intEnv('BENCH_PRELOAD_PAGES', pages);
   const fetchRetries = Number(process.env.BENCH_FETCH_RETRIES ?? 2);
   if (!Number.isInteger(fetchRetries) || fetchRetries < 0 || fetchRetries > 5) throw new Error('BENCH_FETCH_RETRIES must be 0..5');
-  const latencyMs = Number(process.env.BENCH_SITE_LATENCY_MS || 0);
-  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 5_000) throw new Error('BENCH_SITE_LATENCY_MS must be 0..5000');
+  const latencyMs = siteLatencyFromEnv();
   const variants = (process.env.BENCH_VARIANTS ?? 'plain,analyze,pipeline,pipeline-loaded').split(',').map((v) => v.trim()).filter(Boolean) as Variant[];
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (known: ${VARIANTS.join(', ')})`);
   const settings = parseSettings(process.env.BENCH_SETTINGS ?? DEFAULT_SETTINGS);

@@ -23,16 +23,16 @@ import { createDatabase, dropDatabase, findOrBuildTemporalCli, startLocalPostgre
 import { siteAuditWorkflowId, type SiteAuditInput, type SiteAuditResult } from '../src/workflows/contracts';
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { spawnWorkerProcess } from '../test/helpers/workerProcess';
-import { siteProfile, type BenchSiteStats } from './fixtureSite';
+import { siteProfile } from './fixtureSite';
 import { machineTicks } from './procStats';
-import { startSiteProcess } from './siteProcess';
+import { resetSite, siteLatencyFromEnv, siteStats, startSiteProcess } from './siteProcess';
 
 async function main(): Promise<void> {
   const pages = Number(process.env.BENCH_PAGES ?? 1000);
   const profile = siteProfile(pages);
   const counts = (process.env.BENCH_WORKERS ?? '1,2,3').split(',').map(Number);
   const [auditBatchSize, parallelBatches, perHostConcurrency] = (process.env.BENCH_SETTINGS ?? '100x6x16').split('x').map(Number);
-  const latencyMs = Number(process.env.BENCH_SITE_LATENCY_MS ?? 0);
+  const latencyMs = siteLatencyFromEnv();
   const log = createLogger('warn', 'bench-workers');
   const work = mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bench-workers-'));
   const site = await startSiteProcess(pages, 0, latencyMs);
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
           siteUrl: `${origin}/`, runKey, maxPages: pages, respectRobots: true, useSitemaps: true,
           auditBatchSize, parallelBatches, perHostConcurrency,
         };
-        await fetch(`${origin}/__bench/reset`);
+        await resetSite(origin);
         const ticks0 = machineTicks();
         const t0 = performance.now();
         const handle = await client.workflow.start('siteAuditWorkflow', { workflowId: siteAuditWorkflowId(new URL(origin).host, runKey), taskQueue, args: [input] });
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
         if (result.pagesAudited !== pages - profile.failing || result.pagesFailed !== profile.failing) {
           throw new Error(`${n} workers: audited ${result.pagesAudited}, failed ${result.pagesFailed}; the site has ${pages - profile.failing} and ${profile.failing}`);
         }
-        const served = (await (await fetch(`${origin}/__bench/stats`)).json()) as BenchSiteStats;
+        const served = await siteStats(origin);
         const row = {
           workers: n, pages, seconds: Math.round(seconds * 100) / 100, pagesPerSec: Math.round(pages / seconds),
           requests: served.requests, maxInFlight: served.maxInFlight, avgInFlight: Math.round((served.requestSeconds / seconds) * 10) / 10,

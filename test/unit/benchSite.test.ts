@@ -2,9 +2,8 @@
 // processes by that count, so it must count what the site really answers concurrently.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startBenchSite, type BenchSiteStats } from '../../bench/fixtureSite';
-
-const stats = async (origin: string) => (await (await fetch(`${origin}/__bench/stats`)).json()) as BenchSiteStats;
+import { startBenchSite } from '../../bench/fixtureSite';
+import { resetSite, siteStats as stats } from '../../bench/siteProcess';
 
 test('the bench site delays every answer by its latency and counts the requests it answers at once', async () => {
   const site = await startBenchSite({ pages: 20, latencyMs: 150 });
@@ -27,7 +26,7 @@ test('the bench site delays every answer by its latency and counts the requests 
     assert.ok(during.requestSeconds >= 5 * 0.145 && during.requestSeconds < elapsed / 1000 * 5, `request seconds ${during.requestSeconds}`);
 
     // One after another: the count of the moment falls back, the maximum stays.
-    await fetch(`${site.origin}/__bench/reset`);
+    await resetSite(site.origin);
     for (const p of paths.slice(0, 2)) await (await fetch(`${site.origin}${p}`)).arrayBuffer();
     const after = await stats(site.origin);
     assert.equal(after.requests, 2);
