@@ -167,10 +167,9 @@ export class HostSlots implements SlotBroker {
     // Another process wants the host too: slots this one has no use for any more (its lanes between two steps, the
     // tail of a step) go back within a hungry sync, not at the next regular one; the others sync that often while
     // they want more than they hold, so they take them over at once.
-    const surplus = s.contended && s.held.size > Math.max(newWant, active);
     // Want more than we may use: ask now. Otherwise the regular sync will renew, shed or release when idle.
     if (((changed && hungry) || shedding) && this.now() >= s.backoffUntil) this.schedule(host, s, 0);
-    else if (surplus && this.now() >= s.backoffUntil) this.schedule(host, s, this.hungrySyncMs);
+    else if (this.holdsSurplus(s)) this.schedule(host, s, this.hungrySyncMs); // schedule() keeps a failed sync's backoff
     else if (changed || s.timer === null) this.schedule(host, s, this.syncMs);
   }
 
@@ -190,6 +189,11 @@ export class HostSlots implements SlotBroker {
   stats(host: string): { held: number[]; target: number; want: number } {
     const s = this.hosts.get(host);
     return { held: s ? [...s.held].sort((a, b) => a - b) : [], target: s?.target ?? 0, want: s?.want ?? 0 };
+  }
+
+  /** Another process wants the host (as of the last sync) while this one holds slots beyond what it wants or uses. */
+  private holdsSurplus(s: HostState): boolean {
+    return s.contended && s.held.size > Math.max(s.want, s.active);
   }
 
   private capacityCount(s: HostState, n: number): number {
@@ -274,7 +278,7 @@ export class HostSlots implements SlotBroker {
       if (s.want === 0 && s.held.size === 0 && s.active === 0 && !busy) {
         next = null; // idle: nothing held, demand withdrawn
         if (this.hosts.get(host) === s) this.hosts.delete(host);
-      } else if (Math.min(usable, share) < s.want || (contended && s.held.size > Math.max(s.want, s.active))) {
+      } else if (Math.min(usable, share) < s.want || this.holdsSurplus(s)) {
         // Wanting more than it holds, or holding more than it needs while others want the host (the demand fell
         // during this sync).
         next = this.hungrySyncMs;
