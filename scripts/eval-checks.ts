@@ -4,12 +4,11 @@
 // tests (Temporal dev server, embedded PostgreSQL), runs one audit through the API, compares (url, code) pairs: page
 // findings per page, site findings once per affected page. `-- --write-truth` rewrites the JSON's positives from the
 // fixture's own truth (SEO_PAGE_TRUTH, SEO_SITE_TRUTH), keeping its hand-written negatives.
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../src/logger';
-import type { LocalPostgres, TemporalDevServer } from '../src/stack';
 import { formatScore, scoreFindings, type GroundTruth, type Pair } from './eval/score';
+import { startTestStack } from './testStack';
 
 const TRUTH_FILE = path.join(__dirname, 'eval', 'checks-truth.json');
 
@@ -32,23 +31,12 @@ async function main(): Promise<number> {
   }
 
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', 'eval-checks');
-  const { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer } = await import('../src/stack/index.js');
-  const { buildWorkflowBundle } = await import('./build-workflow-bundle.js');
-  const cli = await findOrBuildTemporalCli({ log });
-  let temporal: TemporalDevServer | null = null;
-  let pg: LocalPostgres | null = null;
+  const stack = await startTestStack(log);
   try {
-    const [bundle, server, postgres] = await Promise.all([
-      buildWorkflowBundle(path.join(mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bundle-')), 'workflow-bundle.js')),
-      startTemporalDevServer({ log, executable: cli ?? undefined }),
-      process.env.DATABASE_URL ? Promise.resolve(null) : startLocalPostgres({ relaxedDurability: true, log }),
-    ]);
-    temporal = server;
-    pg = postgres;
     // The tests' helpers run the worker, the API and a fresh database on this stack.
-    process.env.SITESWEEP_TEST_TEMPORAL_ADDRESS = temporal.address;
-    process.env.SITESWEEP_TEST_PG_ADMIN_URL = process.env.DATABASE_URL ?? pg!.adminUrl;
-    process.env.WORKFLOW_BUNDLE_PATH = bundle;
+    process.env.SITESWEEP_TEST_TEMPORAL_ADDRESS = stack.temporalAddress;
+    process.env.SITESWEEP_TEST_PG_ADMIN_URL = stack.pgAdminUrl;
+    process.env.WORKFLOW_BUNDLE_PATH = stack.workflowBundlePath;
     const { createTestDatabase, startServices, testConfig, waitFor } = await import('../test/helpers/stack.js');
     const { CREDENTIALS, startSeoFixture } = await import('../test/fixtures/seoSite.js');
     const { readSiteIssues } = await import('../src/db/repositories/siteIssues.js');
@@ -92,8 +80,7 @@ async function main(): Promise<number> {
       await site.close();
     }
   } finally {
-    await temporal?.stop().catch(() => {});
-    await pg?.dispose().catch(() => {});
+    await stack.stop();
   }
 }
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLogger } from '../src/logger';
-import type { LocalPostgres, TemporalDevServer } from '../src/stack';
+import { startTestStack } from './testStack';
 
 function testFiles(root: string, filter: string[]): string[] {
   const all = (readdirSync(root, { recursive: true }) as string[])
@@ -106,36 +106,20 @@ async function main(): Promise<number> {
   if (unit) return runNodeTests(root, files, { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 
   const t0 = Date.now();
-  // Loaded only now: the stack and the bundler (webpack, the Temporal worker) take seconds to import.
-  const { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer } = await import('../src/stack/index.js');
-  const { buildWorkflowBundle } = await import('./build-workflow-bundle.js');
-  const cli = await findOrBuildTemporalCli({ log });
-  if (cli) log.info({ cli }, 'temporal CLI');
-  else log.warn('no temporal CLI binary: falling back to the Temporal SDK download');
-  let temporal: TemporalDevServer | null = null;
-  let pg: LocalPostgres | null = null;
+  const stack = await startTestStack(log);
   try {
-    const [bundle, server, postgres] = await Promise.all([
-      buildWorkflowBundle(path.join(mkdtempSync(path.join(os.tmpdir(), 'sitesweep-bundle-')), 'workflow-bundle.js')),
-      startTemporalDevServer({ log, executable: cli ?? undefined }),
-      process.env.DATABASE_URL ? Promise.resolve(null) : startLocalPostgres({ relaxedDurability: true, log }),
-    ]);
-    temporal = server;
-    pg = postgres;
-    const adminUrl = process.env.DATABASE_URL ?? pg!.adminUrl;
-    log.info({ ms: Date.now() - t0, temporal: temporal.address }, 'test stack ready');
+    log.info({ ms: Date.now() - t0, temporal: stack.temporalAddress }, 'test stack ready');
     const env = {
       ...process.env,
-      TEMPORAL_CLI_PATH: cli ?? process.env.TEMPORAL_CLI_PATH ?? '',
-      SITESWEEP_TEST_TEMPORAL_ADDRESS: temporal.address,
-      SITESWEEP_TEST_PG_ADMIN_URL: adminUrl,
-      WORKFLOW_BUNDLE_PATH: bundle,
+      TEMPORAL_CLI_PATH: stack.cli ?? process.env.TEMPORAL_CLI_PATH ?? '',
+      SITESWEEP_TEST_TEMPORAL_ADDRESS: stack.temporalAddress,
+      SITESWEEP_TEST_PG_ADMIN_URL: stack.pgAdminUrl,
+      WORKFLOW_BUNDLE_PATH: stack.workflowBundlePath,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
     return await runNodeTests(root, files, env);
   } finally {
-    await temporal?.stop().catch(() => {});
-    await pg?.dispose().catch(() => {});
+    await stack.stop();
   }
 }
 
