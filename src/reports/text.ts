@@ -95,7 +95,7 @@ export function formatRunSummary(view: TextSummaryInput): string {
     // version no longer has: it is listed under warning, without a title.
     // The tables count pages (a site check of links: its link targets); the site-level lines below count findings, so
     // one group of 16 pages with the same description is 16 here and 1 there: each says which.
-    if (Object.keys(s.issuesByCode).length > 0) lines.push('  findings by check: pages (link checks: link targets)');
+    if (Object.keys(s.issuesByCode).length > 0) lines.push('  findings by check (each count is pages affected; for the link checks, link targets):');
     for (const sev of ['critical', 'warning', 'notice'] as const) {
       const rows = Object.entries(s.issuesByCode).filter(([code]) => (findCheck(code)?.severity ?? 'warning') === sev).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
       if (rows.length === 0) continue;

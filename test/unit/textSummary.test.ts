@@ -30,7 +30,7 @@ test('the text summary lists each site-level kind once, with its count and two e
   assert.deepEqual(lines.slice(2, 4), ['  pages audited 495, failed 5, success rate 99.0%, duration 1m05s', '  health score 94 (30 of 500 pages with a critical finding)']);
   assert.ok(lines.includes('  top failure reasons: http_5xx ×5'));
   assert.ok(lines.includes('  site-level findings (one per link target or group of pages), examples (43 in all; the report lists every one)'));
-  assert.ok(lines.includes('  findings by check: pages (link checks: link targets)'), 'the tables say what they count');
+  assert.ok(lines.includes('  findings by check (each count is pages affected; for the link checks, link targets):'), 'the tables say what they count');
   const site = lines.filter((l) => /^ {4}(broken_internal_link|duplicate_title|duplicate_description) /.test(l) && l.includes('http://'));
   assert.deepEqual(site, [
     `    ${'broken_internal_link'.padEnd(32)}     30  http://s.test/gone-0 – HTTP 404 (1 page); http://s.test/gone-1 – HTTP 404 (2 pages)`,
