@@ -10,6 +10,7 @@ import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
 import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
 import { chromiumAvailable } from '../crawl/render';
+import { closedOutsideWorkflow } from '../temporal/closedExecution';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
 import * as aiJobs from '../db/repositories/aiJobs';
 import * as runStatus from '../db/runStatusStore';
@@ -395,10 +396,15 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
   }
   let progress: ProgressView | null = null;
   let waitingForWorker = false;
-  const live = row.status === 'queued' || row.status === 'running';
+  let live = row.status === 'queued' || row.status === 'running';
   if (live) {
     const pollers = await workflowPollers(deps);
-    if (pollers === 0) {
+    // Temporal answers: a running row's workflow may have closed without saying so (terminated from the Temporal CLI or
+    // Web UI). A closed workflow still answers the progress query, so its status is asked, not inferred.
+    const settled = pollers !== null ? await settledRow(deps, row) : row;
+    if (settled !== row) {
+      [row, live] = [settled, false];
+    } else if (pollers === 0) {
       waitingForWorker = true;
     } else {
       try {
@@ -439,8 +445,35 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
   };
 }
 
-/** GET /api/runs and `sitesweep runs`: newest first, filtered by status and site host. */
-export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'>, q: ListRunsQuery) {
+/**
+ * A running row whose workflow closed without its own code saying so (terminated or timed out in Temporal) ends the
+ * way it closed. Returns the row as it is now: the same object when nothing changed.
+ */
+async function settledRow(deps: Pick<RunServiceDeps, 'db' | 'client'>, row: RunRow): Promise<RunRow> {
+  if (row.status !== 'running' || !row.execution_id) return row;
+  const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, row.execution_id);
+  if (!closed) return row;
+  await runStatus.markClosedOutside(deps.db, row.id, row.execution_id, closed.status, closed.error);
+  return (await runs.findRunById(deps.db, row.id)) ?? row;
+}
+
+/** Running rows not written for this long are asked about before a list shows them (a crawl writes every batch). */
+const STALE_RUNNING_MS = 15_000;
+/** At most this many per list request, oldest first. */
+const STALE_RUNNING_CHECKED = 20;
+
+/** The list's running rows that have gone quiet: the ones whose workflow may have closed without saying so. */
+async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'>): Promise<void> {
+  const quiet = await runs.quietRunningRuns(deps.db, STALE_RUNNING_MS, STALE_RUNNING_CHECKED);
+  await Promise.all(quiet.map((r) => settledRow(deps, r)));
+}
+
+/**
+ * GET /api/runs and `sitesweep runs`: newest first, filtered by status and site host. With a Temporal client (the
+ * API), quiet running rows are first checked against their workflows; the CLI lists the database alone.
+ */
+export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'> & { client?: Client }, q: ListRunsQuery) {
+  if (deps.client) await settleQuietRuns({ db: deps.db, client: deps.client });
   const rows = await runs.listRuns(deps.db, { status: q.status, siteHost: q.site, limit: q.limit });
   return {
     items: rows.map((r) => ({
@@ -453,7 +486,7 @@ export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'>, q: L
 
 /** POST /api/runs/:id/cancel and `sitesweep cancel`: Temporal's own cancellation; 409 when the run is not running. */
 export async function cancelRun(deps: RunServiceDeps, id: string) {
-  const run = await findRunRow(deps.db, id);
+  const run = await settledRow(deps, await findRunRow(deps.db, id));
   if (!['queued', 'running'].includes(run.status)) throw new DomainError('conflict', 'not_running', `run is ${run.status}`);
   await deps.client.workflow.getHandle(run.workflow_id).cancel();
   return { runId: run.id, workflowId: run.workflow_id, status: 'cancelling' as const };

@@ -106,3 +106,17 @@ export async function markCompletedAsFailed(tx: Queryable, runId: string, error:
     [runId, error],
   );
 }
+
+/**
+ * The run's workflow closed without its own code saying so (terminated or timed out in Temporal, see
+ * src/temporal/closedExecution.ts): its row, still running for that execution, ends as it did. True when it wrote.
+ */
+export async function markClosedOutside(db: Queryable, runId: string, executionId: string, status: 'failed' | 'cancelled', error: string): Promise<boolean> {
+  // TypeORM answers an UPDATE with [rows, affected].
+  const [, affected]: [unknown[], number] = await db.query(
+    `UPDATE audit_runs SET status = $3, stage = $3, error = $4, finished_at = now(), updated_at = now()
+      WHERE id = $1 AND execution_id = $2 AND status = 'running'`,
+    [runId, executionId, status, error],
+  );
+  return affected > 0;
+}

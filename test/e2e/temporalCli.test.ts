@@ -1,29 +1,30 @@
-// The Temporal CLI works on the very same workflows: start with --input JSON, query progress, list by search attribute.
+// The Temporal CLI works on the very same workflows: start with --input JSON, query progress, list by search attribute;
+// a run terminated from it ends failed in the API, with the reason, instead of saying running forever.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
-import { connectTestClient, createTestDatabase, requireEnv, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { apiCaller, createTestDatabase, requireEnv, startServices, testConfig, uid, waitFor, type TestDb, type TestServices } from '../helpers/stack';
 
 const run = promisify(execFile);
 let site: FixtureSite;
 let tdb: TestDb;
-let worker: RunningWorker;
+let services: TestServices | undefined;
 let client: Client;
 const config = testConfig();
+const call = apiCaller(() => services!.api.url);
 
 before(async () => {
   site = await startFixtureSite({ slowMs: 400 });
   tdb = await createTestDatabase('cli');
-  worker = await startTestWorker(config, tdb.db);
-  client = await connectTestClient(config);
+  services = await startServices(config, tdb.db);
+  client = services.client;
 });
 
 after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
+  await services?.stop();
   await tdb?.close();
   await site?.close();
 });
@@ -52,4 +53,53 @@ test('temporal workflow start --input, then workflow query --name progress, then
     return stdout.includes(workflowId) ? stdout : null;
   }, 20_000, 500);
   assert.ok(listed.includes(workflowId));
+});
+
+test('a run terminated with `temporal workflow terminate` ends failed with the reason: its view, the list, cancel', async () => {
+  const cli = requireEnv('TEMPORAL_CLI_PATH');
+  const address = config.temporal.address!;
+  const options = { maxPages: 100, requestTimeoutMs: 2000, fetchRetries: 0, parallelBatches: 1, auditBatchSize: 2 };
+  const startRun = async (key: string) => {
+    const r = await call('POST', '/api/runs', { url: site.origin, idempotencyKey: `${key}-${uid()}`, options });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await waitFor(async () => ((await call('GET', `/api/runs/${r.body.runId}`)).body.counters.audited > 0 ? true : null), 30_000, 100);
+    return { runId: r.body.runId as string, workflowId: r.body.workflowId as string };
+  };
+  const terminate = (workflowId: string, reason: string) =>
+    run(cli, ['workflow', 'terminate', '--address', address, '--workflow-id', workflowId, '--reason', reason]);
+  const rowOf = async (runId: string) => (await tdb.db.query(`SELECT status, updated_at FROM audit_runs WHERE id = $1`, [runId]))[0];
+
+  // Terminated mid-crawl: no activity of the run's own writes its end, so its view asks Temporal how it closed.
+  const a = await startRun('terminate-view');
+  await terminate(a.workflowId, 'operator stop: wrong site');
+  assert.equal((await client.workflow.getHandle(a.workflowId).describe()).status.name, 'TERMINATED');
+  assert.equal((await rowOf(a.runId)).status, 'running', 'nothing has written the row yet');
+  const view = (await call('GET', `/api/runs/${a.runId}`)).body;
+  assert.equal(view.status, 'failed', JSON.stringify(view));
+  assert.equal(view.stage, 'failed');
+  assert.match(view.error, /^terminated in Temporal by .+: operator stop: wrong site$/);
+  assert.ok(view.finishedAt, 'a finish time');
+  assert.equal(view.waitingForWorker, false);
+  assert.equal((await rowOf(a.runId)).status, 'failed', 'written to its row');
+  const cancel = await call('POST', `/api/runs/${a.runId}/cancel`);
+  assert.equal(cancel.status, 409, JSON.stringify(cancel.body));
+
+  // Terminated while paused, then quiet (as a row is after its workflow closed): the list settles it before showing it.
+  const b = await startRun('terminate-list');
+  assert.equal((await call('POST', `/api/runs/${b.runId}/pause`)).status, 202);
+  // Paused with no activity left in flight: the row stops changing.
+  let last = '';
+  await waitFor(async () => {
+    const at = String((await rowOf(b.runId)).updated_at);
+    const still = at === last;
+    last = at;
+    return still ? true : null;
+  }, 30_000, 3_000);
+  await terminate(b.workflowId, 'operator stop: paused too long');
+  await tdb.db.query(`UPDATE audit_runs SET updated_at = now() - interval '1 minute' WHERE id = $1`, [b.runId]);
+  const running = (await call('GET', '/api/runs?status=running')).body.items.map((r: { runId: string }) => r.runId);
+  assert.ok(!running.includes(b.runId), 'a terminated run is not listed as running');
+  const listed = (await call('GET', '/api/runs')).body.items.find((r: { runId: string }) => r.runId === b.runId);
+  assert.equal(listed.status, 'failed');
+  assert.match(listed.error, /: operator stop: paused too long$/);
 });

@@ -1,0 +1,67 @@
+// A workflow can close without its own code getting to say so: terminated from the Temporal CLI or Web UI, or timed out
+// by an execution timeout. No activity runs then, so the row that mirrors it (a run, a batch, an AI job) would say
+// running forever, and `sitesweep audit`, which follows the row, would wait forever. Readers that find a live row with
+// no live workflow behind it ask here how the execution closed, and write that through the table's own store.
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+
+/** How a closed execution ends up in its row: the row's terminal status and the error it shows. */
+export interface ClosedOutside {
+  status: 'failed' | 'cancelled';
+  error: string;
+  /** Temporal's own name for how it closed: TERMINATED, TIMED_OUT, FAILED, CANCELLED. */
+  closedAs: string;
+}
+
+/** HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT: only the event that closed the execution. */
+const CLOSE_EVENT_ONLY = 2;
+const CLOSED_OUTSIDE: ReadonlySet<string> = new Set(['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED']);
+
+/**
+ * How the workflow `workflowId` closed, when its latest execution belongs to the chain that started with
+ * `firstRunId` and closed some way other than completing (a completed workflow wrote its row itself). Null while it
+ * runs, when it completed, when a newer chain has replaced it, or when Temporal cannot be asked within the deadline:
+ * the caller keeps the row as it is then.
+ */
+export async function closedOutsideWorkflow(client: Client, workflowId: string, firstRunId: string | null, deadlineMs = 3_000): Promise<ClosedOutside | null> {
+  if (!firstRunId) return null;
+  try {
+    return await client.withDeadline(Date.now() + deadlineMs, async () => {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      const status = d.status.name;
+      if (!CLOSED_OUTSIDE.has(status)) return null;
+      const chain = d.raw.workflowExecutionInfo?.firstRunId || d.runId;
+      if (chain !== firstRunId) return null;
+      const { history } = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId, runId: d.runId },
+        historyEventFilterType: CLOSE_EVENT_ONLY,
+      });
+      const close = history?.events?.[history.events.length - 1];
+      return describeClose(status, close);
+    });
+  } catch {
+    return null;
+  }
+}
+
+type CloseEvent = temporal.api.history.v1.IHistoryEvent | undefined;
+
+function describeClose(status: string, close: CloseEvent): ClosedOutside {
+  const clip = (s: string) => s.slice(0, 2000);
+  switch (status) {
+    case 'TERMINATED': {
+      const a = close?.workflowExecutionTerminatedEventAttributes;
+      const by = a?.identity ? ` by ${a.identity}` : '';
+      return { status: 'failed', closedAs: status, error: clip(`terminated in Temporal${by}: ${a?.reason || 'no reason given'}`) };
+    }
+    case 'TIMED_OUT':
+      return { status: 'failed', closedAs: status, error: 'timed out in Temporal: the workflow ran past its execution timeout' };
+    case 'CANCELLED':
+      return { status: 'cancelled', closedAs: status, error: 'cancelled' };
+    default: {
+      const message = close?.workflowExecutionFailedEventAttributes?.failure?.message;
+      return { status: 'failed', closedAs: status, error: clip(message ? `failed in Temporal: ${message}` : 'failed in Temporal') };
+    }
+  }
+}
