@@ -23,6 +23,7 @@ import type { Config } from '../config';
 import * as batches from '../db/repositories/batches';
 import type { BatchRow } from '../db/repositories/batches';
 import { runsOfBatch } from '../db/repositories/runs';
+import { closedOutsideWorkflow } from '../temporal/closedExecution';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
@@ -86,9 +87,23 @@ export async function findBatchRow(db: BatchDeps['db'], id: string): Promise<Bat
   return row;
 }
 
+/**
+ * An open batch row whose workflow closed without its own code saying so (terminated or timed out in Temporal; batch
+ * workflow ids are never reused) closes the way the workflow did. Returns the row as it is now.
+ */
+async function settledBatch<T extends Pick<BatchRow, 'id' | 'workflow_id' | 'status'>>(deps: Pick<BatchDeps, 'db' | 'client'>, row: T): Promise<T | BatchRow> {
+  if (!LIVE.includes(row.status)) return row;
+  const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, 'only');
+  if (!closed) return row;
+  await deps.db.transaction((tx) => batches.markBatchClosedOutside(tx, row.id, closed.status, closed.error));
+  return (await batches.findBatchById(deps.db, row.id)) ?? row;
+}
+
 /** A batch as GET /api/batches/:id shows it: live from the parent's query while it runs, the row after. */
-export async function batchView(deps: BatchDeps, row: BatchRow): Promise<BatchView> {
+export async function batchView(deps: BatchDeps, open: BatchRow): Promise<BatchView> {
   const { db, client, config } = deps;
+  // A closed workflow still answers the query: whether it runs is asked first.
+  const row = await settledBatch(deps, open);
   let live: BatchProgressView | null = null;
   if (LIVE.includes(row.status)) {
     try {
@@ -236,6 +251,8 @@ export function createBatchRouter(deps: AppDeps): express.Router {
 
   router.get('/api/batches', async (req, res) => {
     const q = parseOr400(listBatchesQuerySchema, req.query);
+    // Open batches are few: each is checked against its workflow before the list shows it.
+    for (const open of await batches.listBatches(db, { status: 'running', limit: 20 })) await settledBatch(deps, open);
     const rows = await batches.listBatches(db, { status: q.status, limit: q.limit });
     res.json({
       items: rows.map((r) => ({
@@ -263,7 +280,7 @@ export function createBatchRouter(deps: AppDeps): express.Router {
 
   router.post('/api/batches/:id/cancel', async (req, res) => {
     const { id } = parseOr400(batchIdParamSchema, req.params);
-    const row = await findBatchRow(db, id);
+    const row = await settledBatch(deps, await findBatchRow(db, id));
     if (!LIVE.includes(row.status)) throw new DomainError('conflict', 'not_running', `batch is ${row.status}`);
     try {
       await client.workflow.getHandle(row.workflow_id).cancel();

@@ -11,6 +11,7 @@ import { AiJobStatusKey } from '../workflows/searchAttributes';
 import type { AppDeps } from './app';
 import { HttpError, parseOr400 } from './errors';
 import * as aiJobs from '../db/repositories/aiJobs';
+import { closedOutsideWorkflow } from '../temporal/closedExecution';
 import { findRunRow } from './runService';
 import { queryInt, runIdParamSchema } from './schemas';
 
@@ -35,6 +36,8 @@ export const listRecommendationsQuerySchema = z.object({
   limit: queryInt(1, 500).default(100),
 });
 
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+
 export const RECOMMENDATION_EXAMPLE = { model: 'claude-haiku-4-5', severities: ['critical', 'warning'], maxPages: 500 };
 
 export function createRecommendationsRouter({ db, client, config, log }: AppDeps): express.Router {
@@ -43,7 +46,12 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
   const latestJob = async (runId: string, jobId?: string) => {
     const row = await aiJobs.latestAiJobOfRun(db, runId, jobId);
     if (!row) throw new HttpError(404, 'not_found', `no recommendations job for run ${runId}`);
-    return row;
+    if (TERMINAL.includes(row.status)) return row;
+    // An open job whose workflow closed without saying so (terminated or timed out in Temporal; job workflow ids are
+    // never reused) ends the way the workflow did.
+    const closed = await closedOutsideWorkflow(client, row.workflow_id, 'only');
+    if (!closed || !(await aiJobs.markJobClosedOutside(db, row.id, closed.status, closed.error))) return row;
+    return (await aiJobs.latestAiJobOfRun(db, runId, row.id)) ?? row;
   };
 
   router.post('/api/runs/:id/recommendations', async (req, res) => {
@@ -111,7 +119,7 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
     const id = runParam(req);
     const run = await findRunRow(db, id);
     const job = await latestJob(run.id);
-    if (['completed', 'failed', 'cancelled'].includes(job.status)) throw new HttpError(409, 'not_running', `recommendations job is ${job.status}`);
+    if (TERMINAL.includes(job.status)) throw new HttpError(409, 'not_running', `recommendations job is ${job.status}`);
     await client.workflow.getHandle(job.workflow_id).cancel();
     res.status(202).json({ jobId: job.id, runId: run.id, workflowId: job.workflow_id, status: 'cancelling' });
   });

@@ -19,19 +19,18 @@ const CLOSED_OUTSIDE: ReadonlySet<string> = new Set(['TERMINATED', 'TIMED_OUT', 
 
 /**
  * How the workflow `workflowId` closed, when its latest execution belongs to the chain that started with
- * `firstRunId` and closed some way other than completing (a completed workflow wrote its row itself). Null while it
- * runs, when it completed, when a newer chain has replaced it, or when Temporal cannot be asked within the deadline:
- * the caller keeps the row as it is then.
+ * `firstRunId` (any chain when the row's workflow id is never reused: `'only'`) and closed some way other than
+ * completing (a completed workflow wrote its row itself). Null while it runs, when it completed, when a newer chain has
+ * replaced it, or when Temporal cannot be asked within the deadline: the caller keeps the row as it is then.
  */
-export async function closedOutsideWorkflow(client: Client, workflowId: string, firstRunId: string | null, deadlineMs = 3_000): Promise<ClosedOutside | null> {
-  if (!firstRunId) return null;
+export async function closedOutsideWorkflow(client: Client, workflowId: string, firstRunId: string | 'only', deadlineMs = 3_000): Promise<ClosedOutside | null> {
   try {
     return await client.withDeadline(Date.now() + deadlineMs, async () => {
       const d = await client.workflow.getHandle(workflowId).describe();
       const status = d.status.name;
       if (!CLOSED_OUTSIDE.has(status)) return null;
       const chain = d.raw.workflowExecutionInfo?.firstRunId || d.runId;
-      if (chain !== firstRunId) return null;
+      if (firstRunId !== 'only' && chain !== firstRunId) return null;
       const { history } = await client.workflowService.getWorkflowExecutionHistory({
         namespace: client.options.namespace,
         execution: { workflowId, runId: d.runId },

@@ -175,6 +175,22 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
     assert.equal(row.canceled, PAGES);
   });
 
+  test('a job terminated in Temporal ends failed with the reason when the API reads it', async () => {
+    anthropic.controls.pollsBeforeEnd = 10_000;
+    anthropic.controls.outcome = () => 'succeeded';
+    const { h, jobId } = await start('claude-haiku-4-5');
+    await waitFor(async () => (await jobRow(jobId))?.status === 'processing', 30_000, 100);
+    await h.terminate('operator stop: ai');
+    assert.equal((await jobRow(jobId)).status, 'processing', 'no code of the job ran to write its end');
+    const call = apiCaller(() => services.api.url);
+    const view = await call('GET', `/api/runs/${runId}/recommendations?jobId=${jobId}`);
+    assert.equal(view.status, 200);
+    assert.equal(view.body.status, 'failed', JSON.stringify(view.body));
+    assert.match(view.body.error, /^terminated in Temporal by .+: operator stop: ai$/);
+    assert.ok(view.body.completedAt);
+    assert.equal((await jobRow(jobId)).status, 'failed');
+  });
+
   test('API: dry run, unknown model, missing key, start and read suggestions', async () => {
     const call = apiCaller(() => services.api.url);
     const dry = await call('POST', `/api/runs/${runId}/recommendations`, { model: 'claude-haiku-4-5', dryRun: true, maxPages: 5 });

@@ -103,3 +103,33 @@ test('a run terminated with `temporal workflow terminate` ends failed with the r
   assert.equal(listed.status, 'failed');
   assert.match(listed.error, /: operator stop: paused too long$/);
 });
+
+test('a batch terminated with `temporal workflow terminate` ends failed with the reason, its open domain cancelled', async () => {
+  const cli = requireEnv('TEMPORAL_CLI_PATH');
+  const options = { maxPages: 100, requestTimeoutMs: 2000, fetchRetries: 0, parallelBatches: 1, auditBatchSize: 2 };
+  const started = await call('POST', '/api/batches', { domains: [site.origin], idempotencyKey: `terminate-${uid()}`, options });
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const { batchId, workflowId } = started.body;
+  const domain = `${site.origin}/`;
+  // Its one domain's run is crawling.
+  await waitFor(async () => {
+    const [r] = await tdb.db.query(`SELECT audited FROM audit_runs WHERE batch_id = $1`, [batchId]);
+    return r && r.audited > 0 ? true : null;
+  }, 30_000, 100);
+  await run(cli, ['workflow', 'terminate', '--address', config.temporal.address!, '--workflow-id', workflowId, '--reason', 'operator stop: batch']);
+
+  const view = (await call('GET', `/api/batches/${batchId}`)).body;
+  assert.equal(view.status, 'failed', JSON.stringify(view));
+  assert.match(view.error, /^terminated in Temporal by .+: operator stop: batch$/);
+  assert.equal(view.domainStatuses[domain].status, 'cancelled', JSON.stringify(view.domainStatuses));
+  assert.ok(view.endTime, 'an end time');
+  const listed = (await call('GET', '/api/batches')).body.items.find((b: { batchId: string }) => b.batchId === batchId);
+  assert.equal(listed.status, 'failed');
+  assert.equal((await call('POST', `/api/batches/${batchId}/cancel`)).status, 409);
+  // The parent's close asked its child to cancel: the domain's run ends cancelled by its own code.
+  const child = await waitFor(async () => {
+    const [r] = await tdb.db.query(`SELECT status FROM audit_runs WHERE batch_id = $1`, [batchId]);
+    return r.status === 'cancelled' ? r : null;
+  }, 30_000, 200);
+  assert.equal(child.status, 'cancelled');
+});

@@ -144,6 +144,21 @@ export async function setJobStatus(db: Queryable, jobId: string, status: string,
   );
 }
 
+/**
+ * API: a job whose workflow closed without its own code saying so (terminated or timed out in Temporal) ends with
+ * `status` and `error`, if it is still open. True when it wrote.
+ */
+export async function markJobClosedOutside(db: Queryable, jobId: string, status: 'failed' | 'cancelled', error: string): Promise<boolean> {
+  // TypeORM answers an UPDATE with [rows, affected].
+  const [, affected]: [unknown[], number] = await db.query(
+    `UPDATE ai_batch_jobs SET status = $2, updated_at = now(), completed_at = COALESCE(completed_at, now()),
+       metadata = metadata || jsonb_build_object('error', $3::text)
+     WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')`,
+    [jobId, status, error],
+  );
+  return affected > 0;
+}
+
 export async function partRequests(db: Queryable, jobId: string, part: number): Promise<Array<{ custom_id: string; prompt: string }>> {
   return db.query(`SELECT custom_id, prompt FROM ai_batch_items WHERE job_id = $1 AND part = $2 ORDER BY id`, [jobId, part]);
 }

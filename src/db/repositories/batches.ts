@@ -115,6 +115,19 @@ export async function cancelOpenDomains(tx: Queryable, batchId: string): Promise
   );
 }
 
+/**
+ * API: a batch whose workflow closed without its own code saying so (terminated or timed out in Temporal): its open
+ * domains end cancelled (the parent's close cancels their runs) and the row closes with `status` and `error`, if it is
+ * still open. True when it wrote.
+ */
+export async function markBatchClosedOutside(tx: Queryable, batchId: string, status: BatchStatus, error: string): Promise<boolean> {
+  const open: unknown[] = await tx.query(`SELECT 1 FROM audit_batches WHERE id = $1 AND status IN ('queued', 'running') FOR UPDATE`, [batchId]);
+  if (open.length === 0) return false;
+  await cancelOpenDomains(tx, batchId);
+  await closeBatch(tx, batchId, status, error);
+  return true;
+}
+
 /** Activity: closes the batch with its status and error; counters from the row. Undefined when there is no row. */
 export async function closeBatch(tx: Queryable, batchId: string, status: BatchStatus, error: string | null): Promise<BatchAuditResult | undefined> {
   const [row] = await tx.query(
