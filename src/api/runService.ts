@@ -462,8 +462,11 @@ const STALE_RUNNING_MS = 15_000;
 /** At most this many per list request, oldest first. */
 const STALE_RUNNING_CHECKED = 20;
 
-/** The list's running rows that have gone quiet: the ones whose workflow may have closed without saying so. */
-async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'>): Promise<void> {
+/**
+ * Running rows that have gone quiet, checked against their workflows: the ones closed without saying so (terminated or
+ * timed out in Temporal) end the way they closed. Before a list, and every minute in the API server.
+ */
+export async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'>): Promise<void> {
   const quiet = await runs.quietRunningRuns(deps.db, STALE_RUNNING_MS, STALE_RUNNING_CHECKED);
   await Promise.all(quiet.map((r) => settledRow(deps, r)));
 }

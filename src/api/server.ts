@@ -6,7 +6,11 @@ import { createLogger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
 import { listenApi } from './listen';
+import { settleQuietRuns } from './runService';
 import { StartupError, startupFailureText, startupStep } from '../startup';
+
+/** How often the server checks quiet running rows against their workflows. */
+const SETTLE_EVERY_MS = 60_000;
 
 async function run() {
   const config = loadConfig();
@@ -19,7 +23,12 @@ async function run() {
   const server = listenApi(createApp({ db, client, config, log }), config.api.port, config.api.host).once('listening', () => {
     log.info({ port: config.api.port, host: config.api.host, auth: Boolean(config.api.token) }, 'api listening');
   });
+  // Runs terminated in Temporal have their rows closed even when nobody reads them (metrics, `sitesweep runs`).
+  const settler = setInterval(() => {
+    settleQuietRuns({ db, client }).catch((err: unknown) => log.warn({ err: String(err) }, 'checking quiet runs against Temporal failed'));
+  }, SETTLE_EVERY_MS).unref();
   const stop = () => {
+    clearInterval(settler);
     server.close(() => void Promise.all([db.destroy(), client.connection.close()]).finally(() => process.exit(0)));
   };
   process.once('SIGTERM', stop);
