@@ -450,30 +450,42 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
  * way it closed. Returns the row as it is now: the same object when nothing changed.
  */
 async function settledRow(deps: Pick<RunServiceDeps, 'db' | 'client'>, row: RunRow): Promise<RunRow> {
-  if (row.status !== 'running' || !row.execution_id) return row;
-  const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, row.execution_id);
-  if (!closed) return row;
-  await runStatus.markClosedOutside(deps.db, row.id, row.execution_id, closed.status, closed.error);
+  if (row.status === 'running' && row.execution_id) {
+    const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, row.execution_id);
+    if (!closed) return row;
+    await runStatus.markClosedOutside(deps.db, row.id, row.execution_id, closed.status, closed.error);
+  } else if (row.status === 'queued') {
+    // Not picked up yet (no worker, say): its execution is the one started after the row was (re)queued.
+    const startedAfter = new Date(new Date(row.updated_at).getTime() - QUEUED_CLOCK_SKEW_MS);
+    const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, { startedAfter, notChain: row.execution_id });
+    if (!closed) return row;
+    await runStatus.markQueuedClosedOutside(deps.db, row.id, row.execution_id, closed.status, closed.error);
+  } else {
+    return row;
+  }
   return (await runs.findRunById(deps.db, row.id)) ?? row;
 }
 
-/** Running rows not written for this long are asked about before a list shows them (a crawl writes every batch). */
-const STALE_RUNNING_MS = 15_000;
+/** The database's and Temporal's clocks may differ by this much when a queued row is matched to its execution. */
+const QUEUED_CLOCK_SKEW_MS = 5_000;
+
+/** Open rows not written for this long are asked about before a list shows them (a crawl writes every batch). */
+const QUIET_OPEN_MS = 15_000;
 /** At most this many per list request, oldest first. */
-const STALE_RUNNING_CHECKED = 20;
+const QUIET_OPEN_CHECKED = 20;
 
 /**
- * Running rows that have gone quiet, checked against their workflows: the ones closed without saying so (terminated or
- * timed out in Temporal) end the way they closed. Before a list, and every minute in the API server.
+ * Open (queued or running) rows that have gone quiet, checked against their workflows: the ones closed without saying so
+ * (terminated or timed out in Temporal) end the way they closed. Before a list, and every minute in the API server.
  */
 export async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'>): Promise<void> {
-  const quiet = await runs.quietRunningRuns(deps.db, STALE_RUNNING_MS, STALE_RUNNING_CHECKED);
+  const quiet = await runs.quietOpenRuns(deps.db, QUIET_OPEN_MS, QUIET_OPEN_CHECKED);
   await Promise.all(quiet.map((r) => settledRow(deps, r)));
 }
 
 /**
  * GET /api/runs and `sitesweep runs`: newest first, filtered by status and site host. With a Temporal client (the
- * API), quiet running rows are first checked against their workflows; the CLI lists the database alone.
+ * API), quiet open rows are first checked against their workflows; the CLI lists the database alone.
  */
 export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'> & { client?: Client }, q: ListRunsQuery) {
   if (deps.client) await settleQuietRuns({ db: deps.db, client: deps.client });

@@ -120,3 +120,16 @@ export async function markClosedOutside(db: Queryable, runId: string, executionI
   );
   return affected > 0;
 }
+
+/**
+ * The same for a row no execution picked up (still queued, naming the execution `executionId` it named when read: none,
+ * or the one before a rerun). True when it wrote.
+ */
+export async function markQueuedClosedOutside(db: Queryable, runId: string, executionId: string | null, status: 'failed' | 'cancelled', error: string): Promise<boolean> {
+  const [, affected]: [unknown[], number] = await db.query(
+    `UPDATE audit_runs SET status = $3, stage = $3, error = $4, finished_at = now(), updated_at = now()
+      WHERE id = $1 AND execution_id IS NOT DISTINCT FROM $2::text AND status = 'queued'`,
+    [runId, executionId, status, error],
+  );
+  return affected > 0;
+}

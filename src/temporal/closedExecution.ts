@@ -18,19 +18,32 @@ const CLOSE_EVENT_ONLY = 2;
 const CLOSED_OUTSIDE: ReadonlySet<string> = new Set(['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED']);
 
 /**
- * How the workflow `workflowId` closed, when its latest execution belongs to the chain that started with
- * `firstRunId` (any chain when the row's workflow id is never reused: `'only'`) and closed some way other than
- * completing (a completed workflow wrote its row itself). Null while it runs, when it completed, when a newer chain has
- * replaced it, or when Temporal cannot be asked within the deadline: the caller keeps the row as it is then.
+ * Which execution chain of a workflow id a row mirrors: the one that started with this run id; any (`'only'`: the
+ * row's workflow id is never reused); or, for a row no execution has picked up yet, one started after `startedAfter`
+ * that is not `notChain` (the execution a rerun's row still names).
  */
-export async function closedOutsideWorkflow(client: Client, workflowId: string, firstRunId: string | 'only', deadlineMs = 3_000): Promise<ClosedOutside | null> {
+export type ChainOfRow = string | 'only' | { startedAfter: Date; notChain: string | null };
+
+function isRowsChain(want: ChainOfRow, chain: string, startTime: Date): boolean {
+  if (want === 'only') return true;
+  if (typeof want === 'string') return chain === want;
+  return chain !== want.notChain && startTime.getTime() >= want.startedAfter.getTime();
+}
+
+/**
+ * How the workflow `workflowId` closed, when its latest execution belongs to the row's chain (`want`) and closed some
+ * way other than completing (a completed workflow wrote its row itself). Null while it runs, when it completed, when
+ * another chain has replaced it, or when Temporal cannot be asked within the deadline: the caller keeps the row as it
+ * is then.
+ */
+export async function closedOutsideWorkflow(client: Client, workflowId: string, want: ChainOfRow, deadlineMs = 3_000): Promise<ClosedOutside | null> {
   try {
     return await client.withDeadline(Date.now() + deadlineMs, async () => {
       const d = await client.workflow.getHandle(workflowId).describe();
       const status = d.status.name;
       if (!CLOSED_OUTSIDE.has(status)) return null;
       const chain = d.raw.workflowExecutionInfo?.firstRunId || d.runId;
-      if (firstRunId !== 'only' && chain !== firstRunId) return null;
+      if (!isRowsChain(want, chain, d.startTime)) return null;
       const { history } = await client.workflowService.getWorkflowExecutionHistory({
         namespace: client.options.namespace,
         execution: { workflowId, runId: d.runId },

@@ -343,6 +343,22 @@ describe('no silent pending', () => {
     await server?.close();
   });
 
+  test('a run terminated in Temporal while it waited for a worker ends failed instead of waiting forever', async () => {
+    const api = await startTestApi(config, tdb.db, client);
+    try {
+      const started = await request(api.url, 'POST', '/api/runs', { body: { url: `${server.origin}/ok`, idempotencyKey: 'never-picked-up', options: { maxPages: 5 } } });
+      assert.equal(started.status, 202, JSON.stringify(started.body));
+      await waitFor(async () => ((await request(api.url, 'GET', `/api/runs/${started.body.runId}`)).body.waitingForWorker ? true : null), 60_000, 250);
+      await client.workflow.getHandle(started.body.workflowId).terminate('operator stop: no worker came');
+      const view = (await request(api.url, 'GET', `/api/runs/${started.body.runId}`)).body;
+      assert.equal(view.status, 'failed', JSON.stringify(view));
+      assert.equal(view.waitingForWorker, false);
+      assert.match(view.error, /: operator stop: no worker came$/);
+    } finally {
+      await api.close();
+    }
+  });
+
   test('GET /api/runs/:id says waiting_for_worker while no worker polls, then the run completes once one does', async () => {
     const api = await startTestApi(config, tdb.db, client);
     try {

@@ -61,11 +61,11 @@ export async function listRuns(db: Queryable, q: { status?: string | null; siteH
   );
 }
 
-/** Running rows not written for `quietMs`, oldest first: a crawl writes its counters every batch, so these are the
- * paused, the slow, and the ones whose workflow closed without saying so. */
-export async function quietRunningRuns(db: Queryable, quietMs: number, limit: number): Promise<RunRow[]> {
+/** Open rows not written for `quietMs`, oldest first: a crawl writes its counters every batch, so these are the waiting,
+ * the paused, the slow, and the ones whose workflow closed without saying so. */
+export async function quietOpenRuns(db: Queryable, quietMs: number, limit: number): Promise<RunRow[]> {
   return db.query(
-    `SELECT * FROM audit_runs WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1::float8 / 1000)
+    `SELECT * FROM audit_runs WHERE status IN ('queued', 'running') AND updated_at < now() - make_interval(secs => $1::float8 / 1000)
       ORDER BY updated_at LIMIT $2`,
     [quietMs, limit],
   );
