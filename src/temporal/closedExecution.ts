@@ -9,8 +9,6 @@ import type { temporal } from '@temporalio/proto';
 export interface ClosedOutside {
   status: 'failed' | 'cancelled';
   error: string;
-  /** Temporal's own name for how it closed: TERMINATED, TIMED_OUT, FAILED, CANCELLED. */
-  closedAs: string;
 }
 
 /** HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT: only the event that closed the execution. */
@@ -24,7 +22,7 @@ const CLOSED_OUTSIDE: ReadonlySet<string> = new Set(['TERMINATED', 'TIMED_OUT', 
  */
 export type ChainOfRow = string | 'only' | { startedAfter: Date; notChain: string | null };
 
-function isRowsChain(want: ChainOfRow, chain: string, startTime: Date): boolean {
+export function isRowsChain(want: ChainOfRow, chain: string, startTime: Date): boolean {
   if (want === 'only') return true;
   if (typeof want === 'string') return chain === want;
   return chain !== want.notChain && startTime.getTime() >= want.startedAfter.getTime();
@@ -59,21 +57,21 @@ export async function closedOutsideWorkflow(client: Client, workflowId: string, 
 
 type CloseEvent = temporal.api.history.v1.IHistoryEvent | undefined;
 
-function describeClose(status: string, close: CloseEvent): ClosedOutside {
+export function describeClose(status: string, close: CloseEvent): ClosedOutside {
   const clip = (s: string) => s.slice(0, 2000);
   switch (status) {
     case 'TERMINATED': {
       const a = close?.workflowExecutionTerminatedEventAttributes;
       const by = a?.identity ? ` by ${a.identity}` : '';
-      return { status: 'failed', closedAs: status, error: clip(`terminated in Temporal${by}: ${a?.reason || 'no reason given'}`) };
+      return { status: 'failed', error: clip(`terminated in Temporal${by}: ${a?.reason || 'no reason given'}`) };
     }
     case 'TIMED_OUT':
-      return { status: 'failed', closedAs: status, error: 'timed out in Temporal: the workflow ran past its execution timeout' };
+      return { status: 'failed', error: 'timed out in Temporal: the workflow ran past its execution timeout' };
     case 'CANCELLED':
-      return { status: 'cancelled', closedAs: status, error: 'cancelled' };
+      return { status: 'cancelled', error: 'cancelled' };
     default: {
       const message = close?.workflowExecutionFailedEventAttributes?.failure?.message;
-      return { status: 'failed', closedAs: status, error: clip(message ? `failed in Temporal: ${message}` : 'failed in Temporal') };
+      return { status: 'failed', error: clip(message ? `failed in Temporal: ${message}` : 'failed in Temporal') };
     }
   }
 }
