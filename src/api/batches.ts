@@ -23,11 +23,11 @@ import type { Config } from '../config';
 import * as batches from '../db/repositories/batches';
 import type { BatchRow } from '../db/repositories/batches';
 import { runsOfBatch } from '../db/repositories/runs';
-import { closedOutsideWorkflow } from '../temporal/closedExecution';
+import { closedOutsideWorkflow, waitAtMost } from '../temporal/closedExecution';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
-import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, newRunKey, optionTargets, sealRunCredentials, webUiUrl } from './runService';
+import { assertAllowedTargets, assertRenderAvailable, assertValidPatterns, LIST_CHECK_WAIT_MS, newRunKey, optionTargets, sealRunCredentials, webUiUrl } from './runService';
 import { batchIdParamSchema, listBatchesQuerySchema, startBatchSchema } from './schemas';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -251,8 +251,9 @@ export function createBatchRouter(deps: AppDeps): express.Router {
 
   router.get('/api/batches', async (req, res) => {
     const q = parseOr400(listBatchesQuerySchema, req.query);
-    // Open batches are few: each is checked against its workflow before the list shows it.
-    for (const open of await batches.listBatches(db, { status: 'running', limit: 20 })) await settledBatch(deps, open);
+    // Open batches are few: each is checked against its workflow before the list shows it (briefly: see waitAtMost).
+    const open = [...(await batches.listBatches(db, { status: 'queued', limit: 20 })), ...(await batches.listBatches(db, { status: 'running', limit: 20 }))];
+    await waitAtMost(Promise.all(open.map((b) => settledBatch(deps, b))), LIST_CHECK_WAIT_MS);
     const rows = await batches.listBatches(db, { status: q.status, limit: q.limit });
     res.json({
       items: rows.map((r) => ({

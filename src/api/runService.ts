@@ -10,7 +10,7 @@ import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
 import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
 import { chromiumAvailable } from '../crawl/render';
-import { closedOutsideWorkflow } from '../temporal/closedExecution';
+import { closedOutsideWorkflow, waitAtMost } from '../temporal/closedExecution';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
 import * as aiJobs from '../db/repositories/aiJobs';
 import * as runStatus from '../db/runStatusStore';
@@ -473,6 +473,8 @@ const QUEUED_CLOCK_SKEW_MS = 5_000;
 const QUIET_OPEN_MS = 15_000;
 /** At most this many per list request, oldest first. */
 const QUIET_OPEN_CHECKED = 20;
+/** How long a list waits for that check before it answers from the rows as they are. */
+export const LIST_CHECK_WAIT_MS = 500;
 
 /**
  * Open (queued or running) rows that have gone quiet, checked against their workflows: the ones closed without saying so
@@ -488,7 +490,7 @@ export async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'
  * API), quiet open rows are first checked against their workflows; the CLI lists the database alone.
  */
 export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'> & { client?: Client }, q: ListRunsQuery) {
-  if (deps.client) await settleQuietRuns({ db: deps.db, client: deps.client });
+  if (deps.client) await waitAtMost(settleQuietRuns({ db: deps.db, client: deps.client }), LIST_CHECK_WAIT_MS);
   const rows = await runs.listRuns(deps.db, { status: q.status, siteHost: q.site, limit: q.limit });
   return {
     items: rows.map((r) => ({

@@ -75,3 +75,13 @@ export function describeClose(status: string, close: CloseEvent): ClosedOutside 
     }
   }
 }
+
+/**
+ * Waits for `check` at most `ms`: a list does not wait on Temporal for long (it may be unreachable, and the rows come
+ * from PostgreSQL); a check still running goes on in the background, and its guarded writes land when it ends.
+ */
+export async function waitAtMost(check: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([check.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -46,3 +46,27 @@ test('Temporal unreachable: a run start answers 503 temporal_unavailable within 
   const list = await call('GET', '/api/runs');
   assert.equal(list.status, 200, JSON.stringify(list.body));
 });
+
+test('Temporal unreachable: the lists answer from PostgreSQL without waiting out the check of quiet open rows', { timeout: 60_000 }, async () => {
+  const call = apiCaller(() => api.url);
+  // A running run and a running batch, both quiet: the lists ask Temporal whether their workflows closed.
+  await tdb.db.query(
+    `INSERT INTO audit_runs (workflow_id, run_key, site_url, site_host, status, stage, execution_id, updated_at)
+     VALUES ($1, 'k', 'http://127.0.0.1:9/', '127.0.0.1:9', 'running', 'auditing', 'exec-1', now() - interval '1 minute')`,
+    [`site-audit:127.0.0.1:9:quiet-${uid()}`],
+  );
+  await tdb.db.query(
+    `INSERT INTO audit_batches (id, workflow_id, status, domains, domain_statuses, options, total_domains)
+     VALUES (gen_random_uuid(), $1, 'running', '[]', '{}', '{}', 0)`,
+    [`batch-audit:quiet-${uid()}`],
+  );
+  for (const path of ['/api/runs', '/api/batches']) {
+    const t0 = Date.now();
+    const list = await call('GET', path);
+    const ms = Date.now() - t0;
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.equal(list.body.items[0].status, 'running', 'shown as stored');
+    // The check waits ~3 s for gRPC's retries; the list waits for it at most LIST_CHECK_WAIT_MS (0.5 s).
+    assert.ok(ms < 2_000, `${path} answered after ${ms} ms`);
+  }
+});
