@@ -30,6 +30,7 @@ import { appliedMigrations, openDatabase } from './db/dataSource';
 import type { RunRow } from './db/repositories/runs';
 import { createLogger, maskUrl } from './logger';
 import { bringUpStack, ensureSearchAttributes, startLocalPostgres, type LocalPostgres, type Stack } from './stack';
+import { backgroundChecksDone } from './temporal/closedExecution';
 import { connectClient, connectWorker } from './temporal/connection';
 import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
@@ -350,6 +351,7 @@ async function stackCommand(o: Record<string, any>) {
     process.once('SIGTERM', resolve);
   });
   await new Promise((r) => server.close(r));
+  await backgroundChecksDone();
   await running.stop();
   return 0;
 }

@@ -3,6 +3,7 @@ import { alerts, initAlerts } from '../alerts/sentry';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/dataSource';
 import { createLogger } from '../logger';
+import { backgroundChecksDone } from '../temporal/closedExecution';
 import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
 import { listenApi } from './listen';
@@ -29,7 +30,7 @@ async function run() {
   }, SETTLE_EVERY_MS).unref();
   const stop = () => {
     clearInterval(settler);
-    server.close(() => void Promise.all([db.destroy(), client.connection.close()]).finally(() => process.exit(0)));
+    server.close(() => void backgroundChecksDone().then(() => Promise.all([db.destroy(), client.connection.close()])).finally(() => process.exit(0)));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -76,12 +76,27 @@ export function describeClose(status: string, close: CloseEvent): ClosedOutside 
   }
 }
 
+/** Checks a list stopped waiting for, still running: whoever closes the Temporal connection waits for them first. */
+const behind = new Set<Promise<unknown>>();
+
 /**
  * Waits for `check` at most `ms`: a list does not wait on Temporal for long (it may be unreachable, and the rows come
  * from PostgreSQL); a check still running goes on in the background, and its guarded writes land when it ends.
  */
 export async function waitAtMost(check: Promise<unknown>, ms: number): Promise<void> {
+  const settled = check.catch(() => {});
+  behind.add(settled);
+  void settled.then(() => behind.delete(settled));
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([check.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/**
+ * Resolves once the checks left running in the background have ended (each within its deadline). Call it before
+ * closing the Temporal connection: a gRPC retry that finds its channel closed throws outside any promise, so the
+ * process would end on an uncaught "Channel has been shut down".
+ */
+export async function backgroundChecksDone(): Promise<void> {
+  await Promise.all([...behind]);
 }

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { openDatabase } from '../../src/db/dataSource';
 import { createLogger } from '../../src/logger';
 import { createDatabase, dropDatabase } from '../../src/stack';
+import { backgroundChecksDone } from '../../src/temporal/closedExecution';
 import { createSitesweepWorker, runSitesweepWorker } from '../../src/temporal/createWorker';
 
 let runtimeInstalled = false;
@@ -96,7 +97,8 @@ export async function startTestApi(config: Config, db: DataSource, client: Clien
   const server = listenApi(app, 0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  // Closed before its client's connection: the checks a list left running end first (see backgroundChecksDone).
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())).then(backgroundChecksDone) };
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
