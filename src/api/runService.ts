@@ -446,23 +446,20 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
 }
 
 /**
- * A running row whose workflow closed without its own code saying so (terminated or timed out in Temporal) ends the
- * way it closed. Returns the row as it is now: the same object when nothing changed.
+ * An open (queued or running) row whose workflow closed without its own code saying so (terminated or timed out in
+ * Temporal) ends the way it closed. Returns the row as it is now: the same object when nothing changed.
  */
 async function settledRow(deps: Pick<RunServiceDeps, 'db' | 'client'>, row: RunRow): Promise<RunRow> {
-  if (row.status === 'running' && row.execution_id) {
-    const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, row.execution_id);
-    if (!closed) return row;
-    await runStatus.markClosedOutside(deps.db, row.id, row.execution_id, closed.status, closed.error);
-  } else if (row.status === 'queued') {
-    // Not picked up yet (no worker, say): its execution is the one started after the row was (re)queued.
-    const startedAfter = new Date(new Date(row.updated_at).getTime() - QUEUED_CLOCK_SKEW_MS);
-    const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, { startedAfter, notChain: row.execution_id });
-    if (!closed) return row;
-    await runStatus.markQueuedClosedOutside(deps.db, row.id, row.execution_id, closed.status, closed.error);
-  } else {
-    return row;
-  }
+  if (row.status !== 'queued' && row.status !== 'running') return row;
+  if (row.status === 'running' && !row.execution_id) return row;
+  // A running row mirrors the execution it names; a queued one (no worker yet, say) the one started after it was
+  // (re)queued.
+  const want = row.status === 'running'
+    ? row.execution_id!
+    : { startedAfter: new Date(new Date(row.updated_at).getTime() - QUEUED_CLOCK_SKEW_MS), notChain: row.execution_id };
+  const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, want);
+  if (!closed) return row;
+  await runStatus.markClosedOutside(deps.db, row.id, { status: row.status, executionId: row.execution_id }, closed.status, closed.error);
   return (await runs.findRunById(deps.db, row.id)) ?? row;
 }
 

@@ -109,27 +109,21 @@ export async function markCompletedAsFailed(tx: Queryable, runId: string, error:
 
 /**
  * The run's workflow closed without its own code saying so (terminated or timed out in Temporal, see
- * src/temporal/closedExecution.ts): its row, still running for that execution, ends as it did. True when it wrote.
+ * src/temporal/closedExecution.ts): its row ends as it did, if it is still as `seen` (open, naming the same execution:
+ * for a queued row none yet, or the one before a rerun). True when it wrote.
  */
-export async function markClosedOutside(db: Queryable, runId: string, executionId: string, status: 'failed' | 'cancelled', error: string): Promise<boolean> {
+export async function markClosedOutside(
+  db: Queryable,
+  runId: string,
+  seen: { status: 'queued' | 'running'; executionId: string | null },
+  status: 'failed' | 'cancelled',
+  error: string,
+): Promise<boolean> {
   // TypeORM answers an UPDATE with [rows, affected].
   const [, affected]: [unknown[], number] = await db.query(
     `UPDATE audit_runs SET status = $3, stage = $3, error = $4, finished_at = now(), updated_at = now()
-      WHERE id = $1 AND execution_id = $2 AND status = 'running'`,
-    [runId, executionId, status, error],
-  );
-  return affected > 0;
-}
-
-/**
- * The same for a row no execution picked up (still queued, naming the execution `executionId` it named when read: none,
- * or the one before a rerun). True when it wrote.
- */
-export async function markQueuedClosedOutside(db: Queryable, runId: string, executionId: string | null, status: 'failed' | 'cancelled', error: string): Promise<boolean> {
-  const [, affected]: [unknown[], number] = await db.query(
-    `UPDATE audit_runs SET status = $3, stage = $3, error = $4, finished_at = now(), updated_at = now()
-      WHERE id = $1 AND execution_id IS NOT DISTINCT FROM $2::text AND status = 'queued'`,
-    [runId, executionId, status, error],
+      WHERE id = $1 AND execution_id IS NOT DISTINCT FROM $2::text AND status = $5`,
+    [runId, seen.executionId, status, error, seen.status],
   );
   return affected > 0;
 }
