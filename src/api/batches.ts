@@ -103,7 +103,7 @@ async function settledBatch<T extends Pick<BatchRow, 'id' | 'workflow_id' | 'sta
 export async function batchView(deps: BatchDeps, open: BatchRow): Promise<BatchView> {
   const { db, client, config } = deps;
   // A closed workflow still answers the query: whether it runs is asked first.
-  const row = await settledBatch(deps, open);
+  let row = await settledBatch(deps, open);
   let live: BatchProgressView | null = null;
   if (LIVE.includes(row.status)) {
     try {
@@ -111,6 +111,12 @@ export async function batchView(deps: BatchDeps, open: BatchRow): Promise<BatchV
     } catch {
       // Not started yet (no worker), just closed, or the query timed out: the row is still accurate.
     }
+  }
+  if (live && !LIVE.includes(live.status)) {
+    // The parent says final only after its row is (finishBatch): the row read before the query is older, so the view
+    // comes from the final row, finish time included.
+    row = (await batches.findBatchById(db, row.id)) ?? row;
+    if (!LIVE.includes(row.status)) live = null;
   }
   const statuses: Record<string, DomainStatus> = { ...(row.domain_statuses ?? {}) };
   if (live) Object.assign(statuses, live.domainStatuses);
