@@ -2,7 +2,9 @@
 // by an execution timeout. No activity runs then, so the row that mirrors it (a run, a batch, an AI job) would say
 // running forever, and `sitesweep audit`, which follows the row, would wait forever. Readers that find a live row with
 // no live workflow behind it ask here how the execution closed, and write that through the table's own store.
-import type { Client } from '@temporalio/client';
+// A run's row also says completed only once its workflow has (issue 9): summarize leaves it running with its summary,
+// and whoever sees the workflow closed (the run's closer workflow, a reader, the batch parent) writes completed.
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
 /** How a closed execution ends up in its row: the row's terminal status and the error it shows. */
@@ -28,31 +30,49 @@ export function isRowsChain(want: ChainOfRow, chain: string, startTime: Date): b
   return chain !== want.notChain && startTime.getTime() >= want.startedAfter.getTime();
 }
 
+/** How an execution closed: completed by its own code, or as its row should then end. */
+export type WorkflowClose = { status: 'completed' } | ClosedOutside;
+
 /**
  * How the workflow `workflowId` closed, when its latest execution belongs to the row's chain (`want`) and closed some
- * way other than completing (a completed workflow wrote its row itself). Null while it runs, when it completed, when
- * another chain has replaced it, or when Temporal cannot be asked within the deadline: the caller keeps the row as it
- * is then.
+ * way other than completing (a completed workflow wrote its row itself, except a run's completed status: see
+ * workflowClose). Null while it runs, when it completed, when another chain has replaced it, or when Temporal cannot be
+ * asked within the deadline: the caller keeps the row as it is then.
  */
 export async function closedOutsideWorkflow(client: Client, workflowId: string, want: ChainOfRow, deadlineMs = 3_000): Promise<ClosedOutside | null> {
-  try {
-    return await client.withDeadline(Date.now() + deadlineMs, async () => {
-      const d = await client.workflow.getHandle(workflowId).describe();
-      const status = d.status.name;
-      if (!CLOSED_OUTSIDE.has(status)) return null;
-      const chain = d.raw.workflowExecutionInfo?.firstRunId || d.runId;
-      if (!isRowsChain(want, chain, d.startTime)) return null;
-      const { history } = await client.workflowService.getWorkflowExecutionHistory({
-        namespace: client.options.namespace,
-        execution: { workflowId, runId: d.runId },
-        historyEventFilterType: CLOSE_EVENT_ONLY,
-      });
-      const close = history?.events?.[history.events.length - 1];
-      return describeClose(status, close);
-    });
-  } catch {
-    return null;
-  }
+  const close = await workflowClose(client, workflowId, want, deadlineMs).catch(() => null);
+  return close && close.status !== 'completed' ? close : null;
+}
+
+/**
+ * How the latest execution of `workflowId` closed, when it belongs to the row's chain (`want`); null while it runs or
+ * when another chain has replaced it. Throws when Temporal cannot be asked within the deadline.
+ */
+export async function workflowClose(client: Client, workflowId: string, want: ChainOfRow, deadlineMs = 3_000): Promise<WorkflowClose | null> {
+  return client.withDeadline(Date.now() + deadlineMs, async () => {
+    const d = await client.workflow.getHandle(workflowId).describe();
+    const chain = d.raw.workflowExecutionInfo?.firstRunId || d.runId;
+    if (!isRowsChain(want, chain, d.startTime)) return null;
+    return closeOf(client, workflowId, d);
+  });
+}
+
+/** How the execution `runId` of `workflowId` closed; null while it runs. Throws when Temporal cannot be asked. */
+export async function executionClose(client: Client, workflowId: string, runId: string, deadlineMs = 10_000): Promise<WorkflowClose | null> {
+  return client.withDeadline(Date.now() + deadlineMs, async () => closeOf(client, workflowId, await client.workflow.getHandle(workflowId, runId).describe()));
+}
+
+async function closeOf(client: Client, workflowId: string, d: WorkflowExecutionDescription): Promise<WorkflowClose | null> {
+  const status = d.status.name;
+  if (status === 'COMPLETED') return { status: 'completed' };
+  if (!CLOSED_OUTSIDE.has(status)) return null;
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId: d.runId },
+    historyEventFilterType: CLOSE_EVENT_ONLY,
+  });
+  const close = history?.events?.[history.events.length - 1];
+  return describeClose(status, close);
 }
 
 type CloseEvent = temporal.api.history.v1.IHistoryEvent | undefined;
