@@ -58,6 +58,10 @@ export function createBatchActivities({ db }: Pick<ActivityDeps, 'db'>) {
         if (stored.status === 'failed' && runId) {
           // The child run completed its workflow but audited nothing: its row says failed, like the batch.
           await runStatus.markCompletedAsFailed(tx, runId, stored.error);
+        } else if (stored.status === 'completed' && runId) {
+          // The batch has its child's result, so the child's workflow has completed: its row says so now, whether or
+          // not the child's closer has written it yet (a batch reader must not find the domain completed, its run not).
+          await runStatus.markCompleted(tx, runId, null);
         }
         await batches.storeDomainStatus(tx, input.batchId, input.domain, stored);
       });

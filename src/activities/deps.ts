@@ -5,6 +5,7 @@ import type { Renderer } from '../crawl/render';
 import type { Politeness } from '../crawl/politeness';
 import type { Config } from '../config';
 import type { Analyze } from './analyzePool';
+import type { WorkflowClose } from '../temporal/closedExecution';
 
 /** What the activities need from the process: built once by the worker, passed to every factory. */
 export interface ActivityDeps {
@@ -22,4 +23,9 @@ export interface ActivityDeps {
   analyze?: Analyze;
   /** The process's headless-browser pool for runs with render: "chromium" (absent: such pages keep their raw HTML). */
   renderer?: Renderer;
+  /**
+   * How a workflow execution closed (Temporal's describe), null while it runs; throws when Temporal cannot be asked.
+   * The run's closer needs it (absent: a worker without a client, as in activity tests; the closer then fails).
+   */
+  executionClose?: (workflowId: string, runId: string) => Promise<WorkflowClose | null>;
 }

@@ -1,12 +1,17 @@
-// Run bookkeeping: the audit_runs row and stage changes.
+// Run bookkeeping: the audit_runs row and stage changes, and its completion once Temporal has closed the workflow.
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
-import type { InitRunInput, SetStageInput } from './types';
+import type { ConfirmRunClosedInput, InitRunInput, SetStageInput } from './types';
 import { siteHostOf } from '../audit/url';
 import * as runStatus from '../db/runStatusStore';
 import * as runs from '../db/repositories/runs';
 import * as frontier from './frontier';
 
-export function createRunActivities({ db }: Pick<ActivityDeps, 'db'>) {
+/** How often the closer asks whether the workflow has closed: soon at first (it closes within milliseconds). */
+const CLOSE_POLL_FIRST_MS = 50;
+const CLOSE_POLL_MAX_MS = 5_000;
+
+export function createRunActivities({ db, executionClose }: Pick<ActivityDeps, 'db' | 'executionClose'>) {
   return {
     /**
      * Creates (or takes over) the run's row. A new execution of the same workflow id (an explicit re-run) clears the
@@ -34,6 +39,29 @@ export function createRunActivities({ db }: Pick<ActivityDeps, 'db'>) {
 
     async setStage(input: SetStageInput): Promise<void> {
       await runStatus.setStage(db, input, input.stage, input.error);
+    },
+
+    /**
+     * The run's closer (src/workflows/runCloser.ts): waits until the summarized execution has closed in Temporal, then
+     * writes how. Completed: the row says completed only now, never before its workflow does. Terminated or timed out
+     * in the moment between summarize and the close: failed, with the reason.
+     */
+    async confirmRunClosed(input: ConfirmRunClosedInput): Promise<string> {
+      if (!executionClose) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to ask how the run closed', 'NoTemporalClient');
+      const ctx = Context.current();
+      for (let waitMs = CLOSE_POLL_FIRST_MS; ; waitMs = Math.min(waitMs * 2, CLOSE_POLL_MAX_MS)) {
+        const close = await executionClose(input.workflowId, input.temporalRunId);
+        if (close?.status === 'completed') {
+          await runStatus.markCompleted(db, input.runId, input.executionId);
+          return close.status;
+        }
+        if (close) {
+          await runStatus.markClosedOutside(db, input.runId, { status: 'running', executionId: input.executionId }, close.status, close.error);
+          return close.status;
+        }
+        ctx.heartbeat();
+        await ctx.sleep(waitMs);
+      }
     },
   };
 }

@@ -75,3 +75,13 @@ export interface SummarizeInput {
 }
 
 export type SummarizeResult = RunSummary;
+
+export interface ConfirmRunClosedInput {
+  /** The audit_runs row. */
+  runId: string;
+  workflowId: string;
+  /** The Temporal run id of the execution that summarized (the last of its continue-as-new chain). */
+  temporalRunId: string;
+  /** The execution the row names (its chain's first run id): a rerun's row is not written. */
+  executionId: string;
+}

@@ -10,7 +10,7 @@ import { normalizeUrl, siteHostOf } from '../audit/url';
 import type { Config } from '../config';
 import { MissingSecretsKeyError, sealOptionCredentials, type RunCredentials } from '../crawl/credentials';
 import { chromiumAvailable } from '../crawl/render';
-import { closedOutsideWorkflow, waitAtMost } from '../temporal/closedExecution';
+import { waitAtMost, workflowClose } from '../temporal/closedExecution';
 import { blockedTargetAdvice, isTargetAllowed } from '../crawl/ssrfGuard';
 import * as aiJobs from '../db/repositories/aiJobs';
 import * as runStatus from '../db/runStatusStore';
@@ -446,8 +446,9 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
 }
 
 /**
- * An open (queued or running) row whose workflow closed without its own code saying so (terminated or timed out in
- * Temporal) ends the way it closed. Returns the row as it is now: the same object when nothing changed.
+ * An open (queued or running) row whose workflow has closed ends the way it closed: completed when it was summarized
+ * and its workflow completed (its closer writes that too, but may not have yet), failed or cancelled when it was
+ * terminated or timed out in Temporal. Returns the row as it is now: the same object when nothing changed.
  */
 async function settledRow(deps: Pick<RunServiceDeps, 'db' | 'client'>, row: RunRow): Promise<RunRow> {
   if (row.status !== 'queued' && row.status !== 'running') return row;
@@ -457,9 +458,15 @@ async function settledRow(deps: Pick<RunServiceDeps, 'db' | 'client'>, row: RunR
   const want = row.status === 'running'
     ? row.execution_id!
     : { startedAfter: new Date(new Date(row.updated_at).getTime() - QUEUED_CLOCK_SKEW_MS), notChain: row.execution_id };
-  const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, want);
+  const closed = await workflowClose(deps.client, row.workflow_id, want).catch(() => null);
   if (!closed) return row;
-  await runStatus.markClosedOutside(deps.db, row.id, { status: row.status, executionId: row.execution_id }, closed.status, closed.error);
+  if (closed.status === 'completed') {
+    // Only a summarized row completes here; any other completed workflow wrote its row itself.
+    if (row.status !== 'running' || row.summary === null) return row;
+    await runStatus.markCompleted(deps.db, row.id, row.execution_id);
+  } else {
+    await runStatus.markClosedOutside(deps.db, row.id, { status: row.status, executionId: row.execution_id }, closed.status, closed.error);
+  }
   return (await runs.findRunById(deps.db, row.id)) ?? row;
 }
 
@@ -474,8 +481,9 @@ const QUIET_OPEN_CHECKED = 20;
 export const LIST_CHECK_WAIT_MS = 500;
 
 /**
- * Open (queued or running) rows that have gone quiet, checked against their workflows: the ones closed without saying so
- * (terminated or timed out in Temporal) end the way they closed. Before a list, and every minute in the API server.
+ * Open (queued or running) rows that have gone quiet, and summarized ones, checked against their workflows: the ones
+ * closed end the way they closed (completed, or terminated or timed out in Temporal). Before a list, and every minute
+ * in the API server.
  */
 export async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'>): Promise<void> {
   const quiet = await runs.quietOpenRuns(deps.db, QUIET_OPEN_MS, QUIET_OPEN_CHECKED);

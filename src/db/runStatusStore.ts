@@ -84,16 +84,35 @@ export async function setStage(db: Queryable, ref: { runId: string; workflowId?:
 }
 
 /**
- * Summarize: the summary, the final counts and completed, in one statement; or failed with `failure` (a run that
- * audited nothing: its workflow fails next, and the row never says completed meanwhile).
+ * Summarize: the summary and the final counts in one statement, the row still running (stage summarizing) until its
+ * workflow has completed in Temporal: markCompleted then says so (issue 9: the database says completed only when the
+ * workflow is). With `failure` (a run that audited nothing) the row says failed at once: its workflow fails next.
  */
 export async function markSummarized(tx: Queryable, runId: string, summary: unknown, counts: { audited: number; failed: number }, failure: string | null = null): Promise<void> {
-  const status = failure ? 'failed' : 'completed';
+  const status = failure ? 'failed' : 'running';
+  const stage = failure ? 'failed' : 'summarizing';
   await tx.query(
-    `UPDATE audit_runs SET summary = $2, status = $5, stage = $5, error = COALESCE($6, error), audited = $3, failed = $4,
+    `UPDATE audit_runs SET summary = $2, status = $5, stage = $6, error = COALESCE($7, error), audited = $3, failed = $4,
        persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
-    [runId, JSON.stringify(summary), counts.audited, counts.failed, status, failure],
+    [runId, JSON.stringify(summary), counts.audited, counts.failed, status, stage, failure],
   );
+}
+
+/** A summarized row stays running until its workflow has completed; a row in that state is this. */
+export const SUMMARIZED_OPEN = `status = 'running' AND summary IS NOT NULL`;
+
+/**
+ * The run's workflow has completed in Temporal (seen by the run's closer workflow, a reader, or the batch that awaited
+ * it): its summarized row says completed. `executionId`: the execution the row must still name (null: any). True when
+ * it wrote.
+ */
+export async function markCompleted(db: Queryable, runId: string, executionId: string | null): Promise<boolean> {
+  const [, affected]: [unknown[], number] = await db.query(
+    `UPDATE audit_runs SET status = 'completed', stage = 'completed', updated_at = now()
+      WHERE id = $1 AND ${SUMMARIZED_OPEN} AND ($2::text IS NULL OR execution_id = $2::text)`,
+    [runId, executionId],
+  );
+  return affected > 0;
 }
 
 /**
@@ -102,7 +121,8 @@ export async function markSummarized(tx: Queryable, runId: string, summary: unkn
  */
 export async function markCompletedAsFailed(tx: Queryable, runId: string, error: string | null): Promise<void> {
   await tx.query(
-    `UPDATE audit_runs SET status = 'failed', error = COALESCE(error, $2), updated_at = now() WHERE id = $1 AND status = 'completed'`,
+    `UPDATE audit_runs SET status = 'failed', stage = 'failed', error = COALESCE(error, $2), updated_at = now()
+      WHERE id = $1 AND (status = 'completed' OR (${SUMMARIZED_OPEN}))`,
     [runId, error],
   );
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type ActivityExecuteInput, type ActivityInboundCallsInterceptor, type Next } from '@temporalio/worker';
 import { alerts } from '../alerts/sentry';
 import type { DataSource } from 'typeorm';
@@ -18,6 +19,7 @@ import { HostSlots } from '../crawl/hostSlots';
 import { Politeness, PolitenessGate } from '../crawl/politeness';
 import { PgHostSlotStore } from '../db/hostSlotStore';
 import type { Logger } from '../logger';
+import * as closedExecution from './closedExecution';
 import { OTEL_WORKFLOW_INTERCEPTORS, tracedBundlePath, tracing } from './tracing';
 import { cachedWorkflowBundle, type CachedWorkflowBundle } from './workflowBundle';
 
@@ -87,7 +89,12 @@ export async function createSitesweepWorker(opts: {
   });
   const threads = createAnalyzePool(config.worker.analyzeThreads);
   const analyzePool: AnalyzePool = { analyze: threads.analyze, pending: threads.pending, close: async () => void (await Promise.all([threads.close(), renderer.close()])) };
-  const activities = createActivities({ db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, renderer, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log });
+  // The run closer asks Temporal how a run's execution closed, over the worker's own connection.
+  const client = new Client({ connection: opts.connection, namespace: config.temporal.namespace });
+  const executionClose = (workflowId: string, runId: string) => closedExecution.executionClose(client, workflowId, runId);
+  const activities = createActivities({
+    db: opts.db, fetcher, politeness, analyze: analyzePool.analyze, renderer, crawl: config.crawl, ai: config.ai, alerts: config.alerts, log: opts.log, executionClose,
+  });
   const t = tracing(config.temporal.otlpEndpoint);
   // A bundle fixes its workflow interceptors at build time, so tracing loads the prebuilt bundle's traced twin (or
   // builds a traced one).

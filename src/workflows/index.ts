@@ -7,3 +7,4 @@ export { batchAuditWorkflow } from './batchAudit';
 export { aiRecommendationsWorkflow } from './aiRecommendations';
 export { nightlyWorkflow } from './nightly';
 export { deliverEventWorkflow } from './events';
+export { runCloserWorkflow } from './runCloser';

@@ -36,6 +36,7 @@ import {
   type SiteAuditResult,
 } from './contracts';
 import { emitEvent } from './events';
+import { startRunCloser } from './runCloser';
 import { AuditStageKey, SiteHostKey } from './searchAttributes';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -44,6 +45,8 @@ type Activities = ReturnType<typeof createActivities>;
 const IMAGE_SIZES_PATCH = 'image-sizes';
 /** Marker of a run that audited nothing failing instead of completing. */
 const NOTHING_AUDITED_PATCH = 'nothing-audited-fails';
+/** Marker of the run closer (src/workflows/runCloser.ts): the row says completed once the workflow has closed. */
+const RUN_CLOSER_PATCH = 'run-closer';
 
 /**
  * Named activity-option presets, one per retry policy:
@@ -288,12 +291,17 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     stage = 'completed';
     upsertSearchAttributes([{ key: AuditStageKey, value: 'completed' }]);
     setCurrentDetails(`**completed** · ${summary.pagesAudited} audited, ${summary.pagesFailed} failed, success ${Math.round(summary.successRate * 1000) / 10}%`);
-    await emitEvent({
-      type: 'run.completed',
+    // The row says completed only after this execution has (its closer writes it); patched(): runs started before
+    // the closer existed replay the way they ran.
+    await Promise.all([
+      patched(RUN_CLOSER_PATCH) ? startRunCloser(state.runId, state.executionId) : undefined,
+      emitEvent({
+        type: 'run.completed',
       subjectId: state.runId,
       siteUrl: input.siteUrl,
-      data: { pagesAudited: summary.pagesAudited, pagesFailed: summary.pagesFailed, successRate: summary.successRate, durationMs: summary.durationMs, topFailReasons: summary.topFailReasons.slice(0, 5) },
-    });
+        data: { pagesAudited: summary.pagesAudited, pagesFailed: summary.pagesFailed, successRate: summary.successRate, durationMs: summary.durationMs, topFailReasons: summary.topFailReasons.slice(0, 5) },
+      }),
+    ]);
     return { ...summary, runId: state.runId, siteUrl: input.siteUrl };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

@@ -11,7 +11,7 @@ import { openDatabase } from '../../src/db/dataSource';
 import { startLocalPostgres, type LocalPostgres } from '../../src/stack';
 import { progressQuery, type SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
-import { connectTestClient, startTestWorker, testConfig, uid, waitFor, type RunningWorker } from '../helpers/stack';
+import { closedRunRow, connectTestClient, startTestWorker, testConfig, uid, waitFor, type RunningWorker } from '../helpers/stack';
 import { assertEveryPageOnce, pendingActivities, sleep, type Pending } from './durability.helpers';
 
 const DOWNTIME_MS = 10_000;
@@ -85,7 +85,7 @@ test('PostgreSQL stopped mid-run for 10 s: the run completes, every page persist
   assert.equal(worker.worker.getState(), 'RUNNING', 'the same worker (and pool) carried on');
   assert.equal(result.pagesAudited, site.paths.length);
   assert.equal(result.pagesFailed, 0);
-  const [row] = await checkDb.query(`SELECT status, audited, persisted FROM audit_runs WHERE id = $1`, [result.runId]);
+  const row = await closedRunRow(checkDb, result.runId, 'status, audited, persisted');
   assert.equal(row.status, 'completed');
   assert.equal(row.persisted, site.paths.length);
   const { missing, duplicates } = await assertEveryPageOnce(checkDb, result.runId, site.origin, site.paths);

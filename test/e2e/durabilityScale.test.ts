@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { startSiteRun } from '../../src/api/runService';
 import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
-import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
+import { closedRunRow, connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
 import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
 import { assertEveryPageOnce, closeAll, pendingActivities } from './durability.helpers';
 
@@ -101,7 +101,7 @@ test(`kill -9 of a worker inside a persist transaction on a ${PAGES}-page site: 
   assert.equal(result.pagesAudited, PAGES);
   assert.equal(result.pagesFailed, 0);
   const { missing, duplicates } = await assertEveryPageOnce(tdb.db, result.runId, site.origin, site.paths);
-  const [row] = await tdb.db.query(`SELECT status, audited, failed, persisted, discovered FROM audit_runs WHERE id = $1`, [result.runId]);
+  const row = await closedRunRow(tdb.db, result.runId, 'status, audited, failed, persisted, discovered');
   assert.deepEqual({ ...row }, { status: 'completed', audited: PAGES, failed: 0, persisted: PAGES, discovered: PAGES });
   const refetched = [...site.counts()].filter(([, n]) => n > 1).length;
   assert.ok([...site.counts()].every(([, n]) => n <= 2), 'no page fetched more than twice');

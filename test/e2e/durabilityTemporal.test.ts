@@ -11,7 +11,7 @@ import { startSiteRun } from '../../src/api/runService';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/stack';
 import { progressQuery, type SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
-import { connectTestClient, createTestDatabase, requireEnv, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { closedRunRow, connectTestClient, createTestDatabase, requireEnv, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
 import { assertEveryPageOnce } from './durability.helpers';
 
 let dir: string;
@@ -76,7 +76,7 @@ test('Temporal server restarted mid-run (state in its db file): the run resumes 
   let executions = 0;
   for await (const _ of client.workflow.list({ query: `WorkflowId = '${started.workflowId}'` })) executions++;
   assert.equal(executions, 1, 'the same execution resumed (state survived in the db file)');
-  const [row] = await tdb.db.query(`SELECT status FROM audit_runs WHERE id = $1`, [result.runId]);
+  const row = await closedRunRow(tdb.db, result.runId);
   assert.equal(row.status, 'completed');
   const { missing, duplicates } = await assertEveryPageOnce(tdb.db, result.runId, site.origin, site.paths);
   console.log(

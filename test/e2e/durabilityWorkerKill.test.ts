@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { startSiteRun } from '../../src/api/runService';
 import type { SiteAuditResult } from '../../src/workflows/contracts';
 import { startSlowSite, type SlowSite } from '../fixtures/slowSite';
-import { connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
+import { closedRunRow, connectTestClient, createTestDatabase, testConfig, uid, waitFor, type TestDb } from '../helpers/stack';
 import { spawnWorkerProcess, workerProcessEnv, type WorkerProcess } from '../helpers/workerProcess';
 import { assertEveryPageOnce, closeAll, type Pending, pendingActivities } from './durability.helpers';
 
@@ -99,7 +99,7 @@ test('kill -9 of the worker running a crawl batch: the batch resumes from the fr
   assert.equal((retried as Pending).lastWorkerIdentity, survivor.identity, 'the retry ran on the surviving worker');
   assert.equal(result.pagesAudited, site.paths.length);
   assert.equal(result.pagesFailed, 0);
-  const [row] = await tdb.db.query(`SELECT status FROM audit_runs WHERE id = $1`, [result.runId]);
+  const row = await closedRunRow(tdb.db, result.runId);
   assert.equal(row.status, 'completed');
   const { missing, duplicates } = await assertEveryPageOnce(tdb.db, result.runId, site.origin, site.paths);
 

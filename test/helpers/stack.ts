@@ -116,6 +116,17 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
   throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
 
+/**
+ * A run's row (`columns` of it) once it says how its workflow closed: its closer writes completed just after the
+ * workflow has closed, so a test that has the workflow's result reads the row through this.
+ */
+export async function closedRunRow(db: { query(sql: string, params?: unknown[]): Promise<any[]> }, runId: string, columns = 'status'): Promise<any> {
+  return waitFor(async () => {
+    const [row] = await db.query(`SELECT ${columns} FROM audit_runs WHERE id = $1`, [runId]);
+    return row && !['queued', 'running'].includes(row.status) ? row : null;
+  }, 15_000, 50);
+}
+
 export interface ApiAnswer {
   status: number;
   body: any;

@@ -53,6 +53,10 @@ test('termination rule: a lane that finds nothing while another lane is busy wai
   const desc = await handle.describe();
   assert.ok(tokens.every((t) => t.startsWith(`${desc.runId}:`)));
   assert.equal(desc.status.name, 'COMPLETED');
+  // The row is completed by the run's closer, a child started just before the close that waits for it.
+  const closer = env.client.workflow.getHandle(`close-run:${handle.workflowId}:${desc.runId}`);
+  assert.equal(await closer.result(), 'completed');
+  assert.deepEqual(calls.closed, [{ runId: 'run-1', workflowId: handle.workflowId, temporalRunId: desc.runId, executionId: desc.runId }]);
 });
 
 test('termination rule: a deferred URL (open circuit) is waited for, not dropped', async () => {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { CrawlBatchInput, CrawlBatchResult, FailClaimInput, SetStageInput } from '../../src/activities/types';
+import type { ConfirmRunClosedInput, CrawlBatchInput, CrawlBatchResult, FailClaimInput, SetStageInput } from '../../src/activities/types';
 import type { RunSummary, SiteAuditInput } from '../../src/workflows/contracts';
 
 export const SITE = 'https://mock.example';
@@ -86,6 +86,8 @@ export interface Calls {
   stages: SetStageInput['stage'][];
   summarize: number;
   events: string[];
+  /** The run closer's activity: the run it was asked to confirm. */
+  closed: ConfirmRunClosedInput[];
 }
 
 export interface MockHooks {
@@ -95,7 +97,7 @@ export interface MockHooks {
 
 /** The activities siteAuditWorkflow (and the event child it starts) calls, over `frontier`, recording every call. */
 export function mockActivities(frontier: FakeFrontier, graph: Record<string, string[]>, hooks: MockHooks = {}) {
-  const calls: Calls = { crawl: [], failClaim: [], stages: [], summarize: 0, events: [] };
+  const calls: Calls = { crawl: [], failClaim: [], stages: [], summarize: 0, events: [], closed: [] };
   const activities = {
     async initRun(): Promise<string> {
       return 'run-1';
@@ -142,6 +144,11 @@ export function mockActivities(frontier: FakeFrontier, graph: Record<string, str
         siteIssuesTotal: 0,
         statusCodes: {},
       };
+    },
+    // The run closer's child workflow.
+    async confirmRunClosed(input: ConfirmRunClosedInput) {
+      calls.closed.push(input);
+      return 'completed';
     },
     // The run.completed / run.failed event's child workflow.
     async deliverEvent(event: { type: string }) {

@@ -1,0 +1,114 @@
+// A run's row says completed only once its workflow has completed in Temporal (issue 9). Summarize leaves the row running
+// with its summary; the run's closer, a child workflow started just before the close, writes completed after it; a
+// reader that finds a summarized row asks Temporal itself. Real Temporal and PostgreSQL, the real closer activity and
+// row store; the crawl is mocked (test/workflows/mockActivities.ts) and summarize is held until the test lets it go,
+// which opens the moment between "summarized" and "closed" that a real run passes through in milliseconds.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { createRunActivities } from '../../src/activities/runs';
+import type { InitRunInput } from '../../src/activities/types';
+import { getRunView, listRuns } from '../../src/api/runService';
+import * as runStatus from '../../src/db/runStatusStore';
+import { executionClose } from '../../src/temporal/closedExecution';
+import { closedRunRow, createTestDatabase, testConfig, type TestDb } from '../helpers/stack';
+import { FakeFrontier, SITE, fanOut, gate, mockActivities, startMockWorker, type MockWorkerEnv } from '../workflows/mockActivities';
+
+let tdb: TestDb;
+const envs: MockWorkerEnv[] = [];
+/** Held activities, let go before the workers stop (a failed assertion must not leave one holding its worker). */
+const holds: Array<() => void> = [];
+before(async () => {
+  tdb = await createTestDatabase('closer');
+});
+after(async () => {
+  for (const open of holds) open();
+  for (const e of envs) await e.close();
+  await tdb?.close();
+});
+
+/**
+ * A mocked run whose row is real: initRun inserts it, summarize stores the summary through the real store and then
+ * waits for `release`. `closer`: the real closer activity, or a replacement.
+ */
+async function heldRun(closer?: (input: unknown) => Promise<string>) {
+  const graph = fanOut(3);
+  const { activities } = mockActivities(new FakeFrontier(graph), graph);
+  let rowId = '';
+  const temporal: { client?: Client } = {};
+  const summarized = gate();
+  const release = gate();
+  holds.push(release.open);
+  const initRun = async (input: InitRunInput) => {
+    rowId ||= await runStatus.insertRunning(tdb.db, {
+      workflowId: input.workflowId, runKey: input.runKey, siteUrl: SITE, siteHost: 'mock.example', options: {}, executionId: input.executionId,
+    });
+    return rowId;
+  };
+  Object.assign(activities, { initRun });
+  const summarize = activities.summarize;
+  activities.summarize = async () => {
+    const s = await summarize();
+    await runStatus.markSummarized(tdb.db, rowId, s, { audited: s.pagesAudited, failed: s.pagesFailed });
+    summarized.open();
+    await release.promise;
+    return s;
+  };
+  const real = createRunActivities({ db: tdb.db, executionClose: (workflowId, runId) => executionClose(temporal.client!, workflowId, runId) });
+  activities.confirmRunClosed = (closer ?? real.confirmRunClosed) as typeof activities.confirmRunClosed;
+  const env = await startMockWorker(activities);
+  envs.push(env);
+  temporal.client = env.client;
+  const handle = await env.start();
+  await summarized.promise;
+  const deps = { db: tdb.db, client: env.client, config: testConfig({ TEMPORAL_TASK_QUEUE: env.taskQueue }) };
+  const row = async () => (await tdb.db.query(`SELECT status, stage, error, summary IS NOT NULL AS summarized FROM audit_runs WHERE id = $1`, [rowId]))[0];
+  const closerHandle = () => env.client.workflow.getHandle(`close-run:${handle.workflowId}:${handle.firstExecutionRunId}`);
+  return { handle, rowId, deps, row, release: release.open, closerHandle };
+}
+
+test('summarized, the row stays running until the workflow has completed; its closer then writes completed', async () => {
+  const run = await heldRun();
+  // Summarize has stored everything, but the workflow is still open: nothing may say completed yet.
+  assert.deepEqual(await run.row(), { status: 'running', stage: 'summarizing', error: null, summarized: true });
+  const view = await getRunView(run.deps, run.rowId);
+  assert.equal(view.status, 'running', 'the API view asks Temporal, which says running');
+  const listed = await listRuns(run.deps, { limit: 10 });
+  assert.equal(listed.items.find((r) => r.runId === run.rowId)?.status, 'running');
+  assert.equal((await run.handle.describe()).status.name, 'RUNNING');
+  assert.deepEqual(await run.row(), { status: 'running', stage: 'summarizing', error: null, summarized: true });
+
+  run.release();
+  await run.handle.result();
+  assert.equal(await run.closerHandle().result(), 'completed', 'the closer saw the workflow complete');
+  assert.deepEqual({ ...(await closedRunRow(tdb.db, run.rowId, 'status, stage, error')) }, { status: 'completed', stage: 'completed', error: null });
+});
+
+test('a reader completes a summarized row whose workflow has completed before its closer did', async () => {
+  const closerHeld = gate();
+  holds.push(closerHeld.open);
+  const run = await heldRun(async () => {
+    await closerHeld.promise;
+    return 'completed';
+  });
+  run.release();
+  await run.handle.result();
+  await run.closerHandle().describe(); // started, and held
+  assert.equal((await run.row()).status, 'running', 'the closer has not written the row');
+  const view = await getRunView(run.deps, run.rowId);
+  assert.equal(view.status, 'completed');
+  assert.equal(view.stage, 'completed');
+  assert.equal((await run.row()).status, 'completed', 'the view wrote what Temporal said');
+  closerHeld.open();
+});
+
+test('terminated between summarize and its close, the run ends failed with the reason, never completed', async () => {
+  const run = await heldRun();
+  await run.handle.terminate('wrong site');
+  const view = await getRunView(run.deps, run.rowId);
+  assert.equal(view.status, 'failed');
+  assert.match(view.error ?? '', /^terminated in Temporal by .*: wrong site$/);
+  assert.deepEqual(await run.row(), { status: 'failed', stage: 'failed', error: view.error, summarized: true });
+  await assert.rejects(run.closerHandle().describe(), /not found/i, 'the workflow never reached its closer');
+  run.release();
+});
