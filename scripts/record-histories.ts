@@ -82,8 +82,9 @@ function inputFor(siteUrl: string, runKey: string, extra: Partial<SiteAuditInput
 async function save(name: string, handle: WorkflowHandle): Promise<void> {
   const history = await handle.fetchHistory();
   const file = path.join(HISTORIES_DIR, `${name}.json`);
-  // Pretty-printed so that a re-recording shows up as a readable diff.
-  writeFileSync(file, `${JSON.stringify(historyToJson(history), null, 2)}\n`);
+  // Pretty-printed so that a re-recording shows up as a readable diff. The workflow id goes with it: a replay must use
+  // the recorded one, since ids derived from it (the run closer's child id) are in the history.
+  writeFileSync(file, `${JSON.stringify({ workflowId: handle.workflowId, ...(historyToJson(history) as object) }, null, 2)}\n`);
   log.info({ file, events: history.events?.length ?? 0 }, 'history recorded');
 }
 

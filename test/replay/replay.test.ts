@@ -18,7 +18,21 @@ const EXPECTED: Record<string, string> = {
   'continued-as-new-last.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
   'cancelled.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
   'ai-recommendations-completed.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+  'completed-v1.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
 };
+
+/** The child workflow types a history starts. */
+function childTypes(file: string): string[] {
+  const json = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as {
+    events: Array<{ startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType?: { name?: string } } }>;
+  };
+  return json.events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ?? []);
+}
+
+test('the completed histories pin both paths: with the run closer, and recorded before it', () => {
+  assert.deepEqual(childTypes('completed.json'), ['runCloserWorkflow', 'deliverEventWorkflow']);
+  assert.deepEqual(childTypes('completed-v1.json'), [], 'recorded before events and the closer');
+});
 
 test('every recorded history replays against the current workflow code without a determinism error', async () => {
   try {
@@ -30,9 +44,10 @@ test('every recorded history replays against the current workflow code without a
   for (const name of Object.keys(EXPECTED)) assert.ok(files.includes(name), `history fixture ${name} exists`);
 
   const histories = files.map((f) => {
-    const json = JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as { events: Array<{ eventType: string }> };
+    const json = JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as { workflowId?: string; events: Array<{ eventType: string }> };
     if (EXPECTED[f]) assert.equal(json.events.at(-1)?.eventType, EXPECTED[f], `${f} ends as its scenario says`);
-    return { workflowId: f.replace(/\.json$/, ''), history: historyFromJson(json) };
+    // The recorded workflow id where the file has it (child ids derived from it are in the history); else its name.
+    return { workflowId: json.workflowId ?? f.replace(/\.json$/, ''), history: historyFromJson(json) };
   });
   assert.ok(histories.every((h) => (h.history.events?.length ?? 0) > 20), 'histories are whole runs');
 

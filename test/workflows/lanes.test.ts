@@ -45,7 +45,7 @@ test('termination rule: a lane that finds nothing while another lane is busy wai
   assert.deepEqual([...frontier.audited].sort(), [...frontier.seen].sort());
   assert.equal(pendingAtSummary, 0, 'summarize runs only once nothing is left to audit');
   assert.equal(calls.summarize, 1);
-  // setStage from the first stage initRun's row exists in; completion is written by summarize itself.
+  // setStage from the first stage initRun's row exists in; the summary is written by summarize, completed by the closer.
   assert.deepEqual(calls.stages, ['auditing', 'summarizing']);
   // Claim tokens: <firstExecutionRunId>:<seq>, one per lane step, never reused.
   const tokens = calls.crawl.map((c) => c.token);
