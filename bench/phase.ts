@@ -13,6 +13,7 @@ import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/dataSource';
+import type { DataSource } from 'typeorm';
 import { createLogger } from '../src/logger';
 import { createSitesweepWorker, runSitesweepWorker } from '../src/temporal/createWorker';
 import type { SiteAuditResult } from '../src/workflows/contracts';
@@ -83,12 +84,29 @@ export interface PhaseResult {
   rows?: RowCounts;
   /** Temporal's status of the chain's last execution once the result arrived (COMPLETED expected). */
   temporalStatus?: string;
+  /**
+   * The run's row once it says how the run ended (completed expected), and how long after Temporal's close it said so:
+   * never before it (issue 9), written by the run's closer.
+   */
+  database?: { status: string; completedAfterCloseMs: number };
   /** The summarize activity's own step timings (its 'run summarized' log line): where its share of the run goes. */
   summarizeSteps?: { ms: Record<string, number>; slowestChecks: Record<string, number> };
   /** Mean of 10 ms samples: requests in flight to the site and waiting for a slot, pages in analysis. */
   pageWaits?: { requestsInFlight: number; allSlotsBusyShare: number; waitingForSlot: number; inAnalysis: number };
   /** This process's CPU seconds by thread (Linux): main, the runtime's GC/compiler helpers, threads started during the run. */
   threads?: ThreadSplit;
+}
+
+/** The run's row once it is no longer open (its closer writes completed just after the close), and when it changed. */
+async function rowAfterClose(db: DataSource, runId: string, closeTime: Date | undefined): Promise<PhaseResult['database']> {
+  for (const deadline = Date.now() + 30_000; ;) {
+    const [row] = await db.query(`SELECT status, updated_at FROM audit_runs WHERE id = $1`, [runId]);
+    if (row && !['queued', 'running'].includes(row.status)) {
+      return { status: row.status, completedAfterCloseMs: closeTime ? new Date(row.updated_at).getTime() - closeTime.getTime() : NaN };
+    }
+    if (Date.now() > deadline) return { status: row?.status ?? 'missing', completedAfterCloseMs: NaN };
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function emit(r: PhaseResult): void {
@@ -235,7 +253,9 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       postgres: Math.round((treeCpuSeconds(input.pids.postgres) - servers0.postgres) * 100) / 100,
       site: Math.round((treeCpuSeconds(input.pids.site) - servers0.site) * 100) / 100,
     };
-    const temporalStatus = (await handle.describe()).status.name;
+    const described = await handle.describe();
+    const temporalStatus = described.status.name;
+    const database = await rowAfterClose(db, started.runId, described.closeTime);
     // What the database holds, not only what the workflow says: every URL once, none lost, none twice.
     const [rows] = await db.query(
       `SELECT count(*)::int AS total, count(DISTINCT url_hash)::int AS "distinctUrlHashes", count(DISTINCT url)::int AS "distinctUrls",
@@ -261,6 +281,7 @@ async function pipeline(input: Extract<PhaseInput, { kind: 'pipeline' }>): Promi
       runId: started.runId,
       rows: rows as RowCounts,
       temporalStatus,
+      database,
       pageWaits,
       threads,
       ...(summarizeSteps ? { summarizeSteps } : {}),

@@ -245,6 +245,9 @@ function checkCoverage(key: string, result: PhaseResult, served: BenchSiteStats,
     if (r.failed !== failing) problems.push(`page_audits holds ${r.failed} failed rows, expected ${failing}`);
   }
   if (result.temporalStatus !== undefined && result.temporalStatus !== 'COMPLETED') problems.push(`Temporal says ${result.temporalStatus}`);
+  if (result.database && result.database.status !== 'completed') problems.push(`the run's row says ${result.database.status}`);
+  // The row may say completed only after the workflow has (1 ms of slack: the two clocks round differently).
+  if (result.database && !(result.database.completedAfterCloseMs >= -1)) problems.push(`the row said completed ${result.database.completedAfterCloseMs} ms after the close`);
   if (result.history && result.history.closeEvent !== 'WorkflowExecutionCompleted') problems.push(`last history event ${result.history.closeEvent}`);
   if (problems.length > 0) throw new Error(`${key}: ${problems.join('; ')}`);
 }
@@ -470,7 +473,8 @@ async function main(): Promise<void> {
         console.log(`  cpu budget: at ${pct(GOALS.vsChecks)} of plain + checks the run would take ${fmt(goalSec)} s, ${fmt(goalSec * cores)} core-s on ${cores} cores; ` +
           `this run used ${fmt(used)} core-s (worker, Temporal, PostgreSQL, site) in ${fmt(last.ms / 1000)} s, cores ${pct(used / ((last.ms / 1000) * cores))} busy`);
       }
-      console.log(`  page_audits: ${last.rows!.total} rows (${last.rows!.ok} ok, ${last.rows!.failed} failed), Temporal: ${last.temporalStatus}`);
+      console.log(`  page_audits: ${last.rows!.total} rows (${last.rows!.ok} ok, ${last.rows!.failed} failed), Temporal: ${last.temporalStatus}` +
+        (last.database ? `, the run's row: ${last.database.status} ${last.database.completedAfterCloseMs} ms after the close` : ''));
       console.log(`  history: ${h.events} events over ${h.executions} execution(s) (max ${h.maxExecutionEvents}), activity payloads ${fmt(h.payloadBytes / 1e6)} MB (max ${fmt(h.maxExecutionPayloadBytes / 1e6)} MB in one execution), ${h.workflowTasks} workflow tasks (${h.workflowTaskMs} ms scheduled→completed)`);
       for (const [type, a] of Object.entries(h.activities).sort((x, y) => y[1].runMs - x[1].runMs)) {
         console.log(`  ${type.padEnd(13)} ×${String(a.count).padStart(4)}  run ${fmt(a.runMs / 1000)} s (mean ${fmt(a.runMs / Math.max(1, a.count), 0)} ms, max ${a.maxRunMs} ms)  queued ${fmt(a.queueMs / 1000)} s  in ${fmt(a.inputBytes / 1e6, 2)} MB  out ${fmt(a.resultBytes / 1e6, 2)} MB  at ${fmt(a.firstStartMs / 1000, 2)}-${fmt(a.lastCloseMs / 1000, 2)} s${a.attempts > a.count ? `  retries ${a.attempts - a.count}` : ''}`);
@@ -530,6 +534,7 @@ async function main(): Promise<void> {
           summarizeShare: ps ? Math.round(ps.summarizeShare * 1000) / 1000 : null,
           pageAudits: row.runs[row.runs.length - 1].rows ?? null,
           temporalStatus: row.runs[row.runs.length - 1].temporalStatus ?? null,
+          database: row.runs[row.runs.length - 1].database ?? null,
           runs: row.runs,
         };
       }),

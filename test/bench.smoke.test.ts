@@ -70,6 +70,9 @@ test('npm run bench measures every variant and writes every ratio and goal', { t
   for (const row of r.rows.filter((x: any) => x.variant.startsWith('pipeline'))) {
     assert.deepEqual(row.pageAudits, { total: PAGES, distinctUrlHashes: PAGES, distinctUrls: PAGES, ok: PAGES - site.failing, failed: site.failing });
     assert.equal(row.temporalStatus, 'COMPLETED');
+    // The run's row said completed after Temporal's close, never before it.
+    assert.equal(row.database.status, 'completed');
+    assert.ok(row.database.completedAfterCloseMs >= -1, `completed ${row.database.completedAfterCloseMs} ms after the close`);
     assert.ok(row.maxEventsPerRun > 0 && row.totalEvents >= row.maxEventsPerRun);
     assert.ok(Number.isInteger(row.continuedAsNew));
     assert.ok(row.summarizeMs > 0 && row.workflowMs > row.summarizeMs);
