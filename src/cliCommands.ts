@@ -21,6 +21,7 @@ import { openDatabase } from './db/dataSource';
 import { siteIssueExamples } from './db/repositories/siteIssues';
 import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
+import { backgroundChecksDone, waitAtMost } from './temporal/closedExecution';
 import { cancelAndWaitForClose, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { needsWorkerMemorySettings, workerMemoryEnv } from './workerMemory';
 import { formatRunReport, SITE_EXAMPLES_PER_KIND, terminalSafe } from './reports/text';
@@ -242,10 +243,27 @@ async function exportCommand(runId: string, o: Record<string, any>): Promise<num
   });
 }
 
+/** How long `sitesweep runs` waits, after listing, for the checks of quiet open rows it started to write their rows. */
+const CLI_CHECKS_WAIT_MS = 1_500;
+
 async function runsCommand(o: Record<string, any>): Promise<number> {
   const q = parseOr400(listRunsQuerySchema, { ...(o.status ? { status: o.status } : {}), ...(o.site ? { site: o.site } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}) });
   return withDb(async ({ db, config }) => {
-    const { items } = await listRuns({ db, config }, q);
+    // A configured Temporal (TEMPORAL_ADDRESS or a profile) is asked about quiet open rows, as the API's list does,
+    // waiting at most LIST_CHECK_WAIT_MS; the local stack's is not started for a list.
+    const client = config.temporal.address ? await connectClient(config, { forApi: true, lazy: true }) : undefined;
+    let items: Awaited<ReturnType<typeof listRuns>>['items'];
+    try {
+      ({ items } = await listRuns({ db, config, ...(client ? { client } : {}) }, q));
+    } finally {
+      if (client) {
+        // A check still asking an unreachable Temporal is left to the process's exit (closing its channel under its
+        // gRPC retries would throw outside any promise); one that ends in time has written its row.
+        let done = false;
+        await waitAtMost(backgroundChecksDone().then(() => (done = true)), CLI_CHECKS_WAIT_MS);
+        if (done) await client.connection.close().catch(() => {});
+      }
+    }
     if (o.json) {
       json({ items });
       return 0;

@@ -492,7 +492,7 @@ export async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'
 
 /**
  * GET /api/runs and `sitesweep runs`: newest first, filtered by status and site host. With a Temporal client (the
- * API), quiet open rows are first checked against their workflows; the CLI lists the database alone.
+ * API, and `sitesweep runs` with a configured Temporal), quiet open rows are first checked against their workflows.
  */
 export async function listRuns(deps: Pick<RunServiceDeps, 'db' | 'config'> & { client?: Client }, q: ListRunsQuery) {
   if (deps.client) await waitAtMost(settleQuietRuns({ db: deps.db, client: deps.client }), LIST_CHECK_WAIT_MS);

@@ -21,12 +21,16 @@ export function apiGrpcInterceptors() {
   return [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: API_GRPC_RETRY_ATTEMPTS }))];
 }
 
-/** One Client per process, created at boot; `forApi`: the API's shorter retries (above). */
-export async function connectClient(config: Config, opts: { forApi?: boolean } = {}): Promise<Client> {
-  const connection = await Connection.connect({
+/**
+ * One Client per process, created at boot; `forApi`: the API's shorter retries (above); `lazy`: connects on its first
+ * call instead of now (a command that can do without Temporal does not wait for an unreachable one up front).
+ */
+export async function connectClient(config: Config, opts: { forApi?: boolean; lazy?: boolean } = {}): Promise<Client> {
+  const options = {
     ...clientConnectionOptions(config.temporal.connection),
     ...(opts.forApi ? { interceptors: apiGrpcInterceptors() } : {}),
-  });
+  };
+  const connection = opts.lazy ? Connection.lazy(options) : await Connection.connect(options);
   const t = tracing(config.temporal.otlpEndpoint);
   // Traced: StartWorkflow/SignalWorkflow/... spans whose context travels to the workflow in headers.
   const interceptors = t ? { workflow: [t.clientInterceptor()] } : undefined;

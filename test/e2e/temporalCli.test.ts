@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site';
+import { runCli } from '../helpers/cli';
 import { apiCaller, createTestDatabase, requireEnv, startServices, testConfig, uid, waitFor, type TestDb, type TestServices } from '../helpers/stack';
 
 const run = promisify(execFile);
@@ -55,20 +56,42 @@ test('temporal workflow start --input, then workflow query --name progress, then
   assert.ok(listed.includes(workflowId));
 });
 
-test('a run terminated with `temporal workflow terminate` ends failed with the reason: its view, the list, cancel', async () => {
-  const cli = requireEnv('TEMPORAL_CLI_PATH');
-  const address = config.temporal.address!;
-  const options = { maxPages: 100, requestTimeoutMs: 2000, fetchRetries: 0, parallelBatches: 1, auditBatchSize: 2 };
-  const startRun = async (key: string) => {
-    const r = await call('POST', '/api/runs', { url: site.origin, idempotencyKey: `${key}-${uid()}`, options });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    await waitFor(async () => ((await call('GET', `/api/runs/${r.body.runId}`)).body.counters.audited > 0 ? true : null), 30_000, 100);
-    return { runId: r.body.runId as string, workflowId: r.body.workflowId as string };
-  };
-  const terminate = (workflowId: string, reason: string) =>
-    run(cli, ['workflow', 'terminate', '--address', address, '--workflow-id', workflowId, '--reason', reason]);
-  const rowOf = async (runId: string) => (await tdb.db.query(`SELECT status, updated_at FROM audit_runs WHERE id = $1`, [runId]))[0];
+const runOptions = { maxPages: 100, requestTimeoutMs: 2000, fetchRetries: 0, parallelBatches: 1, auditBatchSize: 2 };
 
+/** A run started through the API, once it has audited a page. */
+async function startRun(key: string): Promise<{ runId: string; workflowId: string }> {
+  const r = await call('POST', '/api/runs', { url: site.origin, idempotencyKey: `${key}-${uid()}`, options: runOptions });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await waitFor(async () => ((await call('GET', `/api/runs/${r.body.runId}`)).body.counters.audited > 0 ? true : null), 30_000, 100);
+  return { runId: r.body.runId as string, workflowId: r.body.workflowId as string };
+}
+
+function terminate(workflowId: string, reason: string) {
+  return run(requireEnv('TEMPORAL_CLI_PATH'), ['workflow', 'terminate', '--address', config.temporal.address!, '--workflow-id', workflowId, '--reason', reason]);
+}
+
+async function rowOf(runId: string) {
+  return (await tdb.db.query(`SELECT status, updated_at FROM audit_runs WHERE id = $1`, [runId]))[0];
+}
+
+/** A run paused until its row stops changing, terminated, and made quiet (its row unchanged for a minute). */
+async function terminatedQuietRun(key: string, reason: string) {
+  const r = await startRun(key);
+  assert.equal((await call('POST', `/api/runs/${r.runId}/pause`)).status, 202);
+  // Paused with no activity left in flight: the row stops changing.
+  let last = '';
+  await waitFor(async () => {
+    const at = String((await rowOf(r.runId)).updated_at);
+    const still = at === last;
+    last = at;
+    return still ? true : null;
+  }, 30_000, 3_000);
+  await terminate(r.workflowId, reason);
+  await tdb.db.query(`UPDATE audit_runs SET updated_at = now() - interval '1 minute' WHERE id = $1`, [r.runId]);
+  return r;
+}
+
+test('a run terminated with `temporal workflow terminate` ends failed with the reason: its view, the list, cancel', async () => {
   // Terminated mid-crawl: no activity of the run's own writes its end, so its view asks Temporal how it closed.
   const a = await startRun('terminate-view');
   await terminate(a.workflowId, 'operator stop: wrong site');
@@ -85,18 +108,7 @@ test('a run terminated with `temporal workflow terminate` ends failed with the r
   assert.equal(cancel.status, 409, JSON.stringify(cancel.body));
 
   // Terminated while paused, then quiet (as a row is after its workflow closed): the list settles it before showing it.
-  const b = await startRun('terminate-list');
-  assert.equal((await call('POST', `/api/runs/${b.runId}/pause`)).status, 202);
-  // Paused with no activity left in flight: the row stops changing.
-  let last = '';
-  await waitFor(async () => {
-    const at = String((await rowOf(b.runId)).updated_at);
-    const still = at === last;
-    last = at;
-    return still ? true : null;
-  }, 30_000, 3_000);
-  await terminate(b.workflowId, 'operator stop: paused too long');
-  await tdb.db.query(`UPDATE audit_runs SET updated_at = now() - interval '1 minute' WHERE id = $1`, [b.runId]);
+  const b = await terminatedQuietRun('terminate-list', 'operator stop: paused too long');
   // The list checks quiet rows before it answers (waiting up to 0.5 s for Temporal; a slower check lands for the next).
   await waitFor(async () => {
     const running = (await call('GET', '/api/runs?status=running')).body.items.map((r: { runId: string }) => r.runId);
@@ -107,10 +119,23 @@ test('a run terminated with `temporal workflow terminate` ends failed with the r
   assert.match(listed.error, /: operator stop: paused too long$/);
 });
 
+test('`sitesweep runs` with a configured Temporal settles a terminated quiet run before it lists it', async () => {
+  const r = await terminatedQuietRun('terminate-cli-list', 'operator stop: from the CLI list');
+  assert.equal((await rowOf(r.runId)).status, 'running', 'nothing has written the row yet');
+  const env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: config.temporal.address!, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue };
+  const listed = await runCli(['runs', '--json'], env);
+  assert.equal(listed.code, 0, listed.stderr);
+  const item = JSON.parse(listed.stdout).items.find((i: { runId: string }) => i.runId === r.runId);
+  // The check may outlast the list's 0.5 s wait; the command then waits up to 1.5 s more for it to write the row.
+  assert.ok(item, listed.stdout);
+  assert.equal((await rowOf(r.runId)).status, 'failed', 'written to its row before the command exited');
+  const again = JSON.parse((await runCli(['runs', '--json'], env)).stdout).items.find((i: { runId: string }) => i.runId === r.runId);
+  assert.equal(again.status, 'failed');
+  assert.match(again.error, /: operator stop: from the CLI list$/);
+});
+
 test('a batch terminated with `temporal workflow terminate` ends failed with the reason, its open domain cancelled', async () => {
-  const cli = requireEnv('TEMPORAL_CLI_PATH');
-  const options = { maxPages: 100, requestTimeoutMs: 2000, fetchRetries: 0, parallelBatches: 1, auditBatchSize: 2 };
-  const started = await call('POST', '/api/batches', { domains: [site.origin], idempotencyKey: `terminate-${uid()}`, options });
+  const started = await call('POST', '/api/batches', { domains: [site.origin], idempotencyKey: `terminate-${uid()}`, options: runOptions });
   assert.equal(started.status, 202, JSON.stringify(started.body));
   const { batchId, workflowId } = started.body;
   const domain = `${site.origin}/`;
@@ -119,7 +144,7 @@ test('a batch terminated with `temporal workflow terminate` ends failed with the
     const [r] = await tdb.db.query(`SELECT audited FROM audit_runs WHERE batch_id = $1`, [batchId]);
     return r && r.audited > 0 ? true : null;
   }, 30_000, 100);
-  await run(cli, ['workflow', 'terminate', '--address', config.temporal.address!, '--workflow-id', workflowId, '--reason', 'operator stop: batch']);
+  await terminate(workflowId, 'operator stop: batch');
 
   const view = (await call('GET', `/api/batches/${batchId}`)).body;
   assert.equal(view.status, 'failed', JSON.stringify(view));
