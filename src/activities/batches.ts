@@ -11,6 +11,7 @@ import * as runStatus from '../db/runStatusStore';
 import * as batches from '../db/repositories/batches';
 import { runIdAndAudited } from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
+import { untilClosed } from './runs';
 
 export interface StartBatchInput {
   batchId: string;
@@ -29,9 +30,20 @@ export interface FinishBatchInput {
   batchId: string;
   status: BatchStatus;
   error: string | null;
+  /** The row's status is written by the batch's closer once its workflow has completed (src/workflows/closers.ts). */
+  statusAfterClose?: boolean;
 }
 
-export function createBatchActivities({ db }: Pick<ActivityDeps, 'db'>) {
+export interface ConfirmBatchClosedInput {
+  batchId: string;
+  workflowId: string;
+  /** The Temporal run id of the execution that finished the batch (the last of its chain). */
+  temporalRunId: string;
+  /** What the batch ends with once its workflow has completed. */
+  status: BatchStatus;
+}
+
+export function createBatchActivities({ db, executionClose }: Pick<ActivityDeps, 'db' | 'executionClose'>) {
   return {
     /**
      * Marks the batch running. The API inserts the row before it starts the workflow; a batch started by other means
@@ -72,10 +84,21 @@ export function createBatchActivities({ db }: Pick<ActivityDeps, 'db'>) {
     async finishBatch(input: FinishBatchInput): Promise<BatchAuditResult> {
       return db.transaction(async (tx) => {
         if (input.status === 'cancelled') await batches.cancelOpenDomains(tx, input.batchId);
-        const result = await batches.closeBatch(tx, input.batchId, input.status, input.error);
+        const result = await batches.closeBatch(tx, input.batchId, input.status, input.error, input.statusAfterClose === true);
         if (!result) throw new Error(`batch ${input.batchId} not found`);
         return result;
       });
+    },
+
+    /**
+     * The batch's closer: waits until the execution that finished the batch has closed in Temporal, then writes how.
+     * Completed: the row says its final status only now. Terminated or timed out in between: failed, with the reason.
+     */
+    async confirmBatchClosed(input: ConfirmBatchClosedInput): Promise<string> {
+      const close = await untilClosed(executionClose, input.workflowId, input.temporalRunId);
+      if (close.status === 'completed') await batches.markBatchFinal(db, input.batchId, input.status);
+      else await db.transaction((tx) => batches.markBatchClosedOutside(tx, input.batchId, close.status, close.error));
+      return close.status;
     },
   };
 }

@@ -1,6 +1,7 @@
 // Run bookkeeping: the audit_runs row and stage changes, and its completion once Temporal has closed the workflow.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
+import type { WorkflowClose } from '../temporal/closedExecution';
 import type { ConfirmRunClosedInput, InitRunInput, SetStageInput } from './types';
 import { siteHostOf } from '../audit/url';
 import * as runStatus from '../db/runStatusStore';
@@ -10,6 +11,18 @@ import * as frontier from './frontier';
 /** How often the closer asks whether the workflow has closed: soon at first (it closes within milliseconds). */
 const CLOSE_POLL_FIRST_MS = 50;
 const CLOSE_POLL_MAX_MS = 5_000;
+
+/** A closer's wait (an activity, heartbeating): how the execution `runId` of `workflowId` closed, once it has. */
+export async function untilClosed(executionClose: ActivityDeps['executionClose'], workflowId: string, runId: string): Promise<WorkflowClose> {
+  if (!executionClose) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to ask how the workflow closed', 'NoTemporalClient');
+  const ctx = Context.current();
+  for (let waitMs = CLOSE_POLL_FIRST_MS; ; waitMs = Math.min(waitMs * 2, CLOSE_POLL_MAX_MS)) {
+    const close = await executionClose(workflowId, runId);
+    if (close) return close;
+    ctx.heartbeat();
+    await ctx.sleep(waitMs);
+  }
+}
 
 export function createRunActivities({ db, executionClose }: Pick<ActivityDeps, 'db' | 'executionClose'>) {
   return {
@@ -47,21 +60,10 @@ export function createRunActivities({ db, executionClose }: Pick<ActivityDeps, '
      * in the moment between summarize and the close: failed, with the reason.
      */
     async confirmRunClosed(input: ConfirmRunClosedInput): Promise<string> {
-      if (!executionClose) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to ask how the run closed', 'NoTemporalClient');
-      const ctx = Context.current();
-      for (let waitMs = CLOSE_POLL_FIRST_MS; ; waitMs = Math.min(waitMs * 2, CLOSE_POLL_MAX_MS)) {
-        const close = await executionClose(input.workflowId, input.temporalRunId);
-        if (close?.status === 'completed') {
-          await runStatus.markCompleted(db, input.runId, input.executionId);
-          return close.status;
-        }
-        if (close) {
-          await runStatus.markClosedOutside(db, input.runId, { status: 'running', executionId: input.executionId }, close.status, close.error);
-          return close.status;
-        }
-        ctx.heartbeat();
-        await ctx.sleep(waitMs);
-      }
+      const close = await untilClosed(executionClose, input.workflowId, input.temporalRunId);
+      if (close.status === 'completed') await runStatus.markCompleted(db, input.runId, input.executionId);
+      else await runStatus.markClosedOutside(db, input.runId, { status: 'running', executionId: input.executionId }, close.status, close.error);
+      return close.status;
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   batchChildWorkflowId,
   batchProgressQuery,
   type BatchAuditInput,
+  type BatchAuditResult,
   type BatchProgressView,
   type DomainStatus,
 } from '../workflows/contracts';
@@ -23,7 +24,7 @@ import type { Config } from '../config';
 import * as batches from '../db/repositories/batches';
 import type { BatchRow } from '../db/repositories/batches';
 import { runsOfBatch } from '../db/repositories/runs';
-import { closedOutsideWorkflow, waitAtMost } from '../temporal/closedExecution';
+import { waitAtMost, workflowClose } from '../temporal/closedExecution';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
@@ -91,11 +92,21 @@ export async function findBatchRow(db: BatchDeps['db'], id: string): Promise<Bat
  * An open batch row whose workflow closed without its own code saying so (terminated or timed out in Temporal; batch
  * workflow ids are never reused) closes the way the workflow did. Returns the row as it is now.
  */
-async function settledBatch<T extends Pick<BatchRow, 'id' | 'workflow_id' | 'status'>>(deps: Pick<BatchDeps, 'db' | 'client'>, row: T): Promise<T | BatchRow> {
+async function settledBatch<T extends Pick<BatchRow, 'id' | 'workflow_id' | 'status' | 'finished_at'>>(deps: Pick<BatchDeps, 'db' | 'client'>, row: T): Promise<T | BatchRow> {
   if (!LIVE.includes(row.status)) return row;
-  const closed = await closedOutsideWorkflow(deps.client, row.workflow_id, 'only');
+  const closed = await workflowClose(deps.client, row.workflow_id, 'only').catch(() => null);
   if (!closed) return row;
-  await deps.db.transaction((tx) => batches.markBatchClosedOutside(tx, row.id, closed.status, closed.error));
+  if (closed.status !== 'completed') {
+    await deps.db.transaction((tx) => batches.markBatchClosedOutside(tx, row.id, closed.status, closed.error));
+  } else {
+    // Only a finished row completes here (its closer writes the same): its final status is the workflow's result.
+    if (row.status !== 'running' || !row.finished_at) return row;
+    const result = await deps.client
+      .withDeadline(Date.now() + 3_000, () => deps.client.workflow.getHandle(row.workflow_id).result() as Promise<BatchAuditResult>)
+      .catch(() => null);
+    if (!result) return row;
+    await batches.markBatchFinal(deps.db, row.id, result.status);
+  }
   return (await batches.findBatchById(deps.db, row.id)) ?? row;
 }
 
@@ -141,8 +152,9 @@ export async function batchView(deps: BatchDeps, open: BatchRow): Promise<BatchV
   const completed = live?.completedDomains ?? row.completed_domains;
   const failed = live?.failedDomains ?? row.failed_domains;
   const cancelled = live?.cancelledDomains ?? Object.values(statuses).filter((s) => s.status === 'cancelled').length;
-  // A closed batch's status is the row's; while open, the parent's own view.
-  const status = LIVE.includes(row.status) ? (live?.status ?? row.status) : row.status;
+  // A closed batch's status is the row's; while open, the parent's own view, except a final one: the row says it once
+  // the workflow has closed (its closer), not before.
+  const status = LIVE.includes(row.status) && live && LIVE.includes(live.status) ? live.status : row.status;
   const start = row.started_at ? new Date(row.started_at).getTime() : live ? Date.parse(live.startedAt) : null;
   const end = row.finished_at ? new Date(row.finished_at).getTime() : null;
   return {

@@ -16,6 +16,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -23,6 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { nothingAuditedError } from '../audit/records';
+import { startBatchCloser } from './closers';
 import { emitEvent } from './events';
 import {
   DEFAULT_MAX_CONCURRENT_SITES,
@@ -43,6 +45,9 @@ import { AuditStageKey, SiteHostKey } from './searchAttributes';
 import { siteAuditWorkflow } from './siteAudit';
 
 type Activities = ReturnType<typeof createActivities>;
+
+/** Marker of the batch closer (src/workflows/closers.ts): the row says its final status once the workflow has closed. */
+const BATCH_CLOSER_PATCH = 'batch-closer';
 
 // Bookkeeping on PostgreSQL: retried without limit (a database outage delays the batch, never loses a result). Single
 // row writes: 30 s (the default heartbeat timeout) bounds what a worker killed during one holds the batch up.
@@ -157,19 +162,26 @@ export async function batchAuditWorkflow(input: BatchAuditInput, carry?: BatchAu
     }
 
     const allFailed = total > 0 && state.completed === 0;
+    // The row's final status is written by the batch's closer once this execution has completed; patched(): batches
+    // started before the closer existed replay the way they ran.
+    const closer = patched(BATCH_CLOSER_PATCH);
     const final = await acts.finishBatch({
       batchId: input.batchId,
       status: allFailed ? 'failed' : 'completed',
       error: allFailed ? `all ${total} domains failed` : null,
+      ...(closer ? { statusAfterClose: true } : {}),
     });
     status = final.status;
     details();
-    await emitEvent({
-      type: final.status === 'failed' ? 'batch.failed' : 'batch.completed',
-      subjectId: input.batchId,
-      error: allFailed ? `all ${total} domains failed` : null,
-      data: { totalDomains: total, completedDomains: state.completed, failedDomains: state.failed, cancelledDomains: state.cancelled },
-    });
+    await Promise.all([
+      closer ? startBatchCloser(input.batchId, final.status) : undefined,
+      emitEvent({
+        type: final.status === 'failed' ? 'batch.failed' : 'batch.completed',
+        subjectId: input.batchId,
+        error: allFailed ? `all ${total} domains failed` : null,
+        data: { totalDomains: total, completedDomains: state.completed, failedDomains: state.failed, cancelledDomains: state.cancelled },
+      }),
+    ]);
     return final;
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

@@ -36,7 +36,7 @@ import {
   type SiteAuditResult,
 } from './contracts';
 import { emitEvent } from './events';
-import { startRunCloser } from './runCloser';
+import { startRunCloser } from './closers';
 import { AuditStageKey, SiteHostKey } from './searchAttributes';
 
 type Activities = ReturnType<typeof createActivities>;

@@ -146,6 +146,9 @@ describe('batches of domains', () => {
     }
     const [row] = await tdb.db.query(`SELECT * FROM audit_batches WHERE id = $1`, [batchId]);
     assert.equal(row.status, 'completed');
+    // Its final status is written once the parent has completed: by the batch's closer (or the view, if it looked first).
+    const parent = await client.workflow.getHandle(`batch-audit:${key}`).describe();
+    assert.equal(await client.workflow.getHandle(`close-batch:batch-audit:${key}:${parent.runId}`).result(), 'completed');
     assert.equal(row.completed_domains, 4);
     assert.equal(row.failed_domains, 1);
     assert.deepEqual(row.domain_statuses, done.domainStatuses);

@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createBatchActivities } from '../../src/activities/batches';
 import { createRunActivities } from '../../src/activities/runs';
 import type { InitRunInput } from '../../src/activities/types';
 import { getRunView, listRuns } from '../../src/api/runService';
@@ -111,4 +114,24 @@ test('terminated between summarize and its close, the run ends failed with the r
   assert.deepEqual(await run.row(), { status: 'failed', stage: 'failed', error: view.error, summarized: true });
   await assert.rejects(run.closerHandle().describe(), /not found/i, 'the workflow never reached its closer');
   run.release();
+});
+
+test('a batch finished but for its status says it only once its workflow has completed, by its closer', async () => {
+  // The closer waits on an execution; a held run is one the test can keep open, then let complete.
+  const run = await heldRun();
+  const batchId = randomUUID();
+  const workflowId = run.handle.workflowId;
+  const acts = createBatchActivities({ db: tdb.db, executionClose: (w, r) => executionClose(run.deps.client, w, r) });
+  await acts.startBatch({ batchId, workflowId, domains: [SITE], options: {} });
+  const final = await acts.finishBatch({ batchId, status: 'completed', error: null, statusAfterClose: true });
+  assert.equal(final.status, 'completed', 'the batch ends completed');
+  const row = async () => (await tdb.db.query(`SELECT status, finished_at IS NOT NULL AS finished FROM audit_batches WHERE id = $1`, [batchId]))[0];
+  assert.deepEqual(await row(), { status: 'running', finished: true }, 'closed but for its status');
+
+  const closing = new MockActivityEnvironment().run(acts.confirmBatchClosed, { batchId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'completed' as const });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(await row(), { status: 'running', finished: true }, 'not while the workflow is open');
+  run.release();
+  assert.equal(await closing, 'completed');
+  assert.deepEqual(await row(), { status: 'completed', finished: true });
 });

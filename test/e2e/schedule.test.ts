@@ -80,8 +80,12 @@ describe('nightly schedule', () => {
     const workflowId = await waitFor(async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId, 30_000, 100);
     const night = await services.client.workflow.getHandle(workflowId).result() as { batchId: string; runs: number; jobs: AiJobResult[] };
     assert.equal(night.runs, 1);
-    const [batch] = await tdb.db.query(`SELECT status, completed_domains FROM audit_batches WHERE id = $1`, [night.batchId]);
-    assert.deepEqual(batch, { status: 'completed', completed_domains: 1 });
+    // The batch's closer writes its final status just after the batch's workflow has closed.
+    const batch = await waitFor(async () => {
+      const [b] = await tdb.db.query(`SELECT status, completed_domains FROM audit_batches WHERE id = $1`, [night.batchId]);
+      return b?.status === 'running' ? null : b;
+    }, 15_000, 50);
+    assert.deepEqual({ ...batch }, { status: 'completed', completed_domains: 1 });
     const [run] = await tdb.db.query(`SELECT id, status, audited FROM audit_runs WHERE batch_id = $1`, [night.batchId]);
     assert.equal(run.status, 'completed');
     assert.ok(run.audited > 0);

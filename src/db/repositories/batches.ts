@@ -128,20 +128,39 @@ export async function markBatchClosedOutside(tx: Queryable, batchId: string, sta
   return true;
 }
 
-/** Activity: closes the batch with its status and error; counters from the row. Undefined when there is no row. */
-export async function closeBatch(tx: Queryable, batchId: string, status: BatchStatus, error: string | null): Promise<BatchAuditResult | undefined> {
+/** A batch closed but for its status (closeBatch with statusAfterClose): running, with a finish time. */
+export const FINISHED_OPEN = `status = 'running' AND finished_at IS NOT NULL`;
+
+/**
+ * The batch's workflow has completed in Temporal (seen by its closer workflow or a reader): its row, closed but for its
+ * status, now says `status`. True when it wrote.
+ */
+export async function markBatchFinal(db: Queryable, batchId: string, status: BatchStatus): Promise<boolean> {
+  const [, affected]: [unknown[], number] = await db.query(
+    `UPDATE audit_batches SET status = $2, updated_at = now() WHERE id = $1 AND ${FINISHED_OPEN}`,
+    [batchId, status],
+  );
+  return affected > 0;
+}
+
+/**
+ * Activity: closes the batch with its status and error; counters from the row. Undefined when there is no row.
+ * `statusAfterClose`: everything but the status, which stays running until the batch's workflow has completed in
+ * Temporal (markBatchFinal); the result still says the status the batch ends with.
+ */
+export async function closeBatch(tx: Queryable, batchId: string, status: BatchStatus, error: string | null, statusAfterClose = false): Promise<BatchAuditResult | undefined> {
   const [row] = await tx.query(
-    `UPDATE audit_batches SET ${COUNTERS_SQL}, status = $2, error = $3, updated_at = now(),
+    `UPDATE audit_batches SET ${COUNTERS_SQL}, status = CASE WHEN $4 THEN status ELSE $2 END, error = $3, updated_at = now(),
        started_at = COALESCE(started_at, now()), finished_at = COALESCE(finished_at, now())
      WHERE id = $1
      RETURNING id, status, total_domains, completed_domains, failed_domains,
        (SELECT count(*)::int FROM jsonb_each(domain_statuses) e WHERE e.value->>'status' = 'cancelled') AS cancelled_domains`,
-    [batchId, status, error],
+    [batchId, status, error, statusAfterClose],
   ).then((r: [Array<Pick<BatchRow, 'id' | 'status' | 'total_domains' | 'completed_domains' | 'failed_domains'> & { cancelled_domains: number }>, number]) => r[0]);
   if (!row) return undefined;
   return {
     batchId: row.id,
-    status: row.status,
+    status: statusAfterClose ? status : row.status,
     totalDomains: row.total_domains,
     completedDomains: row.completed_domains,
     failedDomains: row.failed_domains,

@@ -1,0 +1,57 @@
+// A run's row says completed only once its workflow has completed in Temporal (issue 9), and a batch's row its final
+// status. No code of a workflow runs after it closes, so the workflow starts one of these small children just before it
+// returns (abandoned when its parent closes, like event delivery): its activity waits for the parent's close and then
+// writes the row. It survives a dead worker like any activity. Readers that find a finished row still running ask
+// Temporal themselves (src/api/runService.ts, src/api/batches.ts).
+import { CancellationScope, ParentClosePolicy, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ConfirmBatchClosedInput, createBatchActivities } from '../activities/batches';
+import type { createRunActivities } from '../activities/runs';
+import type { ConfirmRunClosedInput } from '../activities/types';
+import type { BatchStatus } from './contracts';
+
+type RunActivities = ReturnType<typeof createRunActivities> & ReturnType<typeof createBatchActivities>;
+
+// The parent closes within milliseconds of starting this; a parent stuck before its close (a failing workflow task) is
+// waited for up to a day, asked every 5 s at most. Heartbeats: a dead worker's wait moves to another within 30 s.
+const closing = proxyActivities<RunActivities>({
+  startToCloseTimeout: '24h',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['NoTemporalClient'] },
+});
+
+/** Waits for the run's execution to close and writes its row accordingly; returns how it closed. */
+export async function runCloserWorkflow(input: ConfirmRunClosedInput): Promise<string> {
+  return closing.confirmRunClosed(input);
+}
+
+/** Waits for the batch's execution to close and writes its row's final status; returns how it closed. */
+export async function batchCloserWorkflow(input: ConfirmBatchClosedInput): Promise<string> {
+  return closing.confirmBatchClosed(input);
+}
+
+/** Starts the closer of this run (call it last, just before returning). Never fails the caller. */
+export async function startRunCloser(runId: string, executionId: string): Promise<void> {
+  const info = workflowInfo();
+  const input: ConfirmRunClosedInput = { runId, workflowId: info.workflowId, temporalRunId: info.runId, executionId };
+  await startCloser(runCloserWorkflow, `close-run:${info.workflowId}:${info.firstExecutionRunId}`, input, `marks run ${runId} completed once ${info.workflowId} has closed`);
+}
+
+/** Starts the closer of this batch (call it last, just before returning). Never fails the caller. */
+export async function startBatchCloser(batchId: string, status: BatchStatus): Promise<void> {
+  const info = workflowInfo();
+  const input: ConfirmBatchClosedInput = { batchId, workflowId: info.workflowId, temporalRunId: info.runId, status };
+  await startCloser(batchCloserWorkflow, `close-batch:${info.workflowId}:${info.firstExecutionRunId}`, input, `marks batch ${batchId} ${status} once ${info.workflowId} has closed`);
+}
+
+async function startCloser<A>(closer: (input: A) => Promise<string>, workflowId: string, input: A, summary: string): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() =>
+      startChild(closer, { workflowId, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON, staticSummary: summary }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    // The row then stays finished-but-open until a reader asks Temporal (the API's views, lists, minute timer).
+    log.warn('could not start a closer', { workflowId, error: String(err) });
+  }
+}
