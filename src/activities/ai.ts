@@ -12,6 +12,7 @@ import type { AiJobCounts, AiJobInput, AiJobStatus } from '../workflows/aiContra
 import * as aiJobs from '../db/repositories/aiJobs';
 import { completedRunIdsOfBatch } from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
+import { untilClosed } from './untilClosed';
 
 /** Lost-response adoption: Anthropic batches created this long before the submit began still count (clock skew). */
 const ADOPT_SLACK_MS = 60_000;
@@ -24,7 +25,16 @@ function toFailure(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'log'> & { ai?: AiConfig }) {
+export interface ConfirmAiJobClosedInput {
+  jobId: string;
+  workflowId: string;
+  /** The Temporal run id of the job's execution. */
+  temporalRunId: string;
+  /** What the job ends with once its workflow has completed. */
+  status: AiJobStatus;
+}
+
+export function createAiActivities({ db, ai, log, executionClose }: Pick<ActivityDeps, 'db' | 'log' | 'executionClose'> & { ai?: AiConfig }) {
   const provider = (model: string): BatchProvider => {
     const route = routeModel(model);
     if (!route) throw ApplicationFailure.nonRetryable(`model: unknown model ${model} (expected claude-… or gemini-…)`, 'InvalidInput');
@@ -80,9 +90,21 @@ export function createAiActivities({ db, ai, log }: Pick<ActivityDeps, 'db' | 'l
       return completedRunIdsOfBatch(db, input.batchId);
     },
 
-    async aiSetStatus(input: { jobId: string; status: AiJobStatus; error?: string | null }): Promise<void> {
+    /** `statusAfterClose`: a final status the job's closer writes once the workflow has completed (the rest now). */
+    async aiSetStatus(input: { jobId: string; status: AiJobStatus; error?: string | null; statusAfterClose?: boolean }): Promise<void> {
       const terminal = ['completed', 'failed', 'cancelled'].includes(input.status);
-      await aiJobs.setJobStatus(db, input.jobId, input.status, terminal, input.error ?? null);
+      await aiJobs.setJobStatus(db, input.jobId, input.status, terminal, input.error ?? null, terminal && input.statusAfterClose === true);
+    },
+
+    /**
+     * The job's closer (src/workflows/closers.ts): once the execution has closed, its row says its final status, or
+     * failed with the reason if it was terminated or timed out in between.
+     */
+    async confirmAiJobClosed(input: ConfirmAiJobClosedInput): Promise<string> {
+      const close = await untilClosed(executionClose, input.workflowId, input.temporalRunId);
+      if (close.status === 'completed') await aiJobs.markJobFinal(db, input.jobId, input.status);
+      else await aiJobs.markJobClosedOutside(db, input.jobId, close.status, close.error);
+      return close.status;
     },
 
     /**

@@ -11,7 +11,7 @@ import * as runStatus from '../db/runStatusStore';
 import * as batches from '../db/repositories/batches';
 import { runIdAndAudited } from '../db/repositories/runs';
 import type { ActivityDeps } from './deps';
-import { untilClosed } from './runs';
+import { untilClosed } from './untilClosed';
 
 export interface StartBatchInput {
   batchId: string;

@@ -6,12 +6,12 @@ import express from 'express';
 import { z } from 'zod';
 import { collectPages, estimate } from '../ai/collect';
 import { estimateCostUsd, MODEL_PREFIXES, routeModel } from '../ai/providers';
-import { aiJobWorkflowId, type AiJobInput } from '../workflows/aiContracts';
+import { aiJobWorkflowId, type AiJobInput, type AiJobResult } from '../workflows/aiContracts';
 import { AiJobStatusKey } from '../workflows/searchAttributes';
 import type { AppDeps } from './app';
 import { HttpError, parseOr400 } from './errors';
 import * as aiJobs from '../db/repositories/aiJobs';
-import { closedOutsideWorkflow } from '../temporal/closedExecution';
+import { workflowClose } from '../temporal/closedExecution';
 import { findRunRow } from './runService';
 import { queryInt, runIdParamSchema } from './schemas';
 
@@ -47,10 +47,20 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
     const row = await aiJobs.latestAiJobOfRun(db, runId, jobId);
     if (!row) throw new HttpError(404, 'not_found', `no recommendations job for run ${runId}`);
     if (TERMINAL.includes(row.status)) return row;
-    // An open job whose workflow closed without saying so (terminated or timed out in Temporal; job workflow ids are
-    // never reused) ends the way the workflow did.
-    const closed = await closedOutsideWorkflow(client, row.workflow_id, 'only');
-    if (!closed || !(await aiJobs.markJobClosedOutside(db, row.id, closed.status, closed.error))) return row;
+    // An open job whose workflow has closed (job workflow ids are never reused) ends the way the workflow did: a
+    // finished one with the status its result says (its closer writes the same), one terminated or timed out in
+    // Temporal failed with the reason.
+    const closed = await workflowClose(client, row.workflow_id, 'only').catch(() => null);
+    if (!closed) return row;
+    if (closed.status !== 'completed') {
+      if (!(await aiJobs.markJobClosedOutside(db, row.id, closed.status, closed.error))) return row;
+    } else {
+      if (!row.completed_at) return row;
+      const result = await client
+        .withDeadline(Date.now() + 3_000, () => client.workflow.getHandle(row.workflow_id).result() as Promise<AiJobResult>)
+        .catch(() => null);
+      if (!result || !(await aiJobs.markJobFinal(db, row.id, result.status))) return row;
+    }
     return (await aiJobs.latestAiJobOfRun(db, runId, row.id)) ?? row;
   };
 

@@ -8,17 +8,22 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { startAiJobCloser } from './closers';
 import { emitEvent } from './events';
 import type { createAiActivities } from '../activities/ai';
 import type { AiJobInput, AiJobResult, AiJobStatus } from './aiContracts';
 import { AiJobStatusKey } from './searchAttributes';
 
 type Activities = ReturnType<typeof createAiActivities>;
+
+/** Marker of the AI job closer (src/workflows/closers.ts): the row says its final status once the workflow has closed. */
+const AI_JOB_CLOSER_PATCH = 'ai-job-closer';
 
 /** PostgreSQL bookkeeping: retried without limit (an outage delays the job, never loses it). */
 const db = proxyActivities<Activities>({
@@ -46,11 +51,25 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
   const result: AiJobResult = { jobId: input.jobId, status: 'collecting', total: 0, providerBatchId: null, providerBatches: 0, polls: 0, error: null, succeeded: 0, errored: 0, expired: 0, canceled: 0 };
   /** Parts whose provider batch exists (their results are worth fetching after a cancel). */
   const submitted: number[] = [];
-  const setStatus = async (status: AiJobStatus, error: string | null = null) => {
+  const setStatus = async (status: AiJobStatus, error: string | null = null, statusAfterClose = false) => {
     result.status = status;
     upsertSearchAttributes([{ key: AiJobStatusKey, value: status }]);
     setCurrentDetails(`**${status}** · ${result.total} pages · ${result.succeeded} succeeded, ${result.errored} errored, ${result.expired} expired`);
-    await db.aiSetStatus({ jobId: input.jobId, status, error });
+    await db.aiSetStatus({ jobId: input.jobId, status, error, ...(statusAfterClose ? { statusAfterClose } : {}) });
+  };
+  /**
+   * The job's end: its row gets everything now and its final status from the job's closer once this execution has
+   * completed (patched: jobs started before the closer existed replay the way they ran), then the event.
+   */
+  const finish = async (status: 'completed' | 'failed', error: string | null = null): Promise<AiJobResult> => {
+    if (!patched(AI_JOB_CLOSER_PATCH)) {
+      await setStatus(status, error);
+      await aiEvent(input, result);
+      return result;
+    }
+    await setStatus(status, error, true);
+    await Promise.all([startAiJobCloser(input.jobId, status), aiEvent(input, result)]);
+    return result;
   };
   const pollUntilEnded = async (part: number, maxMs: number) => {
     let interval = input.pollIntervalMs ?? DEFAULT_POLL_MS;
@@ -73,11 +92,7 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     const { total, parts } = await db.aiCollect(input);
     result.total = total;
     result.providerBatches = parts ?? 1;
-    if (total === 0) {
-      await setStatus('completed');
-      await aiEvent(input, result);
-      return result;
-    }
+    if (total === 0) return await finish('completed');
     await setStatus('submitting');
     for (let part = 0; part < result.providerBatches; part++) {
       const s = await provider.aiSubmit({ jobId: input.jobId, part });
@@ -89,9 +104,7 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
     // (each save recounts the whole job, so the last one's counts are final).
     await Promise.all(submitted.map((part) => pollUntilEnded(part, input.pollMaxMs ?? DEFAULT_WINDOW_MS)));
     for (const part of submitted) Object.assign(result, await provider.aiSaveResults({ jobId: input.jobId, part }));
-    await setStatus('completed');
-    await aiEvent(input, result);
-    return result;
+    return await finish('completed');
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
@@ -110,9 +123,7 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
       throw err;
     }
     result.error = reason(err);
-    await setStatus('failed', result.error);
-    await aiEvent(input, result);
-    return result;
+    return await finish('failed', result.error);
   }
 }
 

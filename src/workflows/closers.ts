@@ -1,16 +1,18 @@
-// A run's row says completed only once its workflow has completed in Temporal (issue 9), and a batch's row its final
-// status. No code of a workflow runs after it closes, so the workflow starts one of these small children just before it
+// A run's row says completed only once its workflow has completed in Temporal (issue 9), and a batch's or an AI job's
+// row its final status. No code of a workflow runs after it closes, so the workflow starts one of these small children just before it
 // returns (abandoned when its parent closes, like event delivery): its activity waits for the parent's close and then
 // writes the row. It survives a dead worker like any activity. Readers that find a finished row still running ask
 // Temporal themselves (src/api/runService.ts, src/api/batches.ts).
 import { CancellationScope, ParentClosePolicy, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ConfirmAiJobClosedInput, createAiActivities } from '../activities/ai';
 import type { ConfirmBatchClosedInput, createBatchActivities } from '../activities/batches';
 import type { createRunActivities } from '../activities/runs';
 import type { ConfirmRunClosedInput } from '../activities/types';
+import type { AiJobStatus } from './aiContracts';
 import type { BatchStatus } from './contracts';
 
-type RunActivities = ReturnType<typeof createRunActivities> & ReturnType<typeof createBatchActivities>;
+type RunActivities = ReturnType<typeof createRunActivities> & ReturnType<typeof createBatchActivities> & ReturnType<typeof createAiActivities>;
 
 // The parent closes within milliseconds of starting this; a parent stuck before its close (a failing workflow task) is
 // waited for up to a day, asked every 5 s at most. Heartbeats: a dead worker's wait moves to another within 30 s.
@@ -28,6 +30,18 @@ export async function runCloserWorkflow(input: ConfirmRunClosedInput): Promise<s
 /** Waits for the batch's execution to close and writes its row's final status; returns how it closed. */
 export async function batchCloserWorkflow(input: ConfirmBatchClosedInput): Promise<string> {
   return closing.confirmBatchClosed(input);
+}
+
+/** Waits for the AI job's execution to close and writes its row's final status; returns how it closed. */
+export async function aiJobCloserWorkflow(input: ConfirmAiJobClosedInput): Promise<string> {
+  return closing.confirmAiJobClosed(input);
+}
+
+/** Starts the closer of this AI job (call it last, just before returning). Never fails the caller. */
+export async function startAiJobCloser(jobId: string, status: AiJobStatus): Promise<void> {
+  const info = workflowInfo();
+  const input: ConfirmAiJobClosedInput = { jobId, workflowId: info.workflowId, temporalRunId: info.runId, status };
+  await startCloser(aiJobCloserWorkflow, `close-ai-job:${info.workflowId}:${info.firstExecutionRunId}`, input, `marks AI job ${jobId} ${status} once ${info.workflowId} has closed`);
 }
 
 /** Starts the closer of this run (call it last, just before returning). Never fails the caller. */

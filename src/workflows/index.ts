@@ -8,4 +8,4 @@ export { batchAuditWorkflow } from './batchAudit';
 export { aiRecommendationsWorkflow } from './aiRecommendations';
 export { nightlyWorkflow } from './nightly';
 export { deliverEventWorkflow } from './events';
-export { batchCloserWorkflow, runCloserWorkflow } from './closers';
+export { aiJobCloserWorkflow, batchCloserWorkflow, runCloserWorkflow } from './closers';

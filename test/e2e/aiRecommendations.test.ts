@@ -71,6 +71,11 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
     }).then((h) => ({ h, jobId }));
   };
   const jobRow = async (jobId: string) => (await tdb.db.query(`SELECT * FROM ai_batch_jobs WHERE id = $1`, [jobId]))[0];
+  /** The job's row once its closer has written the final status (just after the workflow closed). */
+  const closedJobRow = (jobId: string) => waitFor(async () => {
+    const row = await jobRow(jobId);
+    return ['completed', 'failed', 'cancelled'].includes(row?.status) ? row : null;
+  }, 15_000, 50);
 
   test('anthropic: 429 then a lost create response (adopted), 529 while polling, mixed shuffled results', async () => {
     const before = anthropic.created();
@@ -86,9 +91,11 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
     // succeeded ×4 (one of which is invalid JSON → errored), errored ×2, expired ×1.
     assert.deepEqual({ s: r.succeeded, e: r.errored, x: r.expired }, { s: 4, e: 3, x: 1 });
     assert.ok(r.polls >= 4, `polled ${r.polls} times`);
-    const row = await jobRow(jobId);
+    const row = await closedJobRow(jobId);
     assert.equal(row.status, 'completed');
     assert.equal(row.provider, 'anthropic');
+    // Written by the job's closer, a child started just before the close that waits for it.
+    assert.equal(await client.workflow.getHandle(`close-ai-job:${h.workflowId}:${h.firstExecutionRunId}`).result(), 'completed');
     assert.equal(row.metadata.adopted, true);
     assert.ok(row.submitted_at && row.completed_at && row.estimated_cost_usd > 0);
     const items = await tdb.db.query(`SELECT custom_id, status, result, error FROM ai_batch_items WHERE job_id = $1 ORDER BY id`, [jobId]);
@@ -155,7 +162,9 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
       const r = await h.result();
       assert.equal(r.status, 'failed');
       assert.match(r.error!, /anthropic answered 401/);
-      assert.match((await jobRow(jobId)).metadata.error, /401/);
+      const failed = await closedJobRow(jobId);
+      assert.equal(failed.status, 'failed');
+      assert.match(failed.metadata.error, /401/);
     } finally {
       await worker.stop();
     }

@@ -8,11 +8,14 @@ import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { createAiActivities } from '../../src/activities/ai';
 import { createBatchActivities } from '../../src/activities/batches';
 import { createRunActivities } from '../../src/activities/runs';
 import type { InitRunInput } from '../../src/activities/types';
 import { getRunView, listRuns } from '../../src/api/runService';
+import * as aiJobs from '../../src/db/repositories/aiJobs';
 import * as runStatus from '../../src/db/runStatusStore';
+import { createLogger } from '../../src/logger';
 import { executionClose } from '../../src/temporal/closedExecution';
 import { closedRunRow, createTestDatabase, testConfig, type TestDb } from '../helpers/stack';
 import { FakeFrontier, SITE, fanOut, gate, mockActivities, startMockWorker, type MockWorkerEnv } from '../workflows/mockActivities';
@@ -116,6 +119,20 @@ test('terminated between summarize and its close, the run ends failed with the r
   run.release();
 });
 
+/**
+ * A closer activity against a held run: the row, finished but for its status (`open`), keeps it while the run's
+ * execution is open, and says `final` once it has completed.
+ */
+async function closesAfterTheRun(run: Awaited<ReturnType<typeof heldRun>>, row: () => Promise<unknown>, open: unknown, final: unknown, closer: () => Promise<string>) {
+  assert.deepEqual(await row(), open, 'finished but for its status');
+  const closing = closer();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(await row(), open, 'not while the workflow is open');
+  run.release();
+  assert.equal(await closing, 'completed');
+  assert.deepEqual(await row(), final);
+}
+
 test('a batch finished but for its status says it only once its workflow has completed, by its closer', async () => {
   // The closer waits on an execution; a held run is one the test can keep open, then let complete.
   const run = await heldRun();
@@ -125,13 +142,22 @@ test('a batch finished but for its status says it only once its workflow has com
   await acts.startBatch({ batchId, workflowId, domains: [SITE], options: {} });
   const final = await acts.finishBatch({ batchId, status: 'completed', error: null, statusAfterClose: true });
   assert.equal(final.status, 'completed', 'the batch ends completed');
-  const row = async () => (await tdb.db.query(`SELECT status, finished_at IS NOT NULL AS finished FROM audit_batches WHERE id = $1`, [batchId]))[0];
-  assert.deepEqual(await row(), { status: 'running', finished: true }, 'closed but for its status');
+  const row = async () => ({ ...(await tdb.db.query(`SELECT status, finished_at IS NOT NULL AS finished FROM audit_batches WHERE id = $1`, [batchId]))[0] });
+  await closesAfterTheRun(run, row, { status: 'running', finished: true }, { status: 'completed', finished: true }, () =>
+    new MockActivityEnvironment().run(acts.confirmBatchClosed, { batchId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'completed' as const }),
+  );
+});
 
-  const closing = new MockActivityEnvironment().run(acts.confirmBatchClosed, { batchId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'completed' as const });
-  await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(await row(), { status: 'running', finished: true }, 'not while the workflow is open');
-  run.release();
-  assert.equal(await closing, 'completed');
-  assert.deepEqual(await row(), { status: 'completed', finished: true });
+test('an AI job finished but for its status says it only once its workflow has completed, by its closer', async () => {
+  const run = await heldRun();
+  const jobId = randomUUID();
+  const workflowId = run.handle.workflowId;
+  const acts = createAiActivities({ db: tdb.db, log: createLogger('warn'), executionClose: (w, r) => executionClose(run.deps.client, w, r) });
+  await aiJobs.insertAiJob(tdb.db, { jobId, workflowId, runId: run.rowId, model: 'claude-haiku-4-5', provider: 'anthropic', options: { severities: null, codes: null, maxPages: null } });
+  await acts.aiSetStatus({ jobId, status: 'processing' });
+  await acts.aiSetStatus({ jobId, status: 'failed', error: 'provider said no', statusAfterClose: true });
+  const row = async () => ({ ...(await tdb.db.query(`SELECT status, completed_at IS NOT NULL AS finished, metadata->>'error' AS error FROM ai_batch_jobs WHERE id = $1`, [jobId]))[0] });
+  await closesAfterTheRun(run, row, { status: 'processing', finished: true, error: 'provider said no' }, { status: 'failed', finished: true, error: 'provider said no' }, () =>
+    new MockActivityEnvironment().run(acts.confirmAiJobClosed, { jobId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'failed' as const }),
+  );
 });

@@ -133,15 +133,30 @@ export async function setJobTotals(db: Queryable, jobId: string, totalPages: num
   );
 }
 
-/** The job's status; a terminal one sets completed_at once; an error goes into metadata. */
-export async function setJobStatus(db: Queryable, jobId: string, status: string, terminal: boolean, error: string | null): Promise<void> {
+/**
+ * The job's status; a terminal one sets completed_at once; an error goes into metadata. `statusAfterClose` (a terminal
+ * status): everything but the status, which the job's closer writes once its workflow has completed (markJobFinal).
+ */
+export async function setJobStatus(db: Queryable, jobId: string, status: string, terminal: boolean, error: string | null, statusAfterClose = false): Promise<void> {
   await db.query(
-    `UPDATE ai_batch_jobs SET status = $2, updated_at = now(),
+    `UPDATE ai_batch_jobs SET status = CASE WHEN $5 THEN status ELSE $2 END, updated_at = now(),
        completed_at = CASE WHEN $3 THEN COALESCE(completed_at, now()) ELSE completed_at END,
        metadata = CASE WHEN $4::text IS NULL THEN metadata ELSE metadata || jsonb_build_object('error', $4::text) END
      WHERE id = $1`,
-    [jobId, status, terminal, error],
+    [jobId, status, terminal, error, statusAfterClose],
   );
+}
+
+/** A job finished but for its status (setJobStatus with statusAfterClose): open, with a completion time. */
+export const FINISHED_OPEN = `status NOT IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL`;
+
+/** The job's workflow has completed in Temporal: its finished row now says `status`. True when it wrote. */
+export async function markJobFinal(db: Queryable, jobId: string, status: string): Promise<boolean> {
+  const [, affected]: [unknown[], number] = await db.query(
+    `UPDATE ai_batch_jobs SET status = $2, updated_at = now() WHERE id = $1 AND ${FINISHED_OPEN}`,
+    [jobId, status],
+  );
+  return affected > 0;
 }
 
 /**
