@@ -1,8 +1,8 @@
 // A run's row says completed only once its workflow has completed in Temporal (issue 9), and a batch's or an AI job's
-// row its final status. No code of a workflow runs after it closes, so the workflow starts one of these small children just before it
-// returns (abandoned when its parent closes, like event delivery): its activity waits for the parent's close and then
-// writes the row. It survives a dead worker like any activity. Readers that find a finished row still running ask
-// Temporal themselves (src/api/runService.ts, src/api/batches.ts).
+// row its final status. No code of a workflow runs after it closes, so the workflow starts one of these small children
+// just before it returns (abandoned when its parent closes, like event delivery): its activity waits for the parent's
+// close and then writes the row. It survives a dead worker like any activity. Readers that find a finished row still
+// open ask Temporal themselves (src/api/runService.ts, src/api/batches.ts, src/api/recommendations.ts).
 import { CancellationScope, ParentClosePolicy, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ConfirmAiJobClosedInput, createAiActivities } from '../activities/ai';
@@ -12,11 +12,11 @@ import type { ConfirmRunClosedInput } from '../activities/types';
 import type { AiJobStatus } from './aiContracts';
 import type { BatchStatus } from './contracts';
 
-type RunActivities = ReturnType<typeof createRunActivities> & ReturnType<typeof createBatchActivities> & ReturnType<typeof createAiActivities>;
+type CloserActivities = ReturnType<typeof createRunActivities> & ReturnType<typeof createBatchActivities> & ReturnType<typeof createAiActivities>;
 
 // The parent closes within milliseconds of starting this; a parent stuck before its close (a failing workflow task) is
 // waited for up to a day, asked every 5 s at most. Heartbeats: a dead worker's wait moves to another within 30 s.
-const closing = proxyActivities<RunActivities>({
+const closing = proxyActivities<CloserActivities>({
   startToCloseTimeout: '24h',
   heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['NoTemporalClient'] },
