@@ -25,7 +25,8 @@ export interface ActivityDeps {
   renderer?: Renderer;
   /**
    * How a workflow execution closed (Temporal's describe), null while it runs; throws when Temporal cannot be asked.
-   * The run's closer needs it (absent: a worker without a client, as in activity tests; the closer then fails).
+   * The closers need it (src/workflows/closers.ts; absent: a worker without a client, as in activity tests, and a
+   * closer then fails).
    */
   executionClose?: (workflowId: string, runId: string) => Promise<WorkflowClose | null>;
 }

@@ -38,7 +38,7 @@ export function createRunActivities({ db, executionClose }: Pick<ActivityDeps, '
     },
 
     /**
-     * The run's closer (src/workflows/runCloser.ts): waits until the summarized execution has closed in Temporal, then
+     * The run's closer (src/workflows/closers.ts): waits until the summarized execution has closed in Temporal, then
      * writes how. Completed: the row says completed only now, never before its workflow does. Terminated or timed out
      * in the moment between summarize and the close: failed, with the reason.
      */

@@ -24,7 +24,7 @@ import type { Config } from '../config';
 import * as batches from '../db/repositories/batches';
 import type { BatchRow } from '../db/repositories/batches';
 import { runsOfBatch } from '../db/repositories/runs';
-import { waitAtMost, workflowClose } from '../temporal/closedExecution';
+import { completedResult, waitAtMost, workflowClose } from '../temporal/closedExecution';
 import type { AppDeps } from './app';
 import { DomainError, invalidInput } from '../errors';
 import { notFound, parseOr400 } from './errors';
@@ -89,8 +89,9 @@ export async function findBatchRow(db: BatchDeps['db'], id: string): Promise<Bat
 }
 
 /**
- * An open batch row whose workflow closed without its own code saying so (terminated or timed out in Temporal; batch
- * workflow ids are never reused) closes the way the workflow did. Returns the row as it is now.
+ * An open batch row whose workflow has closed (batch workflow ids are never reused) closes the way the workflow did:
+ * a finished row with the status its result says (its closer writes the same), one terminated or timed out in
+ * Temporal failed with the reason. Returns the row as it is now.
  */
 async function settledBatch<T extends Pick<BatchRow, 'id' | 'workflow_id' | 'status' | 'finished_at'>>(deps: Pick<BatchDeps, 'db' | 'client'>, row: T): Promise<T | BatchRow> {
   if (!LIVE.includes(row.status)) return row;
@@ -101,9 +102,7 @@ async function settledBatch<T extends Pick<BatchRow, 'id' | 'workflow_id' | 'sta
   } else {
     // Only a finished row completes here (its closer writes the same): its final status is the workflow's result.
     if (row.status !== 'running' || !row.finished_at) return row;
-    const result = await deps.client
-      .withDeadline(Date.now() + 3_000, () => deps.client.workflow.getHandle(row.workflow_id).result() as Promise<BatchAuditResult>)
-      .catch(() => null);
+    const result = await completedResult<BatchAuditResult>(deps.client, row.workflow_id);
     if (!result) return row;
     await batches.markBatchFinal(deps.db, row.id, result.status);
   }
@@ -124,8 +123,8 @@ export async function batchView(deps: BatchDeps, open: BatchRow): Promise<BatchV
     }
   }
   if (live && !LIVE.includes(live.status)) {
-    // The parent says final only after its row is (finishBatch): the row read before the query is older, so the view
-    // comes from the final row, finish time included.
+    // The parent says final only after finishBatch has written its row (all but the status, which its closer writes
+    // after the close): the row read before the query is older, so the view re-reads it, finish time included.
     row = (await batches.findBatchById(db, row.id)) ?? row;
     if (!LIVE.includes(row.status)) live = null;
   }

@@ -11,7 +11,7 @@ import { AiJobStatusKey } from '../workflows/searchAttributes';
 import type { AppDeps } from './app';
 import { HttpError, parseOr400 } from './errors';
 import * as aiJobs from '../db/repositories/aiJobs';
-import { workflowClose } from '../temporal/closedExecution';
+import { completedResult, workflowClose } from '../temporal/closedExecution';
 import { findRunRow } from './runService';
 import { queryInt, runIdParamSchema } from './schemas';
 
@@ -56,9 +56,7 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
       if (!(await aiJobs.markJobClosedOutside(db, row.id, closed.status, closed.error))) return row;
     } else {
       if (!row.completed_at) return row;
-      const result = await client
-        .withDeadline(Date.now() + 3_000, () => client.workflow.getHandle(row.workflow_id).result() as Promise<AiJobResult>)
-        .catch(() => null);
+      const result = await completedResult<AiJobResult>(client, row.workflow_id);
       if (!result || !(await aiJobs.markJobFinal(db, row.id, result.status))) return row;
     }
     return (await aiJobs.latestAiJobOfRun(db, runId, row.id)) ?? row;

@@ -99,7 +99,7 @@ export async function markSummarized(tx: Queryable, runId: string, summary: unkn
 }
 
 /** A summarized row stays running until its workflow has completed; a row in that state is this. */
-export const SUMMARIZED_OPEN = `status = 'running' AND summary IS NOT NULL`;
+const SUMMARIZED_OPEN = `status = 'running' AND summary IS NOT NULL`;
 
 /**
  * The run's workflow has completed in Temporal (seen by the run's closer workflow, a reader, or the batch that awaited

@@ -2,8 +2,8 @@
 // by an execution timeout. No activity runs then, so the row that mirrors it (a run, a batch, an AI job) would say
 // running forever, and `sitesweep audit`, which follows the row, would wait forever. Readers that find a live row with
 // no live workflow behind it ask here how the execution closed, and write that through the table's own store.
-// A run's row also says completed only once its workflow has (issue 9): summarize leaves it running with its summary,
-// and whoever sees the workflow closed (the run's closer workflow, a reader, the batch parent) writes completed.
+// A row also says its final status only once its workflow has completed (issue 9): the workflow's last activity leaves
+// it open, and whoever sees the workflow closed (its closer workflow, src/workflows/closers.ts, or a reader) writes it.
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
@@ -34,17 +34,6 @@ export function isRowsChain(want: ChainOfRow, chain: string, startTime: Date): b
 export type WorkflowClose = { status: 'completed' } | ClosedOutside;
 
 /**
- * How the workflow `workflowId` closed, when its latest execution belongs to the row's chain (`want`) and closed some
- * way other than completing (a completed workflow wrote its row itself, except a run's completed status: see
- * workflowClose). Null while it runs, when it completed, when another chain has replaced it, or when Temporal cannot be
- * asked within the deadline: the caller keeps the row as it is then.
- */
-export async function closedOutsideWorkflow(client: Client, workflowId: string, want: ChainOfRow, deadlineMs = 3_000): Promise<ClosedOutside | null> {
-  const close = await workflowClose(client, workflowId, want, deadlineMs).catch(() => null);
-  return close && close.status !== 'completed' ? close : null;
-}
-
-/**
  * How the latest execution of `workflowId` closed, when it belongs to the row's chain (`want`); null while it runs or
  * when another chain has replaced it. Throws when Temporal cannot be asked within the deadline.
  */
@@ -55,6 +44,14 @@ export async function workflowClose(client: Client, workflowId: string, want: Ch
     if (!isRowsChain(want, chain, d.startTime)) return null;
     return closeOf(client, workflowId, d);
   });
+}
+
+/**
+ * The result of `workflowId`'s completed workflow (a batch's or an AI job's final status is in it); null when Temporal
+ * cannot give it within the deadline.
+ */
+export async function completedResult<T>(client: Client, workflowId: string, deadlineMs = 3_000): Promise<T | null> {
+  return client.withDeadline(Date.now() + deadlineMs, () => client.workflow.getHandle(workflowId).result() as Promise<T>).catch(() => null);
 }
 
 /** How the execution `runId` of `workflowId` closed; null while it runs. Throws when Temporal cannot be asked. */

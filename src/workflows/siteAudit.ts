@@ -45,7 +45,7 @@ type Activities = ReturnType<typeof createActivities>;
 const IMAGE_SIZES_PATCH = 'image-sizes';
 /** Marker of a run that audited nothing failing instead of completing. */
 const NOTHING_AUDITED_PATCH = 'nothing-audited-fails';
-/** Marker of the run closer (src/workflows/runCloser.ts): the row says completed once the workflow has closed. */
+/** Marker of the run closer (src/workflows/closers.ts): the row says completed once the workflow has closed. */
 const RUN_CLOSER_PATCH = 'run-closer';
 
 /**

@@ -148,7 +148,7 @@ export async function setJobStatus(db: Queryable, jobId: string, status: string,
 }
 
 /** A job finished but for its status (setJobStatus with statusAfterClose): open, with a completion time. */
-export const FINISHED_OPEN = `status NOT IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL`;
+const FINISHED_OPEN = `status NOT IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL`;
 
 /** The job's workflow has completed in Temporal: its finished row now says `status`. True when it wrote. */
 export async function markJobFinal(db: Queryable, jobId: string, status: string): Promise<boolean> {

@@ -129,7 +129,7 @@ export async function markBatchClosedOutside(tx: Queryable, batchId: string, sta
 }
 
 /** A batch closed but for its status (closeBatch with statusAfterClose): running, with a finish time. */
-export const FINISHED_OPEN = `status = 'running' AND finished_at IS NOT NULL`;
+const FINISHED_OPEN = `status = 'running' AND finished_at IS NOT NULL`;
 
 /**
  * The batch's workflow has completed in Temporal (seen by its closer workflow or a reader): its row, closed but for its
