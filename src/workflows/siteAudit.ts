@@ -297,8 +297,8 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
       patched(RUN_CLOSER_PATCH) ? startRunCloser(state.runId, state.executionId) : undefined,
       emitEvent({
         type: 'run.completed',
-      subjectId: state.runId,
-      siteUrl: input.siteUrl,
+        subjectId: state.runId,
+        siteUrl: input.siteUrl,
         data: { pagesAudited: summary.pagesAudited, pagesFailed: summary.pagesFailed, successRate: summary.successRate, durationMs: summary.durationMs, topFailReasons: summary.topFailReasons.slice(0, 5) },
       }),
     ]);
