@@ -229,7 +229,8 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     if (ctrlC.interrupted()) {
       bar.stop();
       const closed = await cancelAndWaitForClose(running.client, started.workflowId);
-      const row = closed ? await findRunRow(running.db, started.runId).catch(() => null) : null;
+      // The view, not the row: it settles a row whose closer has not written its status yet.
+      const row = closed ? await getRunView(running, started.runId).catch(() => null) : null;
       process.stderr.write(closed
         ? `Run ${started.runId} ${row?.status ?? 'cancelled'}.\n`
         : `Run ${started.runId}: cancellation requested; its workflow had not closed after ${WORKFLOW_CLOSE_WAIT_MS / 1000} s, so it ends the next time a worker runs.\n`);

@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
 import { batchView, findBatchRow, startBatch, validateBatchRequest, type BatchView } from './api/batches';
 import { buildHtmlReport, buildRunReport, compareQuerySchema, compareRunView, EXPORT_TYPES, exportQuerySchema, writeExport, type ExportType } from './api/reports';
-import { cancelRun, findRunRow, listRuns } from './api/runService';
+import { cancelRun, findRunRow, getRunView, listRuns } from './api/runService';
 import { listRunsQuerySchema } from './api/schemas';
 import { invalidInput, parseOr400 } from './errors';
 import { cliEnv, prepareOutputDir, readConfigFile, readCredentials, resolveRunSettings, RUN_FLAGS } from './cliConfig';
@@ -288,7 +288,8 @@ async function cancelCommand(runId: string, o: Record<string, any>): Promise<num
     }
     // A worker carries the cancellation out; on a local stack this command brought up just now, none is running.
     const closed = await workflowClosed(deps.client, r.workflowId, CANCEL_WAIT_MS);
-    const row = closed ? await findRunRow(deps.db, r.runId).catch(() => null) : null;
+    // The view, not the row: it settles a row whose closer has not written its status yet.
+    const row = closed ? await getRunView(deps, r.runId).catch(() => null) : null;
     out(closed
       ? `run ${r.runId}: ${row?.status ?? 'cancelled'} (workflow ${r.workflowId})`
       : `run ${r.runId}: cancellation requested (workflow ${r.workflowId}); no worker has carried it out within ${CANCEL_WAIT_MS / 1000} s, so the run ends cancelled once one runs (sitesweep stack, sitesweep worker, or the next audit)`);

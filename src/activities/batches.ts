@@ -67,9 +67,11 @@ export function createBatchActivities({ db, executionClose }: Pick<ActivityDeps,
       }
       const stored: DomainStatus = { status: r.status, runId, pagesAudited, error: r.error, workflowId: r.workflowId };
       await db.transaction(async (tx) => {
-        if (stored.status === 'failed' && runId) {
-          // The child run completed its workflow but audited nothing: its row says failed, like the batch.
-          await runStatus.markCompletedAsFailed(tx, runId, stored.error);
+        if ((stored.status === 'failed' || stored.status === 'cancelled') && runId) {
+          // The batch has its child's failure, so the child's workflow has closed: a row its workflow ended says so now
+          // (failed or cancelled), whether or not the child's closer has written it yet; a child that completed its
+          // workflow but audited nothing (started before such runs fail) says failed, like the batch.
+          if (!(await runStatus.markEnded(tx, runId)) && stored.status === 'failed') await runStatus.markCompletedAsFailed(tx, runId, stored.error);
         } else if (stored.status === 'completed' && runId) {
           // The batch has its child's result, so the child's workflow has completed: its row says so now, whether or
           // not the child's closer has written it yet (a batch reader must not find the domain completed, its run not).

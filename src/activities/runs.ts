@@ -34,18 +34,19 @@ export function createRunActivities({ db, executionClose }: Pick<ActivityDeps, '
     },
 
     async setStage(input: SetStageInput): Promise<void> {
-      await runStatus.setStage(db, input, input.stage, input.error);
+      await runStatus.setStage(db, input, input.stage, input.error, input.statusAfterClose === true);
     },
 
     /**
-     * The run's closer (src/workflows/closers.ts): waits until the summarized execution has closed in Temporal, then
-     * writes how. Completed: the row says completed only now, never before its workflow does. Terminated or timed out
-     * in the moment between summarize and the close: failed, with the reason.
+     * The run's closer (src/workflows/closers.ts): waits until the execution that ended the run (summarized it, or
+     * failed or cancelled it) has closed in Temporal, then writes how. Completed: the row says completed only now, never
+     * before its workflow does; failed or cancelled likewise. Terminated or timed out in the moment before the close:
+     * failed, with the reason.
      */
     async confirmRunClosed(input: ConfirmRunClosedInput): Promise<string> {
       const close = await untilClosed(executionClose, input.workflowId, input.temporalRunId);
       if (close.status === 'completed') await runStatus.markCompleted(db, input.runId, input.executionId);
-      else await runStatus.markClosedOutside(db, input.runId, { status: 'running', executionId: input.executionId }, close.status, close.error);
+      else await runStatus.markClosedOutside(db, input.runId, { status: 'running', executionId: input.executionId }, close);
       return close.status;
     },
   };

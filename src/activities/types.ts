@@ -66,6 +66,8 @@ export interface SetStageInput {
   workflowId?: string;
   stage: AuditStage;
   error?: string;
+  /** A terminal stage leaves the status running until the workflow has closed (its closer writes it). */
+  statusAfterClose?: boolean;
 }
 
 export interface SummarizeInput {
@@ -80,7 +82,7 @@ export interface ConfirmRunClosedInput {
   /** The audit_runs row. */
   runId: string;
   workflowId: string;
-  /** The Temporal run id of the execution that summarized (the last of its continue-as-new chain). */
+  /** The Temporal run id of the execution that ended the run (the last of its continue-as-new chain). */
   temporalRunId: string;
   /** The execution the row names (its chain's first run id): a rerun's row is not written. */
   executionId: string;

@@ -447,8 +447,9 @@ export async function getRunView(deps: RunServiceDeps, id: string): Promise<RunV
 
 /**
  * An open (queued or running) row whose workflow has closed ends the way it closed: completed when it was summarized
- * and its workflow completed (its closer writes that too, but may not have yet), failed or cancelled when it was
- * terminated or timed out in Temporal. Returns the row as it is now: the same object when nothing changed.
+ * and its workflow completed, failed or cancelled when its workflow ended it so (its closer writes both too, but may
+ * not have yet), failed when it was terminated or timed out in Temporal. Returns the row as it is now: the same object
+ * when nothing changed.
  */
 async function settledRow(deps: Pick<RunServiceDeps, 'db' | 'client'>, row: RunRow): Promise<RunRow> {
   if (row.status !== 'queued' && row.status !== 'running') return row;
@@ -465,7 +466,7 @@ async function settledRow(deps: Pick<RunServiceDeps, 'db' | 'client'>, row: RunR
     if (row.status !== 'running' || row.summary === null) return row;
     await runStatus.markCompleted(deps.db, row.id, row.execution_id);
   } else {
-    await runStatus.markClosedOutside(deps.db, row.id, { status: row.status, executionId: row.execution_id }, closed.status, closed.error);
+    await runStatus.markClosedOutside(deps.db, row.id, { status: row.status, executionId: row.execution_id }, closed);
   }
   return (await runs.findRunById(deps.db, row.id)) ?? row;
 }
@@ -481,9 +482,8 @@ const QUIET_OPEN_CHECKED = 20;
 export const LIST_CHECK_WAIT_MS = 500;
 
 /**
- * Open (queued or running) rows that have gone quiet, and summarized ones, checked against their workflows: the ones
- * closed end the way they closed (completed, or terminated or timed out in Temporal). Before a list, and every minute
- * in the API server.
+ * Open (queued or running) rows that have gone quiet, and ended ones (summarized, failed, cancelled), checked against
+ * their workflows: the ones closed end the way they closed. Before a list, and every minute in the API server.
  */
 export async function settleQuietRuns(deps: Pick<RunServiceDeps, 'db' | 'client'>): Promise<void> {
   const quiet = await runs.quietOpenRuns(deps.db, QUIET_OPEN_MS, QUIET_OPEN_CHECKED);

@@ -69,12 +69,14 @@ export async function markAuditing(tx: Queryable, runId: string): Promise<void> 
 }
 
 /**
- * The workflow's stage changes. Terminal stages are also the status and set finished_at; any other stage means
- * running. `runId` is empty until initRun has run: then the row is found by workflow id.
+ * The workflow's stage changes. Terminal stages set finished_at and are also the status, unless `statusAfterClose`:
+ * then the row stays running, its stage saying how it ends, until its workflow has closed (markClosedOutside, markEnded;
+ * issue 9: the database says a run ended only when its workflow has). Any other stage means running. `runId` is empty
+ * until initRun has run: then the row is found by workflow id.
  */
-export async function setStage(db: Queryable, ref: { runId: string; workflowId?: string }, stage: AuditStage, error?: string): Promise<void> {
+export async function setStage(db: Queryable, ref: { runId: string; workflowId?: string }, stage: AuditStage, error?: string, statusAfterClose = false): Promise<void> {
   const terminal = TERMINAL.has(stage);
-  const status = terminal ? stage : 'running';
+  const status = terminal && !statusAfterClose ? stage : 'running';
   await db.query(
     `UPDATE audit_runs SET stage = $2, status = $3, error = COALESCE($4, error), updated_at = now(),
        finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
@@ -86,20 +88,21 @@ export async function setStage(db: Queryable, ref: { runId: string; workflowId?:
 /**
  * Summarize: the summary and the final counts in one statement, the row still running (stage summarizing) until its
  * workflow has completed in Temporal: markCompleted then says so (issue 9: the database says completed only when the
- * workflow is). With `failure` (a run that audited nothing) the row says failed at once: its workflow fails next.
+ * workflow is). With `failure` (a run that audited nothing) its stage says failed: its workflow fails next, and the row
+ * says so once it has.
  */
 export async function markSummarized(tx: Queryable, runId: string, summary: unknown, counts: { audited: number; failed: number }, failure: string | null = null): Promise<void> {
-  const status = failure ? 'failed' : 'running';
-  const stage = failure ? 'failed' : 'summarizing';
   await tx.query(
-    `UPDATE audit_runs SET summary = $2, status = $5, stage = $6, error = COALESCE($7, error), audited = $3, failed = $4,
+    `UPDATE audit_runs SET summary = $2, status = 'running', stage = $5, error = COALESCE($6, error), audited = $3, failed = $4,
        persisted = $3::int + $4::int, finished_at = now(), updated_at = now() WHERE id = $1`,
-    [runId, JSON.stringify(summary), counts.audited, counts.failed, status, stage, failure],
+    [runId, JSON.stringify(summary), counts.audited, counts.failed, failure ? 'failed' : 'summarizing', failure],
   );
 }
 
 /** A summarized row stays running until its workflow has completed; a row in that state is this. */
-const SUMMARIZED_OPEN = `status = 'running' AND summary IS NOT NULL`;
+const SUMMARIZED_OPEN = `status = 'running' AND summary IS NOT NULL AND stage = 'summarizing'`;
+/** A row whose workflow has ended it (failed, or cancelled and stopped) and not closed yet: its stage says how. */
+const ENDED_OPEN = `status = 'running' AND stage IN ('failed', 'cancelled')`;
 
 /**
  * The run's workflow has completed in Temporal (seen by the run's closer workflow, a reader, or the batch that awaited
@@ -111,6 +114,18 @@ export async function markCompleted(db: Queryable, runId: string, executionId: s
     `UPDATE audit_runs SET status = 'completed', stage = 'completed', updated_at = now()
       WHERE id = $1 AND ${SUMMARIZED_OPEN} AND ($2::text IS NULL OR execution_id = $2::text)`,
     [runId, executionId],
+  );
+  return affected > 0;
+}
+
+/**
+ * The run's workflow has closed the way its row's stage says (failed or cancelled): a batch that awaited it knows. Its
+ * status says so now, whether or not its closer has written it yet. True when it wrote.
+ */
+export async function markEnded(db: Queryable, runId: string): Promise<boolean> {
+  const [, affected]: [unknown[], number] = await db.query(
+    `UPDATE audit_runs SET status = stage, updated_at = now() WHERE id = $1 AND ${ENDED_OPEN}`,
+    [runId],
   );
   return affected > 0;
 }
@@ -128,22 +143,26 @@ export async function markCompletedAsFailed(tx: Queryable, runId: string, error:
 }
 
 /**
- * The run's workflow closed without its own code saying so (terminated or timed out in Temporal, see
- * src/temporal/closedExecution.ts): its row ends as it did, if it is still as `seen` (open, naming the same execution:
- * for a queued row none yet, or the one before a rerun). True when it wrote.
+ * The run's workflow closed other than completed (src/temporal/closedExecution.ts): its row ends as it did, if it is
+ * still as `seen` (open, naming the same execution: for a queued row none yet, or the one before a rerun). When the
+ * workflow's own code ended it (`close.byWorkflow`: it failed, or was cancelled) the row keeps the error and finish
+ * time that code wrote; when Temporal did (terminated, timed out) Temporal's reason replaces them. True when it wrote.
  */
 export async function markClosedOutside(
   db: Queryable,
   runId: string,
   seen: { status: 'queued' | 'running'; executionId: string | null },
-  status: 'failed' | 'cancelled',
-  error: string,
+  close: { status: 'failed' | 'cancelled'; error: string; byWorkflow: boolean },
 ): Promise<boolean> {
+  // A cancelled run has no error of its own; a failed one that somehow has none gets Temporal's.
+  const fallback = close.byWorkflow && close.status === 'cancelled' ? null : close.error;
   // TypeORM answers an UPDATE with [rows, affected].
   const [, affected]: [unknown[], number] = await db.query(
-    `UPDATE audit_runs SET status = $3, stage = $3, error = $4, finished_at = now(), updated_at = now()
+    `UPDATE audit_runs SET status = $3, stage = $3, updated_at = now(),
+       error = CASE WHEN $6 THEN COALESCE(error, $4) ELSE $4 END,
+       finished_at = CASE WHEN $6 THEN COALESCE(finished_at, now()) ELSE now() END
       WHERE id = $1 AND execution_id IS NOT DISTINCT FROM $2::text AND status = $5`,
-    [runId, seen.executionId, status, error, seen.status],
+    [runId, seen.executionId, close.status, fallback, seen.status, close.byWorkflow],
   );
   return affected > 0;
 }

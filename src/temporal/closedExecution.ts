@@ -2,8 +2,9 @@
 // by an execution timeout. No activity runs then, so the row that mirrors it (a run, a batch, an AI job) would say
 // running forever, and `sitesweep audit`, which follows the row, would wait forever. Readers that find a live row with
 // no live workflow behind it ask here how the execution closed, and write that through the table's own store.
-// A row also says its final status only once its workflow has completed (issue 9): the workflow's last activity leaves
-// it open, and whoever sees the workflow closed (its closer workflow, src/workflows/closers.ts, or a reader) writes it.
+// A row also says its final status only once its workflow has closed (issue 9): the workflow's last activity leaves it
+// open (a run's says how it ends in its stage), and whoever sees the workflow closed (its closer workflow,
+// src/workflows/closers.ts, or a reader) writes it.
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
@@ -11,6 +12,11 @@ import type { temporal } from '@temporalio/proto';
 export interface ClosedOutside {
   status: 'failed' | 'cancelled';
   error: string;
+  /**
+   * The workflow's own code ended it (it failed, or it was cancelled and stopped): the row already holds the workflow's
+   * stage and error, which Temporal's close only repeats. False when Temporal ended it (terminated, timed out).
+   */
+  byWorkflow: boolean;
 }
 
 /** HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT: only the event that closed the execution. */
@@ -80,15 +86,15 @@ export function describeClose(status: string, close: CloseEvent): ClosedOutside 
     case 'TERMINATED': {
       const a = close?.workflowExecutionTerminatedEventAttributes;
       const by = a?.identity ? ` by ${a.identity}` : '';
-      return { status: 'failed', error: clip(`terminated in Temporal${by}: ${a?.reason || 'no reason given'}`) };
+      return { status: 'failed', error: clip(`terminated in Temporal${by}: ${a?.reason || 'no reason given'}`), byWorkflow: false };
     }
     case 'TIMED_OUT':
-      return { status: 'failed', error: 'timed out in Temporal: the workflow ran past its execution timeout' };
+      return { status: 'failed', error: 'timed out in Temporal: the workflow ran past its execution timeout', byWorkflow: false };
     case 'CANCELLED':
-      return { status: 'cancelled', error: 'cancelled' };
+      return { status: 'cancelled', error: 'cancelled', byWorkflow: true };
     default: {
       const message = close?.workflowExecutionFailedEventAttributes?.failure?.message;
-      return { status: 'failed', error: clip(message ? `failed in Temporal: ${message}` : 'failed in Temporal') };
+      return { status: 'failed', error: clip(message ? `failed in Temporal: ${message}` : 'failed in Temporal'), byWorkflow: true };
     }
   }
 }

@@ -1,7 +1,8 @@
-// A CLI command that runs its own worker follows its run through the database row, which turns terminal in the run's
-// last activity; the workflow closes a workflow task or two later (it starts the event delivery, then returns), and only
-// that worker runs those tasks. Stopping the worker first leaves the workflow open and loses what only its close
-// produces (the RunWorkflow span among them), so those commands wait for the close first, within a bound.
+// A CLI command that runs its own worker follows its run or batch through the database row. A row turns terminal after
+// its workflow has closed (its closer writes it), except one that ended before it had a row id of its own (a run
+// cancelled before initRun), which its last activity ends a workflow task before the close; only that worker runs
+// those tasks. Stopping the worker first leaves the workflow open and loses what only its close produces (the
+// RunWorkflow span among them), so those commands wait for the close too, within a bound.
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 
 /** How long a command waits for its workflow to close after its row turned terminal, before stopping its worker. */

@@ -1,7 +1,7 @@
-// A run's row says completed only once its workflow has completed in Temporal (issue 9), and a batch's or an AI job's
-// row its final status. No code of a workflow runs after it closes, so the workflow starts one of these small children
-// just before it returns (abandoned when its parent closes, like event delivery): its activity waits for the parent's
-// close and then writes the row. It survives a dead worker like any activity. Readers that find a finished row still
+// A run's row says completed only once its workflow has completed in Temporal (issue 9), failed or cancelled only once
+// it has closed so, and a batch's or an AI job's row its final status likewise. No code of a workflow runs after it
+// closes, so the workflow starts one of these small children just before it returns or rethrows (abandoned when its
+// parent closes, like event delivery): its activity waits for the parent's close and then writes the row. It survives a dead worker like any activity. Readers that find a finished row still
 // open ask Temporal themselves (src/api/runService.ts, src/api/batches.ts, src/api/recommendations.ts).
 import { CancellationScope, ParentClosePolicy, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -22,7 +22,7 @@ const closing = proxyActivities<CloserActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['NoTemporalClient'] },
 });
 
-/** Waits for the run's execution to close and writes its row accordingly; returns how it closed. */
+/** Waits for the run's execution to close and writes its row's status accordingly; returns how it closed. */
 export async function runCloserWorkflow(input: ConfirmRunClosedInput): Promise<string> {
   return closing.confirmRunClosed(input);
 }
@@ -44,11 +44,11 @@ export async function startAiJobCloser(jobId: string, status: AiJobStatus): Prom
   await startCloser(aiJobCloserWorkflow, `close-ai-job:${info.workflowId}:${info.firstExecutionRunId}`, input, `marks AI job ${jobId} ${status} once ${info.workflowId} has closed`);
 }
 
-/** Starts the closer of this run (call it last, just before returning). Never fails the caller. */
+/** Starts the closer of this run (call it last, just before returning or rethrowing). Never fails the caller. */
 export async function startRunCloser(runId: string, executionId: string): Promise<void> {
   const info = workflowInfo();
   const input: ConfirmRunClosedInput = { runId, workflowId: info.workflowId, temporalRunId: info.runId, executionId };
-  await startCloser(runCloserWorkflow, `close-run:${info.workflowId}:${info.firstExecutionRunId}`, input, `marks run ${runId} completed once ${info.workflowId} has closed`);
+  await startCloser(runCloserWorkflow, `close-run:${info.workflowId}:${info.firstExecutionRunId}`, input, `writes run ${runId}'s status once ${info.workflowId} has closed`);
 }
 
 /** Starts the closer of this batch (call it last, just before returning). Never fails the caller. */

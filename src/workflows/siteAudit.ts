@@ -47,6 +47,8 @@ const IMAGE_SIZES_PATCH = 'image-sizes';
 const NOTHING_AUDITED_PATCH = 'nothing-audited-fails';
 /** Marker of the run closer (src/workflows/closers.ts): the row says completed once the workflow has closed. */
 const RUN_CLOSER_PATCH = 'run-closer';
+/** Marker of the run closer after a failure or a cancellation: the row says failed or cancelled once it has closed. */
+const RUN_END_CLOSER_PATCH = 'run-end-closer';
 
 /**
  * Named activity-option presets, one per retry policy:
@@ -175,13 +177,13 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
   setHandler(pauseSignal, () => void (state.paused = true));
   setHandler(resumeSignal, () => void (state.paused = false));
 
-  const enterStage = async (next: AuditStage, error?: string) => {
+  const enterStage = async (next: AuditStage, error?: string, statusAfterClose = false) => {
     stage = next;
     upsertSearchAttributes([{ key: AuditStageKey, value: next }]);
     setCurrentDetails(`**${next}** · ${state.counters.audited} audited, ${state.counters.failed} failed of ${state.counters.discovered} discovered`);
     // A run cancelled or failed before initRun finished still has its API-created row: find it by workflow id.
     if (state.runId || next === 'cancelled' || next === 'failed') {
-      await acts.setStage({ runId: state.runId, workflowId: info.workflowId, stage: next, error });
+      await acts.setStage({ runId: state.runId, workflowId: info.workflowId, stage: next, error, ...(statusAfterClose ? { statusAfterClose } : {}) });
     }
   };
   const apply = (r: CrawlBatchResult) => {
@@ -306,12 +308,19 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
+    // The row's stage says how the run ends; its status says so once the workflow has closed (its closer writes it), as
+    // for a completed run. A run that ends before initRun has no row id for a closer: its row ends at once.
+    // patched(): runs that ended before this replay the way they ran.
+    const closer = state.runId !== '' && patched(RUN_END_CLOSER_PATCH);
     await CancellationScope.nonCancellable(() =>
-      enterStage(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : String((err as Error).message ?? err)),
+      enterStage(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : String((err as Error).message ?? err), closer),
     );
-    if (!cancelled) {
-      await emitEvent({ type: 'run.failed', subjectId: state.runId, siteUrl: input.siteUrl, error: failureText(err), data: { stage, ...state.counters } });
-    }
+    await Promise.all([
+      closer ? startRunCloser(state.runId, state.executionId) : undefined,
+      cancelled
+        ? undefined
+        : emitEvent({ type: 'run.failed', subjectId: state.runId, siteUrl: input.siteUrl, error: failureText(err), data: { stage, ...state.counters } }),
+    ]);
     throw err;
   }
 }

@@ -1,17 +1,19 @@
-// A run's row says completed only once its workflow has completed in Temporal (issue 9). Summarize leaves the row running
-// with its summary; the run's closer, a child workflow started just before the close, writes completed after it; a
-// reader that finds a summarized row asks Temporal itself. Real Temporal and PostgreSQL, the real closer activity and
+// A run's row says completed only once its workflow has completed in Temporal (issue 9), and failed or cancelled only
+// once it has closed so. Summarize leaves the row running with its summary (a failing or cancelled run, with its stage);
+// the run's closer, a child workflow started just before the close, writes the status after it; a reader that finds
+// such a row asks Temporal itself. Real Temporal and PostgreSQL, the real closer activity and
 // row store; the crawl is mocked (test/workflows/mockActivities.ts) and summarize is held until the test lets it go,
 // which opens the moment between "summarized" and "closed" that a real run passes through in milliseconds.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAiActivities } from '../../src/activities/ai';
 import { createBatchActivities } from '../../src/activities/batches';
 import { createRunActivities } from '../../src/activities/runs';
-import type { InitRunInput } from '../../src/activities/types';
+import type { InitRunInput, SetStageInput } from '../../src/activities/types';
 import { getRunView, listRuns } from '../../src/api/runService';
 import * as aiJobs from '../../src/db/repositories/aiJobs';
 import * as runStatus from '../../src/db/runStatusStore';
@@ -33,44 +35,61 @@ after(async () => {
   await tdb?.close();
 });
 
+type MockedActivities = ReturnType<typeof mockActivities>['activities'];
+
 /**
- * A mocked run whose row is real: initRun inserts it, summarize stores the summary through the real store and then
- * waits for `release`. `closer`: the real closer activity, or a replacement.
+ * Starts a mocked run (test/workflows/mockActivities.ts, the `hooks` given) whose row is real: initRun inserts it, and
+ * the closer is the real closer activity or `closer`. `adapt` replaces activities; it gets the row's id by a function.
  */
-async function heldRun(closer?: (input: unknown) => Promise<string>) {
+async function runWithRealRow(
+  adapt: (activities: MockedActivities, rowId: () => string) => void,
+  closer?: (input: unknown) => Promise<string>,
+  hooks: Parameters<typeof mockActivities>[2] = {},
+) {
   const graph = fanOut(3);
-  const { activities } = mockActivities(new FakeFrontier(graph), graph);
+  const { activities } = mockActivities(new FakeFrontier(graph), graph, hooks);
   let rowId = '';
   const temporal: { client?: Client } = {};
-  const summarized = gate();
-  const release = gate();
-  holds.push(release.open);
-  const initRun = async (input: InitRunInput) => {
+  activities.initRun = (async (input: InitRunInput) => {
     rowId ||= await runStatus.insertRunning(tdb.db, {
       workflowId: input.workflowId, runKey: input.runKey, siteUrl: SITE, siteHost: 'mock.example', options: {}, executionId: input.executionId,
     });
     return rowId;
-  };
-  Object.assign(activities, { initRun });
-  const summarize = activities.summarize;
-  activities.summarize = async () => {
-    const s = await summarize();
-    await runStatus.markSummarized(tdb.db, rowId, s, { audited: s.pagesAudited, failed: s.pagesFailed });
-    summarized.open();
-    await release.promise;
-    return s;
-  };
+  }) as MockedActivities['initRun'];
+  adapt(activities, () => rowId);
   const real = createRunActivities({ db: tdb.db, executionClose: (workflowId, runId) => executionClose(temporal.client!, workflowId, runId) });
   activities.confirmRunClosed = (closer ?? real.confirmRunClosed) as typeof activities.confirmRunClosed;
   const env = await startMockWorker(activities);
   envs.push(env);
   temporal.client = env.client;
   const handle = await env.start();
-  await summarized.promise;
   const deps = { db: tdb.db, client: env.client, config: testConfig({ TEMPORAL_TASK_QUEUE: env.taskQueue }) };
-  const row = async () => (await tdb.db.query(`SELECT status, stage, error, summary IS NOT NULL AS summarized FROM audit_runs WHERE id = $1`, [rowId]))[0];
   const closerHandle = () => env.client.workflow.getHandle(`close-run:${handle.workflowId}:${handle.firstExecutionRunId}`);
-  return { handle, rowId, deps, row, release: release.open, closerHandle };
+  return { handle, rowId: () => rowId, deps, closerHandle };
+}
+
+/**
+ * A mocked run whose row is real, held after summarize has stored the summary through the real store, until `release`.
+ * `closer`: the real closer activity, or a replacement.
+ */
+async function heldRun(closer?: (input: unknown) => Promise<string>) {
+  const summarized = gate();
+  const release = gate();
+  holds.push(release.open);
+  const run = await runWithRealRow((activities, rowId) => {
+    const summarize = activities.summarize;
+    activities.summarize = async () => {
+      const s = await summarize();
+      await runStatus.markSummarized(tdb.db, rowId(), s, { audited: s.pagesAudited, failed: s.pagesFailed });
+      summarized.open();
+      await release.promise;
+      return s;
+    };
+  }, closer);
+  await summarized.promise;
+  const rowId = run.rowId();
+  const row = async () => (await tdb.db.query(`SELECT status, stage, error, summary IS NOT NULL AS summarized FROM audit_runs WHERE id = $1`, [rowId]))[0];
+  return { ...run, rowId, row, release: release.open };
 }
 
 test('summarized, the row stays running until the workflow has completed; its closer then writes completed', async () => {
@@ -160,4 +179,81 @@ test('an AI job finished but for its status says it only once its workflow has c
   await closesAfterTheRun(run, row, { status: 'processing', finished: true, error: 'provider said no' }, { status: 'failed', finished: true, error: 'provider said no' }, () =>
     new MockActivityEnvironment().run(acts.confirmAiJobClosed, { jobId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'failed' as const }),
   );
+});
+
+/**
+ * A mocked run whose row is real and that ends other than completed: `cancel` cancels it during its first crawl step,
+ * `fail` makes summarize fail for good. setStage writes the real row (the workflow asks it to leave the status running)
+ * and, for the terminal stage, then waits for `release`, which holds the run between "ended" and "closed".
+ */
+async function endingRun(how: 'cancel' | 'fail', closer?: (input: unknown) => Promise<string>) {
+  const crawling = gate();
+  const crawlHeld = gate();
+  holds.push(crawlHeld.open);
+  const ended = gate();
+  const release = gate();
+  holds.push(release.open);
+  const run = await runWithRealRow((activities) => {
+    activities.setStage = async (input: SetStageInput) => {
+      await runStatus.setStage(tdb.db, input, input.stage, input.error, input.statusAfterClose === true);
+      if (input.stage !== 'cancelled' && input.stage !== 'failed') return;
+      ended.open();
+      await release.promise;
+    };
+    if (how === 'fail') activities.summarize = async () => { throw ApplicationFailure.nonRetryable('the site checks gave up', 'SiteChecksFailed'); };
+  }, closer, how === 'cancel' ? { onCrawl: () => { crawling.open(); return crawlHeld.promise; } } : {});
+  if (how === 'cancel') {
+    await crawling.promise;
+    await run.handle.cancel();
+  }
+  await ended.promise;
+  const rowId = run.rowId();
+  const row = async () => ({ ...(await tdb.db.query(`SELECT status, stage, error, finished_at IS NOT NULL AS finished FROM audit_runs WHERE id = $1`, [rowId]))[0] });
+  return { ...run, rowId, row, release: release.open };
+}
+
+test('cancelled, the row says so only once its workflow has closed: until then its stage does; its closer writes it', async () => {
+  const run = await endingRun('cancel');
+  // The workflow has written how it ends and is still open: the status must not say cancelled yet.
+  assert.deepEqual(await run.row(), { status: 'running', stage: 'cancelled', error: null, finished: true });
+  assert.equal((await run.handle.describe()).status.name, 'RUNNING');
+  assert.equal((await getRunView(run.deps, run.rowId)).status, 'running', 'the API view asks Temporal, which says running');
+  assert.deepEqual(await run.row(), { status: 'running', stage: 'cancelled', error: null, finished: true });
+
+  run.release();
+  await assert.rejects(run.handle.result(), /cancel/i);
+  assert.equal(await run.closerHandle().result(), 'cancelled', 'the closer saw the workflow cancelled');
+  assert.deepEqual({ ...(await closedRunRow(tdb.db, run.rowId, 'status, stage, error')) }, { status: 'cancelled', stage: 'cancelled', error: null });
+});
+
+test('failed, a reader ends the row as its workflow did when the closer has not yet, keeping the workflow\'s own error', async () => {
+  const closerHeld = gate();
+  holds.push(closerHeld.open);
+  const run = await endingRun('fail', async () => {
+    await closerHeld.promise;
+    return 'failed';
+  });
+  const open = await run.row();
+  assert.equal(open.status, 'running');
+  assert.equal(open.stage, 'failed');
+  run.release();
+  await assert.rejects(run.handle.result());
+  await run.closerHandle().describe(); // started, and held
+  assert.equal((await run.row()).status, 'running', 'the closer has not written the row');
+  const view = await getRunView(run.deps, run.rowId);
+  assert.equal(view.status, 'failed');
+  assert.equal(view.error, open.error, 'the error the workflow wrote, not Temporal\'s restatement of it');
+  assert.deepEqual(await run.row(), { ...open, status: 'failed' });
+  closerHeld.open();
+});
+
+test('terminated while it was ending cancelled, the run ends failed with the reason', async () => {
+  const run = await endingRun('cancel');
+  await run.handle.terminate('operator stop');
+  const view = await getRunView(run.deps, run.rowId);
+  assert.equal(view.status, 'failed');
+  assert.match(view.error ?? '', /^terminated in Temporal by .*: operator stop$/);
+  assert.deepEqual(await run.row(), { status: 'failed', stage: 'failed', error: view.error, finished: true });
+  await assert.rejects(run.closerHandle().describe(), /not found/i, 'the workflow never reached its closer');
+  run.release();
 });

@@ -17,7 +17,7 @@ import type { Config } from '../../src/config';
 import { getFreePort } from '../../src/stack';
 import { siteAuditWorkflowId } from '../../src/workflows/contracts';
 import { startHostileServer, type HostileServer } from '../fixtures/hostileServer';
-import { connectTestClient, createTestDatabase, requireEnv, startTestApi, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
+import { closedRunRow, connectTestClient, createTestDatabase, requireEnv, startTestApi, startTestWorker, testConfig, uid, waitFor, type RunningWorker, type TestDb } from '../helpers/stack';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -315,8 +315,8 @@ describe('SSRF guard end to end (no opt-in)', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0].failure_reason, 'blocked_target', JSON.stringify(rows[0]));
     assert.match(rows[0].failure_detail, /127\.0\.0\.1/);
-    const [run] = await tdb.db.query(`SELECT status, error, audited, failed FROM audit_runs`);
-    assert.deepEqual(run, { status: 'failed', error: 'blocked_target: every page failed (1 page)', audited: 0, failed: 1 });
+    const [{ id }] = await tdb.db.query(`SELECT id FROM audit_runs`);
+    assert.deepEqual(await closedRunRow(tdb.db, id, 'status, error, audited, failed'), { status: 'failed', error: 'blocked_target: every page failed (1 page)', audited: 0, failed: 1 });
     assert.equal(server.requests.length, 0, 'not one request (robots.txt, sitemap or page) reached the private target');
   });
 });

@@ -23,14 +23,14 @@ test('a queued row matches a chain started after it was (re)queued, never the on
 test('how each kind of close reads in the row', () => {
   assert.deepEqual(
     describeClose('TERMINATED', { workflowExecutionTerminatedEventAttributes: { reason: 'wrong site', identity: '42@ops' } }),
-    { status: 'failed', error: 'terminated in Temporal by 42@ops: wrong site' },
+    { status: 'failed', error: 'terminated in Temporal by 42@ops: wrong site', byWorkflow: false },
   );
-  assert.deepEqual(describeClose('TERMINATED', { workflowExecutionTerminatedEventAttributes: {} }), { status: 'failed', error: 'terminated in Temporal: no reason given' });
+  assert.deepEqual(describeClose('TERMINATED', { workflowExecutionTerminatedEventAttributes: {} }), { status: 'failed', error: 'terminated in Temporal: no reason given', byWorkflow: false });
   assert.equal(describeClose('TERMINATED', { workflowExecutionTerminatedEventAttributes: { reason: 'x'.repeat(5000) } }).error.length, 2000);
-  assert.deepEqual(describeClose('TIMED_OUT', undefined), { status: 'failed', error: 'timed out in Temporal: the workflow ran past its execution timeout' });
-  assert.deepEqual(describeClose('CANCELLED', undefined), { status: 'cancelled', error: 'cancelled' });
+  assert.deepEqual(describeClose('TIMED_OUT', undefined), { status: 'failed', error: 'timed out in Temporal: the workflow ran past its execution timeout', byWorkflow: false });
+  assert.deepEqual(describeClose('CANCELLED', undefined), { status: 'cancelled', error: 'cancelled', byWorkflow: true });
   assert.deepEqual(
     describeClose('FAILED', { workflowExecutionFailedEventAttributes: { failure: { message: 'boom' } } }),
-    { status: 'failed', error: 'failed in Temporal: boom' },
+    { status: 'failed', error: 'failed in Temporal: boom', byWorkflow: true },
   );
 });

@@ -68,7 +68,11 @@ test('cancel during a batch: the run ends cancelled, its stage is written, nothi
   assert.equal(calls.stages.at(-1), 'cancelled');
   assert.equal(calls.summarize, 0);
   assert.ok(!calls.events.includes('run.failed'), 'a cancelled run is not reported as failed');
-  assert.equal((await handle.describe()).status.name, 'CANCELLED');
+  const desc = await handle.describe();
+  assert.equal(desc.status.name, 'CANCELLED');
+  // The row says cancelled once the workflow has closed: its closer, a child started just before the close, writes it.
+  await env.client.workflow.getHandle(`close-run:${handle.workflowId}:${desc.runId}`).result();
+  assert.deepEqual(calls.closed, [{ runId: 'run-1', workflowId: handle.workflowId, temporalRunId: desc.runId, executionId: desc.runId }]);
 });
 
 test('cancel while paused: the waiting lanes stop and the run ends cancelled', async () => {

@@ -61,13 +61,14 @@ export async function listRuns(db: Queryable, q: { status?: string | null; siteH
   );
 }
 
-/** Open rows not written for `quietMs`, and summarized ones, oldest first: a crawl writes its counters every batch, so
- * these are the waiting, the paused, the slow, the ones whose workflow closed without saying so, and completed runs
- * whose closer has not written them yet. */
+/** Open rows not written for `quietMs`, and ended ones (summarized, failed or cancelled), oldest first: a crawl writes
+ * its counters every batch, so these are the waiting, the paused, the slow, the ones whose workflow closed without
+ * saying so, and ended runs whose closer has not written them yet. */
 export async function quietOpenRuns(db: Queryable, quietMs: number, limit: number): Promise<RunRow[]> {
   return db.query(
     `SELECT * FROM audit_runs
-      WHERE status IN ('queued', 'running') AND (updated_at < now() - make_interval(secs => $1::float8 / 1000) OR summary IS NOT NULL)
+      WHERE status IN ('queued', 'running')
+        AND (updated_at < now() - make_interval(secs => $1::float8 / 1000) OR summary IS NOT NULL OR stage IN ('failed', 'cancelled'))
       ORDER BY updated_at LIMIT $2`,
     [quietMs, limit],
   );
