@@ -53,12 +53,14 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
     const closed = await workflowClose(client, row.workflow_id, 'only').catch(() => null);
     if (!closed) return row;
     if (closed.status !== 'completed') {
-      if (!(await aiJobs.markJobClosedOutside(db, row.id, closed.status, closed.error))) return row;
+      await aiJobs.markJobClosedOutside(db, row.id, closed.status, closed.error);
     } else {
       if (!row.completed_at) return row;
       const result = await completedResult<AiJobResult>(client, row.workflow_id);
-      if (!result || !(await aiJobs.markJobFinal(db, row.id, result.status))) return row;
+      if (!result) return row;
+      await aiJobs.markJobFinal(db, row.id, result.status);
     }
+    // Read again whether or not this wrote: the job's closer may have written the same a moment before.
     return (await aiJobs.latestAiJobOfRun(db, runId, row.id)) ?? row;
   };
 
