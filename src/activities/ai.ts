@@ -103,7 +103,7 @@ export function createAiActivities({ db, ai, log, executionClose }: Pick<Activit
     async confirmAiJobClosed(input: ConfirmAiJobClosedInput): Promise<string> {
       const close = await untilClosed(executionClose, input.workflowId, input.temporalRunId);
       if (close.status === 'completed') await aiJobs.markJobFinal(db, input.jobId, input.status);
-      else await aiJobs.markJobClosedOutside(db, input.jobId, close.status, close.error);
+      else await aiJobs.markJobClosedOutside(db, input.jobId, close);
       return close.status;
     },
 

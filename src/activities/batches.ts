@@ -99,7 +99,7 @@ export function createBatchActivities({ db, executionClose }: Pick<ActivityDeps,
     async confirmBatchClosed(input: ConfirmBatchClosedInput): Promise<string> {
       const close = await untilClosed(executionClose, input.workflowId, input.temporalRunId);
       if (close.status === 'completed') await batches.markBatchFinal(db, input.batchId, input.status);
-      else await db.transaction((tx) => batches.markBatchClosedOutside(tx, input.batchId, close.status, close.error));
+      else await db.transaction((tx) => batches.markBatchClosedOutside(tx, input.batchId, close));
       return close.status;
     },
   };

@@ -90,15 +90,15 @@ export async function findBatchRow(db: BatchDeps['db'], id: string): Promise<Bat
 
 /**
  * An open batch row whose workflow has closed (batch workflow ids are never reused) closes the way the workflow did:
- * a finished row with the status its result says (its closer writes the same), one terminated or timed out in
- * Temporal failed with the reason. Returns the row as it is now.
+ * a finished row with the status its result says, or cancelled or failed as its code ended it (its closer writes the
+ * same), one terminated or timed out in Temporal failed with the reason. Returns the row as it is now.
  */
 async function settledBatch<T extends Pick<BatchRow, 'id' | 'workflow_id' | 'status' | 'finished_at'>>(deps: Pick<BatchDeps, 'db' | 'client'>, row: T): Promise<T | BatchRow> {
   if (!LIVE.includes(row.status)) return row;
   const closed = await workflowClose(deps.client, row.workflow_id, 'only').catch(() => null);
   if (!closed) return row;
   if (closed.status !== 'completed') {
-    await deps.db.transaction((tx) => batches.markBatchClosedOutside(tx, row.id, closed.status, closed.error));
+    await deps.db.transaction((tx) => batches.markBatchClosedOutside(tx, row.id, closed));
   } else {
     // Only a finished row completes here (its closer writes the same): its final status is the workflow's result.
     if (row.status !== 'running' || !row.finished_at) return row;

@@ -48,12 +48,12 @@ export function createRecommendationsRouter({ db, client, config, log }: AppDeps
     if (!row) throw new HttpError(404, 'not_found', `no recommendations job for run ${runId}`);
     if (TERMINAL.includes(row.status)) return row;
     // An open job whose workflow has closed (job workflow ids are never reused) ends the way the workflow did: a
-    // finished one with the status its result says (its closer writes the same), one terminated or timed out in
-    // Temporal failed with the reason.
+    // finished one with the status its result says, or cancelled as its code ended it (its closer writes the same),
+    // one terminated or timed out in Temporal failed with the reason.
     const closed = await workflowClose(client, row.workflow_id, 'only').catch(() => null);
     if (!closed) return row;
     if (closed.status !== 'completed') {
-      await aiJobs.markJobClosedOutside(db, row.id, closed.status, closed.error);
+      await aiJobs.markJobClosedOutside(db, row.id, closed);
     } else {
       if (!row.completed_at) return row;
       const result = await completedResult<AiJobResult>(client, row.workflow_id);

@@ -24,6 +24,8 @@ type Activities = ReturnType<typeof createAiActivities>;
 
 /** Marker of the AI job closer (src/workflows/closers.ts): the row says its final status once the workflow has closed. */
 const AI_JOB_CLOSER_PATCH = 'ai-job-closer';
+/** Marker of the AI job closer after a cancellation. */
+const AI_JOB_END_CLOSER_PATCH = 'ai-job-end-closer';
 
 /** PostgreSQL bookkeeping: retried without limit (an outage delays the job, never loses it). */
 const db = proxyActivities<Activities>({
@@ -118,7 +120,11 @@ export async function aiRecommendationsWorkflow(input: AiJobInput): Promise<AiJo
             } catch {}
           }
         }
-        await setStatus('cancelled', 'cancelled');
+        // The row's status is written by the job's closer once this execution has closed, as for a finished job;
+        // patched(): jobs cancelled before this replay the way they ran.
+        const closer = patched(AI_JOB_END_CLOSER_PATCH);
+        await setStatus('cancelled', 'cancelled', closer);
+        if (closer) await startAiJobCloser(input.jobId, 'cancelled');
       });
       throw err;
     }

@@ -48,6 +48,8 @@ type Activities = ReturnType<typeof createActivities>;
 
 /** Marker of the batch closer (src/workflows/closers.ts): the row says its final status once the workflow has closed. */
 const BATCH_CLOSER_PATCH = 'batch-closer';
+/** Marker of the batch closer after a failure or a cancellation. */
+const BATCH_END_CLOSER_PATCH = 'batch-end-closer';
 
 // Bookkeeping on PostgreSQL: retried without limit (a database outage delays the batch, never loses a result). Single
 // row writes: 30 s (the default heartbeat timeout) bounds what a worker killed during one holds the batch up.
@@ -186,15 +188,22 @@ export async function batchAuditWorkflow(input: BatchAuditInput, carry?: BatchAu
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
+    const ending = cancelled ? 'cancelled' : 'failed';
+    // As for a completed batch, the row's status is written by the closer once this execution has closed; patched():
+    // batches that ended before this replay the way they ran.
+    const closer = patched(BATCH_END_CLOSER_PATCH);
     // The query keeps saying `running` until the row is final, so a reader never sees a closed batch with open domains.
     await CancellationScope.nonCancellable(async () => {
       // Children in flight receive the cancellation through the scope; wait until each has closed and been recorded.
       await Promise.allSettled(pending);
-      await acts.finishBatch({ batchId: input.batchId, status: cancelled ? 'cancelled' : 'failed', error: cancelled ? 'cancelled' : errorMessage(err) });
+      await acts.finishBatch({ batchId: input.batchId, status: ending, error: cancelled ? 'cancelled' : errorMessage(err), ...(closer ? { statusAfterClose: true } : {}) });
     });
-    status = cancelled ? 'cancelled' : 'failed';
+    status = ending;
     details();
-    if (!cancelled) await emitEvent({ type: 'batch.failed', subjectId: input.batchId, error: errorMessage(err), data: { totalDomains: input.domains.length } });
+    await Promise.all([
+      closer ? startBatchCloser(input.batchId, ending) : undefined,
+      cancelled ? undefined : emitEvent({ type: 'batch.failed', subjectId: input.batchId, error: errorMessage(err), data: { totalDomains: input.domains.length } }),
+    ]);
     throw err;
   }
 }

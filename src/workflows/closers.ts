@@ -37,7 +37,7 @@ export async function aiJobCloserWorkflow(input: ConfirmAiJobClosedInput): Promi
   return closing.confirmAiJobClosed(input);
 }
 
-/** Starts the closer of this AI job (call it last, just before returning). Never fails the caller. */
+/** Starts the closer of this AI job (call it last, just before returning or rethrowing). Never fails the caller. */
 export async function startAiJobCloser(jobId: string, status: AiJobStatus): Promise<void> {
   const info = workflowInfo();
   const input: ConfirmAiJobClosedInput = { jobId, workflowId: info.workflowId, temporalRunId: info.runId, status };
@@ -51,7 +51,7 @@ export async function startRunCloser(runId: string, executionId: string): Promis
   await startCloser(runCloserWorkflow, `close-run:${info.workflowId}:${info.firstExecutionRunId}`, input, `writes run ${runId}'s status once ${info.workflowId} has closed`);
 }
 
-/** Starts the closer of this batch (call it last, just before returning). Never fails the caller. */
+/** Starts the closer of this batch (call it last, just before returning or rethrowing). Never fails the caller. */
 export async function startBatchCloser(batchId: string, status: BatchStatus): Promise<void> {
   const info = workflowInfo();
   const input: ConfirmBatchClosedInput = { batchId, workflowId: info.workflowId, temporalRunId: info.runId, status };

@@ -179,7 +179,9 @@ describe('AI recommendations through batch APIs', { concurrency: 1 }, () => {
     await h.cancel();
     await assert.rejects(h.result());
     assert.equal(anthropic.cancelled() - cancelledBefore, 1);
-    const row = await jobRow(jobId);
+    // The job's closer, started just before the workflow rethrew the cancellation, writes the status after the close.
+    assert.equal(await h.client.getHandle(`close-ai-job:${h.workflowId}:${h.firstExecutionRunId}`).result(), 'cancelled');
+    const row = await closedJobRow(jobId);
     assert.equal(row.status, 'cancelled');
     assert.equal(row.canceled, PAGES);
   });

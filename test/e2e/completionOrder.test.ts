@@ -140,15 +140,17 @@ test('terminated between summarize and its close, the run ends failed with the r
 
 /**
  * A closer activity against a held run: the row, finished but for its status (`open`), keeps it while the run's
- * execution is open, and says `final` once it has completed.
+ * execution is open, and says `final` once it has closed (`closedAs`).
  */
-async function closesAfterTheRun(run: Awaited<ReturnType<typeof heldRun>>, row: () => Promise<unknown>, open: unknown, final: unknown, closer: () => Promise<string>) {
+async function closesAfterTheRun(
+  run: { release: () => void }, row: () => Promise<unknown>, open: unknown, final: unknown, closer: () => Promise<string>, closedAs = 'completed',
+) {
   assert.deepEqual(await row(), open, 'finished but for its status');
   const closing = closer();
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(await row(), open, 'not while the workflow is open');
   run.release();
-  assert.equal(await closing, 'completed');
+  assert.equal(await closing, closedAs);
   assert.deepEqual(await row(), final);
 }
 
@@ -256,4 +258,33 @@ test('terminated while it was ending cancelled, the run ends failed with the rea
   assert.deepEqual(await run.row(), { status: 'failed', stage: 'failed', error: view.error, finished: true });
   await assert.rejects(run.closerHandle().describe(), /not found/i, 'the workflow never reached its closer');
   run.release();
+});
+
+test('a batch its own code ended says its status only once its workflow has closed, keeping its own error', async () => {
+  // The closer waits on an execution; a run held before its failed close is one the test can keep open, then let fail.
+  const run = await endingRun('fail');
+  const batchId = randomUUID();
+  const workflowId = run.handle.workflowId;
+  const acts = createBatchActivities({ db: tdb.db, executionClose: (w, r) => executionClose(run.deps.client, w, r) });
+  await acts.startBatch({ batchId, workflowId, domains: [SITE], options: {} });
+  const final = await acts.finishBatch({ batchId, status: 'failed', error: 'the batch gave up', statusAfterClose: true });
+  assert.equal(final.status, 'failed', 'the batch ends failed');
+  const row = async () => ({ ...(await tdb.db.query(`SELECT status, error, finished_at IS NOT NULL AS finished FROM audit_batches WHERE id = $1`, [batchId]))[0] });
+  await closesAfterTheRun(run, row, { status: 'running', error: 'the batch gave up', finished: true }, { status: 'failed', error: 'the batch gave up', finished: true }, () =>
+    new MockActivityEnvironment().run(acts.confirmBatchClosed, { batchId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'failed' as const }),
+  'failed');
+});
+
+test('an AI job cancelled by its own code says so only once its workflow has closed, by its closer', async () => {
+  const run = await endingRun('cancel');
+  const jobId = randomUUID();
+  const workflowId = run.handle.workflowId;
+  const acts = createAiActivities({ db: tdb.db, log: createLogger('warn'), executionClose: (w, r) => executionClose(run.deps.client, w, r) });
+  await aiJobs.insertAiJob(tdb.db, { jobId, workflowId, runId: run.rowId, model: 'claude-haiku-4-5', provider: 'anthropic', options: { severities: null, codes: null, maxPages: null } });
+  await acts.aiSetStatus({ jobId, status: 'processing' });
+  await acts.aiSetStatus({ jobId, status: 'cancelled', error: 'cancelled', statusAfterClose: true });
+  const row = async () => ({ ...(await tdb.db.query(`SELECT status, completed_at IS NOT NULL AS finished, metadata->>'error' AS error FROM ai_batch_jobs WHERE id = $1`, [jobId]))[0] });
+  await closesAfterTheRun(run, row, { status: 'processing', finished: true, error: 'cancelled' }, { status: 'cancelled', finished: true, error: 'cancelled' }, () =>
+    new MockActivityEnvironment().run(acts.confirmAiJobClosed, { jobId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'cancelled' as const }),
+  'cancelled');
 });

@@ -135,7 +135,7 @@ export async function setJobTotals(db: Queryable, jobId: string, totalPages: num
 
 /**
  * The job's status; a terminal one sets completed_at once; an error goes into metadata. `statusAfterClose` (a terminal
- * status): everything but the status, which the job's closer writes once its workflow has completed (markJobFinal).
+ * status): everything but the status, which the job's closer writes once its workflow has closed (markJobFinal).
  */
 export async function setJobStatus(db: Queryable, jobId: string, status: string, terminal: boolean, error: string | null, statusAfterClose = false): Promise<void> {
   await db.query(
@@ -150,7 +150,7 @@ export async function setJobStatus(db: Queryable, jobId: string, status: string,
 /** A job finished but for its status (setJobStatus with statusAfterClose): open, with a completion time. */
 const FINISHED_OPEN = `status NOT IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL`;
 
-/** The job's workflow has completed in Temporal: its finished row now says `status`. True when it wrote. */
+/** The job's workflow has closed in Temporal as its code ended it: its finished row now says `status`. True when it wrote. */
 export async function markJobFinal(db: Queryable, jobId: string, status: string): Promise<boolean> {
   const [, affected]: [unknown[], number] = await db.query(
     `UPDATE ai_batch_jobs SET status = $2, updated_at = now() WHERE id = $1 AND ${FINISHED_OPEN}`,
@@ -160,16 +160,18 @@ export async function markJobFinal(db: Queryable, jobId: string, status: string)
 }
 
 /**
- * API: a job whose workflow closed without its own code saying so (terminated or timed out in Temporal) ends with
- * `status` and `error`, if it is still open. True when it wrote.
+ * A job whose workflow closed other than completed, if its row is still open. When the workflow's own code ended it
+ * (`close.byWorkflow`: cancelled) and finished the row, only the status is left to write; otherwise (terminated or
+ * timed out in Temporal) it ends with Temporal's status and reason. True when it wrote.
  */
-export async function markJobClosedOutside(db: Queryable, jobId: string, status: 'failed' | 'cancelled', error: string): Promise<boolean> {
+export async function markJobClosedOutside(db: Queryable, jobId: string, close: { status: 'failed' | 'cancelled'; error: string; byWorkflow: boolean }): Promise<boolean> {
+  if (close.byWorkflow && (await markJobFinal(db, jobId, close.status))) return true;
   // TypeORM answers an UPDATE with [rows, affected].
   const [, affected]: [unknown[], number] = await db.query(
     `UPDATE ai_batch_jobs SET status = $2, updated_at = now(), completed_at = COALESCE(completed_at, now()),
        metadata = metadata || jsonb_build_object('error', $3::text)
      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')`,
-    [jobId, status, error],
+    [jobId, close.status, close.error],
   );
   return affected > 0;
 }

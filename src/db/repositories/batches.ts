@@ -116,15 +116,18 @@ export async function cancelOpenDomains(tx: Queryable, batchId: string): Promise
 }
 
 /**
- * API: a batch whose workflow closed without its own code saying so (terminated or timed out in Temporal): its open
- * domains end cancelled (the parent's close cancels their runs) and the row closes with `status` and `error`, if it is
- * still open. True when it wrote.
+ * A batch whose workflow closed other than completed, if its row is still open. When the workflow's own code ended it
+ * (`close.byWorkflow`: failed or cancelled) and finished the row, only the status is left to write. Otherwise
+ * (terminated or timed out in Temporal) its open domains end cancelled (the parent's close cancels their runs) and the
+ * row closes with Temporal's status and reason. True when it wrote.
  */
-export async function markBatchClosedOutside(tx: Queryable, batchId: string, status: BatchStatus, error: string): Promise<boolean> {
-  const open: unknown[] = await tx.query(`SELECT 1 FROM audit_batches WHERE id = $1 AND status IN ('queued', 'running') FOR UPDATE`, [batchId]);
+export async function markBatchClosedOutside(tx: Queryable, batchId: string, close: { status: 'failed' | 'cancelled'; error: string; byWorkflow: boolean }): Promise<boolean> {
+  const open: Array<{ finished: boolean }> = await tx.query(
+    `SELECT finished_at IS NOT NULL AS finished FROM audit_batches WHERE id = $1 AND status IN ('queued', 'running') FOR UPDATE`, [batchId]);
   if (open.length === 0) return false;
+  if (close.byWorkflow && open[0].finished) return markBatchFinal(tx, batchId, close.status);
   await cancelOpenDomains(tx, batchId);
-  await closeBatch(tx, batchId, status, error);
+  await closeBatch(tx, batchId, close.status, close.error);
   return true;
 }
 
@@ -132,8 +135,8 @@ export async function markBatchClosedOutside(tx: Queryable, batchId: string, sta
 const FINISHED_OPEN = `status = 'running' AND finished_at IS NOT NULL`;
 
 /**
- * The batch's workflow has completed in Temporal (seen by its closer workflow or a reader): its row, closed but for its
- * status, now says `status`. True when it wrote.
+ * The batch's workflow has closed in Temporal as its code ended it (seen by its closer workflow or a reader): its row,
+ * closed but for its status, now says `status`. True when it wrote.
  */
 export async function markBatchFinal(db: Queryable, batchId: string, status: BatchStatus): Promise<boolean> {
   const [, affected]: [unknown[], number] = await db.query(
@@ -145,8 +148,8 @@ export async function markBatchFinal(db: Queryable, batchId: string, status: Bat
 
 /**
  * Activity: closes the batch with its status and error; counters from the row. Undefined when there is no row.
- * `statusAfterClose`: everything but the status, which stays running until the batch's workflow has completed in
- * Temporal (markBatchFinal); the result still says the status the batch ends with.
+ * `statusAfterClose`: everything but the status, which stays running until the batch's workflow has closed in Temporal
+ * (markBatchFinal); the result still says the status the batch ends with.
  */
 export async function closeBatch(tx: Queryable, batchId: string, status: BatchStatus, error: string | null, statusAfterClose = false): Promise<BatchAuditResult | undefined> {
   const [row] = await tx.query(
