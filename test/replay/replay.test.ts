@@ -19,6 +19,7 @@ const EXPECTED: Record<string, string> = {
   'cancelled.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
   'ai-recommendations-completed.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
   'completed-v1.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+  'cancelled-v1.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
 };
 
 /** The child workflow types a history starts. */
@@ -29,9 +30,11 @@ function childTypes(file: string): string[] {
   return json.events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ?? []);
 }
 
-test('the completed histories pin both paths: with the run closer, and recorded before it', () => {
+test('the completed and cancelled histories pin both paths: with the run closer, and recorded before it', () => {
   assert.deepEqual(childTypes('completed.json'), ['runCloserWorkflow', 'deliverEventWorkflow']);
   assert.deepEqual(childTypes('completed-v1.json'), [], 'recorded before events and the closer');
+  assert.deepEqual(childTypes('cancelled.json'), ['runCloserWorkflow'], 'a cancelled run starts its closer too (and no event)');
+  assert.deepEqual(childTypes('cancelled-v1.json'), [], 'recorded before the closer of runs that end other than completed');
 });
 
 test('every recorded history replays against the current workflow code without a determinism error', async () => {
