@@ -1,6 +1,6 @@
 // The npm package as a user gets it: `npm pack` (prepack builds dist/ and the workflow bundle), installed into an empty
-// directory, gives a `sitesweep` command that runs compiled JavaScript on Node 24 (the LTS line `engines` and the
-// Dockerfile name): --version, --help, and an audit of a local fixture site. The install has no tsx and no TypeScript,
+// directory, gives a `sitesweep` command that runs compiled JavaScript on Node 24 (the LTS line the README recommends
+// and the Dockerfile names): --version, --help, and an audit of a local fixture site. The install has no tsx and no TypeScript,
 // and the workflows' compiled entry is removed from it, so the audit can only run on the prebuilt workflow bundle.
 // `npm install` uses the npm cache first and the registry for what is missing.
 import assert from 'node:assert/strict';
