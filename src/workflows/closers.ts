@@ -1,8 +1,9 @@
 // A run's row says completed only once its workflow has completed in Temporal (issue 9), failed or cancelled only once
 // it has closed so, and a batch's or an AI job's row its final status likewise. No code of a workflow runs after it
 // closes, so the workflow starts one of these small children just before it returns or rethrows (abandoned when its
-// parent closes, like event delivery): its activity waits for the parent's close and then writes the row. It survives a dead worker like any activity. Readers that find a finished row still
-// open ask Temporal themselves (src/api/runService.ts, src/api/batches.ts, src/api/recommendations.ts).
+// parent closes, like event delivery): its activity waits for the parent's close and then writes the row. It survives
+// a dead worker like any activity. Readers that find a finished row still open ask Temporal themselves
+// (src/api/runService.ts, src/api/batches.ts, src/api/recommendations.ts).
 import { CancellationScope, ParentClosePolicy, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ConfirmAiJobClosedInput, createAiActivities } from '../activities/ai';
