@@ -35,7 +35,7 @@ import { connectClient, connectWorker } from './temporal/connection';
 import { createSitesweepWorker, runSitesweepWorker } from './temporal/createWorker';
 import { shutdownTracing } from './temporal/tracing';
 import { cliTaskQueue } from './temporal/isolation';
-import { cancelAndWaitForClose, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
+import { cancelAndWaitForClose, closerClosed, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { installSdkRuntime } from './temporal/runtime';
 import { exitAfterOutput, stopQuietlyWhenStdoutCloses } from './exitAfterOutput';
 import type { RunSummary } from './workflows/contracts';
@@ -229,6 +229,7 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
     if (ctrlC.interrupted()) {
       bar.stop();
       const closed = await cancelAndWaitForClose(running.client, started.workflowId);
+      if (closed) await closerClosed(running.client, 'run', started.workflowId);
       // The view, not the row: it settles a row whose closer has not written its status yet.
       const row = closed ? await getRunView(running, started.runId).catch(() => null) : null;
       process.stderr.write(closed
@@ -236,9 +237,11 @@ async function auditCommand(urlArg: string | undefined, o: Record<string, any>, 
         : `Run ${started.runId}: cancellation requested; its workflow had not closed after ${WORKFLOW_CLOSE_WAIT_MS / 1000} s, so it ends the next time a worker runs.\n`);
       return 130;
     }
-    // Before this process's worker stops: the workflow closes a task or two after its row (see workflowClosed.ts).
+    // Before this process's worker stops: the workflow and its closer (see workflowClosed.ts).
     if (!(await workflowClosed(running.client, started.workflowId))) {
       process.stderr.write(`  the run's workflow has not closed ${WORKFLOW_CLOSE_WAIT_MS / 1000} s after its row did; stopping the worker anyway\n`);
+    } else {
+      await closerClosed(running.client, 'run', started.workflowId);
     }
     // The last frame from the final view: a run whose only URL failed used to end on "1/1 pages | 0 failed", and a
     // finished run on "0 pages/min" (the live rate after the crawl): the whole run's rate instead.

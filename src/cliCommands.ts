@@ -22,7 +22,7 @@ import { siteIssueExamples } from './db/repositories/siteIssues';
 import { bringUpStack, startLocalPostgres } from './stack';
 import { connectClient } from './temporal/connection';
 import { backgroundChecksDone, waitAtMost } from './temporal/closedExecution';
-import { cancelAndWaitForClose, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
+import { cancelAndWaitForClose, closerClosed, WORKFLOW_CLOSE_WAIT_MS, workflowClosed } from './temporal/workflowClosed';
 import { needsWorkerMemorySettings, workerMemoryEnv } from './workerMemory';
 import { formatRunReport, SITE_EXAMPLES_PER_KIND, terminalSafe } from './reports/text';
 
@@ -166,13 +166,15 @@ async function batchCommand(bringUp: BringUp, domains: string[], o: Record<strin
     }
     if (ctrlC.interrupted()) {
       const closed = await cancelAndWaitForClose(running.client, started.workflowId);
+      if (closed) await closerClosed(running.client, 'batch', started.workflowId);
       err(closed
         ? `Batch ${started.batchId} cancelled.`
         : `Batch ${started.batchId}: cancellation requested; its workflow had not closed after ${WORKFLOW_CLOSE_WAIT_MS / 1000} s, so it ends the next time a worker runs.`);
       return 130;
     }
-    // Before this process's worker stops: the workflow closes a task or two after its row (see workflowClosed.ts).
+    // Before this process's worker stops: the workflow and its closer (see workflowClosed.ts).
     if (!(await workflowClosed(running.client, started.workflowId))) err(`  the batch's workflow has not closed ${WORKFLOW_CLOSE_WAIT_MS / 1000} s after its row did; stopping the worker anyway`);
+    else await closerClosed(running.client, 'batch', started.workflowId);
     if (o.json) json(view);
     else out(formatBatch(view));
     return view.status === 'completed' && view.failedDomains === 0 ? 0 : 1;

@@ -11,7 +11,7 @@ import type { ConfirmBatchClosedInput, createBatchActivities } from '../activiti
 import type { createRunActivities } from '../activities/runs';
 import type { ConfirmRunClosedInput } from '../activities/types';
 import type { AiJobStatus } from './aiContracts';
-import type { BatchStatus } from './contracts';
+import { closerWorkflowId, type BatchStatus } from './contracts';
 
 type CloserActivities = ReturnType<typeof createRunActivities> & ReturnType<typeof createBatchActivities> & ReturnType<typeof createAiActivities>;
 
@@ -42,21 +42,21 @@ export async function aiJobCloserWorkflow(input: ConfirmAiJobClosedInput): Promi
 export async function startAiJobCloser(jobId: string, status: AiJobStatus): Promise<void> {
   const info = workflowInfo();
   const input: ConfirmAiJobClosedInput = { jobId, workflowId: info.workflowId, temporalRunId: info.runId, status };
-  await startCloser(aiJobCloserWorkflow, `close-ai-job:${info.workflowId}:${info.firstExecutionRunId}`, input, `marks AI job ${jobId} ${status} once ${info.workflowId} has closed`);
+  await startCloser(aiJobCloserWorkflow, closerWorkflowId('ai-job', info.workflowId, info.firstExecutionRunId), input, `marks AI job ${jobId} ${status} once ${info.workflowId} has closed`);
 }
 
 /** Starts the closer of this run (call it last, just before returning or rethrowing). Never fails the caller. */
 export async function startRunCloser(runId: string, executionId: string): Promise<void> {
   const info = workflowInfo();
   const input: ConfirmRunClosedInput = { runId, workflowId: info.workflowId, temporalRunId: info.runId, executionId };
-  await startCloser(runCloserWorkflow, `close-run:${info.workflowId}:${info.firstExecutionRunId}`, input, `writes run ${runId}'s status once ${info.workflowId} has closed`);
+  await startCloser(runCloserWorkflow, closerWorkflowId('run', info.workflowId, info.firstExecutionRunId), input, `writes run ${runId}'s status once ${info.workflowId} has closed`);
 }
 
 /** Starts the closer of this batch (call it last, just before returning or rethrowing). Never fails the caller. */
 export async function startBatchCloser(batchId: string, status: BatchStatus): Promise<void> {
   const info = workflowInfo();
   const input: ConfirmBatchClosedInput = { batchId, workflowId: info.workflowId, temporalRunId: info.runId, status };
-  await startCloser(batchCloserWorkflow, `close-batch:${info.workflowId}:${info.firstExecutionRunId}`, input, `marks batch ${batchId} ${status} once ${info.workflowId} has closed`);
+  await startCloser(batchCloserWorkflow, closerWorkflowId('batch', info.workflowId, info.firstExecutionRunId), input, `marks batch ${batchId} ${status} once ${info.workflowId} has closed`);
 }
 
 async function startCloser<A>(closer: (input: A) => Promise<string>, workflowId: string, input: A, summary: string): Promise<void> {

@@ -171,6 +171,14 @@ export function batchAuditWorkflowId(key: string): string {
   return `batch-audit:${key}`;
 }
 
+/**
+ * Workflow id of the closer child (src/workflows/closers.ts) a run, batch or AI job starts just before it closes: one per
+ * execution chain, `close-<kind>:<workflow id>:<first run id>`.
+ */
+export function closerWorkflowId(kind: 'run' | 'batch' | 'ai-job', workflowId: string, firstRunId: string): string {
+  return `close-${kind}:${workflowId}:${firstRunId}`;
+}
+
 /** Workflow id of a batch's child run of one site: `site-audit:<host>:batch-<batchId>`. */
 export function batchChildWorkflowId(host: string, batchId: string): string {
   return siteAuditWorkflowId(host, `batch-${batchId}`);

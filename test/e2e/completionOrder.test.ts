@@ -19,6 +19,7 @@ import * as aiJobs from '../../src/db/repositories/aiJobs';
 import * as runStatus from '../../src/db/runStatusStore';
 import { createLogger } from '../../src/logger';
 import { executionClose } from '../../src/temporal/closedExecution';
+import { closerClosed } from '../../src/temporal/workflowClosed';
 import { closedRunRow, createTestDatabase, testConfig, type TestDb } from '../helpers/stack';
 import { FakeFrontier, SITE, fanOut, gate, mockActivities, startMockWorker, type MockWorkerEnv } from '../workflows/mockActivities';
 
@@ -287,4 +288,28 @@ test('an AI job cancelled by its own code says so only once its workflow has clo
   await closesAfterTheRun(run, row, { status: 'processing', finished: true, error: 'cancelled' }, { status: 'cancelled', finished: true, error: 'cancelled' }, () =>
     new MockActivityEnvironment().run(acts.confirmAiJobClosed, { jobId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'cancelled' as const }),
   'cancelled');
+});
+
+test('a command waits for the closer its run started before stopping its worker, and knows when there is none', async () => {
+  const closerHeld = gate();
+  holds.push(closerHeld.open);
+  const run = await heldRun(async () => {
+    await closerHeld.promise;
+    return 'completed';
+  });
+  run.release();
+  await run.handle.result();
+  assert.equal(await closerClosed(run.deps.client, 'run', run.handle.workflowId, 500), false, 'its closer is still open');
+  const waiting = closerClosed(run.deps.client, 'run', run.handle.workflowId);
+  closerHeld.open();
+  assert.equal(await waiting, true);
+  assert.equal((await run.closerHandle().describe()).status.name, 'COMPLETED');
+
+  // Terminated before its end, a run starts no closer: nothing to wait for.
+  const terminated = await heldRun();
+  await terminated.handle.terminate('operator stop');
+  const t0 = Date.now();
+  assert.equal(await closerClosed(terminated.deps.client, 'run', terminated.handle.workflowId), true);
+  assert.ok(Date.now() - t0 < 5_000, 'at once');
+  terminated.release();
 });
