@@ -110,7 +110,8 @@ test('summarized, the row stays running until the workflow has completed; its cl
   assert.deepEqual({ ...(await closedRunRow(tdb.db, run.rowId, 'status, stage, error')) }, { status: 'completed', stage: 'completed', error: null });
 });
 
-test('a reader completes a summarized row whose workflow has completed before its closer did', async () => {
+/** A held run let go to complete, whose closer has started and is held until `openCloser`. */
+async function completedWithHeldCloser() {
   const closerHeld = gate();
   holds.push(closerHeld.open);
   const run = await heldRun(async () => {
@@ -120,12 +121,17 @@ test('a reader completes a summarized row whose workflow has completed before it
   run.release();
   await run.handle.result();
   await run.closerHandle().describe(); // started, and held
+  return { run, openCloser: closerHeld.open };
+}
+
+test('a reader completes a summarized row whose workflow has completed before its closer did', async () => {
+  const { run, openCloser } = await completedWithHeldCloser();
   assert.equal((await run.row()).status, 'running', 'the closer has not written the row');
   const view = await getRunView(run.deps, run.rowId);
   assert.equal(view.status, 'completed');
   assert.equal(view.stage, 'completed');
   assert.equal((await run.row()).status, 'completed', 'the view wrote what Temporal said');
-  closerHeld.open();
+  openCloser();
 });
 
 test('terminated between summarize and its close, the run ends failed with the reason, never completed', async () => {
@@ -291,17 +297,10 @@ test('an AI job cancelled by its own code says so only once its workflow has clo
 });
 
 test('a command waits for the closer its run started before stopping its worker, and knows when there is none', async () => {
-  const closerHeld = gate();
-  holds.push(closerHeld.open);
-  const run = await heldRun(async () => {
-    await closerHeld.promise;
-    return 'completed';
-  });
-  run.release();
-  await run.handle.result();
+  const { run, openCloser } = await completedWithHeldCloser();
   assert.equal(await closerClosed(run.deps.client, 'run', run.handle.workflowId, 500), false, 'its closer is still open');
   const waiting = closerClosed(run.deps.client, 'run', run.handle.workflowId);
-  closerHeld.open();
+  openCloser();
   assert.equal(await waiting, true);
   assert.equal((await run.closerHandle().describe()).status.name, 'COMPLETED');
 
