@@ -134,15 +134,22 @@ test('a reader completes a summarized row whose workflow has completed before it
   openCloser();
 });
 
-test('terminated between summarize and its close, the run ends failed with the reason, never completed', async () => {
-  const run = await heldRun();
-  await run.handle.terminate('wrong site');
+/**
+ * Terminates a held run before it reached its closer: the view ends its row failed with Temporal's reason (the rest of
+ * the row as `rest`), and no closer was started.
+ */
+async function endsFailedWhenTerminated(run: Awaited<ReturnType<typeof heldRun | typeof endingRun>>, reason: string, rest: Record<string, unknown>) {
+  await run.handle.terminate(reason);
   const view = await getRunView(run.deps, run.rowId);
   assert.equal(view.status, 'failed');
-  assert.match(view.error ?? '', /^terminated in Temporal by .*: wrong site$/);
-  assert.deepEqual(await run.row(), { status: 'failed', stage: 'failed', error: view.error, summarized: true });
+  assert.match(view.error ?? '', new RegExp(`^terminated in Temporal by .*: ${reason}$`));
+  assert.deepEqual(await run.row(), { status: 'failed', stage: 'failed', error: view.error, ...rest });
   await assert.rejects(run.closerHandle().describe(), /not found/i, 'the workflow never reached its closer');
   run.release();
+}
+
+test('terminated between summarize and its close, the run ends failed with the reason, never completed', async () => {
+  await endsFailedWhenTerminated(await heldRun(), 'wrong site', { summarized: true });
 });
 
 /**
@@ -161,33 +168,49 @@ async function closesAfterTheRun(
   assert.deepEqual(await row(), final);
 }
 
-test('a batch finished but for its status says it only once its workflow has completed, by its closer', async () => {
-  // The closer waits on an execution; a held run is one the test can keep open, then let complete.
-  const run = await heldRun();
+/** A held execution a batch's or AI job's closer can wait on (heldRun or endingRun). */
+type HeldExecution = Pick<Awaited<ReturnType<typeof heldRun>>, 'handle' | 'rowId' | 'deps' | 'release'>;
+
+/**
+ * A batch on `run`'s execution, finished but for its status (`status`, `error`): its finish result, its row (`columns`)
+ * and its closer activity.
+ */
+async function finishedBatchOn(run: HeldExecution, status: 'completed' | 'failed', error: string | null, columns: string) {
   const batchId = randomUUID();
   const workflowId = run.handle.workflowId;
   const acts = createBatchActivities({ db: tdb.db, executionClose: (w, r) => executionClose(run.deps.client, w, r) });
   await acts.startBatch({ batchId, workflowId, domains: [SITE], options: {} });
-  const final = await acts.finishBatch({ batchId, status: 'completed', error: null, statusAfterClose: true });
-  assert.equal(final.status, 'completed', 'the batch ends completed');
-  const row = async () => ({ ...(await tdb.db.query(`SELECT status, finished_at IS NOT NULL AS finished FROM audit_batches WHERE id = $1`, [batchId]))[0] });
-  await closesAfterTheRun(run, row, { status: 'running', finished: true }, { status: 'completed', finished: true }, () =>
-    new MockActivityEnvironment().run(acts.confirmBatchClosed, { batchId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'completed' as const }),
-  );
-});
+  const final = await acts.finishBatch({ batchId, status, error, statusAfterClose: true });
+  const row = async () => ({ ...(await tdb.db.query(`SELECT ${columns} FROM audit_batches WHERE id = $1`, [batchId]))[0] });
+  const confirm = (): Promise<string> => new MockActivityEnvironment().run(acts.confirmBatchClosed, { batchId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status });
+  return { final, row, confirm };
+}
 
-test('an AI job finished but for its status says it only once its workflow has completed, by its closer', async () => {
-  const run = await heldRun();
+/** An AI job on `run`'s execution that was processing and is finished but for its status: its row and closer activity. */
+async function finishedAiJobOn(run: HeldExecution, status: 'failed' | 'cancelled', error: string) {
   const jobId = randomUUID();
   const workflowId = run.handle.workflowId;
   const acts = createAiActivities({ db: tdb.db, log: createLogger('warn'), executionClose: (w, r) => executionClose(run.deps.client, w, r) });
   await aiJobs.insertAiJob(tdb.db, { jobId, workflowId, runId: run.rowId, model: 'claude-haiku-4-5', provider: 'anthropic', options: { severities: null, codes: null, maxPages: null } });
   await acts.aiSetStatus({ jobId, status: 'processing' });
-  await acts.aiSetStatus({ jobId, status: 'failed', error: 'provider said no', statusAfterClose: true });
+  await acts.aiSetStatus({ jobId, status, error, statusAfterClose: true });
   const row = async () => ({ ...(await tdb.db.query(`SELECT status, completed_at IS NOT NULL AS finished, metadata->>'error' AS error FROM ai_batch_jobs WHERE id = $1`, [jobId]))[0] });
-  await closesAfterTheRun(run, row, { status: 'processing', finished: true, error: 'provider said no' }, { status: 'failed', finished: true, error: 'provider said no' }, () =>
-    new MockActivityEnvironment().run(acts.confirmAiJobClosed, { jobId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'failed' as const }),
-  );
+  const confirm = (): Promise<string> => new MockActivityEnvironment().run(acts.confirmAiJobClosed, { jobId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status });
+  return { row, confirm };
+}
+
+test('a batch finished but for its status says it only once its workflow has completed, by its closer', async () => {
+  // The closer waits on an execution; a held run is one the test can keep open, then let complete.
+  const run = await heldRun();
+  const batch = await finishedBatchOn(run, 'completed', null, 'status, finished_at IS NOT NULL AS finished');
+  assert.equal(batch.final.status, 'completed', 'the batch ends completed');
+  await closesAfterTheRun(run, batch.row, { status: 'running', finished: true }, { status: 'completed', finished: true }, batch.confirm);
+});
+
+test('an AI job finished but for its status says it only once its workflow has completed, by its closer', async () => {
+  const run = await heldRun();
+  const job = await finishedAiJobOn(run, 'failed', 'provider said no');
+  await closesAfterTheRun(run, job.row, { status: 'processing', finished: true, error: 'provider said no' }, { status: 'failed', finished: true, error: 'provider said no' }, job.confirm);
 });
 
 /**
@@ -257,43 +280,21 @@ test('failed, a reader ends the row as its workflow did when the closer has not 
 });
 
 test('terminated while it was ending cancelled, the run ends failed with the reason', async () => {
-  const run = await endingRun('cancel');
-  await run.handle.terminate('operator stop');
-  const view = await getRunView(run.deps, run.rowId);
-  assert.equal(view.status, 'failed');
-  assert.match(view.error ?? '', /^terminated in Temporal by .*: operator stop$/);
-  assert.deepEqual(await run.row(), { status: 'failed', stage: 'failed', error: view.error, finished: true });
-  await assert.rejects(run.closerHandle().describe(), /not found/i, 'the workflow never reached its closer');
-  run.release();
+  await endsFailedWhenTerminated(await endingRun('cancel'), 'operator stop', { finished: true });
 });
 
 test('a batch its own code ended says its status only once its workflow has closed, keeping its own error', async () => {
   // The closer waits on an execution; a run held before its failed close is one the test can keep open, then let fail.
   const run = await endingRun('fail');
-  const batchId = randomUUID();
-  const workflowId = run.handle.workflowId;
-  const acts = createBatchActivities({ db: tdb.db, executionClose: (w, r) => executionClose(run.deps.client, w, r) });
-  await acts.startBatch({ batchId, workflowId, domains: [SITE], options: {} });
-  const final = await acts.finishBatch({ batchId, status: 'failed', error: 'the batch gave up', statusAfterClose: true });
-  assert.equal(final.status, 'failed', 'the batch ends failed');
-  const row = async () => ({ ...(await tdb.db.query(`SELECT status, error, finished_at IS NOT NULL AS finished FROM audit_batches WHERE id = $1`, [batchId]))[0] });
-  await closesAfterTheRun(run, row, { status: 'running', error: 'the batch gave up', finished: true }, { status: 'failed', error: 'the batch gave up', finished: true }, () =>
-    new MockActivityEnvironment().run(acts.confirmBatchClosed, { batchId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'failed' as const }),
-  'failed');
+  const batch = await finishedBatchOn(run, 'failed', 'the batch gave up', 'status, error, finished_at IS NOT NULL AS finished');
+  assert.equal(batch.final.status, 'failed', 'the batch ends failed');
+  await closesAfterTheRun(run, batch.row, { status: 'running', error: 'the batch gave up', finished: true }, { status: 'failed', error: 'the batch gave up', finished: true }, batch.confirm, 'failed');
 });
 
 test('an AI job cancelled by its own code says so only once its workflow has closed, by its closer', async () => {
   const run = await endingRun('cancel');
-  const jobId = randomUUID();
-  const workflowId = run.handle.workflowId;
-  const acts = createAiActivities({ db: tdb.db, log: createLogger('warn'), executionClose: (w, r) => executionClose(run.deps.client, w, r) });
-  await aiJobs.insertAiJob(tdb.db, { jobId, workflowId, runId: run.rowId, model: 'claude-haiku-4-5', provider: 'anthropic', options: { severities: null, codes: null, maxPages: null } });
-  await acts.aiSetStatus({ jobId, status: 'processing' });
-  await acts.aiSetStatus({ jobId, status: 'cancelled', error: 'cancelled', statusAfterClose: true });
-  const row = async () => ({ ...(await tdb.db.query(`SELECT status, completed_at IS NOT NULL AS finished, metadata->>'error' AS error FROM ai_batch_jobs WHERE id = $1`, [jobId]))[0] });
-  await closesAfterTheRun(run, row, { status: 'processing', finished: true, error: 'cancelled' }, { status: 'cancelled', finished: true, error: 'cancelled' }, () =>
-    new MockActivityEnvironment().run(acts.confirmAiJobClosed, { jobId, workflowId, temporalRunId: run.handle.firstExecutionRunId, status: 'cancelled' as const }),
-  'cancelled');
+  const job = await finishedAiJobOn(run, 'cancelled', 'cancelled');
+  await closesAfterTheRun(run, job.row, { status: 'processing', finished: true, error: 'cancelled' }, { status: 'cancelled', finished: true, error: 'cancelled' }, job.confirm, 'cancelled');
 });
 
 test('a command waits for the closer its run started before stopping its worker, and knows when there is none', async () => {
