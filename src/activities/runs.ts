@@ -33,8 +33,9 @@ export function createRunActivities({ db, executionClose }: Pick<ActivityDeps, '
       });
     },
 
-    async setStage(input: SetStageInput): Promise<void> {
-      await runStatus.setStage(db, input, input.stage, input.error, input.statusAfterClose === true);
+    /** Returns the row written: a run that ends before initRun learns here which row its closer ends. */
+    async setStage(input: SetStageInput): Promise<runStatus.StagedRow | null> {
+      return runStatus.setStage(db, input, input.stage, input.error, input.statusAfterClose === true);
     },
 
     /**
@@ -46,7 +47,7 @@ export function createRunActivities({ db, executionClose }: Pick<ActivityDeps, '
     async confirmRunClosed(input: ConfirmRunClosedInput): Promise<string> {
       const close = await untilClosed(executionClose, input.workflowId, input.temporalRunId);
       if (close.status === 'completed') await runStatus.markCompleted(db, input.runId, input.executionId);
-      else await runStatus.markClosedOutside(db, input.runId, { status: 'running', executionId: input.executionId }, close);
+      else await runStatus.markClosedOutside(db, input.runId, { status: input.seenStatus ?? 'running', executionId: input.executionId }, close);
       return close.status;
     },
   };

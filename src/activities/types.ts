@@ -84,6 +84,8 @@ export interface ConfirmRunClosedInput {
   workflowId: string;
   /** The Temporal run id of the execution that ended the run (the last of its continue-as-new chain). */
   temporalRunId: string;
-  /** The execution the row names (its chain's first run id): a rerun's row is not written. */
-  executionId: string;
+  /** The execution the row names (its chain's first run id): a rerun's row is not written. Null: none yet (the API's row). */
+  executionId: string | null;
+  /** The status the row keeps until the close: running, or queued for a run that ended before initRun took its row. */
+  seenStatus?: 'queued' | 'running';
 }

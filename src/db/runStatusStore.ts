@@ -68,21 +68,33 @@ export async function markAuditing(tx: Queryable, runId: string): Promise<void> 
   await tx.query(`UPDATE audit_runs SET stage = 'auditing', updated_at = now() WHERE id = $1`, [runId]);
 }
 
+/** The row a stage change wrote: what a closer needs to end it (its id, the execution it names, its status now). */
+export interface StagedRow {
+  id: string;
+  execution_id: string | null;
+  status: 'queued' | 'running' | AuditStage;
+}
+
 /**
  * The workflow's stage changes. Terminal stages set finished_at and are also the status, unless `statusAfterClose`:
- * then the row stays running, its stage saying how it ends, until its workflow has closed (markClosedOutside, markEnded;
- * issue 9: the database says a run ended only when its workflow has). Any other stage means running. `runId` is empty
- * until initRun has run: then the row is found by workflow id.
+ * then the status stays as it is, its stage saying how the run ends, until its workflow has closed (markClosedOutside,
+ * markEnded; issue 9: the database says a run ended only when its workflow has). Any other stage means running.
+ * `runId` is empty until initRun has run: then the row is found by workflow id (the API's queued row, or a rerun's
+ * row), and with `statusAfterClose` it stays queued, its updated_at too: readers match a queued row to the execution
+ * started after it was queued (runService's settledRow). Returns the row written, if any.
  */
-export async function setStage(db: Queryable, ref: { runId: string; workflowId?: string }, stage: AuditStage, error?: string, statusAfterClose = false): Promise<void> {
+export async function setStage(db: Queryable, ref: { runId: string; workflowId?: string }, stage: AuditStage, error?: string, statusAfterClose = false): Promise<StagedRow | null> {
   const terminal = TERMINAL.has(stage);
-  const status = terminal && !statusAfterClose ? stage : 'running';
-  await db.query(
-    `UPDATE audit_runs SET stage = $2, status = $3, error = COALESCE($4, error), updated_at = now(),
+  const status = terminal && !statusAfterClose ? stage : terminal && ref.runId === '' ? null : 'running';
+  const [rows]: [StagedRow[], number] = await db.query(
+    `UPDATE audit_runs SET stage = $2, status = COALESCE($3, status), error = COALESCE($4, error),
+       updated_at = CASE WHEN $3::text IS NULL THEN updated_at ELSE now() END,
        finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
-     WHERE ($1 <> '' AND id::text = $1) OR ($1 = '' AND workflow_id = $6)`,
+     WHERE ($1 <> '' AND id::text = $1) OR ($1 = '' AND workflow_id = $6)
+     RETURNING id::text AS id, execution_id, status`,
     [ref.runId, stage, status, error ?? null, terminal, ref.workflowId ?? ''],
   );
+  return rows[0] ?? null;
 }
 
 /**

@@ -45,10 +45,13 @@ export async function startAiJobCloser(jobId: string, status: AiJobStatus): Prom
   await startCloser(aiJobCloserWorkflow, closerWorkflowId('ai-job', info.workflowId, info.firstExecutionRunId), input, `marks AI job ${jobId} ${status} once ${info.workflowId} has closed`);
 }
 
-/** Starts the closer of this run (call it last, just before returning or rethrowing). Never fails the caller. */
-export async function startRunCloser(runId: string, executionId: string): Promise<void> {
+/**
+ * Starts the closer of this run (call it last, just before returning or rethrowing). Never fails the caller.
+ * `seenStatus`: queued for a row that the run ended before initRun took it over (the row keeps that status).
+ */
+export async function startRunCloser(runId: string, executionId: string | null, seenStatus?: 'queued'): Promise<void> {
   const info = workflowInfo();
-  const input: ConfirmRunClosedInput = { runId, workflowId: info.workflowId, temporalRunId: info.runId, executionId };
+  const input: ConfirmRunClosedInput = { runId, workflowId: info.workflowId, temporalRunId: info.runId, executionId, ...(seenStatus ? { seenStatus } : {}) };
   await startCloser(runCloserWorkflow, closerWorkflowId('run', info.workflowId, info.firstExecutionRunId), input, `writes run ${runId}'s status once ${info.workflowId} has closed`);
 }
 

@@ -40,6 +40,8 @@ import { startRunCloser } from './closers';
 import { AuditStageKey, SiteHostKey } from './searchAttributes';
 
 type Activities = ReturnType<typeof createActivities>;
+/** The row a stage change wrote (setStage's answer). */
+type StagedRow = Awaited<ReturnType<Activities['setStage']>>;
 
 /** Marker of the image-size step (issue 14). */
 const IMAGE_SIZES_PATCH = 'image-sizes';
@@ -49,6 +51,8 @@ const NOTHING_AUDITED_PATCH = 'nothing-audited-fails';
 const RUN_CLOSER_PATCH = 'run-closer';
 /** Marker of the run closer after a failure or a cancellation: the row says failed or cancelled once it has closed. */
 const RUN_END_CLOSER_PATCH = 'run-end-closer';
+/** Marker of the run closer for a run that ends before initRun (the API's row, found by workflow id). */
+const RUN_EARLY_END_CLOSER_PATCH = 'run-early-end-closer';
 
 /**
  * Named activity-option presets, one per retry policy:
@@ -177,14 +181,15 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
   setHandler(pauseSignal, () => void (state.paused = true));
   setHandler(resumeSignal, () => void (state.paused = false));
 
-  const enterStage = async (next: AuditStage, error?: string, statusAfterClose = false) => {
+  const enterStage = async (next: AuditStage, error?: string, statusAfterClose = false): Promise<StagedRow | null> => {
     stage = next;
     upsertSearchAttributes([{ key: AuditStageKey, value: next }]);
     setCurrentDetails(`**${next}** · ${state.counters.audited} audited, ${state.counters.failed} failed of ${state.counters.discovered} discovered`);
     // A run cancelled or failed before initRun finished still has its API-created row: find it by workflow id.
     if (state.runId || next === 'cancelled' || next === 'failed') {
-      await acts.setStage({ runId: state.runId, workflowId: info.workflowId, stage: next, error, ...(statusAfterClose ? { statusAfterClose } : {}) });
+      return (await acts.setStage({ runId: state.runId, workflowId: info.workflowId, stage: next, error, ...(statusAfterClose ? { statusAfterClose } : {}) })) ?? null;
     }
+    return null;
   };
   const apply = (r: CrawlBatchResult) => {
     // Lanes finish out of order: counters only grow within an execution, so keep the larger of each.
@@ -309,14 +314,15 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
     // The row's stage says how the run ends; its status says so once the workflow has closed (its closer writes it), as
-    // for a completed run. A run that ends before initRun has no row id for a closer: its row ends at once.
-    // patched(): runs that ended before this replay the way they ran.
-    const closer = state.runId !== '' && patched(RUN_END_CLOSER_PATCH);
-    await CancellationScope.nonCancellable(() =>
+    // for a completed run. A run that ends before initRun learns its row from the stage change (it keeps its status,
+    // queued, until then). patched(): runs that ended before this replay the way they ran.
+    const early = state.runId === '' && patched(RUN_EARLY_END_CLOSER_PATCH);
+    const closer = early || (state.runId !== '' && patched(RUN_END_CLOSER_PATCH));
+    const row = await CancellationScope.nonCancellable(() =>
       enterStage(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : String((err as Error).message ?? err), closer),
     );
     await Promise.all([
-      closer ? startRunCloser(state.runId, state.executionId) : undefined,
+      !closer ? undefined : !early ? startRunCloser(state.runId, state.executionId) : row ? startRunCloser(row.id, row.execution_id, 'queued') : undefined,
       cancelled
         ? undefined
         : emitEvent({ type: 'run.failed', subjectId: state.runId, siteUrl: input.siteUrl, error: failureText(err), data: { stage, ...state.counters } }),

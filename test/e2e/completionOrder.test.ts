@@ -27,6 +27,12 @@ let tdb: TestDb;
 const envs: MockWorkerEnv[] = [];
 /** Held activities, let go before the workers stop (a failed assertion must not leave one holding its worker). */
 const holds: Array<() => void> = [];
+/** A gate let go when the file's tests end, whatever they did. */
+function heldGate() {
+  const g = gate();
+  holds.push(g.open);
+  return g;
+}
 before(async () => {
   tdb = await createTestDatabase('closer');
 });
@@ -75,8 +81,7 @@ async function runWithRealRow(
  */
 async function heldRun(closer?: (input: unknown) => Promise<string>) {
   const summarized = gate();
-  const release = gate();
-  holds.push(release.open);
+  const release = heldGate();
   const run = await runWithRealRow((activities, rowId) => {
     const summarize = activities.summarize;
     activities.summarize = async () => {
@@ -112,8 +117,7 @@ test('summarized, the row stays running until the workflow has completed; its cl
 
 /** A held run let go to complete, whose closer has started and is held until `openCloser`. */
 async function completedWithHeldCloser() {
-  const closerHeld = gate();
-  holds.push(closerHeld.open);
+  const closerHeld = heldGate();
   const run = await heldRun(async () => {
     await closerHeld.promise;
     return 'completed';
@@ -213,6 +217,18 @@ test('an AI job finished but for its status says it only once its workflow has c
   await closesAfterTheRun(run, job.row, { status: 'processing', finished: true, error: 'provider said no' }, { status: 'failed', finished: true, error: 'provider said no' }, job.confirm);
 });
 
+/** setStage on the real row; at a terminal stage it opens `ended` and then waits for `release` (the run ended, not closed). */
+function stageHeldAtTheEnd(ended: ReturnType<typeof gate>, release: ReturnType<typeof gate>) {
+  return async (input: SetStageInput) => {
+    const row = await runStatus.setStage(tdb.db, input, input.stage, input.error, input.statusAfterClose === true);
+    if (input.stage === 'cancelled' || input.stage === 'failed') {
+      ended.open();
+      await release.promise;
+    }
+    return row;
+  };
+}
+
 /**
  * A mocked run whose row is real and that ends other than completed: `cancel` cancels it during its first crawl step,
  * `fail` makes summarize fail for good. setStage writes the real row (the workflow asks it to leave the status running)
@@ -220,18 +236,11 @@ test('an AI job finished but for its status says it only once its workflow has c
  */
 async function endingRun(how: 'cancel' | 'fail', closer?: (input: unknown) => Promise<string>) {
   const crawling = gate();
-  const crawlHeld = gate();
-  holds.push(crawlHeld.open);
+  const crawlHeld = heldGate();
   const ended = gate();
-  const release = gate();
-  holds.push(release.open);
+  const release = heldGate();
   const run = await runWithRealRow((activities) => {
-    activities.setStage = async (input: SetStageInput) => {
-      await runStatus.setStage(tdb.db, input, input.stage, input.error, input.statusAfterClose === true);
-      if (input.stage !== 'cancelled' && input.stage !== 'failed') return;
-      ended.open();
-      await release.promise;
-    };
+    activities.setStage = stageHeldAtTheEnd(ended, release);
     if (how === 'fail') activities.summarize = async () => { throw ApplicationFailure.nonRetryable('the site checks gave up', 'SiteChecksFailed'); };
   }, closer, how === 'cancel' ? { onCrawl: () => { crawling.open(); return crawlHeld.promise; } } : {});
   if (how === 'cancel') {
@@ -258,9 +267,64 @@ test('cancelled, the row says so only once its workflow has closed: until then i
   assert.deepEqual({ ...(await closedRunRow(tdb.db, run.rowId, 'status, stage, error')) }, { status: 'cancelled', stage: 'cancelled', error: null });
 });
 
+/**
+ * A mocked run cancelled while initRun still runs, on the row the API writes before it starts a workflow. initRun is
+ * held for 6 s first: readers match a queued row to the execution started at most 5 s before it was queued, so the
+ * run's end must not make the row look newer than its execution. Held then between "ended" and "closed", like endingRun.
+ */
+async function cancelledBeforeInitRun(closer?: (input: unknown) => Promise<string>) {
+  const initRunning = gate();
+  const initHeld = heldGate();
+  const ended = gate();
+  const release = heldGate();
+  const run = await runWithRealRow((activities) => {
+    activities.initRun = (async () => {
+      initRunning.open();
+      await initHeld.promise;
+      return '';
+    }) as MockedActivities['initRun'];
+    activities.setStage = stageHeldAtTheEnd(ended, release);
+  }, closer);
+  await initRunning.promise;
+  const rowId = await runStatus.insertQueued(tdb.db, { workflowId: run.handle.workflowId, runKey: run.handle.workflowId, siteUrl: SITE, siteHost: 'mock.example', options: {} });
+  assert.ok(rowId);
+  // The API's row is written just before its workflow starts.
+  await tdb.db.query(`UPDATE audit_runs SET updated_at = $2 WHERE id = $1`, [rowId, (await run.handle.describe()).startTime]);
+  await new Promise((r) => setTimeout(r, 6_000));
+  await run.handle.cancel();
+  await ended.promise;
+  const row = async () => ({ ...(await tdb.db.query(`SELECT status, stage, error, finished_at IS NOT NULL AS finished FROM audit_runs WHERE id = $1`, [rowId]))[0] });
+  return { ...run, rowId, row, release: release.open };
+}
+
+test('cancelled before initRun took its row, the API\'s queued row stays queued until the workflow has closed; its closer ends it', async () => {
+  const run = await cancelledBeforeInitRun();
+  assert.deepEqual(await run.row(), { status: 'queued', stage: 'cancelled', error: null, finished: true });
+  assert.equal((await run.handle.describe()).status.name, 'RUNNING');
+  assert.equal((await getRunView(run.deps, run.rowId)).status, 'queued', 'the API view asks Temporal, which says running');
+  run.release();
+  await assert.rejects(run.handle.result(), /cancel/i);
+  assert.equal(await run.closerHandle().result(), 'cancelled', 'the closer saw the workflow cancelled');
+  assert.deepEqual({ ...(await closedRunRow(tdb.db, run.rowId, 'status, stage, error')) }, { status: 'cancelled', stage: 'cancelled', error: null });
+});
+
+test('cancelled before initRun, its row is ended by a reader when its closer has not yet', async () => {
+  const closerHeld = heldGate();
+  const run = await cancelledBeforeInitRun(async () => {
+    await closerHeld.promise;
+    return 'cancelled';
+  });
+  run.release();
+  await assert.rejects(run.handle.result(), /cancel/i);
+  await run.closerHandle().describe(); // started, and held
+  assert.equal((await run.row()).status, 'queued', 'the closer has not written the row');
+  assert.equal((await getRunView(run.deps, run.rowId)).status, 'cancelled');
+  assert.deepEqual(await run.row(), { status: 'cancelled', stage: 'cancelled', error: null, finished: true });
+  closerHeld.open();
+});
+
 test('failed, a reader ends the row as its workflow did when the closer has not yet, keeping the workflow\'s own error', async () => {
-  const closerHeld = gate();
-  holds.push(closerHeld.open);
+  const closerHeld = heldGate();
   const run = await endingRun('fail', async () => {
     await closerHeld.promise;
     return 'failed';

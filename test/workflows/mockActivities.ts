@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { ConfirmRunClosedInput, CrawlBatchInput, CrawlBatchResult, FailClaimInput, SetStageInput } from '../../src/activities/types';
+import type { StagedRow } from '../../src/db/runStatusStore';
 import type { RunSummary, SiteAuditInput } from '../../src/workflows/contracts';
 
 export const SITE = 'https://mock.example';
@@ -102,8 +103,9 @@ export function mockActivities(frontier: FakeFrontier, graph: Record<string, str
     async initRun(): Promise<string> {
       return 'run-1';
     },
-    async setStage(input: SetStageInput): Promise<void> {
+    async setStage(input: SetStageInput): Promise<StagedRow | null> {
       calls.stages.push(input.stage);
+      return null;
     },
     async discover() {
       return { discovered: frontier.seen.size, robotsStatus: 404, sitemapsFetched: 0, sitemapUrls: 0 };
