@@ -113,8 +113,11 @@ export async function markSummarized(tx: Queryable, runId: string, summary: unkn
 
 /** A summarized row stays running until its workflow has completed; a row in that state is this. */
 const SUMMARIZED_OPEN = `status = 'running' AND summary IS NOT NULL AND stage = 'summarizing'`;
-/** A row whose workflow has ended it (failed, or cancelled and stopped) and not closed yet: its stage says how. */
-const ENDED_OPEN = `status = 'running' AND stage IN ('failed', 'cancelled')`;
+/**
+ * A row whose workflow has ended it (failed, or cancelled and stopped) and not closed yet: its stage says how. Queued
+ * when the run ended before initRun took the row over.
+ */
+const ENDED_OPEN = `status IN ('queued', 'running') AND stage IN ('failed', 'cancelled')`;
 
 /**
  * The run's workflow has completed in Temporal (seen by the run's closer workflow, a reader, or the batch that awaited

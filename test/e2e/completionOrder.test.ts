@@ -323,6 +323,21 @@ test('cancelled before initRun, its row is ended by a reader when its closer has
   closerHeld.open();
 });
 
+test('cancelled before initRun, its row is ended by the batch that awaited it when its closer has not yet', async () => {
+  const closerHeld = heldGate();
+  const run = await cancelledBeforeInitRun(async () => {
+    await closerHeld.promise;
+    return 'cancelled';
+  });
+  run.release();
+  await assert.rejects(run.handle.result(), /cancel/i);
+  assert.equal((await run.row()).status, 'queued', 'the closer has not written the row');
+  // What a batch does once its child's result says cancelled (src/activities/batches.ts).
+  assert.equal(await runStatus.markEnded(tdb.db, run.rowId), true);
+  assert.deepEqual(await run.row(), { status: 'cancelled', stage: 'cancelled', error: null, finished: true });
+  closerHeld.open();
+});
+
 test('failed, a reader ends the row as its workflow did when the closer has not yet, keeping the workflow\'s own error', async () => {
   const closerHeld = heldGate();
   const run = await endingRun('fail', async () => {
