@@ -308,7 +308,8 @@ test('cancelled before initRun took its row, the API\'s queued row stays queued 
   assert.deepEqual({ ...(await closedRunRow(tdb.db, run.rowId, 'status, stage, error')) }, { status: 'cancelled', stage: 'cancelled', error: null });
 });
 
-test('cancelled before initRun, its row is ended by a reader when its closer has not yet', async () => {
+/** cancelledBeforeInitRun, closed in Temporal, with its closer started and held: the row still says queued. */
+async function closedBeforeInitRunCloserHeld() {
   const closerHeld = heldGate();
   const run = await cancelledBeforeInitRun(async () => {
     await closerHeld.promise;
@@ -318,24 +319,20 @@ test('cancelled before initRun, its row is ended by a reader when its closer has
   await assert.rejects(run.handle.result(), /cancel/i);
   await run.closerHandle().describe(); // started, and held
   assert.equal((await run.row()).status, 'queued', 'the closer has not written the row');
+  return run;
+}
+
+test('cancelled before initRun, its row is ended by a reader when its closer has not yet', async () => {
+  const run = await closedBeforeInitRunCloserHeld();
   assert.equal((await getRunView(run.deps, run.rowId)).status, 'cancelled');
   assert.deepEqual(await run.row(), { status: 'cancelled', stage: 'cancelled', error: null, finished: true });
-  closerHeld.open();
 });
 
 test('cancelled before initRun, its row is ended by the batch that awaited it when its closer has not yet', async () => {
-  const closerHeld = heldGate();
-  const run = await cancelledBeforeInitRun(async () => {
-    await closerHeld.promise;
-    return 'cancelled';
-  });
-  run.release();
-  await assert.rejects(run.handle.result(), /cancel/i);
-  assert.equal((await run.row()).status, 'queued', 'the closer has not written the row');
+  const run = await closedBeforeInitRunCloserHeld();
   // What a batch does once its child's result says cancelled (src/activities/batches.ts).
   assert.equal(await runStatus.markEnded(tdb.db, run.rowId), true);
   assert.deepEqual(await run.row(), { status: 'cancelled', stage: 'cancelled', error: null, finished: true });
-  closerHeld.open();
 });
 
 test('failed, a reader ends the row as its workflow did when the closer has not yet, keeping the workflow\'s own error', async () => {
