@@ -10,6 +10,17 @@ import { createTestDatabase, type TestDb } from '../helpers/stack';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The PostgreSQL store, with each call the broker makes passed to `seen` as it is made (its name, arguments, answer). */
+function watchedStore(store: PgHostSlotStore, seen: (call: 'take' | 'release' | 'demand', args: unknown[], answer: Promise<unknown>) => void): PgHostSlotStore {
+  const watch = <A extends unknown[], R>(call: 'take' | 'release' | 'demand', f: (...a: A) => Promise<R>) =>
+    (...a: A) => {
+      const answer = f.apply(store, a);
+      seen(call, a, answer);
+      return answer;
+    };
+  return Object.assign(Object.create(store), { take: watch('take', store.take), release: watch('release', store.release), demand: watch('demand', store.demand) });
+}
+
 describe('fairShare', () => {
   test('splits the slots among the holders that want them, capped by each want, the remainder rotating', () => {
     const d = [{ holder: 'a', want: 4 }, { holder: 'b', want: 4 }, { holder: 'c', want: 4 }];
@@ -106,8 +117,16 @@ describe('HostSlots on PostgreSQL', () => {
   test('a process done with a contended host hands its slots over within a hungry sync, not the regular one', async () => {
     // Regular syncs 1.5 s apart: a process that keeps the slots it no longer needs until then would idle half the host
     // that long while the other waits (a lane between two steps, with three workers on one site).
+    // What both brokers asked of the database and when, printed if the test fails (it failed once in CI, at 1,511 ms).
+    const t0 = performance.now();
+    const trace: string[] = [];
     const mk = (name: string) => {
-      const slots = new HostSlots(new PgHostSlotStore(tdb.db), { holder: name, leaseMs: 5_000, syncMs: 1_500, hungrySyncMs: 20, rotateMs: 60_000 });
+      const store = watchedStore(new PgHostSlotStore(tdb.db), (call, args, answer) => {
+        const at = (performance.now() - t0).toFixed(0);
+        void answer.then((a) => trace.push(`${at}-${(performance.now() - t0).toFixed(0)} ms ${name} ${call} ${JSON.stringify(args.slice(2))} -> ${JSON.stringify(a ?? null)}`), () => {});
+      });
+      const onError = (err: unknown) => trace.push(`${(performance.now() - t0).toFixed(0)} ms ${name} sync failed: ${String(err)}`);
+      const slots = new HostSlots(store, { holder: name, leaseMs: 5_000, syncMs: 1_500, hungrySyncMs: 20, rotateMs: 60_000, onError });
       brokers.push(slots);
       return new PolitenessGate(undefined, slots);
     };
@@ -139,18 +158,14 @@ describe('HostSlots on PostgreSQL', () => {
     streaming = false;
     await stream;
     assert.ok(bFullAt > 0, 'the other process never got all four slots');
-    assert.ok(bFullAt - aDoneAt < 700, `the other process got the whole host ${(bFullAt - aDoneAt).toFixed(0)} ms after the first one was done`);
+    const when = `a done at ${(aDoneAt - t0).toFixed(0)} ms, b full at ${(bFullAt - t0).toFixed(0)} ms`;
+    assert.ok(bFullAt - aDoneAt < 700, `the other process got the whole host ${(bFullAt - aDoneAt).toFixed(0)} ms after the first one was done (${when}):\n${trace.join('\n')}`);
   });
 
   test('a process alone on a host keeps its slots through a brief dip in demand, and gives them back once idle', async () => {
     // Counts what the broker asks of the database: a lane between two steps must not cost a release and a re-take.
     const calls = { take: 0, release: 0, demand: 0 };
-    const pgStore = new PgHostSlotStore(tdb.db);
-    const store: typeof pgStore = Object.assign(Object.create(pgStore), {
-      take: (...a: Parameters<typeof pgStore.take>) => (calls.take++, pgStore.take(...a)),
-      release: (...a: Parameters<typeof pgStore.release>) => (calls.release++, pgStore.release(...a)),
-      demand: (...a: Parameters<typeof pgStore.demand>) => (calls.demand++, pgStore.demand(...a)),
-    });
+    const store = watchedStore(new PgHostSlotStore(tdb.db), (call) => calls[call]++);
     const slots = new HostSlots(store, { holder: 'alone', leaseMs: 5_000, syncMs: 150, hungrySyncMs: 20, rotateMs: 300 });
     brokers.push(slots);
     const gate = new PolitenessGate(undefined, slots);
