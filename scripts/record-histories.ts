@@ -16,6 +16,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { loadConfig, type Config } from '../src/config';
 import { openDatabase } from '../src/db/dataSource';
+import * as runStatus from '../src/db/runStatusStore';
 import { createLogger } from '../src/logger';
 import { findOrBuildTemporalCli, startLocalPostgres, startTemporalDevServer, type TemporalDevServer } from '../src/stack';
 import { createSitesweepWorker, runSitesweepWorker } from '../src/temporal/createWorker';
@@ -28,7 +29,7 @@ import { historyToJson } from '../test/replay/historyJson';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'test', 'replay', 'histories');
-const SCENARIOS = ['completed', 'continued-as-new', 'cancelled', 'ai-recommendations'] as const;
+const SCENARIOS = ['completed', 'continued-as-new', 'cancelled', 'cancelled-before-init', 'ai-recommendations'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'record-histories');
@@ -86,6 +87,17 @@ async function save(name: string, handle: WorkflowHandle): Promise<void> {
   // the recorded one, since ids derived from it (the run closer's child id) are in the history.
   writeFileSync(file, `${JSON.stringify({ workflowId: handle.workflowId, ...(historyToJson(history) as object) }, null, 2)}\n`);
   log.info({ file, events: history.events?.length ?? 0 }, 'history recorded');
+}
+
+/** Waits for a cancelled run's end; throws unless it ended cancelled. */
+async function endsCancelled(handle: WorkflowHandle): Promise<void> {
+  try {
+    await handle.result();
+  } catch (err) {
+    if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) return;
+    throw err;
+  }
+  throw new Error(`${handle.workflowId} completed instead of ending cancelled`);
 }
 
 async function main() {
@@ -157,17 +169,26 @@ async function main() {
         await new Promise((r) => setTimeout(r, 100));
       }
       await handle.cancel();
-      try {
-        await handle.result();
-        throw new Error('the cancelled run completed');
-      } catch (err) {
-        if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw err;
-      }
+      await endsCancelled(handle);
       await save('cancelled', handle);
     }
 
+    if (wanted.includes('cancelled-before-init')) {
+      // (d) A run cancelled before initRun took its row over: the API's queued row exists, the workflow is cancelled
+      // before any worker polls its queue, and its first workflow task ends it (patch run-early-end-closer).
+      const workflowId = `site-audit:replay:cancelled-before-init-${stamp}`;
+      const taskQueue = 'record-early';
+      await runStatus.insertQueued(db, { workflowId, runKey: workflowId, siteUrl: site.origin, siteHost: new URL(site.origin).host, options: {} });
+      const handle = await onPlain.client.workflow.start('siteAuditWorkflow', { workflowId, taskQueue, args: [inputFor(site.origin, workflowId)] });
+      await handle.cancel();
+      const early = await workerOn(plain, db, bundlePath, taskQueue);
+      cleanups.push(() => early.stop());
+      await endsCancelled(handle);
+      await save('cancelled-before-init', handle);
+    }
+
     if (wanted.includes('ai-recommendations')) {
-      // (d) AI recommendations for a finished run of the fixture site: submitted, polled while in progress (durable
+      // (e) AI recommendations for a finished run of the fixture site: submitted, polled while in progress (durable
       // timers), results of every kind saved.
       const audit = await onPlain.client.workflow.execute('siteAuditWorkflow', {
         workflowId: `site-audit:replay:ai-${stamp}`, taskQueue: onPlain.config.temporal.taskQueue, args: [inputFor(site.origin, `ai-${stamp}`)],

@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string> = {
   'continued-as-new-first.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
   'continued-as-new-last.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
   'cancelled.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
+  'cancelled-before-init.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
   'ai-recommendations-completed.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
   'completed-v1.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
   'cancelled-v1.json': 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
@@ -30,11 +31,12 @@ function childTypes(file: string): string[] {
   return json.events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ?? []);
 }
 
-test('the completed and cancelled histories pin both paths: with the run closer, and recorded before it', () => {
+test('the completed and cancelled histories pin every path: with the run closer, recorded before it, and before initRun', () => {
   assert.deepEqual(childTypes('completed.json'), ['runCloserWorkflow', 'deliverEventWorkflow']);
   assert.deepEqual(childTypes('completed-v1.json'), [], 'recorded before events and the closer');
   assert.deepEqual(childTypes('cancelled.json'), ['runCloserWorkflow'], 'a cancelled run starts its closer too (and no event)');
   assert.deepEqual(childTypes('cancelled-v1.json'), [], 'recorded before the closer of runs that end other than completed');
+  assert.deepEqual(childTypes('cancelled-before-init.json'), ['runCloserWorkflow'], 'cancelled before initRun, it starts the closer of the API\'s row');
 });
 
 test('every recorded history replays against the current workflow code without a determinism error', async () => {
