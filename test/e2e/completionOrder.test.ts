@@ -33,6 +33,12 @@ function heldGate() {
   holds.push(g.open);
   return g;
 }
+
+/** A closer activity that waits until `open` (or the file's end), then answers `status` without writing the row. */
+function heldCloser(status: string) {
+  const held = heldGate();
+  return { closer: async () => { await held.promise; return status; }, open: held.open };
+}
 before(async () => {
   tdb = await createTestDatabase('closer');
 });
@@ -117,11 +123,8 @@ test('summarized, the row stays running until the workflow has completed; its cl
 
 /** A held run let go to complete, whose closer has started and is held until `openCloser`. */
 async function completedWithHeldCloser() {
-  const closerHeld = heldGate();
-  const run = await heldRun(async () => {
-    await closerHeld.promise;
-    return 'completed';
-  });
+  const closerHeld = heldCloser('completed');
+  const run = await heldRun(closerHeld.closer);
   run.release();
   await run.handle.result();
   await run.closerHandle().describe(); // started, and held
@@ -310,11 +313,8 @@ test('cancelled before initRun took its row, the API\'s queued row stays queued 
 
 /** cancelledBeforeInitRun, closed in Temporal, with its closer started and held: the row still says queued. */
 async function closedBeforeInitRunCloserHeld() {
-  const closerHeld = heldGate();
-  const run = await cancelledBeforeInitRun(async () => {
-    await closerHeld.promise;
-    return 'cancelled';
-  });
+  const closerHeld = heldCloser('cancelled');
+  const run = await cancelledBeforeInitRun(closerHeld.closer);
   run.release();
   await assert.rejects(run.handle.result(), /cancel/i);
   await run.closerHandle().describe(); // started, and held
@@ -336,11 +336,8 @@ test('cancelled before initRun, its row is ended by the batch that awaited it wh
 });
 
 test('failed, a reader ends the row as its workflow did when the closer has not yet, keeping the workflow\'s own error', async () => {
-  const closerHeld = heldGate();
-  const run = await endingRun('fail', async () => {
-    await closerHeld.promise;
-    return 'failed';
-  });
+  const closerHeld = heldCloser('failed');
+  const run = await endingRun('fail', closerHeld.closer);
   const open = await run.row();
   assert.equal(open.status, 'running');
   assert.equal(open.stage, 'failed');
