@@ -321,8 +321,12 @@ export async function siteAuditWorkflow(input: SiteAuditInput, carry?: SiteAudit
     const row = await CancellationScope.nonCancellable(() =>
       enterStage(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : String((err as Error).message ?? err), closer),
     );
+    // The row to end: initRun's, or the one the stage change found (none when the run has no row at all).
+    const closing = !closer ? undefined
+      : !early ? startRunCloser(state.runId, state.executionId)
+      : row ? startRunCloser(row.id, row.execution_id, 'queued') : undefined;
     await Promise.all([
-      !closer ? undefined : !early ? startRunCloser(state.runId, state.executionId) : row ? startRunCloser(row.id, row.execution_id, 'queued') : undefined,
+      closing,
       cancelled
         ? undefined
         : emitEvent({ type: 'run.failed', subjectId: state.runId, siteUrl: input.siteUrl, error: failureText(err), data: { stage, ...state.counters } }),
